@@ -1,0 +1,85 @@
+# certdeck — see README.md. `make`, `make check`, `make asan`, `make demo`.
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+CC	?= cc
+PKGS	 = openssl ncursesw sqlite3 libgit2
+# Debian packages needed to build and to test (see .ci/run).
+DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
+	    libgit2-dev libcmocka-dev
+DEB_TEST  = git sqlite3 openssl tmux faketime
+
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+	   -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CPPFLAGS += -Ilib -Istore -Icore -Icli $(PKG_CFLAGS)
+LDLIBS	+= $(PKG_LIBS) -lpthread
+
+LIB_SRC	  = $(wildcard lib/*.c) $(wildcard store/*.c) $(wildcard core/*.c)
+FRONT_SRC = $(filter-out cli/main.c,$(wildcard cli/*.c)) $(wildcard tui/*.c)
+LIB_OBJ	  = $(LIB_SRC:.c=.o)
+FRONT_OBJ = $(FRONT_SRC:.c=.o)
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+UNIT_BIN  = $(UNIT_SRC:.c=)
+
+all: deps certdeck
+
+certdeck: $(LIB_OBJ) $(FRONT_OBJ) cli/main.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+%.o: %.c
+	$(CC) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+
+tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJ) tests/unit/testutil.o
+	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BIN)
+
+# Every test: unit tests, then the end-to-end scripts against the real binary.
+check: deps certdeck $(UNIT_BIN)
+	@tests/run
+
+asan:
+	$(MAKE) clean
+	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		LDFLAGS="-fsanitize=address,undefined" check
+	$(MAKE) clean
+
+# Check for the Debian packages we need; install them as root, otherwise
+# print the exact command.
+deps:
+	@missing=""; for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "certdeck needs Debian packages:$$missing"; \
+			echo "run: sudo apt-get install$$missing"; exit 1; \
+		fi; \
+	fi
+
+# libFuzzer targets, built with clang and the sanitizers; fuzz/run runs them.
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
+FUZZ_LIB = $(filter-out store/%,$(LIB_SRC)) store/certrec.c
+fuzz: fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config
+fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
+	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(filter-out core/inventory.c core/inv_%.c,$(FUZZ_LIB)) $(PKG_LIBS)
+
+install: certdeck
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/certdeck/themes
+	install -m 755 certdeck $(DESTDIR)$(PREFIX)/bin/certdeck
+	install -m 644 certdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/certdeck.1
+	for t in themes/*; do [ -f "$$t" ] && install -m 644 "$$t" $(DESTDIR)$(PREFIX)/share/certdeck/themes/; done; true
+
+clean:
+	rm -f certdeck */*.o */*.d tests/unit/*.o tests/unit/*.d $(UNIT_BIN) \
+		fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config
+
+.PHONY: all check unit asan deps install clean fuzz
+-include $(wildcard */*.d tests/unit/*.d)

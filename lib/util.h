@@ -1,0 +1,73 @@
+/* util.h: allocation, strings and small containers shared by every layer. */
+#ifndef CD_UTIL_H
+#define CD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation that cannot fail: on out-of-memory these abort with a message. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *, va_list);
+
+/* Set *cause (if not NULL) to a newly allocated message; returns -1. */
+int	 set_cause(char **cause, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* A growable byte buffer, always NUL-terminated. */
+struct buf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 buf_init(struct buf *);
+void	 buf_free(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_adds(struct buf *, const char *);
+void	 buf_addc(struct buf *, char);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+char	*buf_steal(struct buf *);	/* caller frees; buf is reset */
+
+/* A NULL-terminated vector of owned strings. */
+struct strv {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+void	 strv_init(struct strv *);
+void	 strv_free(struct strv *);
+void	 strv_add(struct strv *, const char *);	/* copies */
+void	 strv_addn(struct strv *, char *);	/* takes ownership */
+int	 strv_has(const struct strv *, const char *);
+void	 strv_remove(struct strv *, const char *);
+void	 strv_sort(struct strv *);
+void	 strv_uniq(struct strv *);		/* sorted input */
+/* Split s on sep, trimming blanks and dropping empty items. */
+void	 strv_split(struct strv *, const char *s, char sep);
+char	*strv_join(const struct strv *, const char *sep);
+
+char	*str_trim(char *);			/* in place */
+int	 str_startswith(const char *, const char *);
+int	 str_endswith(const char *, const char *);
+void	 str_lower(char *);
+
+/* Files. read_file refuses files larger than max (errno EFBIG). */
+int	 read_file(const char *path, size_t max, char **data, size_t *len,
+	    char **cause);
+int	 read_fd(int fd, size_t max, char **data, size_t *len, char **cause);
+/* Write atomically: temp file in the same directory, fsync, rename. */
+int	 write_file_atomic(const char *path, const void *, size_t, int mode,
+	    char **cause);
+int	 mkdir_p(const char *path, int mode);
+
+#endif

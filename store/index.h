@@ -1,0 +1,122 @@
+/*
+ * index.h: the SQLite index of an inventory (.certdeck/index.db). It is a
+ * cache of what git holds: parsed certificates keyed by the blob id of
+ * their PEM file, one row per entry of the indexed commit, and the id of
+ * that commit. It can always be rebuilt from git.
+ *
+ * Also holds what is observed rather than decided (probe results, job runs)
+ * in tables that are not versioned.
+ *
+ * Errors: 0 on success, -1 with *cause set (caller frees).
+ */
+#ifndef CD_INDEX_H
+#define CD_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "certrec.h"
+
+struct idx;
+
+/*
+ * Open (creating if missing) the index at path. The schema version is
+ * checked at open: an index from an older schema is dropped and recreated
+ * empty (it is only a cache; the caller reindexes since its head is "").
+ */
+int	 idx_open(const char *path, struct idx **, char **cause);
+void	 idx_close(struct idx *);
+
+/* One write transaction at a time (BEGIN IMMEDIATE). */
+int	 idx_begin(struct idx *, char **cause);
+int	 idx_commit(struct idx *, char **cause);
+void	 idx_rollback(struct idx *);
+
+/* The commit the index reflects; "" when never indexed. */
+int	 idx_get_head(struct idx *, char out[41], char **cause);
+int	 idx_set_head(struct idx *, const char *commit, char **cause);
+
+/* Parsed-certificate cache, keyed by PEM blob id. */
+int	 idx_file_has(struct idx *, const char *blob);	/* 1, 0, -1 */
+int	 idx_file_put(struct idx *, const char *blob, const struct certfile *,
+	    char **cause);
+/* Returns 1 and fills *out (caller certfile_free's) if cached, 0 if not. */
+int	 idx_file_get(struct idx *, const char *blob, struct certfile *out,
+	    char **cause);
+/*
+ * Names of the indexed entries whose certificate file holds a certificate
+ * with this SHA-256 fingerprint (leaf_only: as its leaf). Sorted; the
+ * caller strv_free's names (lib/util.h).
+ */
+struct strv;
+int	 idx_find_fingerprint(struct idx *, const char *sha256, int leaf_only,
+	    struct strv *names, char **cause);
+/* Names of the indexed entries whose leaf has this subject and SAN list. */
+int	 idx_find_subject(struct idx *, const char *subject, const char *sans,
+	    struct strv *names, char **cause);
+
+/* One entry of the indexed commit. Strings owned by the caller of put. */
+struct idx_entry {
+	char	*name;
+	char	 cert_blob[41];
+	char	 entry_blob[41];
+	char	*owner;
+	char	*tags;		/* comma-separated, sorted */
+	char	*endpoints;	/* comma-separated */
+	char	*profile;
+	char	*meta;		/* the whole entry file, as text */
+};
+int	 idx_entry_put(struct idx *, const struct idx_entry *, char **cause);
+int	 idx_entry_del(struct idx *, const char *name, char **cause);
+int	 idx_entry_clear(struct idx *, char **cause);
+/* 1 and *out filled (caller idx_entry_free's) if found, 0 if not. */
+int	 idx_entry_get(struct idx *, const char *name, struct idx_entry *out,
+	    char **cause);
+void	 idx_entry_free(struct idx_entry *);	/* members only */
+int	 idx_entry_count(struct idx *, size_t *n, char **cause);
+
+/*
+ * A listing: each entry joined with its certificate file (leaf fields and
+ * effective expiry). Strings are valid only during the callback.
+ */
+struct idx_row {
+	const struct idx_entry	*entry;
+	const struct certrec	*leaf;		/* NULL if no certificate */
+	int64_t			 eff_not_after;
+	const char		*eff_from;
+	size_t			 chain_len;	/* certificates in the file */
+};
+typedef int (*idx_row_cb)(void *arg, const struct idx_row *);
+
+enum idx_sort {
+	IDX_SORT_EXPIRY,	/* effective notAfter, then name */
+	IDX_SORT_NAME,
+	IDX_SORT_SUBJECT,	/* subject CN */
+	IDX_SORT_ISSUER,	/* issuer CN */
+	IDX_SORT_OWNER,
+};
+struct idx_query {
+	const char	*filter;	/* substring, case-insensitive, over name,
+					   subject, SANs, issuer, owner, tags */
+	int64_t		 not_after_max;	/* effective notAfter <= this; 0 = any */
+	enum idx_sort	 sort;
+	int		 reverse;
+	const char	*name;		/* exact entry name, or NULL */
+	int		 at;		/* list the snapshot of idx_at_put rows
+					   instead of the indexed commit */
+};
+
+/*
+ * A snapshot of another commit's entries for `list --at`: a TEMP table in
+ * this connection, emptied by idx_at_begin, filled by idx_at_put, listed
+ * by idx_list with query.at set. Certificates come from the same cache.
+ */
+int	 idx_at_begin(struct idx *, char **cause);
+int	 idx_at_put(struct idx *, const struct idx_entry *, char **cause);
+int	 idx_list(struct idx *, const struct idx_query *, idx_row_cb, void *arg,
+	    char **cause);
+
+/* Escape hatch for tests and fsck: run a read-only query returning one int. */
+int	 idx_scalar(struct idx *, const char *sql, int64_t *out, char **cause);
+
+#endif

@@ -1,0 +1,2001 @@
+/*
+ * repo.c: the inventory repository, a normal git repository driven through
+ * libgit2. Commits are built from the parent tree plus the changed paths
+ * (one treebuilder per changed directory); moving HEAD's branch with a
+ * compare-and-swap is the commit point; the work tree and .git/index are
+ * brought in line for the changed paths only, afterwards.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "crash.h"
+#include "repo.h"
+#include "util.h"
+
+struct repo {
+	git_repository	*git;
+	char		*workdir;	/* canonical, no trailing slash */
+	int		 lockfd;	/* -1 when not holding the lock */
+	repo_clock_fn	 clock;		/* NULL: the system clock */
+	int		 batch;		/* inside repo_batch_begin/end */
+	int		 index_pending;	/* .git/index changed in memory only */
+};
+
+/* One changed path of a commit being made, with what the checks found. */
+struct repo_chg {
+	const char	*path;
+	const void	*data;		/* NULL: remove */
+	size_t		 len;
+	git_oid		 new_id;	/* blob id of data */
+	git_oid		 head_id;	/* blob id in HEAD, if in_head */
+	int		 in_head;
+	int		 wt_same;	/* the work tree file already holds data */
+};
+
+/* What lstat found at a work tree path. */
+enum repo_wt {
+	REPO_WT_ABSENT,		/* nothing there */
+	REPO_WT_FILE,		/* a regular file, hashed */
+	REPO_WT_OTHER,		/* a directory, link or other non-file */
+	REPO_WT_BLOCKED		/* a parent component is not a directory */
+};
+
+static const char repo_exclude[] = ".certdeck/";
+
+/*
+ * Set *cause to "WHAT: libgit2's last error" on one line. Must be called
+ * right after the failing libgit2 call, before any other one. Returns -1.
+ */
+static int __attribute__((format(printf, 2, 3)))
+repo_gerr(char **cause, const char *fmt, ...)
+{
+	const git_error *e = git_error_last();
+	char *what, *msg, *p;
+	va_list ap;
+
+	msg = xstrdup(e != NULL && e->message != NULL ? e->message :
+	    "unknown libgit2 error");
+	for (p = msg; *p != '\0'; p++) {
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	}
+	str_trim(msg);
+	va_start(ap, fmt);
+	what = xvasprintf(fmt, ap);
+	va_end(ap);
+	set_cause(cause, "%s: %s", what, msg);
+	free(what);
+	free(msg);
+	git_error_clear();
+	return -1;
+}
+
+static void
+repo_hex(char out[REPO_OID_HEX], const git_oid *id)
+{
+	git_oid_tostr(out, REPO_OID_HEX, id);
+}
+
+/* A full 40-digit hex id; git_oid_fromstr reads 40 bytes whatever it gets. */
+static int
+repo_parse_oid(const char *s, git_oid *id)
+{
+	size_t i;
+
+	for (i = 0; i < REPO_OID_HEX - 1; i++) {
+		if (strchr("0123456789abcdefABCDEF", s[i]) == NULL ||
+		    s[i] == '\0')
+			return -1;
+	}
+	if (s[i] != '\0')
+		return -1;
+	return git_oid_fromstr(id, s) == 0 ? 0 : -1;
+}
+
+/*
+ * The commit REV names (NULL: HEAD). Returns 1 with *out set, 0 if REV is
+ * NULL and HEAD is unborn, -1 with *cause.
+ */
+static int
+repo_get_commit(struct repo *r, const char *rev, git_commit **out,
+    char **cause)
+{
+	git_object *obj = NULL;
+	git_oid id;
+	int e;
+
+	*out = NULL;
+	if (rev == NULL) {
+		e = git_reference_name_to_id(&id, r->git, "HEAD");
+		if (e == GIT_ENOTFOUND || e == GIT_EUNBORNBRANCH) {
+			git_error_clear();
+			return 0;
+		}
+		if (e != 0)
+			return repo_gerr(cause, "cannot read HEAD");
+		if (git_commit_lookup(out, r->git, &id) != 0)
+			return repo_gerr(cause, "cannot read HEAD's commit");
+		return 1;
+	}
+	if (git_revparse_single(&obj, r->git, rev) != 0)
+		return repo_gerr(cause, "unknown revision %s", rev);
+	e = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (e != 0)
+		return repo_gerr(cause, "%s is not a commit", rev);
+	return 1;
+}
+
+/* The tree of commit REV (NULL: HEAD); *out NULL when HEAD is unborn. */
+static int
+repo_get_tree(struct repo *r, const char *rev, git_tree **out, char **cause)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = repo_get_commit(r, rev, &c, cause)) <= 0)
+		return rc;
+	rc = git_commit_tree(out, c) == 0 ? 0 :
+	    repo_gerr(cause, "cannot read the tree of %s", rev ? rev : "HEAD");
+	git_commit_free(c);
+	return rc;
+}
+
+/* Check a path given to repo_commit: relative, clean, not into .git. */
+static int
+repo_path_ok(const char *path)
+{
+	const char *p = path, *end;
+	size_t n;
+
+	for (;;) {
+		end = strchr(p, '/');
+		n = end != NULL ? (size_t)(end - p) : strlen(p);
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.') ||
+		    (n == 4 && strncasecmp(p, ".git", 4) == 0))
+			return 0;
+		if (p == path && n == 9 && strncmp(p, ".certdeck", 9) == 0)
+			return 0;
+		if (end == NULL)
+			return 1;
+		p = end + 1;
+	}
+}
+
+int
+repo_create(const char *dir, char **cause)
+{
+	git_repository_init_options opts;
+	git_repository *git = NULL;
+	struct stat st;
+	struct buf b;
+	char *dotgit, *exclude = NULL, *old = NULL;
+	size_t oldlen = 0;
+	int rc = -1;
+
+	git_libgit2_init();
+	buf_init(&b);
+	dotgit = xasprintf("%s/.git", dir);
+	if (lstat(dotgit, &st) == 0) {
+		set_cause(cause, "%s is already a git repository", dir);
+		goto out;
+	}
+	if (git_repository_init_options_init(&opts,
+	    GIT_REPOSITORY_INIT_OPTIONS_VERSION) != 0) {
+		repo_gerr(cause, "cannot create a repository in %s", dir);
+		goto out;
+	}
+	opts.flags = GIT_REPOSITORY_INIT_MKPATH |
+	    GIT_REPOSITORY_INIT_NO_REINIT;
+	opts.initial_head = "main";
+	if (git_repository_init_ext(&git, dir, &opts) != 0) {
+		repo_gerr(cause, "cannot create a repository in %s", dir);
+		goto out;
+	}
+
+	/*
+	 * .certdeck/ (SQLite index, lock) is local state: keep it out of
+	 * git status here even before the inventory commits a .gitignore.
+	 */
+	exclude = xasprintf("%sinfo", git_repository_path(git));
+	if (mkdir_p(exclude, 0755) != 0) {
+		set_cause(cause, "%s: %s", exclude, strerror(errno));
+		goto out;
+	}
+	free(exclude);
+	exclude = xasprintf("%sinfo/exclude", git_repository_path(git));
+	if (read_file(exclude, 1 << 20, &old, &oldlen, NULL) == 0)
+		buf_add(&b, old, oldlen);
+	if (b.len != 0 && b.data[b.len - 1] != '\n')
+		buf_addc(&b, '\n');
+	buf_printf(&b, "%s\n", repo_exclude);
+	if (write_file_atomic(exclude, b.data, b.len, 0644, cause) != 0)
+		goto out;
+	rc = 0;
+
+out:
+	free(old);
+	free(exclude);
+	buf_free(&b);
+	git_repository_free(git);
+	free(dotgit);
+	git_libgit2_shutdown();
+	return rc;
+}
+
+int
+repo_open(const char *dir, struct repo **out, char **cause)
+{
+	git_repository *git = NULL;
+	struct repo *r;
+	const char *wd;
+	char *want = NULL, *have = NULL;
+
+	*out = NULL;
+	git_libgit2_init();
+	/*
+	 * libgit2 caches trees up to 4 KiB only; a shard tree of ~400
+	 * entries is ~20 KiB and is read on every commit, log step and diff.
+	 */
+	if (git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, GIT_OBJECT_TREE,
+	    (size_t)256 * 1024) != 0)
+		git_error_clear();
+	if (git_repository_open_ext(&git, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+	    NULL) != 0) {
+		repo_gerr(cause, "cannot open the inventory %s", dir);
+		goto fail;
+	}
+	if ((wd = git_repository_workdir(git)) == NULL) {
+		set_cause(cause, "%s is a bare repository, not an inventory",
+		    dir);
+		goto fail;
+	}
+	want = realpath(dir, NULL);
+	have = realpath(wd, NULL);
+	if (want == NULL || have == NULL || strcmp(want, have) != 0) {
+		set_cause(cause, "%s is not the top of a git work tree", dir);
+		goto fail;
+	}
+	free(want);
+
+	r = xcalloc(1, sizeof *r);
+	r->git = git;
+	r->workdir = have;
+	r->lockfd = -1;
+	*out = r;
+	return 0;
+
+fail:
+	free(have);
+	free(want);
+	git_repository_free(git);
+	git_libgit2_shutdown();
+	return -1;
+}
+
+static int	repo_index_flush(struct repo *, char **);
+static void	repo_index_clear_stale(struct repo *);
+
+void
+repo_close(struct repo *r)
+{
+	if (r == NULL)
+		return;
+	/* Best effort: a batch left open still gets its index written. */
+	if (r->index_pending)
+		repo_index_flush(r, NULL);
+	repo_unlock(r);
+	git_repository_free(r->git);
+	free(r->workdir);
+	free(r);
+	git_libgit2_shutdown();
+}
+
+const char *
+repo_workdir(struct repo *r)
+{
+	return r->workdir;
+}
+
+void
+repo_set_clock(struct repo *r, repo_clock_fn fn)
+{
+	r->clock = fn;
+}
+
+int
+repo_lock(struct repo *r, int timeout_ms, char **cause)
+{
+	struct timespec start, now, pause;
+	char *dir, *path = NULL;
+	long waited;
+	int fd = -1;
+
+	if (r->lockfd != -1)
+		return 0;
+	if (timeout_ms < 0)
+		timeout_ms = 0;
+	dir = xasprintf("%s/.certdeck", r->workdir);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		set_cause(cause, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	path = xasprintf("%s/lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		set_cause(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			break;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			set_cause(cause, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		waited = (now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited >= timeout_ms) {
+			if (timeout_ms % 1000 == 0)
+				set_cause(cause, "inventory is locked by "
+				    "another certdeck process (waited %d s)",
+				    timeout_ms / 1000);
+			else
+				set_cause(cause, "inventory is locked by "
+				    "another certdeck process (waited %.1f s)",
+				    timeout_ms / 1000.0);
+			goto fail;
+		}
+		/* Poll every 20 ms, but do not sleep past the deadline. */
+		waited = timeout_ms - waited < 20 ? timeout_ms - waited : 20;
+		pause.tv_sec = 0;
+		pause.tv_nsec = waited * 1000000;
+		nanosleep(&pause, NULL);
+	}
+	r->lockfd = fd;
+	free(path);
+	free(dir);
+	return 0;
+
+fail:
+	if (fd != -1)
+		close(fd);
+	free(path);
+	free(dir);
+	return -1;
+}
+
+void
+repo_unlock(struct repo *r)
+{
+	if (r->lockfd == -1)
+		return;
+	flock(r->lockfd, LOCK_UN);
+	close(r->lockfd);
+	r->lockfd = -1;
+}
+
+int
+repo_head(struct repo *r, char out[REPO_OID_HEX], char **cause)
+{
+	git_oid id;
+	int e;
+
+	out[0] = '\0';
+	e = git_reference_name_to_id(&id, r->git, "HEAD");
+	if (e == GIT_ENOTFOUND || e == GIT_EUNBORNBRANCH) {
+		git_error_clear();
+		return 0;
+	}
+	if (e != 0)
+		return repo_gerr(cause, "cannot read HEAD");
+	repo_hex(out, &id);
+	return 1;
+}
+
+/* Read exactly n digits at *pp into *v. */
+static int
+repo_digits(const char **pp, int n, int *v)
+{
+	const char *p = *pp;
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		*v = *v * 10 + (p[i] - '0');
+	}
+	*pp = p + n;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+repo_days(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * "YYYY-MM-DD" (the end of that day, UTC) or RFC 3339
+ * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" to Unix seconds.
+ */
+static int
+repo_parse_date(const char *s, int64_t *out)
+{
+	static const int mdays[] =
+	    { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *p = s;
+	int y, mo, d, h = 23, mi = 59, sec = 59, oh = 0, om = 0, sign = 0;
+	int leap;
+
+	if (repo_digits(&p, 4, &y) != 0 || *p++ != '-' ||
+	    repo_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
+	    repo_digits(&p, 2, &d) != 0)
+		return -1;
+	if (*p != '\0') {
+		if (*p != 'T' && *p != 't')
+			return -1;
+		p++;
+		if (repo_digits(&p, 2, &h) != 0 || *p++ != ':' ||
+		    repo_digits(&p, 2, &mi) != 0 || *p++ != ':' ||
+		    repo_digits(&p, 2, &sec) != 0)
+			return -1;
+		if (*p == '.') {
+			p++;
+			if (*p < '0' || *p > '9')
+				return -1;
+			while (*p >= '0' && *p <= '9')
+				p++;
+		}
+		if (*p == 'Z' || *p == 'z')
+			p++;
+		else if (*p == '+' || *p == '-') {
+			sign = *p++ == '+' ? 1 : -1;
+			if (repo_digits(&p, 2, &oh) != 0 || *p++ != ':' ||
+			    repo_digits(&p, 2, &om) != 0)
+				return -1;
+		} else
+			return -1;
+		if (*p != '\0')
+			return -1;
+	}
+	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60 ||
+	    oh > 23 || om > 59)
+		return -1;
+	if (sec == 60)		/* a leap second: the same instant as :59 */
+		sec = 59;
+	*out = repo_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    (int64_t)sign * (oh * 3600 + om * 60);
+	return 0;
+}
+
+int
+repo_resolve(struct repo *r, const char *rev, char out[REPO_OID_HEX],
+    char **cause)
+{
+	git_object *obj = NULL;
+	git_commit *c = NULL, *parent = NULL;
+	int64_t when;
+	int e, rc = -1;
+
+	out[0] = '\0';
+	e = git_revparse_single(&obj, r->git, rev);
+	if (e == 0) {
+		e = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT);
+		git_object_free(obj);
+		if (e != 0)
+			return repo_gerr(cause, "%s is not a commit", rev);
+		repo_hex(out, git_commit_id(c));
+		git_commit_free(c);
+		return 0;
+	}
+	if (repo_parse_date(rev, &when) != 0) {
+		if (e == GIT_EAMBIGUOUS)
+			return repo_gerr(cause, "ambiguous revision %s", rev);
+		git_error_clear();
+		return set_cause(cause, "unknown revision or date: %s", rev);
+	}
+	git_error_clear();
+
+	/* The newest commit at or before WHEN on HEAD's first-parent chain. */
+	if ((e = repo_get_commit(r, NULL, &c, cause)) < 0)
+		return -1;
+	while (c != NULL) {
+		if ((int64_t)git_commit_time(c) <= when) {
+			repo_hex(out, git_commit_id(c));
+			rc = 0;
+			goto out;
+		}
+		if (git_commit_parentcount(c) == 0)
+			break;
+		if (git_commit_parent(&parent, c, 0) != 0) {
+			repo_gerr(cause, "cannot read the history of HEAD");
+			goto out;
+		}
+		git_commit_free(c);
+		c = parent;
+		parent = NULL;
+	}
+	set_cause(cause, "no commit at or before %s", rev);
+
+out:
+	git_commit_free(c);
+	return rc;
+}
+
+/* .git/index, read afresh unless this process has unwritten changes. */
+static int
+repo_index_get(struct repo *r, git_index **out, char **cause)
+{
+	repo_index_clear_stale(r);
+	if (git_repository_index(out, r->git) != 0)
+		return repo_gerr(cause, "cannot open .git/index");
+	if (!r->index_pending && git_index_read(*out, 0) != 0) {
+		repo_gerr(cause, "cannot read .git/index");
+		git_index_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* Write .git/index now, unless a batch defers it to repo_batch_end. */
+static int
+repo_index_flush(struct repo *r, char **cause)
+{
+	git_index *idx = NULL;
+	int rc = 0;
+
+	if (!r->index_pending || r->batch)
+		return 0;
+	if (git_repository_index(&idx, r->git) != 0)
+		return repo_gerr(cause, "cannot open .git/index");
+	repo_index_clear_stale(r);
+	/*
+	 * libgit2 writes .git/index through .git/index.lock. A process killed
+	 * in between leaves that lock behind and git refuses to go on. The
+	 * marker says the lock is ours: the next certdeck, holding the
+	 * inventory lock and so knowing the writer is dead, removes both.
+	 */
+	{
+		char *m = xasprintf("%s/.certdeck/gitindex-writing", r->workdir);
+		int fd = open(m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+		if (fd >= 0)
+			close(fd);
+		if (git_index_write(idx) != 0)
+			rc = repo_gerr(cause, "cannot write .git/index");
+		else
+			r->index_pending = 0;
+		unlink(m);
+		free(m);
+	}
+	git_index_free(idx);
+	return rc;
+}
+
+/* Remove an index.lock left by a certdeck killed while writing the index. */
+static void
+repo_index_clear_stale(struct repo *r)
+{
+	char *m, *lock;
+
+	if (r->lockfd == -1)
+		return;		/* only with the inventory lock held */
+	m = xasprintf("%s/.certdeck/gitindex-writing", r->workdir);
+	if (access(m, F_OK) == 0) {
+		lock = xasprintf("%s/index.lock",
+		    git_repository_path(r->git));
+		unlink(lock);
+		unlink(m);
+		free(lock);
+	}
+	free(m);
+}
+
+void
+repo_batch_begin(struct repo *r)
+{
+	r->batch = 1;
+}
+
+int
+repo_batch_end(struct repo *r, char **cause)
+{
+	r->batch = 0;
+	return repo_index_flush(r, cause);
+}
+
+/* Set full to <workdir>/path and look at what is there. */
+static int
+repo_wt_state(struct repo *r, const char *path, struct buf *full,
+    git_oid *id, enum repo_wt *state, char **cause)
+{
+	struct stat st;
+
+	buf_reset(full);
+	buf_printf(full, "%s/%s", r->workdir, path);
+	if (lstat(full->data, &st) != 0) {
+		if (errno == ENOENT) {
+			*state = REPO_WT_ABSENT;
+			return 0;
+		}
+		if (errno == ENOTDIR) {
+			*state = REPO_WT_BLOCKED;
+			return 0;
+		}
+		return set_cause(cause, "%s: %s", full->data, strerror(errno));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*state = REPO_WT_OTHER;
+		return 0;
+	}
+	if (git_odb_hashfile(id, full->data, GIT_OBJECT_BLOB) != 0)
+		return repo_gerr(cause, "cannot read %s", full->data);
+	*state = REPO_WT_FILE;
+	return 0;
+}
+
+/* Does the index entry for path already describe this file exactly? */
+static int
+repo_index_same(const git_index_entry *e, const struct stat *st,
+    const git_oid *id)
+{
+	return e != NULL && git_oid_equal(&e->id, id) &&
+	    e->mode == GIT_FILEMODE_BLOB &&
+	    e->file_size == (uint32_t)st->st_size &&
+	    e->ino == (uint32_t)st->st_ino &&
+	    e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
+	    e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
+	    e->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
+	    e->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec;
+}
+
+/*
+ * Record the work tree file full (already holding blob id) in .git/index
+ * with its stat data, so that git status need not hash it again.
+ */
+static int
+repo_index_put(struct repo *r, git_index *idx, const char *path,
+    const char *full, const git_oid *id, char **cause)
+{
+	git_index_entry e;
+	struct stat st;
+
+	if (lstat(full, &st) != 0)
+		return set_cause(cause, "%s: %s", full, strerror(errno));
+	if (repo_index_same(git_index_get_bypath(idx, path, 0), &st, id))
+		return 0;
+	memset(&e, 0, sizeof e);
+	e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+	e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+	e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+	e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+	e.dev = (uint32_t)st.st_dev;
+	e.ino = (uint32_t)st.st_ino;
+	e.mode = GIT_FILEMODE_BLOB;
+	e.uid = (uint32_t)st.st_uid;
+	e.gid = (uint32_t)st.st_gid;
+	e.file_size = (uint32_t)st.st_size;
+	git_oid_cpy(&e.id, id);
+	e.path = path;
+	if (git_index_add(idx, &e) != 0)
+		return repo_gerr(cause, "cannot update .git/index for %s",
+		    path);
+	r->index_pending = 1;
+	return 0;
+}
+
+static int
+repo_index_del(struct repo *r, git_index *idx, const char *path,
+    char **cause)
+{
+	if (git_index_get_bypath(idx, path, 0) == NULL)
+		return 0;
+	if (git_index_remove(idx, path, 0) != 0)
+		return repo_gerr(cause, "cannot update .git/index for %s",
+		    path);
+	r->index_pending = 1;
+	return 0;
+}
+
+/* Write data to the work tree file full (creating its directories). */
+static int
+repo_wt_write(const char *full, const void *data, size_t len, char **cause)
+{
+	char *dir, *slash;
+	int rc = 0;
+
+	dir = xstrdup(full);
+	if ((slash = strrchr(dir, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0755) != 0)
+			rc = set_cause(cause, "%s: %s", dir, strerror(errno));
+	}
+	free(dir);
+	if (rc == 0)
+		rc = write_file_atomic(full, data, len, 0644, cause);
+	return rc;
+}
+
+/* Remove work tree file path (full) and its parents left empty. */
+static int
+repo_wt_remove(struct repo *r, const char *path, struct buf *full,
+    char **cause)
+{
+	size_t top = strlen(r->workdir);
+	char *slash;
+
+	if (unlink(full->data) != 0 && errno != ENOENT && errno != ENOTDIR)
+		return set_cause(cause, "%s: %s", full->data, strerror(errno));
+	while ((slash = strrchr(full->data, '/')) != NULL &&
+	    (size_t)(slash - full->data) > top) {
+		*slash = '\0';
+		if (rmdir(full->data) != 0)
+			break;
+	}
+	return 0;
+}
+
+static int
+repo_chg_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct repo_chg *)a)->path,
+	    ((const struct repo_chg *)b)->path);
+}
+
+/*
+ * Build the tree for one directory: base (NULL if new) plus changes c[0..n),
+ * whose paths all continue at offset off below this directory and are
+ * sorted, so the changes of each subdirectory are contiguous. *empty says
+ * the result has no entries (the caller then drops it).
+ */
+static int
+repo_build(struct repo *r, const git_tree *base, struct repo_chg *c, size_t n,
+    size_t off, git_oid *out, int *empty, char **cause)
+{
+	git_treebuilder *bld = NULL;
+	git_tree *sub = NULL;
+	const git_tree_entry *e;
+	const char *rest, *slash;
+	struct buf name;
+	git_oid id;
+	size_t i, j, k;
+	int rc = -1, subempty;
+
+	buf_init(&name);
+	if (git_treebuilder_new(&bld, r->git, base) != 0) {
+		repo_gerr(cause, "cannot build a tree");
+		goto out;
+	}
+	for (i = 0; i < n; i = j) {
+		rest = c[i].path + off;
+		if ((slash = strchr(rest, '/')) == NULL) {
+			j = i + 1;
+			e = base != NULL ? git_tree_entry_byname(base, rest) :
+			    NULL;
+			if (e != NULL &&
+			    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+				set_cause(cause, "%s is a directory in HEAD",
+				    c[i].path);
+				goto out;
+			}
+			if (c[i].data != NULL) {
+				if (git_blob_create_from_buffer(&id, r->git,
+				    c[i].data, c[i].len) != 0) {
+					repo_gerr(cause, "cannot store %s",
+					    c[i].path);
+					goto out;
+				}
+				if (git_treebuilder_insert(NULL, bld, rest, &id,
+				    GIT_FILEMODE_BLOB) != 0) {
+					repo_gerr(cause, "cannot add %s",
+					    c[i].path);
+					goto out;
+				}
+			} else if (e != NULL &&
+			    git_treebuilder_remove(bld, rest) != 0) {
+				repo_gerr(cause, "cannot remove %s", c[i].path);
+				goto out;
+			}
+			continue;
+		}
+
+		k = (size_t)(slash - rest);
+		for (j = i + 1; j < n &&
+		    strncmp(c[j].path + off, rest, k + 1) == 0; j++)
+			;
+		buf_reset(&name);
+		buf_add(&name, rest, k);
+		e = base != NULL ? git_tree_entry_byname(base, name.data) :
+		    NULL;
+		if (e != NULL && git_tree_entry_type(e) != GIT_OBJECT_TREE) {
+			set_cause(cause, "%s: %.*s is a file in HEAD",
+			    c[i].path, (int)(off + k), c[i].path);
+			goto out;
+		}
+		if (e != NULL &&
+		    git_tree_lookup(&sub, r->git, git_tree_entry_id(e)) != 0) {
+			repo_gerr(cause, "cannot read tree %.*s",
+			    (int)(off + k), c[i].path);
+			goto out;
+		}
+		if (repo_build(r, sub, c + i, j - i, off + k + 1, &id,
+		    &subempty, cause) != 0)
+			goto out;
+		git_tree_free(sub);
+		sub = NULL;
+		if (subempty) {
+			if (e != NULL &&
+			    git_treebuilder_remove(bld, name.data) != 0) {
+				repo_gerr(cause, "cannot remove %.*s",
+				    (int)(off + k), c[i].path);
+				goto out;
+			}
+		} else if (git_treebuilder_insert(NULL, bld, name.data, &id,
+		    GIT_FILEMODE_TREE) != 0) {
+			repo_gerr(cause, "cannot add %.*s", (int)(off + k),
+			    c[i].path);
+			goto out;
+		}
+	}
+	*empty = git_treebuilder_entrycount(bld) == 0;
+	if (git_treebuilder_write(out, bld) != 0) {
+		repo_gerr(cause, "cannot write a tree");
+		goto out;
+	}
+	rc = 0;
+
+out:
+	git_tree_free(sub);
+	git_treebuilder_free(bld);
+	buf_free(&name);
+	return rc;
+}
+
+/* The operator: git's configured identity, else login name and host. */
+static int
+repo_signature(struct repo *r, git_signature **out, char **cause)
+{
+	struct passwd *pw;
+	struct tm tm;
+	char host[256], *name, *email, *login;
+	time_t t;
+	int offset = 0, rc = 0;
+
+	pw = getpwuid(getuid());
+	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name != '\0')
+		login = xstrdup(pw->pw_name);
+	else if (getenv("LOGNAME") != NULL && *getenv("LOGNAME") != '\0')
+		login = xstrdup(getenv("LOGNAME"));
+	else
+		login = xstrdup("certdeck");
+	if (gethostname(host, sizeof host) != 0 || host[0] == '\0')
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+
+	name = repo_config_get(r, "user.name");
+	if (name == NULL || *name == '\0') {
+		free(name);
+		name = xstrdup(login);
+	}
+	email = repo_config_get(r, "user.email");
+	if (email == NULL || *email == '\0') {
+		free(email);
+		email = xasprintf("%s@%s", login, host);
+	}
+
+	t = r->clock != NULL ? (time_t)r->clock() : time(NULL);
+	if (localtime_r(&t, &tm) != NULL)
+		offset = (int)(tm.tm_gmtoff / 60);
+	if (git_signature_new(out, name, email, t, offset) != 0)
+		rc = repo_gerr(cause, "bad author \"%s <%s>\"", name, email);
+	free(email);
+	free(name);
+	free(login);
+	return rc;
+}
+
+/*
+ * Check one change against HEAD, .git/index and the work tree before
+ * anything is written: refuse to overwrite what someone changed by hand.
+ */
+static int
+repo_commit_check(struct repo *r, const git_tree *head_tree, git_index *idx,
+    struct repo_chg *c, struct buf *full, char **cause)
+{
+	const git_index_entry *ie;
+	git_tree_entry *te = NULL;
+	enum repo_wt state;
+	git_oid wt_id;
+	int e;
+
+	if (c->data != NULL &&
+	    git_odb_hash(&c->new_id, c->data, c->len, GIT_OBJECT_BLOB) != 0)
+		return repo_gerr(cause, "cannot hash %s", c->path);
+	if (head_tree != NULL) {
+		e = git_tree_entry_bypath(&te, head_tree, c->path);
+		if (e == 0) {
+			if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+				git_tree_entry_free(te);
+				return set_cause(cause, "%s is not a file in "
+				    "HEAD", c->path);
+			}
+			c->in_head = 1;
+			git_oid_cpy(&c->head_id, git_tree_entry_id(te));
+			git_tree_entry_free(te);
+		} else if (e == GIT_ENOTFOUND)
+			git_error_clear();
+		else
+			return repo_gerr(cause, "cannot look up %s", c->path);
+	}
+	/* Removing what HEAD does not have: nothing to do, touch nothing. */
+	if (c->data == NULL && !c->in_head)
+		return 0;
+
+	ie = git_index_get_bypath(idx, c->path, 0);
+	if (ie != NULL && !(c->in_head && git_oid_equal(&ie->id, &c->head_id)) &&
+	    !(c->data != NULL && git_oid_equal(&ie->id, &c->new_id)))
+		return set_cause(cause, "%s has changes staged in .git/index "
+		    "(unstage them with git reset -- %s)", c->path, c->path);
+
+	if (repo_wt_state(r, c->path, full, &wt_id, &state, cause) != 0)
+		return -1;
+	switch (state) {
+	case REPO_WT_ABSENT:
+		break;
+	case REPO_WT_BLOCKED:
+		if (c->data != NULL)
+			return set_cause(cause, "%s cannot be written: a "
+			    "parent directory is a file in the work tree",
+			    c->path);
+		break;
+	case REPO_WT_OTHER:
+		return set_cause(cause, "%s is not a regular file in the work "
+		    "tree (move it away)", c->path);
+	case REPO_WT_FILE:
+		if (c->data != NULL && git_oid_equal(&wt_id, &c->new_id)) {
+			c->wt_same = 1;
+			break;
+		}
+		if (c->in_head && git_oid_equal(&wt_id, &c->head_id))
+			break;
+		if (c->in_head)
+			return set_cause(cause, "%s has uncommitted changes in "
+			    "the work tree (commit or restore them with "
+			    "git checkout -- %s)", c->path, c->path);
+		return set_cause(cause, "%s is an untracked file in the work "
+		    "tree with other content (move it away)", c->path);
+	}
+	return 0;
+}
+
+int
+repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
+    const char *message, char out[REPO_OID_HEX], char **cause)
+{
+	git_reference *head = NULL, *moved = NULL;
+	git_commit *parent = NULL;
+	git_tree *head_tree = NULL, *tree = NULL;
+	git_signature *sig = NULL;
+	git_index *idx = NULL;
+	struct repo_chg *c = NULL;
+	struct buf full, reflog;
+	const git_commit *parents[1];
+	git_oid old_id, tree_id, commit_id;
+	char *refname = NULL, hex[REPO_OID_HEX];
+	const char *nl;
+	size_t i;
+	int e, unborn = 0, empty, rc = -1;
+
+	buf_init(&full);
+	buf_init(&reflog);
+	if (out != NULL)
+		out[0] = '\0';
+	if (message == NULL)
+		message = "";
+
+	/* The changes, validated and sorted so each directory is a run. */
+	c = xcalloc(n, sizeof *c);
+	for (i = 0; i < n; i++) {
+		if (changes[i].path == NULL || !repo_path_ok(changes[i].path)) {
+			set_cause(cause, "bad path in commit: \"%s\"",
+			    changes[i].path ? changes[i].path : "(null)");
+			goto out;
+		}
+		c[i].path = changes[i].path;
+		c[i].data = changes[i].data;
+		c[i].len = changes[i].len;
+		if (c[i].data == NULL && c[i].len != 0)
+			c[i].len = 0;
+	}
+	if (n > 1)
+		qsort(c, n, sizeof *c, repo_chg_cmp);
+	for (i = 1; i < n; i++) {
+		if (strcmp(c[i - 1].path, c[i].path) == 0) {
+			set_cause(cause, "%s is changed twice in one commit",
+			    c[i].path);
+			goto out;
+		}
+	}
+
+	/* Which ref moves (HEAD's branch, or HEAD itself if detached). */
+	if (git_reference_lookup(&head, r->git, "HEAD") != 0) {
+		repo_gerr(cause, "cannot read HEAD");
+		goto out;
+	}
+	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
+		refname = xstrdup(git_reference_symbolic_target(head));
+	else
+		refname = xstrdup("HEAD");
+	e = git_reference_name_to_id(&old_id, r->git, refname);
+	if (e == GIT_ENOTFOUND || e == GIT_EUNBORNBRANCH) {
+		git_error_clear();
+		unborn = 1;
+	} else if (e != 0) {
+		repo_gerr(cause, "cannot read %s", refname);
+		goto out;
+	} else {
+		if (git_commit_lookup(&parent, r->git, &old_id) != 0) {
+			repo_gerr(cause, "cannot read HEAD's commit");
+			goto out;
+		}
+		if (git_commit_tree(&head_tree, parent) != 0) {
+			repo_gerr(cause, "cannot read HEAD's tree");
+			goto out;
+		}
+	}
+
+	/* Nothing is written until every path has been checked. */
+	if (repo_index_get(r, &idx, cause) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (repo_commit_check(r, head_tree, idx, &c[i], &full,
+		    cause) != 0)
+			goto out;
+	}
+
+	/* Objects: blobs and the changed trees, then the commit. */
+	if (repo_build(r, head_tree, c, n, 0, &tree_id, &empty, cause) != 0)
+		goto out;
+	if (git_tree_lookup(&tree, r->git, &tree_id) != 0) {
+		repo_gerr(cause, "cannot read the new tree");
+		goto out;
+	}
+	if (repo_signature(r, &sig, cause) != 0)
+		goto out;
+	parents[0] = parent;
+	if (git_commit_create(&commit_id, r->git, NULL, sig, sig, NULL,
+	    message, tree, unborn ? 0 : 1, parents) != 0) {
+		repo_gerr(cause, "cannot create the commit");
+		goto out;
+	}
+	crash_point("commit-objects");
+
+	/* The commit point: move the branch only if nobody else did. */
+	nl = strchr(message, '\n');
+	buf_printf(&reflog, "commit%s: %.*s", unborn ? " (initial)" : "",
+	    nl != NULL ? (int)(nl - message) : (int)strlen(message), message);
+	e = git_reference_create_matching(&moved, r->git, refname, &commit_id,
+	    unborn ? 0 : 1, unborn ? NULL : &old_id, reflog.data);
+	if (e == GIT_EMODIFIED || e == GIT_EEXISTS) {
+		git_error_clear();
+		set_cause(cause, "%s moved while committing (another git "
+		    "process?); nothing was committed", refname);
+		goto out;
+	}
+	if (e != 0) {
+		repo_gerr(cause, "cannot move %s", refname);
+		goto out;
+	}
+	repo_hex(hex, &commit_id);
+	if (out != NULL)
+		memcpy(out, hex, REPO_OID_HEX);
+	crash_point("commit-head");
+
+	/*
+	 * After the commit point a failure leaves the work tree or .git/index
+	 * behind HEAD, as a crash would; repo_sync_worktree repairs that.
+	 */
+	for (i = 0; i < n; i++) {
+		buf_reset(&full);
+		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
+		if (c[i].data != NULL) {
+			if (!c[i].wt_same && repo_wt_write(full.data,
+			    c[i].data, c[i].len, cause) != 0)
+				goto behind;
+			if (repo_index_put(r, idx, c[i].path, full.data,
+			    &c[i].new_id, cause) != 0)
+				goto behind;
+		} else if (c[i].in_head) {
+			if (repo_wt_remove(r, c[i].path, &full, cause) != 0 ||
+			    repo_index_del(r, idx, c[i].path, cause) != 0)
+				goto behind;
+		}
+	}
+	crash_point("commit-worktree");
+	if (repo_index_flush(r, cause) != 0)
+		goto behind;
+	crash_point("commit-gitindex");
+	rc = 0;
+	goto out;
+
+behind:
+	if (cause != NULL && *cause != NULL) {
+		char *why = *cause;
+
+		*cause = NULL;
+		set_cause(cause, "committed %.12s, but the work tree was not "
+		    "updated: %s", hex, why);
+		free(why);
+	}
+
+out:
+	git_index_free(idx);
+	git_reference_free(moved);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_tree_free(head_tree);
+	git_commit_free(parent);
+	git_reference_free(head);
+	free(refname);
+	free(c);
+	buf_free(&reflog);
+	buf_free(&full);
+	return rc;
+}
+
+int
+repo_read(struct repo *r, const char *commit, const char *path, char **data,
+    size_t *len, char blob_id[REPO_OID_HEX], char **cause)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_blob *blob = NULL;
+	size_t size;
+	int e, rc = -1;
+
+	*data = NULL;
+	*len = 0;
+	if (blob_id != NULL)
+		blob_id[0] = '\0';
+	if (repo_get_tree(r, commit, &tree, cause) != 0)
+		return -1;
+	if (tree == NULL)
+		return 0;
+	e = git_tree_entry_bypath(&te, tree, path);
+	if (e == GIT_ENOTFOUND) {
+		git_error_clear();
+		rc = 0;
+		goto out;
+	}
+	if (e != 0) {
+		repo_gerr(cause, "cannot look up %s", path);
+		goto out;
+	}
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		rc = 0;
+		goto out;
+	}
+	if (git_blob_lookup(&blob, r->git, git_tree_entry_id(te)) != 0) {
+		repo_gerr(cause, "cannot read %s", path);
+		goto out;
+	}
+	size = (size_t)git_blob_rawsize(blob);
+	*data = xmalloc(size + 1);
+	if (size != 0)
+		memcpy(*data, git_blob_rawcontent(blob), size);
+	(*data)[size] = '\0';
+	*len = size;
+	if (blob_id != NULL)
+		repo_hex(blob_id, git_tree_entry_id(te));
+	rc = 1;
+
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	return rc;
+}
+
+int
+repo_blob(struct repo *r, const char *blob_id, char **data, size_t *len,
+    char **cause)
+{
+	git_blob *blob = NULL;
+	git_oid id;
+	size_t size;
+
+	*data = NULL;
+	*len = 0;
+	if (repo_parse_oid(blob_id, &id) != 0)
+		return set_cause(cause, "bad blob id: %s", blob_id);
+	if (git_blob_lookup(&blob, r->git, &id) != 0)
+		return repo_gerr(cause, "cannot read blob %s", blob_id);
+	size = (size_t)git_blob_rawsize(blob);
+	*data = xmalloc(size + 1);
+	if (size != 0)
+		memcpy(*data, git_blob_rawcontent(blob), size);
+	(*data)[size] = '\0';
+	*len = size;
+	git_blob_free(blob);
+	return 0;
+}
+
+/* Fill the blob ids of entry directory tree t (NULL: the entry is gone). */
+static void
+repo_entry_blobs(const git_tree *t, struct repo_entry *re)
+{
+	const git_tree_entry *e;
+
+	re->cert_blob[0] = re->entry_blob[0] = '\0';
+	if (t == NULL)
+		return;
+	e = git_tree_entry_byname(t, "cert.pem");
+	if (e != NULL && git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+		repo_hex(re->cert_blob, git_tree_entry_id(e));
+	e = git_tree_entry_byname(t, "entry");
+	if (e != NULL && git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+		repo_hex(re->entry_blob, git_tree_entry_id(e));
+}
+
+int
+repo_walk_entries(struct repo *r, const char *commit, repo_entry_cb cb,
+    void *arg, char **cause)
+{
+	git_tree *root = NULL, *certs = NULL, *shard = NULL, *ent = NULL;
+	const git_tree_entry *se, *ne;
+	struct repo_entry re;
+	size_t i, j, nshards, nnames;
+	int rc = -1;
+
+	if (repo_get_tree(r, commit, &root, cause) != 0)
+		return -1;
+	if (root == NULL)
+		return 0;
+	se = git_tree_entry_byname(root, "certs");
+	if (se == NULL || git_tree_entry_type(se) != GIT_OBJECT_TREE) {
+		rc = 0;
+		goto out;
+	}
+	if (git_tree_lookup(&certs, r->git, git_tree_entry_id(se)) != 0) {
+		repo_gerr(cause, "cannot read tree certs");
+		goto out;
+	}
+
+	/* Two fixed levels: direct look-ups, no path building. */
+	nshards = git_tree_entrycount(certs);
+	for (i = 0; i < nshards; i++) {
+		se = git_tree_entry_byindex(certs, i);
+		if (git_tree_entry_type(se) != GIT_OBJECT_TREE)
+			continue;
+		if (git_tree_lookup(&shard, r->git,
+		    git_tree_entry_id(se)) != 0) {
+			repo_gerr(cause, "cannot read tree certs/%s",
+			    git_tree_entry_name(se));
+			goto out;
+		}
+		nnames = git_tree_entrycount(shard);
+		for (j = 0; j < nnames; j++) {
+			ne = git_tree_entry_byindex(shard, j);
+			if (git_tree_entry_type(ne) != GIT_OBJECT_TREE)
+				continue;
+			if (git_tree_lookup(&ent, r->git,
+			    git_tree_entry_id(ne)) != 0) {
+				repo_gerr(cause, "cannot read tree "
+				    "certs/%s/%s", git_tree_entry_name(se),
+				    git_tree_entry_name(ne));
+				goto out;
+			}
+			re.shard = git_tree_entry_name(se);
+			re.name = git_tree_entry_name(ne);
+			repo_entry_blobs(ent, &re);
+			git_tree_free(ent);
+			ent = NULL;
+			if ((rc = cb(arg, &re)) != 0)
+				goto out;
+		}
+		git_tree_free(shard);
+		shard = NULL;
+	}
+	rc = 0;
+
+out:
+	git_tree_free(ent);
+	git_tree_free(shard);
+	git_tree_free(certs);
+	git_tree_free(root);
+	return rc;
+}
+
+static int
+repo_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The entry names of trees a and b (either may be NULL), sorted, once
+ * each; the strings belong to the trees. Caller frees the array.
+ */
+static const char **
+repo_union_names(const git_tree *a, const git_tree *b, size_t *n)
+{
+	const char **v;
+	size_t na, nb, i, j;
+
+	na = a != NULL ? git_tree_entrycount(a) : 0;
+	nb = b != NULL ? git_tree_entrycount(b) : 0;
+	v = xreallocarray(NULL, na + nb + 1, sizeof *v);
+	for (i = 0; i < na; i++)
+		v[i] = git_tree_entry_name(git_tree_entry_byindex(a, i));
+	for (j = 0; j < nb; j++)
+		v[na + j] = git_tree_entry_name(git_tree_entry_byindex(b, j));
+	*n = na + nb;
+	if (*n > 1)
+		qsort(v, *n, sizeof *v, repo_name_cmp);
+	for (i = j = 0; i < *n; i++) {
+		if (j == 0 || strcmp(v[j - 1], v[i]) != 0)
+			v[j++] = v[i];
+	}
+	*n = j;
+	return v;
+}
+
+static int
+repo_is_tree(const git_tree_entry *e)
+{
+	return e != NULL && git_tree_entry_type(e) == GIT_OBJECT_TREE;
+}
+
+/* Same object, same kind: nothing below differs. */
+static int
+repo_same(const git_tree_entry *a, const git_tree_entry *b)
+{
+	return a != NULL && b != NULL &&
+	    git_tree_entry_type(a) == git_tree_entry_type(b) &&
+	    git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b));
+}
+
+/* Load the tree e points to into *out (NULL if e is not a tree). */
+static int
+repo_load(struct repo *r, const git_tree_entry *e, git_tree **out,
+    char **cause)
+{
+	*out = NULL;
+	if (!repo_is_tree(e))
+		return 0;
+	if (git_tree_lookup(out, r->git, git_tree_entry_id(e)) != 0)
+		return repo_gerr(cause, "cannot read tree %s",
+		    git_tree_entry_name(e));
+	return 0;
+}
+
+/* Root tree of REV, or NULL for NULL/"" when empty_ok (the empty tree). */
+static int
+repo_rev_tree(struct repo *r, const char *rev, int empty_ok, git_tree **out,
+    char **cause)
+{
+	*out = NULL;
+	if (empty_ok && (rev == NULL || *rev == '\0'))
+		return 0;
+	return repo_get_tree(r, rev, out, cause);
+}
+
+/*
+ * One file that differs between two trees: old or new is NULL when the
+ * path is absent (or not a file) on that side.
+ */
+typedef int (*repo_tdiff_cb)(void *arg, const char *path,
+    const git_tree_entry *old, const git_tree_entry *new_);
+
+/*
+ * Compare trees a and b (either may be NULL), descending only into
+ * subtrees whose ids differ, so the cost follows the size of the change.
+ * path holds the directory prefix ("" or "dir/") and is restored.
+ */
+static int
+repo_tdiff(struct repo *r, const git_tree *a, const git_tree *b,
+    struct buf *path, repo_tdiff_cb cb, void *arg, char **cause)
+{
+	const git_tree_entry *ea, *eb, *fa, *fb;
+	git_tree *sa = NULL, *sb = NULL;
+	const char **names;
+	size_t n, i, base = path->len;
+	int rc = 0;
+
+	names = repo_union_names(a, b, &n);
+	for (i = 0; i < n && rc == 0; i++) {
+		ea = a != NULL ? git_tree_entry_byname(a, names[i]) : NULL;
+		eb = b != NULL ? git_tree_entry_byname(b, names[i]) : NULL;
+		if (repo_same(ea, eb))
+			continue;
+		path->len = base;
+		buf_adds(path, names[i]);
+		fa = ea != NULL && !repo_is_tree(ea) ? ea : NULL;
+		fb = eb != NULL && !repo_is_tree(eb) ? eb : NULL;
+		if (!repo_is_tree(ea) && !repo_is_tree(eb)) {
+			rc = cb(arg, path->data, fa, fb);
+			continue;
+		}
+		/* A file that becomes a directory goes first, and back. */
+		if (fa != NULL && (rc = cb(arg, path->data, fa, NULL)) != 0)
+			break;
+		if (repo_load(r, ea, &sa, cause) != 0 ||
+		    repo_load(r, eb, &sb, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		buf_addc(path, '/');
+		rc = repo_tdiff(r, sa, sb, path, cb, arg, cause);
+		git_tree_free(sa);
+		git_tree_free(sb);
+		sa = sb = NULL;
+		path->len = base;
+		buf_adds(path, names[i]);
+		if (rc == 0 && fb != NULL)
+			rc = cb(arg, path->data, NULL, fb);
+	}
+	git_tree_free(sa);
+	git_tree_free(sb);
+	path->len = base;
+	if (path->data != NULL)
+		path->data[base] = '\0';
+	free(names);
+	return rc;
+}
+
+/* Subtree certs/ of root (NULL if root is NULL or has none). */
+static int
+repo_certs(struct repo *r, const git_tree *root, git_tree **out,
+    char **cause)
+{
+	*out = NULL;
+	if (root == NULL)
+		return 0;
+	return repo_load(r, git_tree_entry_byname(root, "certs"), out, cause);
+}
+
+int
+repo_diff_entries(struct repo *r, const char *from, const char *to,
+    repo_entry_cb cb, void *arg, char **cause)
+{
+	git_tree *froot = NULL, *troot = NULL, *fc = NULL, *tc = NULL;
+	git_tree *fs = NULL, *ts = NULL, *et = NULL;
+	const git_tree_entry *a, *b;
+	const char **shards = NULL, **names = NULL;
+	struct repo_entry re;
+	size_t ns, nn, i, j;
+	int rc = -1;
+
+	if (repo_rev_tree(r, from, 1, &froot, cause) != 0 ||
+	    repo_rev_tree(r, to, 0, &troot, cause) != 0 ||
+	    repo_certs(r, froot, &fc, cause) != 0 ||
+	    repo_certs(r, troot, &tc, cause) != 0)
+		goto out;
+	if (fc != NULL && tc != NULL &&
+	    git_oid_equal(git_tree_id(fc), git_tree_id(tc))) {
+		rc = 0;
+		goto out;
+	}
+
+	/*
+	 * The fixed shape certs/<shard>/<name>/: compare shard trees by id,
+	 * and names only inside the shards that differ.
+	 */
+	shards = repo_union_names(fc, tc, &ns);
+	for (i = 0; i < ns; i++) {
+		a = fc != NULL ? git_tree_entry_byname(fc, shards[i]) : NULL;
+		b = tc != NULL ? git_tree_entry_byname(tc, shards[i]) : NULL;
+		if (repo_same(a, b) || (!repo_is_tree(a) && !repo_is_tree(b)))
+			continue;
+		if (repo_load(r, a, &fs, cause) != 0 ||
+		    repo_load(r, b, &ts, cause) != 0)
+			goto out;
+		names = repo_union_names(fs, ts, &nn);
+		for (j = 0; j < nn; j++) {
+			a = fs != NULL ? git_tree_entry_byname(fs, names[j]) :
+			    NULL;
+			b = ts != NULL ? git_tree_entry_byname(ts, names[j]) :
+			    NULL;
+			if (repo_same(a, b) ||
+			    (!repo_is_tree(a) && !repo_is_tree(b)))
+				continue;
+			if (repo_load(r, b, &et, cause) != 0)
+				goto out;
+			re.shard = shards[i];
+			re.name = names[j];
+			repo_entry_blobs(et, &re);
+			git_tree_free(et);
+			et = NULL;
+			if ((rc = cb(arg, &re)) != 0)
+				goto out;
+		}
+		free(names);
+		names = NULL;
+		git_tree_free(fs);
+		git_tree_free(ts);
+		fs = ts = NULL;
+	}
+	rc = 0;
+
+out:
+	free(names);
+	free(shards);
+	git_tree_free(et);
+	git_tree_free(ts);
+	git_tree_free(fs);
+	git_tree_free(tc);
+	git_tree_free(fc);
+	git_tree_free(troot);
+	git_tree_free(froot);
+	return rc;
+}
+
+/* The id of what is at prefix in tree (zero if nothing is there). */
+static int
+repo_prefix_id(const git_tree *tree, const char *prefix, git_oid *id,
+    char **cause)
+{
+	git_tree_entry *te = NULL;
+	int e;
+
+	memset(id, 0, sizeof *id);
+	if (tree == NULL)
+		return 0;
+	e = git_tree_entry_bypath(&te, tree, prefix);
+	if (e == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0;
+	}
+	if (e != 0)
+		return repo_gerr(cause, "cannot look up %s", prefix);
+	git_oid_cpy(id, git_tree_entry_id(te));
+	git_tree_entry_free(te);
+	return 0;
+}
+
+/*
+ * What a commit has at the log's path prefix: the walk usually goes from
+ * a commit to its first parent, so the parent's answer is kept for the
+ * next step.
+ */
+struct repo_memo {
+	int		 valid;
+	git_oid		 commit;
+	git_oid		 id;
+};
+
+/* Does the commit change what is at prefix, compared to its first parent? */
+static int
+repo_touches(struct repo *r, git_commit *c, const char *prefix,
+    struct repo_memo *memo, char **cause)
+{
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_oid a, b;
+	int rc = -1;
+
+	if (memo->valid && git_oid_equal(&memo->commit, git_commit_id(c)))
+		git_oid_cpy(&a, &memo->id);
+	else {
+		if (git_commit_tree(&tree, c) != 0) {
+			repo_gerr(cause, "cannot read a commit's tree");
+			goto out;
+		}
+		if (repo_prefix_id(tree, prefix, &a, cause) != 0)
+			goto out;
+		git_tree_free(tree);
+		tree = NULL;
+	}
+	memset(&b, 0, sizeof b);
+	memo->valid = 0;
+	if (git_commit_parentcount(c) != 0) {
+		if (git_commit_parent(&parent, c, 0) != 0 ||
+		    git_commit_tree(&tree, parent) != 0) {
+			repo_gerr(cause, "cannot read a parent commit");
+			goto out;
+		}
+		if (repo_prefix_id(tree, prefix, &b, cause) != 0)
+			goto out;
+		memo->valid = 1;
+		git_oid_cpy(&memo->commit, git_commit_id(parent));
+		git_oid_cpy(&memo->id, &b);
+	}
+	rc = !git_oid_equal(&a, &b);
+
+out:
+	git_tree_free(tree);
+	git_commit_free(parent);
+	return rc;
+}
+
+int
+repo_log(struct repo *r, const char *path_prefix, size_t limit,
+    repo_log_cb cb, void *arg, char **cause)
+{
+	git_message_trailer_array tr;
+	struct repo_memo memo;
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL;
+	const git_signature *au;
+	struct repo_commit rc_;
+	struct buf subject, body;
+	const char **keys = NULL, **values = NULL, *msg, *nl, *p;
+	char *prefix = NULL;
+	git_oid id;
+	size_t count = 0, i, len;
+	int e, rc = -1, have_tr = 0;
+
+	buf_init(&subject);
+	buf_init(&body);
+	memset(&tr, 0, sizeof tr);
+	memset(&memo, 0, sizeof memo);
+	if (path_prefix != NULL && *path_prefix != '\0') {
+		prefix = xstrdup(path_prefix);
+		len = strlen(prefix);
+		while (len > 0 && prefix[len - 1] == '/')
+			prefix[--len] = '\0';
+		if (len == 0) {
+			free(prefix);
+			prefix = NULL;
+		}
+	}
+
+	if (git_revwalk_new(&walk, r->git) != 0) {
+		repo_gerr(cause, "cannot walk the history");
+		goto out;
+	}
+	if (git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME)
+	    != 0) {
+		repo_gerr(cause, "cannot walk the history");
+		goto out;
+	}
+	/* push_head says only -1 for an unborn HEAD: ask first. */
+	if ((e = git_repository_head_unborn(r->git)) == 1) {
+		rc = 0;
+		goto out;
+	}
+	if (e < 0) {
+		repo_gerr(cause, "cannot read HEAD");
+		goto out;
+	}
+	if (git_revwalk_push_head(walk) != 0) {
+		repo_gerr(cause, "cannot walk the history from HEAD");
+		goto out;
+	}
+
+	for (;;) {
+		e = git_revwalk_next(&id, walk);
+		if (e == GIT_ITEROVER) {
+			git_error_clear();
+			break;
+		}
+		if (e != 0) {
+			repo_gerr(cause, "cannot walk the history");
+			goto out;
+		}
+		if (git_commit_lookup(&c, r->git, &id) != 0) {
+			repo_gerr(cause, "cannot read a commit");
+			goto out;
+		}
+		if (prefix != NULL) {
+			if ((e = repo_touches(r, c, prefix, &memo, cause)) < 0)
+				goto out;
+			if (e == 0) {
+				git_commit_free(c);
+				c = NULL;
+				continue;
+			}
+		}
+
+		memset(&rc_, 0, sizeof rc_);
+		repo_hex(rc_.id, &id);
+		au = git_commit_author(c);
+		rc_.time = (int64_t)au->when.time;
+		rc_.tz_offset = au->when.offset;
+		rc_.author_name = au->name;
+		rc_.author_email = au->email;
+
+		/* Subject: the first line. Body: after the blank line(s). */
+		msg = git_commit_message(c);
+		if (msg == NULL)
+			msg = "";
+		nl = strchr(msg, '\n');
+		buf_reset(&subject);
+		buf_add(&subject, msg, nl != NULL ? (size_t)(nl - msg) :
+		    strlen(msg));
+		buf_reset(&body);
+		if (nl != NULL) {
+			for (p = nl + 1; *p == '\n'; p++)
+				;
+			len = strlen(p);
+			while (len > 0 && (p[len - 1] == '\n' ||
+			    p[len - 1] == ' '))
+				len--;
+			buf_add(&body, p, len);
+		}
+		rc_.subject = subject.data != NULL ? subject.data : "";
+		rc_.body = body.data != NULL ? body.data : "";
+
+		if (git_message_trailers(&tr, msg) != 0) {
+			repo_gerr(cause, "cannot parse the trailers of %s",
+			    rc_.id);
+			goto out;
+		}
+		have_tr = 1;
+		keys = xreallocarray(NULL, tr.count + 1, sizeof *keys);
+		values = xreallocarray(NULL, tr.count + 1, sizeof *values);
+		for (i = 0; i < tr.count; i++) {
+			keys[i] = tr.trailers[i].key;
+			values[i] = tr.trailers[i].value;
+		}
+		rc_.ntrailers = tr.count;
+		rc_.trailer_keys = keys;
+		rc_.trailer_values = values;
+
+		e = cb(arg, &rc_);
+
+		free(keys);
+		free(values);
+		keys = values = NULL;
+		git_message_trailer_array_free(&tr);
+		have_tr = 0;
+		git_commit_free(c);
+		c = NULL;
+		if (e != 0) {
+			rc = e;
+			goto out;
+		}
+		if (limit != 0 && ++count >= limit)
+			break;
+	}
+	rc = 0;
+
+out:
+	free(keys);
+	free(values);
+	if (have_tr)
+		git_message_trailer_array_free(&tr);
+	git_commit_free(c);
+	git_revwalk_free(walk);
+	free(prefix);
+	buf_free(&body);
+	buf_free(&subject);
+	return rc;
+}
+
+int
+repo_check_worktree(struct repo *r, repo_dirty_cb cb, void *arg,
+    char **cause)
+{
+	git_status_options so;
+	git_status_list *list = NULL;
+	const git_status_entry *s;
+	const char *path, *what;
+	size_t i, n;
+	int rc = -1;
+
+	/* Tracked files only: no untracked scan (.certdeck/ is local). */
+	if (git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION) != 0)
+		return repo_gerr(cause, "cannot read the work tree status");
+	so.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	so.flags = GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
+	if (git_status_list_new(&list, r->git, &so) != 0) {
+		repo_gerr(cause, "cannot compare the work tree with HEAD");
+		goto out;
+	}
+	n = git_status_list_entrycount(list);
+	for (i = 0; i < n; i++) {
+		s = git_status_byindex(list, i);
+		if (s->status & GIT_STATUS_WT_DELETED)
+			what = "deleted";
+		else if (s->status & (GIT_STATUS_WT_MODIFIED |
+		    GIT_STATUS_WT_TYPECHANGE | GIT_STATUS_WT_RENAMED))
+			what = "modified";
+		else if (s->status & (GIT_STATUS_INDEX_NEW |
+		    GIT_STATUS_INDEX_MODIFIED | GIT_STATUS_INDEX_DELETED |
+		    GIT_STATUS_INDEX_RENAMED | GIT_STATUS_INDEX_TYPECHANGE |
+		    GIT_STATUS_CONFLICTED))
+			what = "staged";
+		else
+			continue;
+		path = NULL;
+		if (s->index_to_workdir != NULL)
+			path = s->index_to_workdir->old_file.path;
+		if (path == NULL && s->head_to_index != NULL)
+			path = s->head_to_index->new_file.path != NULL ?
+			    s->head_to_index->new_file.path :
+			    s->head_to_index->old_file.path;
+		if (path == NULL)
+			continue;
+		if ((rc = cb(arg, path, what)) != 0)
+			goto out;
+	}
+	rc = 0;
+
+out:
+	git_status_list_free(list);
+	return rc;
+}
+
+/* State of one repo_sync_worktree run, for its per-path callback. */
+struct repo_sync {
+	struct repo	*r;
+	git_index	*idx;
+	struct buf	 full;
+	repo_dirty_cb	 cb;
+	void		*arg;
+	char		**cause;
+};
+
+/* A regular file in a tree (links and submodules are not ours to sync). */
+static int
+repo_is_file(const git_tree_entry *e)
+{
+	return e != NULL &&
+	    (git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB ||
+	    git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE);
+}
+
+static int
+repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
+    const git_tree_entry *new_)
+{
+	struct repo_sync *s = arg;
+	struct repo *r = s->r;
+	git_blob *blob = NULL;
+	enum repo_wt state;
+	git_oid wt_id;
+	int rc;
+
+	if (!repo_is_file(old))
+		old = NULL;
+	if (!repo_is_file(new_))
+		new_ = NULL;
+	if (old == NULL && new_ == NULL)
+		return 0;
+	if (repo_wt_state(r, path, &s->full, &wt_id, &state, s->cause) != 0)
+		return -1;
+
+	/* Already the new content: only .git/index may need to say so. */
+	if (new_ != NULL && state == REPO_WT_FILE &&
+	    git_oid_equal(&wt_id, git_tree_entry_id(new_)))
+		return repo_index_put(r, s->idx, path, s->full.data,
+		    git_tree_entry_id(new_), s->cause);
+
+	/* The old content, or nothing: safe to bring forward. */
+	if ((old != NULL && state == REPO_WT_FILE &&
+	    git_oid_equal(&wt_id, git_tree_entry_id(old))) ||
+	    state == REPO_WT_ABSENT ||
+	    (state == REPO_WT_BLOCKED && new_ == NULL)) {
+		if (new_ == NULL) {
+			if (repo_wt_remove(r, path, &s->full, s->cause) != 0)
+				return -1;
+			return repo_index_del(r, s->idx, path, s->cause);
+		}
+		if (git_blob_lookup(&blob, r->git,
+		    git_tree_entry_id(new_)) != 0)
+			return repo_gerr(s->cause, "cannot read %s", path);
+		rc = repo_wt_write(s->full.data, git_blob_rawcontent(blob),
+		    (size_t)git_blob_rawsize(blob), s->cause);
+		git_blob_free(blob);
+		if (rc != 0)
+			return -1;
+		return repo_index_put(r, s->idx, path, s->full.data,
+		    git_tree_entry_id(new_), s->cause);
+	}
+
+	/* Neither old nor new: edited by hand. Leave it, report it. */
+	return s->cb != NULL ? s->cb(s->arg, path, "modified") : 0;
+}
+
+int
+repo_sync_worktree(struct repo *r, const char *from, const char *to,
+    repo_dirty_cb cb, void *arg, char **cause)
+{
+	struct repo_sync s;
+	git_tree *ft = NULL, *tt = NULL;
+	struct buf path;
+	int rc = -1;
+
+	buf_init(&path);
+	memset(&s, 0, sizeof s);
+	buf_init(&s.full);
+	s.r = r;
+	s.cb = cb;
+	s.arg = arg;
+	s.cause = cause;
+	if (repo_rev_tree(r, from, 1, &ft, cause) != 0 ||
+	    repo_rev_tree(r, to, 0, &tt, cause) != 0)
+		goto out;
+	if (ft != NULL && tt != NULL &&
+	    git_oid_equal(git_tree_id(ft), git_tree_id(tt))) {
+		rc = 0;
+		goto out;
+	}
+	if (repo_index_get(r, &s.idx, cause) != 0)
+		goto out;
+	buf_adds(&path, "");
+	rc = repo_tdiff(r, ft, tt, &path, repo_sync_path, &s, cause);
+
+	/* Whatever was done to the work tree is recorded, once. */
+	if (repo_index_flush(r, rc == -1 ? NULL : cause) != 0)
+		rc = -1;
+
+out:
+	git_index_free(s.idx);
+	git_tree_free(tt);
+	git_tree_free(ft);
+	buf_free(&s.full);
+	buf_free(&path);
+	return rc;
+}
+
+void
+repo_hash_blob(const void *data, size_t len, char out[REPO_OID_HEX])
+{
+	git_oid id;
+
+	/* No repository needed; cheap when one is open (refcounted init). */
+	git_libgit2_init();
+	if (git_odb_hash(&id, data, len, GIT_OBJECT_BLOB) == 0)
+		repo_hex(out, &id);
+	else {
+		git_error_clear();
+		out[0] = '\0';
+	}
+	git_libgit2_shutdown();
+}
+
+char *
+repo_config_get(struct repo *r, const char *key)
+{
+	git_config *cfg = NULL;
+	git_buf b = GIT_BUF_INIT;
+	char *value = NULL;
+
+	if (git_repository_config(&cfg, r->git) != 0) {
+		git_error_clear();
+		return NULL;
+	}
+	if (git_config_get_string_buf(&b, cfg, key) == 0)
+		value = xstrdup(b.ptr != NULL ? b.ptr : "");
+	else
+		git_error_clear();
+	git_buf_dispose(&b);
+	git_config_free(cfg);
+	return value;
+}
