@@ -1,0 +1,82 @@
+/*
+ * cert.h: parsing certificates with OpenSSL into plain records
+ * (store/certrec.h), and recognising what a file of bytes holds.
+ */
+#ifndef CD_CERT_H
+#define CD_CERT_H
+
+#include <stddef.h>
+
+#include "../store/certrec.h"
+
+/* Largest input certdeck reads as one file. */
+#define CERT_MAX_FILE	(10u << 20)
+
+/*
+ * Parse one DER certificate into rec (zeroed first). A key or signature
+ * algorithm OpenSSL does not know is named by its OID, never an error.
+ * Returns 0, or -1 with *cause ("not a valid X.509 certificate: ...").
+ */
+int	 cert_parse_der(const unsigned char *der, size_t len,
+	    struct certrec *rec, char **cause);
+
+/*
+ * Parse a PEM file of the inventory (leaf first, then chain) into cf, and
+ * compute its effective expiry. Returns 0, or -1 with *cause.
+ */
+int	 cert_parse_pem_file(const char *pem, size_t len, struct certfile *cf,
+	    char **cause);
+
+/* One certificate found in input bytes, as DER plus its parsed record. */
+struct cert_item {
+	unsigned char	*der;
+	size_t		 der_len;
+	struct certrec	 rec;
+};
+
+/* A private key found in the input, kept only as encrypted PKCS#8 PEM. */
+struct cert_key {
+	char		*pem;		/* "-----BEGIN ENCRYPTED PRIVATE KEY-----" */
+	size_t		 len;
+};
+
+/*
+ * What one input held. Groups are what become entries: a leaf followed by
+ * the chain after it in the same file is one group; a CA certificate on its
+ * own (not following a leaf) is its own group.
+ */
+struct cert_group {
+	struct cert_item	*items;		/* leaf first */
+	size_t			 n;
+	struct cert_key		*key;		/* NULL unless a key matched the leaf
+						   and could be stored encrypted */
+};
+struct cert_bundle {
+	struct cert_group	*groups;
+	size_t			 ngroups;
+	char			*note;	/* e.g. "private key not stored: no
+					   passphrase", or NULL */
+};
+
+/*
+ * Recognise and decode input bytes: PEM (any number of certificates, text
+ * around the blocks), DER, PKCS#7 (DER or PEM), PKCS#12 (with passphrase
+ * from pass, may be NULL or ""). A private key is kept only when key_pass
+ * is non-NULL (it is then re-encrypted with it as PKCS#8, AES-256-CBC with
+ * PBKDF2/scrypt); otherwise it is dropped and bundle->note says so.
+ *
+ * Refusals (return -1 with *cause, one line, no file name in it): empty
+ * input; no certificate ("no certificate found"); a private key or CSR
+ * alone ("a private key, not a certificate" / "a certificate request (CSR),
+ * not a certificate"); truncated or garbage DER/PEM.
+ */
+int	 cert_load(const unsigned char *data, size_t len, const char *p12_pass,
+	    const char *key_pass, struct cert_bundle *out, char **cause);
+void	 cert_bundle_free(struct cert_bundle *);
+
+/* Hex SHA-256 of bytes into out[65]. */
+void	 cert_sha256_hex(const void *, size_t, char out[65]);
+/* DER to PEM text ("-----BEGIN CERTIFICATE-----..."), caller frees. */
+char	*cert_der_to_pem(const unsigned char *der, size_t len);
+
+#endif

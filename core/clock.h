@@ -1,0 +1,24 @@
+/*
+ * clock.h: the only way certdeck reads the time. CERTDECK_NOW (RFC 3339)
+ * replaces the wall clock, so tests, demos and benchmarks are reproducible.
+ */
+#ifndef CD_CLOCK_H
+#define CD_CLOCK_H
+
+#include <stdint.h>
+
+/* Now, in Unix seconds. Exits with a message if CERTDECK_NOW is malformed. */
+int64_t	 clock_now(void);
+/* Parse RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions ignored) or a
+   bare date "2026-01-02" (midnight UTC). Returns 0 or -1. */
+int	 clock_parse(const char *, int64_t *out);
+/* Format as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[32]. */
+void	 clock_format(int64_t, char out[32]);
+/* Format as "YYYY-MM-DD" into out[16]. */
+void	 clock_format_date(int64_t, char out[16]);
+/* Civil date arithmetic that works for years 0..9999, no time_t limits. */
+int64_t	 clock_from_civil(int y, int mon, int d, int h, int min, int s);
+void	 clock_to_civil(int64_t t, int *y, int *mon, int *d, int *h, int *min,
+	    int *s);
+
+#endif

@@ -1,0 +1,680 @@
+/*
+ * inv_import.c: `certdeck import`. Inputs are read and parsed first,
+ * without the lock; then, under the lock and with the index at HEAD, each
+ * certificate group is checked against the inventory, named, and the lot
+ * goes in as one commit.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cert.h"
+#include "certfile.h"
+#include "clock.h"
+#include "entry.h"
+#include "inventory.h"
+#include "invpriv.h"
+
+/* One input file, loaded. */
+struct input {
+	char			*label;		/* path as given, or "(stdin)" */
+	struct cert_bundle	 bundle;
+};
+
+struct loader {
+	struct input	*in;
+	size_t		 n;
+	struct { dev_t dev; ino_t ino; } *seen;	/* directories visited */
+	size_t		 nseen;
+	const char	*p12_pass;
+	char		*key_pass;
+	inv_report_cb	 cb;
+	void		*arg;
+	size_t		 refused;
+};
+
+static void
+say(struct loader *l, int level, const char *input, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+say(struct loader *l, int level, const char *input, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (level >= 2)
+		l->refused++;
+	if (l->cb == NULL)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	l->cb(l->arg, level, input, msg);
+	free(msg);
+}
+
+static void
+load_bytes(struct loader *l, const char *label, const char *data, size_t len)
+{
+	struct cert_bundle b;
+	char *err = NULL;
+
+	if (len == 0) {
+		say(l, 2, label, "empty file");
+		return;
+	}
+	if (cert_load((const unsigned char *)data, len, l->p12_pass,
+	    l->key_pass, &b, &err) != 0) {
+		say(l, 2, label, "%s", err);
+		free(err);
+		return;
+	}
+	if (b.note != NULL)
+		say(l, 1, label, "%s", b.note);
+	l->in = xreallocarray(l->in, l->n + 1, sizeof *l->in);
+	l->in[l->n].label = xstrdup(label);
+	l->in[l->n].bundle = b;
+	l->n++;
+}
+
+static void load_path(struct loader *, const char *, int);
+
+static int
+strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+load_dir(struct loader *l, const char *path, const struct stat *st)
+{
+	struct strv names;
+	struct dirent *de;
+	DIR *d;
+	size_t i;
+	char *sub;
+
+	for (i = 0; i < l->nseen; i++)
+		if (l->seen[i].dev == st->st_dev && l->seen[i].ino == st->st_ino) {
+			say(l, 2, path, "directory loop (already visited)");
+			return;
+		}
+	l->seen = xreallocarray(l->seen, l->nseen + 1, sizeof *l->seen);
+	l->seen[l->nseen].dev = st->st_dev;
+	l->seen[l->nseen].ino = st->st_ino;
+	l->nseen++;
+
+	if ((d = opendir(path)) == NULL) {
+		say(l, 2, path, "%s", strerror(errno));
+		return;
+	}
+	strv_init(&names);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')	/* ., .., .git, hidden files */
+			continue;
+		strv_add(&names, de->d_name);
+	}
+	closedir(d);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof *names.v, strcmp_p);
+	for (i = 0; i < names.n; i++) {
+		sub = xasprintf("%s%s%s", path,
+		    str_endswith(path, "/") ? "" : "/", names.v[i]);
+		load_path(l, sub, 1);
+		free(sub);
+	}
+	strv_free(&names);
+}
+
+static void
+load_path(struct loader *l, const char *path, int in_dir)
+{
+	struct stat st;
+	char *data = NULL, *err = NULL;
+	size_t len;
+
+	if (strcmp(path, "-") == 0 && !in_dir) {
+		if (read_fd(0, CERT_MAX_FILE, &data, &len, &err) != 0) {
+			say(l, 2, "(stdin)", "%s", err);
+			free(err);
+			return;
+		}
+		load_bytes(l, "(stdin)", data, len);
+		free(data);
+		return;
+	}
+	if (stat(path, &st) != 0) {
+		say(l, 2, path, "%s", errno == ELOOP ? "symbolic link loop" :
+		    strerror(errno));
+		return;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		load_dir(l, path, &st);
+		return;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		if (!in_dir)
+			say(l, 2, path, "not a regular file");
+		return;
+	}
+	if ((uintmax_t)st.st_size > CERT_MAX_FILE) {
+		say(l, 2, path, "larger than %u MiB", CERT_MAX_FILE >> 20);
+		return;
+	}
+	if (read_file(path, CERT_MAX_FILE, &data, &len, &err) != 0) {
+		say(l, 2, path, "%s", err);
+		free(err);
+		return;
+	}
+	load_bytes(l, path, data, len);
+	free(data);
+}
+
+/* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL. */
+char *
+inv_key_passphrase(char **cause)
+{
+	const char *f = getenv("CERTDECK_PASSPHRASE_FILE");
+	char *data = NULL;
+	size_t len;
+
+	if (f == NULL || *f == '\0')
+		return NULL;
+	if (read_file(f, 4096, &data, &len, cause) != 0) {
+		char *e = *cause;
+
+		*cause = NULL;
+		set_cause(cause, "CERTDECK_PASSPHRASE_FILE %s: %s", f, e);
+		free(e);
+		return NULL;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0) {
+		free(data);
+		set_cause(cause, "CERTDECK_PASSPHRASE_FILE %s: empty", f);
+		return NULL;
+	}
+	return data;
+}
+
+/* What an import decided for one group. */
+struct plan {
+	struct strv	 names;		/* new or replaced entry names */
+	struct strv	 fps;
+	struct buf	 body;
+	struct repo_change *ch;
+	size_t		 nch;
+	struct strv	 owned;		/* strings the changes point at */
+};
+
+static void
+plan_change(struct plan *p, char *path, char *data, size_t len)
+{
+	p->ch = xreallocarray(p->ch, p->nch + 1, sizeof *p->ch);
+	p->ch[p->nch].path = path;
+	p->ch[p->nch].data = data;
+	p->ch[p->nch].len = len;
+	p->nch++;
+	strv_addn(&p->owned, path);
+	if (data != NULL)
+		strv_addn(&p->owned, data);
+}
+
+static const char *
+group_name_source(const struct certrec *r)
+{
+	static char tmp[512];
+	const char *s = r->sans;
+
+	if (s != NULL && str_startswith(s, "DNS:")) {
+		const char *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s - 4) : strlen(s + 4);
+
+		if (n >= sizeof tmp)
+			n = sizeof tmp - 1;
+		memcpy(tmp, s + 4, n);
+		tmp[n] = '\0';
+		return tmp;
+	}
+	if (r->subject_cn != NULL)
+		return r->subject_cn;
+	return r->subject;
+}
+
+static int
+name_taken(struct inv *inv, struct plan *p, const char *name)
+{
+	return strv_has(&p->names, name) || inv_exists(inv, name);
+}
+
+static char *
+unique_name(struct inv *inv, struct plan *p, const char *base)
+{
+	char *name = xstrdup(base);
+	int i;
+
+	for (i = 2; name_taken(inv, p, name) && i < 100000; i++) {
+		free(name);
+		name = xasprintf("%s-%d", base, i);
+	}
+	return name;
+}
+
+/* Cache the parsed group under the blob id its PEM will have. */
+static void
+cache_group(struct inv *inv, struct cert_group *g, const char *pem,
+    size_t len)
+{
+	struct certfile cf;
+	char blob[REPO_OID_HEX];
+	size_t i;
+
+	repo_hash_blob(pem, len, blob);
+	if (idx_file_has(inv->idx, blob) == 1)
+		return;
+	cf.n = g->n;
+	cf.certs = xcalloc(g->n, sizeof *cf.certs);
+	for (i = 0; i < g->n; i++)
+		cf.certs[i] = g->items[i].rec;	/* borrowed */
+	cf.eff_from = NULL;
+	certfile_effective(&cf);
+	idx_file_put(inv->idx, blob, &cf, NULL);
+	free(cf.certs);
+	free(cf.eff_from);
+}
+
+static char *
+group_pem(const struct cert_group *g, size_t *len)
+{
+	struct buf b;
+	size_t i;
+	char *p;
+
+	buf_init(&b);
+	for (i = 0; i < g->n; i++) {
+		p = cert_der_to_pem(g->items[i].der, g->items[i].der_len);
+		buf_adds(&b, p);
+		free(p);
+	}
+	*len = b.len;
+	return buf_steal(&b);
+}
+
+/* The current leaf of an entry, from the index; 1 found, 0 not. */
+static int
+current_leaf(struct inv *inv, const char *name, struct certfile *cf)
+{
+	struct idx_entry ie;
+	int r;
+
+	memset(cf, 0, sizeof *cf);
+	if (idx_entry_get(inv->idx, name, &ie, NULL) != 1)
+		return 0;
+	r = *ie.cert_blob != '\0' &&
+	    idx_file_get(inv->idx, ie.cert_blob, cf, NULL) == 1 && cf->n > 0;
+	idx_entry_free(&ie);
+	return r;
+}
+
+static int
+entry_text(struct inv *inv, const char *name, const struct inv_import_opts *o,
+    char **text, char **cause)
+{
+	struct entry e;
+	char *data = NULL, *dir, *path, *a;
+	size_t len, i;
+	int found;
+
+	entry_init(&e);
+	if (name != NULL) {
+		dir = inv_entry_dir(name);
+		path = xasprintf("%s/entry", dir);
+		free(dir);
+		found = repo_read(inv->repo, NULL, path, &data, &len, NULL,
+		    cause);
+		free(path);
+		if (found < 0)
+			return -1;
+		if (found && entry_parse(data, len, &e, cause) != 0) {
+			free(data);
+			return -1;
+		}
+		free(data);
+	}
+	if (o->owner != NULL) {
+		a = xasprintf("owner=%s", o->owner);
+		found = entry_apply(&e, a, cause);
+		free(a);
+		if (found != 0)
+			goto fail;
+	}
+	for (i = 0; i < o->tags.n; i++) {
+		a = xasprintf("tags+=%s", o->tags.v[i]);
+		found = entry_apply(&e, a, cause);
+		free(a);
+		if (found != 0)
+			goto fail;
+	}
+	*text = entry_format(&e);
+	entry_free(&e);
+	return 0;
+fail:
+	entry_free(&e);
+	return -1;
+}
+
+static void
+plan_entry(struct inv *inv, struct plan *p, const char *name,
+    struct cert_group *g, const char *entry, int replace)
+{
+	const struct certrec *r = &g->items[0].rec;
+	char *dir = inv_entry_dir(name), *pem, date[16];
+	size_t len;
+
+	pem = group_pem(g, &len);
+	cache_group(inv, g, pem, len);
+	plan_change(p, xasprintf("%s/cert.pem", dir), pem, len);
+	if (entry != NULL)
+		plan_change(p, xasprintf("%s/entry", dir), xstrdup(entry),
+		    strlen(entry));
+	if (g->key != NULL)
+		plan_change(p, xasprintf("keys/%s.key", name),
+		    xstrndup(g->key->pem, g->key->len), g->key->len);
+	clock_format_date(r->not_after, date);
+	buf_printf(&p->body, "%s %s: %s, expires %s, sha256 %s%s\n",
+	    replace ? "replace" : "add", name, r->subject ? r->subject : "",
+	    date, r->sha256, g->key != NULL ? ", key stored encrypted" : "");
+	strv_add(&p->names, name);
+	strv_addn(&p->fps, xasprintf("%s", r->sha256));
+	free(dir);
+}
+
+static int
+do_into(struct inv *inv, struct loader *l, struct plan *p,
+    const struct inv_import_opts *o, struct inv_import_result *res,
+    char **subject)
+{
+	struct cert_group *g = NULL;
+	struct certfile cur;
+	const char *label = NULL;
+	char *entry = NULL, *err = NULL, d1[16], d2[16];
+	size_t i, ng = 0;
+
+	for (i = 0; i < l->n; i++) {
+		ng += l->in[i].bundle.ngroups;
+		if (g == NULL && l->in[i].bundle.ngroups > 0) {
+			g = &l->in[i].bundle.groups[0];
+			label = l->in[i].label;
+		}
+	}
+	if (ng != 1) {
+		say(l, 2, o->into, "--into takes exactly one certificate (with "
+		    "its chain); the input holds %zu", ng);
+		return -1;
+	}
+	if (!current_leaf(inv, o->into, &cur)) {
+		if (!inv_exists(inv, o->into))
+			say(l, 2, o->into, "no such entry");
+		else
+			goto ok;	/* entry without a certificate */
+		return -1;
+	}
+	if (strcmp(cur.certs[0].sha256, g->items[0].rec.sha256) == 0) {
+		int same = cur.n == g->n;
+
+		for (i = 1; same && i < g->n; i++)
+			same = strcmp(cur.certs[i].sha256,
+			    g->items[i].rec.sha256) == 0;
+		certfile_free(&cur);
+		if (same) {
+			say(l, 0, label, "already the current certificate of "
+			    "%s", o->into);
+			res->present++;
+			return 0;
+		}
+		/* Same leaf, another chain: the operator is mending it. */
+		*subject = xasprintf("replace chain of %s: %zu certificates",
+		    o->into, g->n);
+		goto ok;
+	}
+	if (g->items[0].rec.not_after <= cur.certs[0].not_after) {
+		clock_format_date(cur.certs[0].not_after, d1);
+		say(l, 2, label, "not newer than the current certificate of "
+		    "%s (expires %s)", o->into, d1);
+		certfile_free(&cur);
+		return -1;
+	}
+	if (strcmp(cur.certs[0].subject ? cur.certs[0].subject : "",
+	    g->items[0].rec.subject ? g->items[0].rec.subject : "") != 0 ||
+	    strcmp(cur.certs[0].sans ? cur.certs[0].sans : "",
+	    g->items[0].rec.sans ? g->items[0].rec.sans : "") != 0)
+		say(l, 1, label, "subject or SANs differ from those of %s",
+		    o->into);
+	clock_format_date(cur.certs[0].not_after, d1);
+	clock_format_date(g->items[0].rec.not_after, d2);
+	*subject = xasprintf("replace %s: expires %s -> %s", o->into, d1, d2);
+	certfile_free(&cur);
+ok:
+	if (o->owner != NULL || o->tags.n > 0) {
+		if (entry_text(inv, o->into, o, &entry, &err) != 0) {
+			say(l, 2, o->into, "%s", err);
+			free(err);
+			return -1;
+		}
+	}
+	plan_entry(inv, p, o->into, g, entry, 1);
+	if (*subject == NULL) {
+		clock_format_date(g->items[0].rec.not_after, d2);
+		*subject = xasprintf("replace %s: expires %s", o->into, d2);
+	}
+	say(l, 0, label, "replaces the certificate of %s", o->into);
+	res->replaced++;
+	free(entry);
+	return 0;
+}
+
+static void
+do_groups(struct inv *inv, struct loader *l, struct plan *p,
+    const struct inv_import_opts *o, struct inv_import_result *res)
+{
+	struct strv names;
+	struct certfile cur;
+	struct cert_group *g;
+	const struct certrec *r;
+	char *name, *base, *entry = NULL, *err = NULL, d1[16], d2[16];
+	size_t i, j, k, ng = 0;
+
+	for (i = 0; i < l->n; i++)
+		ng += l->in[i].bundle.ngroups;
+	if (o->name != NULL && ng > 1) {
+		say(l, 2, o->name, "--name names one entry, but the input "
+		    "holds %zu certificates (leaf or CA)", ng);
+		return;
+	}
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < l->in[i].bundle.ngroups; j++) {
+			const char *label = l->in[i].label;
+
+			g = &l->in[i].bundle.groups[j];
+			r = &g->items[0].rec;
+			if (strv_has(&p->fps, r->sha256)) {
+				say(l, 0, label, "%s: same certificate twice "
+				    "in this import", r->sha256);
+				res->present++;
+				continue;
+			}
+			strv_init(&names);
+			idx_find_fingerprint(inv->idx, r->sha256, 1, &names,
+			    NULL);
+			if (names.n > 0) {
+				say(l, 0, label, "already in the inventory as "
+				    "%s", names.v[0]);
+				res->present++;
+				strv_free(&names);
+				continue;
+			}
+			idx_find_subject(inv->idx, r->subject ? r->subject : "",
+			    r->sans ? r->sans : "", &names, NULL);
+			for (k = 0; k < names.n; k++) {
+				if (!current_leaf(inv, names.v[k], &cur))
+					continue;
+				if (cur.certs[0].not_after > r->not_after) {
+					clock_format_date(cur.certs[0].not_after,
+					    d1);
+					say(l, 2, label, "older than the current "
+					    "certificate of %s (expires %s); not "
+					    "imported", names.v[k], d1);
+					certfile_free(&cur);
+					break;
+				}
+				if (cur.certs[0].not_after < r->not_after) {
+					clock_format_date(cur.certs[0].not_after,
+					    d1);
+					clock_format_date(r->not_after, d2);
+					say(l, 2, label, "a newer certificate "
+					    "for %s (expires %s -> %s); import "
+					    "it with --into %s", names.v[k], d1,
+					    d2, names.v[k]);
+					certfile_free(&cur);
+					break;
+				}
+				certfile_free(&cur);
+			}
+			if (k < names.n) {
+				strv_free(&names);
+				continue;
+			}
+			strv_free(&names);
+			if (o->name != NULL) {
+				if (!name_valid(o->name)) {
+					say(l, 2, o->name, "invalid entry name "
+					    "(lowercase a-z, 0-9, '.', '_', "
+					    "'-'; at most %d)", ENTRY_NAME_MAX);
+					continue;
+				}
+				if (name_taken(inv, p, o->name)) {
+					say(l, 2, label, "name %s is taken by "
+					    "an existing entry", o->name);
+					continue;
+				}
+				name = xstrdup(o->name);
+			} else {
+				base = name_derive(group_name_source(r));
+				name = unique_name(inv, p, base);
+				free(base);
+			}
+			if (entry_text(inv, NULL, o, &entry, &err) != 0) {
+				say(l, 2, label, "%s", err);
+				free(err);
+				err = NULL;
+				free(name);
+				continue;
+			}
+			plan_entry(inv, p, name, g, entry, 0);
+			say(l, 0, label, "imported as %s", name);
+			res->imported++;
+			free(entry);
+			entry = NULL;
+			free(name);
+		}
+	}
+}
+
+int
+inv_import(struct inv *inv, char *const *paths, size_t n,
+    const struct inv_import_opts *o, struct inv_import_result *res,
+    inv_report_cb cb, void *arg, char **cause)
+{
+	struct loader l;
+	struct plan p;
+	struct strv trailers;
+	char *subject = NULL, *msg, *err = NULL, d[16];
+	size_t i;
+	int rc = -1;
+
+	memset(res, 0, sizeof *res);
+	memset(&l, 0, sizeof l);
+	memset(&p, 0, sizeof p);
+	buf_init(&p.body);
+	strv_init(&trailers);
+	l.cb = cb;
+	l.arg = arg;
+	l.p12_pass = o->p12_pass;
+	l.key_pass = inv_key_passphrase(&err);
+	if (err != NULL) {
+		set_cause(cause, "%s", err);
+		free(err);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		load_path(&l, paths[i], 0);
+
+	if (inv_begin(inv, cause) != 0)
+		goto out;
+	if (o->into != NULL)
+		do_into(inv, &l, &p, o, res, &subject);
+	else
+		do_groups(inv, &l, &p, o, res);
+	if (p.nch > 0) {
+		if (subject == NULL && p.names.n == 1) {
+			const char *nm = p.names.v[0];
+			size_t a, b;
+
+			/* Find the one group's expiry for the subject. */
+			for (a = 0; a < l.n; a++)
+				for (b = 0; b < l.in[a].bundle.ngroups; b++)
+					if (strcmp(l.in[a].bundle.groups[b]
+					    .items[0].rec.sha256, p.fps.v[0]) == 0)
+						clock_format_date(l.in[a].bundle
+						    .groups[b].items[0].rec
+						    .not_after, d);
+			subject = xasprintf("import %s: expires %s", nm, d);
+		} else if (subject == NULL)
+			subject = xasprintf("import %zu entries: %s%s",
+			    p.names.n, p.names.v[0], p.names.n > 1 ?
+			    ", ..." : "");
+		for (i = 0; i < p.names.n; i++)
+			strv_addn(&trailers, xasprintf("Certdeck-Entry: %s",
+			    p.names.v[i]));
+		for (i = 0; i < p.fps.n; i++)
+			strv_addn(&trailers, xasprintf("Certdeck-Fingerprint: "
+			    "%s", p.fps.v[i]));
+		msg = inv_message(subject, p.body.data,
+		    o->into ? "replace" : "import", &trailers);
+		if (inv_commit(inv, p.ch, p.nch, msg, res->commit, cause) != 0) {
+			free(msg);
+			inv_end(inv);
+			goto out;
+		}
+		free(msg);
+	}
+	inv_end(inv);
+	rc = 0;
+out:
+	res->refused = l.refused;
+	for (i = 0; i < l.n; i++) {
+		free(l.in[i].label);
+		cert_bundle_free(&l.in[i].bundle);
+	}
+	free(l.in);
+	free(l.seen);
+	if (l.key_pass != NULL) {
+		explicit_bzero(l.key_pass, strlen(l.key_pass));
+		free(l.key_pass);
+	}
+	free(subject);
+	strv_free(&p.names);
+	strv_free(&p.fps);
+	strv_free(&p.owned);
+	free(p.ch);
+	buf_free(&p.body);
+	strv_free(&trailers);
+	return rc;
+}

@@ -1,0 +1,407 @@
+/*
+ * inv_ops.c: the smaller inventory operations: set, rm, list, log, fsck.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "entry.h"
+#include "inventory.h"
+#include "invpriv.h"
+
+static int
+read_entry(struct inv *inv, const char *dir, struct entry *e, char **cause)
+{
+	char *path = xasprintf("%s/entry", dir), *data = NULL;
+	size_t len;
+	int found;
+
+	entry_init(e);
+	found = repo_read(inv->repo, NULL, path, &data, &len, NULL, cause);
+	free(path);
+	if (found <= 0)
+		return found;
+	if (entry_parse(data, len, e, cause) != 0) {
+		free(data);
+		return -1;
+	}
+	free(data);
+	return 1;
+}
+
+int
+inv_set(struct inv *inv, const char *name, char *const *assign, size_t n,
+    char **cause)
+{
+	struct entry old, e;
+	struct repo_change ch;
+	struct strv trailers;
+	char *dir, *text = NULL, *msg = NULL, *subject, *what;
+	size_t i;
+	int rc = -1;
+
+	if (n == 0)
+		return set_cause(cause, "nothing to set (give key=value)");
+	if (inv_begin(inv, cause) != 0)
+		return -1;
+	strv_init(&trailers);
+	dir = inv_entry_dir(name);
+	entry_init(&e);
+	entry_init(&old);
+	if (!inv_exists(inv, name)) {
+		set_cause(cause, "%s: no such entry", name);
+		goto out;
+	}
+	if (read_entry(inv, dir, &old, cause) < 0 ||
+	    read_entry(inv, dir, &e, cause) < 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (entry_apply(&e, assign[i], cause) != 0)
+			goto out;
+	if (entry_equal(&old, &e)) {
+		rc = 0;
+		goto out;
+	}
+	text = entry_format(&e);
+	ch.path = what = xasprintf("%s/entry", dir);
+	ch.data = text;
+	ch.len = strlen(text);
+	{
+		struct strv parts;
+
+		strv_init(&parts);
+		for (i = 0; i < n; i++)
+			strv_add(&parts, assign[i]);
+		what = strv_join(&parts, ", ");
+		strv_free(&parts);
+	}
+	subject = xasprintf("set %s: %.200s", name, what);
+	free(what);
+	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
+	msg = inv_message(subject, NULL, "set", &trailers);
+	free(subject);
+	rc = inv_commit(inv, &ch, 1, msg, NULL, cause) == 0 ? 1 : -1;
+	free((char *)ch.path);
+out:
+	inv_end(inv);
+	entry_free(&e);
+	entry_free(&old);
+	strv_free(&trailers);
+	free(text);
+	free(msg);
+	free(dir);
+	return rc;
+}
+
+int
+inv_rm(struct inv *inv, const char *name, char **cause)
+{
+	struct repo_change ch[3];
+	struct strv trailers;
+	struct idx_entry ie;
+	char *dir, *msg = NULL, *subject, *keypath;
+	char *p1, *p2, *data = NULL;
+	char blob[REPO_OID_HEX];
+	size_t n = 2, len;
+	int rc = -1, found;
+
+	if (inv_begin(inv, cause) != 0)
+		return -1;
+	strv_init(&trailers);
+	dir = inv_entry_dir(name);
+	if (idx_entry_get(inv->idx, name, &ie, cause) != 1) {
+		set_cause(cause, "%s: no such entry", name);
+		goto out;
+	}
+	ch[0].path = p1 = xasprintf("%s/cert.pem", dir);
+	ch[1].path = p2 = xasprintf("%s/entry", dir);
+	ch[0].data = ch[1].data = NULL;
+	ch[0].len = ch[1].len = 0;
+	keypath = xasprintf("keys/%s.key", name);
+	found = repo_read(inv->repo, NULL, keypath, &data, &len, blob, NULL);
+	free(data);
+	if (found == 1) {
+		ch[2].path = keypath;
+		ch[2].data = NULL;
+		ch[2].len = 0;
+		n = 3;
+	}
+	subject = xasprintf("rm %s", name);
+	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
+	if (*ie.cert_blob != '\0') {
+		struct certfile cf;
+
+		if (idx_file_get(inv->idx, ie.cert_blob, &cf, NULL) == 1) {
+			if (cf.n > 0)
+				strv_addn(&trailers, xasprintf(
+				    "Certdeck-Fingerprint: %s",
+				    cf.certs[0].sha256));
+			certfile_free(&cf);
+		}
+	}
+	msg = inv_message(subject, NULL, "rm", &trailers);
+	free(subject);
+	idx_entry_free(&ie);
+	rc = inv_commit(inv, ch, n, msg, NULL, cause);
+	free(p1);
+	free(p2);
+	free(keypath);
+out:
+	inv_end(inv);
+	strv_free(&trailers);
+	free(msg);
+	free(dir);
+	return rc;
+}
+
+void
+inv_row_status(struct inv *inv, const struct idx_row *r, enum status *st,
+    int64_t *days)
+{
+	int64_t now = clock_now();
+
+	if (r->leaf == NULL) {
+		*st = ST_NONE;
+		*days = 0;
+		return;
+	}
+	*st = status_of(&inv->cfg, now, r->leaf->not_before, r->eff_not_after);
+	*days = status_days_left(now, r->eff_not_after);
+}
+
+struct list_ctx {
+	struct inv		*inv;
+	const struct inv_list_opts *o;
+	inv_row_cb		 cb;
+	void			*arg;
+};
+
+static int
+list_row(void *arg, const struct idx_row *r)
+{
+	struct list_ctx *ctx = arg;
+	struct inv_row row;
+
+	row.r = r;
+	inv_row_status(ctx->inv, r, &row.status, &row.days_left);
+	if (ctx->o->status_mask != 0 &&
+	    !(ctx->o->status_mask & (1 << row.status)))
+		return 0;
+	return ctx->cb(ctx->arg, &row);
+}
+
+struct at_ctx {
+	struct inv	*inv;
+	char		*err;
+};
+
+static int
+at_one(void *arg, const struct repo_entry *re)
+{
+	struct at_ctx *ctx = arg;
+	struct idx_entry ie;
+	int rc;
+
+	if (inv_entry_row(ctx->inv, re, &ie, NULL, NULL, &ctx->err) != 0)
+		return 1;
+	rc = idx_at_put(ctx->inv->idx, &ie, &ctx->err);
+	idx_entry_free(&ie);
+	return rc != 0 ? 1 : 0;
+}
+
+int
+inv_list(struct inv *inv, const struct inv_list_opts *o, inv_row_cb cb,
+    void *arg, char **cause)
+{
+	struct list_ctx ctx = { inv, o, cb, arg };
+	struct idx_query q;
+	char commit[REPO_OID_HEX];
+	int rc;
+
+	memset(&q, 0, sizeof q);
+	q.filter = o->filter;
+	q.sort = o->sort;
+	q.reverse = o->reverse;
+	q.name = o->name;
+	if (o->expiring_days >= 0)
+		q.not_after_max = clock_now() + (int64_t)o->expiring_days * 86400;
+	if (o->at != NULL) {
+		struct at_ctx a = { inv, NULL };
+
+		if (repo_resolve(inv->repo, o->at, commit, cause) != 0)
+			return -1;
+		/* The tree of that commit, through the parse cache: old
+		   certificates are parsed once, then looked up. */
+		if (idx_begin(inv->idx, cause) != 0)
+			return -1;
+		if (idx_at_begin(inv->idx, cause) != 0 ||
+		    repo_walk_entries(inv->repo, commit, at_one, &a,
+		    &a.err) != 0) {
+			if (a.err != NULL) {
+				set_cause(cause, "%s", a.err);
+				free(a.err);
+			}
+			idx_rollback(inv->idx);
+			return -1;
+		}
+		if (idx_commit(inv->idx, cause) != 0)
+			return -1;
+		q.at = 1;
+	}
+	rc = idx_list(inv->idx, &q, list_row, &ctx, cause);
+	return rc;
+}
+
+struct log_ctx {
+	inv_log_cb	 cb;
+	void		*arg;
+};
+
+static int
+log_one(void *arg, const struct repo_commit *c)
+{
+	struct log_ctx *ctx = arg;
+	struct inv_commit ic;
+	size_t i;
+	int rc;
+
+	ic.c = c;
+	ic.action = "git";
+	strv_init(&ic.entries);
+	for (i = 0; i < c->ntrailers; i++) {
+		if (strcmp(c->trailer_keys[i], "Certdeck-Action") == 0)
+			ic.action = c->trailer_values[i];
+		else if (strcmp(c->trailer_keys[i], "Certdeck-Entry") == 0)
+			strv_add(&ic.entries, c->trailer_values[i]);
+	}
+	rc = ctx->cb(ctx->arg, &ic);
+	strv_free(&ic.entries);
+	return rc;
+}
+
+int
+inv_log(struct inv *inv, const char *name, size_t limit, inv_log_cb cb,
+    void *arg, char **cause)
+{
+	struct log_ctx ctx = { cb, arg };
+	char *prefix = NULL;
+	int rc;
+
+	if (name != NULL && strcmp(name, "audit") == 0)
+		prefix = xstrdup("audit/");
+	else if (name != NULL) {
+		char *dir = inv_entry_dir(name);
+
+		prefix = xasprintf("%s/", dir);
+		free(dir);
+	}
+	rc = repo_log(inv->repo, prefix, limit, log_one, &ctx, cause);
+	free(prefix);
+	return rc;
+}
+
+struct fsck_ctx {
+	struct inv	*inv;
+	inv_report_cb	 cb;
+	void		*arg;
+	int		 problems;
+	char		*err;
+};
+
+static void
+fsck_say(struct fsck_ctx *ctx, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+fsck_say(struct fsck_ctx *ctx, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	ctx->problems++;
+	if (ctx->cb == NULL)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	ctx->cb(ctx->arg, 1, what, msg);
+	free(msg);
+}
+
+static int
+fsck_dirty(void *arg, const char *path, const char *what)
+{
+	fsck_say(arg, path, "%s in the work tree but not committed", what);
+	return 0;
+}
+
+static int
+fsck_entry(void *arg, const struct repo_entry *re)
+{
+	struct fsck_ctx *ctx = arg;
+	struct idx_entry ie;
+	int r;
+
+	r = idx_entry_get(ctx->inv->idx, re->name, &ie, &ctx->err);
+	if (r < 0)
+		return 1;
+	if (r == 0) {
+		fsck_say(ctx, re->name, "in HEAD but missing from the index");
+		return 0;
+	}
+	if (strcmp(ie.entry_blob, re->entry_blob) != 0 ||
+	    (strcmp(ie.cert_blob, re->cert_blob) != 0 && *ie.cert_blob != '\0'))
+		fsck_say(ctx, re->name, "index differs from HEAD");
+	else if (*ie.cert_blob == '\0' && *re->cert_blob != '\0')
+		fsck_say(ctx, re->name, "cert.pem does not parse");
+	idx_entry_free(&ie);
+	return 0;
+}
+
+static int
+count_entry(void *arg, const struct repo_entry *re)
+{
+	(void)re;
+	(*(size_t *)arg)++;
+	return 0;
+}
+
+int
+inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
+    char **cause)
+{
+	struct fsck_ctx ctx = { inv, cb, arg, 0, NULL };
+	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
+	size_t in_head = 0;
+	int64_t v;
+
+	if (repo_head(inv->repo, head, cause) < 0 ||
+	    idx_get_head(inv->idx, ihead, cause) != 0)
+		return -1;
+	if (strcmp(head, ihead) != 0)
+		fsck_say(&ctx, "index", "behind HEAD (at %.12s, HEAD %.12s)",
+		    *ihead ? ihead : "nothing", head);
+	if (repo_check_worktree(inv->repo, fsck_dirty, &ctx, cause) != 0)
+		return -1;
+	if (strcmp(head, ihead) == 0) {
+		if (repo_walk_entries(inv->repo, head, fsck_entry, &ctx,
+		    &ctx.err) != 0 || repo_walk_entries(inv->repo, head,
+		    count_entry, &in_head, &ctx.err) != 0) {
+			set_cause(cause, "%s", ctx.err ? ctx.err : "tree walk");
+			free(ctx.err);
+			return -1;
+		}
+		if (idx_scalar(inv->idx, "SELECT count(*) FROM entries", &v,
+		    cause) != 0)
+			return -1;
+		if ((size_t)v != in_head)
+			fsck_say(&ctx, "index", "holds %lld entries, HEAD %zu",
+			    (long long)v, in_head);
+	}
+	if (repair && ctx.problems > 0 &&
+	    inv_reindex(inv, cb, arg, cause) != 0)
+		return -1;
+	return ctx.problems;
+}

@@ -1,0 +1,542 @@
+/*
+ * inventory.c: opening an inventory, keeping its index up to HEAD, and the
+ * transaction every mutation runs through (DESIGN.md, "One change, one
+ * commit"). The individual operations live in inv_*.c files.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cert.h"
+#include "clock.h"
+#include "entry.h"
+#include "inventory.h"
+#include "invpriv.h"
+
+char *
+inv_locate(const char *opt)
+{
+	const char *e;
+	struct passwd *pw;
+
+	if (opt != NULL && *opt != '\0')
+		return xstrdup(opt);
+	if ((e = getenv("CERTDECK_DIR")) != NULL && *e != '\0')
+		return xstrdup(e);
+	if ((e = getenv("XDG_DATA_HOME")) != NULL && *e == '/')
+		return xasprintf("%s/certdeck", e);
+	if ((e = getenv("HOME")) == NULL || *e == '\0') {
+		pw = getpwuid(getuid());
+		e = pw != NULL ? pw->pw_dir : "/";
+	}
+	return xasprintf("%s/.local/share/certdeck", e);
+}
+
+char *
+inv_entry_dir(const char *name)
+{
+	char h[65];
+
+	cert_sha256_hex(name, strlen(name), h);
+	return xasprintf("certs/%.2s/%s", h, name);
+}
+
+/* The operator, for the Certdeck-Operator trailer: login@host. */
+char *
+inv_operator(void)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char host[256];
+
+	if (gethostname(host, sizeof host) != 0)
+		strcpy(host, "localhost");
+	host[sizeof host - 1] = '\0';
+	return xasprintf("%s@%s", pw != NULL ? pw->pw_name : "unknown", host);
+}
+
+int
+inv_init(const char *dir, char **cause)
+{
+	static const char gitignore[] = ".certdeck/\n";
+	struct repo_change ch[2];
+	struct inv *inv = NULL;
+	struct repo *repo = NULL;
+	struct stat st;
+	char *msg = NULL, *op = NULL, *e = NULL;
+	int rc = -1;
+
+	if (stat(dir, &st) == 0) {
+		char *conf = xasprintf("%s/certdeck.conf", dir);
+		int is_inv = access(conf, F_OK) == 0;
+
+		free(conf);
+		if (is_inv)
+			return set_cause(cause, "%s: already a certdeck "
+			    "inventory", dir);
+		if (!S_ISDIR(st.st_mode))
+			return set_cause(cause, "%s: exists and is not a "
+			    "directory", dir);
+	}
+	if (repo_create(dir, &e) != 0) {
+		set_cause(cause, "%s: %s", dir, e);
+		free(e);
+		return -1;
+	}
+	if (repo_open(dir, &repo, cause) != 0)
+		return -1;
+	repo_set_clock(repo, clock_now);
+	if (repo_lock(repo, INV_LOCK_TIMEOUT_MS, cause) != 0)
+		goto out;
+	ch[0].path = "certdeck.conf";
+	ch[0].data = config_default_text;
+	ch[0].len = strlen(config_default_text);
+	ch[1].path = ".gitignore";
+	ch[1].data = gitignore;
+	ch[1].len = strlen(gitignore);
+	op = inv_operator();
+	msg = xasprintf("init inventory\n\nCertdeck-Action: init\n"
+	    "Certdeck-Operator: %s\n", op);
+	if (repo_commit(repo, ch, 2, msg, NULL, cause) != 0)
+		goto out;
+	repo_unlock(repo);
+	repo_close(repo);
+	repo = NULL;
+	/* Opening builds the index and records HEAD in it. */
+	if (inv_open(dir, 0, NULL, NULL, &inv, cause) != 0)
+		goto out;
+	inv_close(inv);
+	rc = 0;
+out:
+	if (repo != NULL) {
+		repo_unlock(repo);
+		repo_close(repo);
+	}
+	free(msg);
+	free(op);
+	return rc;
+}
+
+static int
+load_config(struct inv *inv, char **cause)
+{
+	char *data = NULL, *err = NULL;
+	size_t len;
+	int found;
+
+	found = repo_read(inv->repo, NULL, "certdeck.conf", &data, &len, NULL,
+	    cause);
+	if (found < 0)
+		return -1;
+	if (found == 0) {
+		config_free(&inv->cfg);
+		config_defaults(&inv->cfg);
+		return 0;
+	}
+	config_free(&inv->cfg);
+	if (config_parse(data, len, "certdeck.conf", &inv->cfg, &err) != 0) {
+		/* A bad setting must not lock the operator out of the
+		   inventory (fsck, or the commit that fixes it): warn, and
+		   use the defaults. */
+		if (inv->report != NULL)
+			inv->report(inv->report_arg, 1, NULL, err);
+		free(err);
+		config_defaults(&inv->cfg);
+	}
+	free(data);
+	return 0;
+}
+
+int
+inv_open(const char *dir, int flags, inv_report_cb cb, void *arg,
+    struct inv **out, char **cause)
+{
+	struct inv *inv;
+	struct stat st;
+	char *p, *e = NULL;
+
+	*out = NULL;
+	if (stat(dir, &st) != 0)
+		return set_cause(cause, "%s: %s; make an inventory with: "
+		    "certdeck init %s", dir, strerror(errno), dir);
+	if (!S_ISDIR(st.st_mode))
+		return set_cause(cause, "%s: not a directory", dir);
+	p = xasprintf("%s/certdeck.conf", dir);
+	if (access(p, F_OK) != 0) {
+		free(p);
+		return set_cause(cause, "%s: not a certdeck inventory (no "
+		    "certdeck.conf); make one with: certdeck init %s", dir,
+		    dir);
+	}
+	free(p);
+
+	inv = xcalloc(1, sizeof *inv);
+	inv->dir = xstrdup(dir);
+	inv->report = cb;
+	inv->report_arg = arg;
+	config_defaults(&inv->cfg);
+	if (repo_open(dir, &inv->repo, &e) != 0) {
+		set_cause(cause, "%s: not a certdeck inventory (%s); make one "
+		    "with: certdeck init %s", dir, e, dir);
+		free(e);
+		goto fail;
+	}
+	repo_set_clock(inv->repo, clock_now);
+	p = xasprintf("%s/.certdeck", dir);
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		set_cause(cause, "%s: %s", p, strerror(errno));
+		free(p);
+		goto fail;
+	}
+	free(p);
+	p = xasprintf("%s/.certdeck/index.db", dir);
+	if (idx_open(p, &inv->idx, &e) != 0) {
+		set_cause(cause, "%s: %s", p, e);
+		free(e);
+		free(p);
+		goto fail;
+	}
+	free(p);
+	if (load_config(inv, cause) != 0)
+		goto fail;
+	if (!(flags & INV_OPEN_NOREFRESH) &&
+	    inv_refresh(inv, cb, arg, cause) != 0)
+		goto fail;
+	*out = inv;
+	return 0;
+fail:
+	inv_close(inv);
+	return -1;
+}
+
+void
+inv_close(struct inv *inv)
+{
+	if (inv == NULL)
+		return;
+	if (inv->locked)
+		inv_unlock(inv);
+	if (inv->idx != NULL)
+		idx_close(inv->idx);
+	if (inv->repo != NULL)
+		repo_close(inv->repo);
+	config_free(&inv->cfg);
+	free(inv->dir);
+	free(inv);
+}
+
+int
+inv_lock(struct inv *inv, char **cause)
+{
+	if (inv->locked++ > 0)
+		return 0;
+	if (repo_lock(inv->repo, INV_LOCK_TIMEOUT_MS, cause) != 0) {
+		inv->locked = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+inv_unlock(struct inv *inv)
+{
+	if (inv->locked > 0 && --inv->locked == 0)
+		repo_unlock(inv->repo);
+}
+
+static void
+report(inv_report_cb cb, void *arg, int level, const char *input,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+report(inv_report_cb cb, void *arg, int level, const char *input,
+    const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (cb == NULL)
+		return;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	cb(arg, level, input, msg);
+	free(msg);
+}
+
+/*
+ * Make sure the index holds the parsed file for blob. Parses it (once in
+ * the inventory's life) when it is not cached. Returns 0, or -1 when the
+ * file does not parse (reported, not fatal for the caller).
+ */
+int
+inv_cache_file(struct inv *inv, const char *blob, char **cause)
+{
+	struct certfile cf;
+	char *data = NULL;
+	size_t len;
+	int rc;
+
+	rc = idx_file_has(inv->idx, blob);
+	if (rc != 0)
+		return rc < 0 ? set_cause(cause, "index lookup failed") : 0;
+	if (repo_blob(inv->repo, blob, &data, &len, cause) != 0)
+		return -1;
+	memset(&cf, 0, sizeof cf);
+	rc = cert_parse_pem_file(data, len, &cf, cause);
+	free(data);
+	if (rc != 0)
+		return -1;
+	inv->parsed += cf.n;
+	rc = idx_file_put(inv->idx, blob, &cf, cause);
+	certfile_free(&cf);
+	return rc;
+}
+
+/* Fill an index row for one entry directory of a commit. */
+int
+inv_entry_row(struct inv *inv, const struct repo_entry *re,
+    struct idx_entry *ie, inv_report_cb cb, void *arg, char **cause)
+{
+	struct entry e;
+	char *data = NULL, *err = NULL;
+	size_t len;
+
+	memset(ie, 0, sizeof *ie);
+	ie->name = xstrdup(re->name);
+	snprintf(ie->cert_blob, sizeof ie->cert_blob, "%s", re->cert_blob);
+	snprintf(ie->entry_blob, sizeof ie->entry_blob, "%s", re->entry_blob);
+	if (*re->cert_blob != '\0' &&
+	    inv_cache_file(inv, re->cert_blob, &err) != 0) {
+		report(cb, arg, 1, re->name, "cert.pem: %s", err);
+		free(err);
+		err = NULL;
+		ie->cert_blob[0] = '\0';
+	}
+	if (*re->entry_blob == '\0')
+		return 0;
+	if (repo_blob(inv->repo, re->entry_blob, &data, &len, cause) != 0) {
+		idx_entry_free(ie);
+		return -1;
+	}
+	ie->meta = xstrdup(data);
+	if (entry_parse(data, len, &e, &err) != 0) {
+		report(cb, arg, 1, re->name, "entry: %s", err);
+		free(err);
+	} else {
+		const char *v;
+
+		if ((v = entry_get(&e, "owner")) != NULL)
+			ie->owner = xstrdup(v);
+		if ((v = entry_get(&e, "tags")) != NULL)
+			ie->tags = xstrdup(v);
+		if ((v = entry_get(&e, "endpoints")) != NULL)
+			ie->endpoints = xstrdup(v);
+		if ((v = entry_get(&e, "profile")) != NULL)
+			ie->profile = xstrdup(v);
+		entry_free(&e);
+	}
+	free(data);
+	return 0;
+}
+
+struct refresh_ctx {
+	struct inv	*inv;
+	inv_report_cb	 cb;
+	void		*arg;
+	char		*err;
+};
+
+static int
+refresh_one(void *arg, const struct repo_entry *re)
+{
+	struct refresh_ctx *ctx = arg;
+	struct idx_entry ie;
+	int rc;
+
+	if (*re->cert_blob == '\0' && *re->entry_blob == '\0')
+		return idx_entry_del(ctx->inv->idx, re->name, &ctx->err) ? 1 : 0;
+	if (inv_entry_row(ctx->inv, re, &ie, ctx->cb, ctx->arg, &ctx->err) != 0)
+		return 1;
+	rc = idx_entry_put(ctx->inv->idx, &ie, &ctx->err);
+	idx_entry_free(&ie);
+	return rc != 0 ? 1 : 0;
+}
+
+static void
+dirty_report(void *arg, const char *path, const char *what)
+{
+	struct refresh_ctx *ctx = arg;
+
+	report(ctx->cb, ctx->arg, 1, path, "%s by hand; left as it is (see "
+	    "certdeck fsck)", what);
+}
+
+static int
+dirty_cb(void *arg, const char *path, const char *what)
+{
+	dirty_report(arg, path, what);
+	return 0;
+}
+
+static int
+refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
+    char **cause)
+{
+	struct refresh_ctx ctx = { inv, cb, arg, NULL };
+	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
+	int rc = -1, r, had, wt_behind = 0;
+
+	if ((had = repo_head(inv->repo, head, cause)) < 0)
+		return -1;
+	if (idx_get_head(inv->idx, ihead, cause) != 0)
+		return -1;
+	if (!full && strcmp(head, ihead) == 0)
+		return 0;
+	if (inv_lock(inv, cause) != 0)
+		return -1;
+	/* Someone may have done it while we waited for the lock. */
+	if ((had = repo_head(inv->repo, head, cause)) < 0 ||
+	    idx_get_head(inv->idx, ihead, cause) != 0)
+		goto out;
+	if (!full && strcmp(head, ihead) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (had == 0)
+		head[0] = '\0';
+	/*
+	 * After a crash between the commit point and the work tree update,
+	 * finish the work tree (a hand edit is reported, never overwritten).
+	 * Until that succeeds the index keeps the old head, so every command
+	 * tries again and fsck reports it.
+	 */
+	if (sync_wt && *ihead != '\0' && had &&
+	    repo_sync_worktree(inv->repo, ihead, head, dirty_cb, &ctx,
+	    &ctx.err) != 0) {
+		report(cb, arg, 1, inv->dir, "work tree: %s", ctx.err);
+		free(ctx.err);
+		ctx.err = NULL;
+		wt_behind = 1;
+	}
+	if (idx_begin(inv->idx, cause) != 0)
+		goto out;
+	r = -1;
+	if (!full && *ihead != '\0')
+		r = repo_diff_entries(inv->repo, ihead, head, refresh_one,
+		    &ctx, &ctx.err);
+	if (r != 0) {
+		/* First index, a repair, or the old head is gone (history
+		   rewritten): rebuild from the whole tree. */
+		free(ctx.err);
+		ctx.err = NULL;
+		if (idx_entry_clear(inv->idx, cause) != 0) {
+			idx_rollback(inv->idx);
+			goto out;
+		}
+		r = had ? repo_walk_entries(inv->repo, head, refresh_one, &ctx,
+		    &ctx.err) : 0;
+	}
+	if (r != 0 || idx_set_head(inv->idx, wt_behind ? ihead : head,
+	    cause) != 0 ||
+	    idx_commit(inv->idx, cause) != 0) {
+		if (ctx.err != NULL) {
+			set_cause(cause, "indexing: %s", ctx.err);
+			free(ctx.err);
+		}
+		idx_rollback(inv->idx);
+		goto out;
+	}
+	if (load_config(inv, cause) != 0)
+		goto out;
+	rc = 0;
+out:
+	inv_unlock(inv);
+	return rc;
+}
+
+int
+inv_refresh(struct inv *inv, inv_report_cb cb, void *arg, char **cause)
+{
+	return refresh(inv, 0, 1, cb, arg, cause);
+}
+
+int
+inv_reindex(struct inv *inv, inv_report_cb cb, void *arg, char **cause)
+{
+	return refresh(inv, 1, 1, cb, arg, cause);
+}
+
+int
+inv_exists(struct inv *inv, const char *name)
+{
+	struct idx_entry ie;
+	int r = idx_entry_get(inv->idx, name, &ie, NULL);
+
+	if (r == 1)
+		idx_entry_free(&ie);
+	return r == 1;
+}
+
+int
+inv_begin(struct inv *inv, char **cause)
+{
+	if (inv_lock(inv, cause) != 0)
+		return -1;
+	if (inv_refresh(inv, inv->report, inv->report_arg, cause) != 0) {
+		inv_unlock(inv);
+		return -1;
+	}
+	return 0;
+}
+
+int
+inv_commit(struct inv *inv, const struct repo_change *ch, size_t n,
+    const char *message, char out[REPO_OID_HEX], char **cause)
+{
+	char id[REPO_OID_HEX];
+
+	if (repo_commit(inv->repo, ch, n, message, id, cause) != 0)
+		return -1;
+	if (out != NULL)
+		memcpy(out, id, sizeof id);
+	/* The commit is done; the index follows from it (diff of the
+	   changed entries only, their files already cached by the caller). */
+	return refresh(inv, 0, 0, inv->report, inv->report_arg, cause);
+}
+
+void
+inv_end(struct inv *inv)
+{
+	inv_unlock(inv);
+}
+
+/* Build "subject\n\nbody\n\ntrailers" with the operator trailer added. */
+char *
+inv_message(const char *subject, const char *body, const char *action,
+    const struct strv *trailers)
+{
+	struct buf b;
+	char *op = inv_operator();
+	size_t i;
+
+	buf_init(&b);
+	buf_adds(&b, subject);
+	buf_adds(&b, "\n\n");
+	if (body != NULL && *body != '\0') {
+		buf_adds(&b, body);
+		if (b.data[b.len - 1] != '\n')
+			buf_addc(&b, '\n');
+		buf_addc(&b, '\n');
+	}
+	buf_printf(&b, "Certdeck-Action: %s\n", action);
+	for (i = 0; trailers != NULL && i < trailers->n; i++)
+		buf_printf(&b, "%s\n", trailers->v[i]);
+	buf_printf(&b, "Certdeck-Operator: %s\n", op);
+	free(op);
+	return buf_steal(&b);
+}

@@ -1,0 +1,132 @@
+/*
+ * inventory.h: the operations on an inventory, shared by the command line
+ * and the terminal UI. Every mutation is one transaction (DESIGN.md):
+ * lock, bring the index up to HEAD, commit through store/repo, update the
+ * index, unlock.
+ */
+#ifndef CD_INVENTORY_H
+#define CD_INVENTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "status.h"
+#include "util.h"
+#include "../store/index.h"
+#include "../store/repo.h"
+
+/* How long a command waits for another certdeck to finish a change. */
+#define INV_LOCK_TIMEOUT_MS	30000
+
+struct inv {
+	char		*dir;
+	struct repo	*repo;
+	struct idx	*idx;
+	struct config	 cfg;
+	int		 locked;
+	size_t		 parsed;	/* certificates parsed since open */
+	void		(*report)(void *, int, const char *, const char *);
+	void		*report_arg;
+};
+
+/* Messages about inputs: level 0 note, 1 warning, 2 error. */
+typedef void (*inv_report_cb)(void *arg, int level, const char *input,
+	    const char *msg);
+
+/*
+ * Where the inventory is: opt (-C) if given, else CERTDECK_DIR, else
+ * $XDG_DATA_HOME/certdeck, else ~/.local/share/certdeck. Caller frees.
+ */
+char	*inv_locate(const char *opt);
+/* Make a new inventory in dir (created if missing, must be empty). */
+int	 inv_init(const char *dir, char **cause);
+
+#define INV_OPEN_NOREFRESH	0x1	/* do not bring the index up to HEAD */
+/* cb (may be NULL) hears about problems met while the index catches up
+   (a hand edit, a file that does not parse); it is kept for later calls. */
+int	 inv_open(const char *dir, int flags, inv_report_cb cb, void *arg,
+	    struct inv **, char **cause);
+void	 inv_close(struct inv *);
+/*
+ * Bring the SQLite index (and, after a crash, the work tree) up to HEAD.
+ * Cheap when already current; after a pull it costs what changed. Takes
+ * the lock unless the caller holds it. Problems with single entries (a
+ * hand-committed file that does not parse) go to report and do not fail.
+ */
+int	 inv_refresh(struct inv *, inv_report_cb, void *, char **cause);
+/* Rebuild the index from HEAD from nothing (fsck --repair). */
+int	 inv_reindex(struct inv *, inv_report_cb, void *, char **cause);
+
+/* certs/<xx>/<name> for an entry name; caller frees. */
+char	*inv_entry_dir(const char *name);
+/* Whether an entry exists at HEAD (per the index). */
+int	 inv_exists(struct inv *, const char *name);
+
+struct inv_import_opts {
+	const char	*name;		/* --name: only with a single entry */
+	const char	*owner;
+	struct strv	 tags;
+	const char	*into;		/* --into: replace this entry's cert */
+	const char	*p12_pass;	/* PKCS#12 passphrase, may be NULL */
+};
+struct inv_import_result {
+	size_t	imported;	/* new entries */
+	size_t	replaced;	/* --into */
+	size_t	present;	/* already in the inventory */
+	size_t	refused;	/* inputs or groups refused */
+	char	commit[REPO_OID_HEX];	/* "" if nothing was committed */
+};
+/*
+ * Import files, directories (recursively) and "-" (stdin). Each refused
+ * input is reported and skipped; the rest goes in as one commit. Returns
+ * 0 (see result->refused) or -1 if nothing could be done at all.
+ */
+int	 inv_import(struct inv *, char *const *paths, size_t n,
+	    const struct inv_import_opts *, struct inv_import_result *,
+	    inv_report_cb, void *, char **cause);
+
+/* Apply key=value, key+=v, key-=v; one commit. 1 changed, 0 no change. */
+int	 inv_set(struct inv *, const char *name, char *const *assign,
+	    size_t n, char **cause);
+/* Remove an entry (and its stored key); one commit. */
+int	 inv_rm(struct inv *, const char *name, char **cause);
+
+/* One listed entry. Pointers are valid during the callback only. */
+struct inv_row {
+	const struct idx_row	*r;
+	enum status		 status;
+	int64_t			 days_left;
+};
+typedef int (*inv_row_cb)(void *arg, const struct inv_row *);
+struct inv_list_opts {
+	const char	*filter;
+	int		 expiring_days;		/* -1 = any */
+	int		 status_mask;		/* bit per enum status; 0 = all */
+	enum idx_sort	 sort;
+	int		 reverse;
+	const char	*at;			/* revision or date, or NULL */
+	const char	*name;			/* one entry, or NULL */
+};
+int	 inv_list(struct inv *, const struct inv_list_opts *, inv_row_cb,
+	    void *, char **cause);
+/* The status of a row's certificate (effective expiry, leaf lifetime). */
+void	 inv_row_status(struct inv *, const struct idx_row *,
+	    enum status *, int64_t *days_left);
+
+/* A commit in the inventory's history, as `log` shows it. */
+struct inv_commit {
+	const struct repo_commit *c;
+	const char	*action;	/* Certdeck-Action, or "git" */
+	struct strv	 entries;	/* Certdeck-Entry values */
+};
+typedef int (*inv_log_cb)(void *arg, const struct inv_commit *);
+/* name NULL: the whole inventory; "audit": audit findings; else an entry. */
+int	 inv_log(struct inv *, const char *name, size_t limit, inv_log_cb,
+	    void *, char **cause);
+
+/* fsck: report problems through cb; returns the number found, or -1. */
+int	 inv_fsck(struct inv *, int repair, inv_report_cb, void *,
+	    char **cause);
+
+#endif

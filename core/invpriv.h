@@ -1,0 +1,25 @@
+/* invpriv.h: what the inv_*.c files share and front-ends do not see. */
+#ifndef CD_INVPRIV_H
+#define CD_INVPRIV_H
+
+#include "inventory.h"
+
+int	 inv_lock(struct inv *, char **cause);
+void	 inv_unlock(struct inv *);
+/* Lock and bring the index to HEAD; then inv_commit zero or more times;
+   then inv_end. */
+int	 inv_begin(struct inv *, char **cause);
+int	 inv_commit(struct inv *, const struct repo_change *, size_t,
+	    const char *message, char out[REPO_OID_HEX], char **cause);
+void	 inv_end(struct inv *);
+char	*inv_operator(void);
+/* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL (and *cause
+   set if the file is named but unusable). */
+char	*inv_key_passphrase(char **cause);
+char	*inv_message(const char *subject, const char *body,
+	    const char *action, const struct strv *trailers);
+int	 inv_cache_file(struct inv *, const char *blob, char **cause);
+int	 inv_entry_row(struct inv *, const struct repo_entry *,
+	    struct idx_entry *, inv_report_cb, void *, char **cause);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * status.h: the expiry policy. A certificate is expired, critical, warning
+ * or ok; the thresholds are days from certdeck.conf, shrunk for short-lived
+ * certificates to the last tenth (critical) and third (warning) of their
+ * lifetime when that comes later in time.
+ */
+#ifndef CD_STATUS_H
+#define CD_STATUS_H
+
+#include <stdint.h>
+
+struct config;
+
+enum status {
+	ST_EXPIRED,
+	ST_CRITICAL,
+	ST_WARNING,
+	ST_OK,
+	ST_NONE,	/* no certificate */
+};
+#define ST_COUNT 5
+
+enum status status_of(const struct config *, int64_t now, int64_t not_before,
+	    int64_t not_after);
+/* Whole days left, rounded down (negative once expired). */
+int64_t	 status_days_left(int64_t now, int64_t not_after);
+const char *status_name(enum status);		/* "expired", ... */
+int	 status_parse(const char *, enum status *);	/* 0 or -1 */
+
+#endif
