@@ -1,0 +1,183 @@
+/*
+ * main.c: certdeck's entry point: global options, then one command from
+ * the table below. The table is also the source of `certdeck --help` and
+ * `certdeck COMMAND --help`; certdeck.1 says the same in more words.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "escape.h"
+
+#define CERTDECK_VERSION "0.1.0"
+
+const struct cmd cmds[] = {
+	{ "init", cmd_init, "[DIR]",
+	  "make a new inventory (a git repository with an index)",
+	  "" },
+	{ "import", cmd_import,
+	  "[--name N] [--owner O] [--tag T]... [--into NAME] "
+	  "[--pkcs12-pass-file F] PATH...",
+	  "add certificates from files, directories or - (stdin)",
+	  "  --name N          name the entry (one certificate only)\n"
+	  "  --owner O         set the owner of the new entries\n"
+	  "  --tag T           add a tag (repeatable)\n"
+	  "  --into NAME       replace NAME's certificate with a newer one\n"
+	  "  --pkcs12-pass-file F\n"
+	  "                    read the passphrase of PKCS#12 input from F\n"
+	  "Takes PEM (any number of certificates, text around them), DER,\n"
+	  "PKCS#7 and PKCS#12. A private key is kept only encrypted, with the\n"
+	  "passphrase in CERTDECK_PASSPHRASE_FILE. One import is one commit.\n" },
+	{ "list", cmd_list,
+	  "[--json] [--expiring DAYS] [--status S] [--filter TEXT] [--sort F] "
+	  "[--reverse] [--at REV]",
+	  "list entries, soonest expiry first",
+	  "  --json            a JSON array (a stable contract, see certdeck(1))\n"
+	  "  --expiring DAYS   only entries expiring within DAYS days\n"
+	  "  --status S        only expired, critical, warning or ok (repeatable)\n"
+	  "  --filter TEXT     substring of name, subject, SANs, issuer, owner, tags\n"
+	  "  --sort F          expiry (default), name, subject, issuer, owner\n"
+	  "  --reverse         reverse the order\n"
+	  "  --at REV          the inventory as of a commit, or a date YYYY-MM-DD\n" },
+	{ "show", cmd_show, "NAME [--json] [--pem]",
+	  "every field of an entry, its chain, metadata and history",
+	  "  --json            as a JSON object\n"
+	  "  --pem             print the certificate file (leaf, then chain)\n" },
+	{ "set", cmd_set, "NAME KEY=VALUE...",
+	  "edit an entry's metadata (KEY+=V and KEY-=V edit lists)",
+	  NULL /* built from the key table */ },
+	{ "rm", cmd_rm, "NAME...", "remove entries (each one commit)", "" },
+	{ "log", cmd_log, "[NAME] [--json] [-n N]",
+	  "the history of the inventory or of one entry, newest first",
+	  "  --json            as a JSON array\n"
+	  "  -n N              at most N commits\n" },
+	{ "fsck", cmd_fsck, "[--repair]",
+	  "check that the index matches HEAD and the work tree is clean",
+	  "  --repair          rebuild the index from HEAD\n" },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+const struct cmd *
+cmd_find(const char *name)
+{
+	const struct cmd *c;
+
+	for (c = cmds; c->name != NULL; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void
+cmd_usage(const struct cmd *c, FILE *f)
+{
+	fprintf(f, "usage: certdeck [-C DIR] %s %s\n%s.\n", c->name, c->usage,
+	    c->summary);
+	if (c->help == NULL)
+		cmd_set_keys(f);
+	else if (*c->help != '\0')
+		fprintf(f, "\n%s", c->help);
+}
+
+int
+cmd_wants_help(const struct cmd *c, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			cmd_usage(c, stdout);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+usage(FILE *f)
+{
+	const struct cmd *c;
+
+	fputs("usage: certdeck [-C DIR] [COMMAND [ARGS]]\n"
+	    "A certificate inventory in a git repository, for the terminal.\n"
+	    "\nCommands:\n", f);
+	for (c = cmds; c->name != NULL; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fputs("\nOptions:\n"
+	    "  -C DIR        the inventory (else CERTDECK_DIR, else\n"
+	    "                $XDG_DATA_HOME/certdeck, else\n"
+	    "                ~/.local/share/certdeck)\n"
+	    "  -h, --help    this help; certdeck COMMAND --help for a command\n"
+	    "  --version     the version\n"
+	    "\nEnvironment: CERTDECK_DIR, CERTDECK_NOW (RFC 3339 time used as\n"
+	    "now), CERTDECK_PASSPHRASE_FILE (encrypts stored private keys).\n"
+	    "See certdeck(1).\n", f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli cli;
+	const struct cmd *c;
+	int i, rc;
+
+	setlocale(LC_ALL, "");
+	memset(&cli, 0, sizeof cli);
+	cli.ascii = !esc_locale_utf8();
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-C") == 0) {
+			if (i + 1 >= argc) {
+				fputs("certdeck: -C needs a directory\n", stderr);
+				return EXIT_ERROR;
+			}
+			cli.dir_opt = argv[++i];
+		} else if (str_startswith(argv[i], "-C") && argv[i][2] != '\0')
+			cli.dir_opt = argv[i] + 2;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("certdeck %s\n", CERTDECK_VERSION);
+			return 0;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "certdeck: unknown option ");
+			out_text(&cli, stderr, argv[i]);
+			fputs(" (see certdeck --help)\n", stderr);
+			return EXIT_ERROR;
+		} else
+			break;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 < argc && (c = cmd_find(argv[i + 1])) != NULL)
+			cmd_usage(c, stdout);
+		else
+			usage(stdout);
+		return 0;
+	}
+	c = cmd_find(argv[i]);
+	if (c == NULL) {
+		fputs("certdeck: unknown command ", stderr);
+		out_text(&cli, stderr, argv[i]);
+		fputs(" (see certdeck --help)\n", stderr);
+		return EXIT_ERROR;
+	}
+	cli.cmd = c->name;
+	if (cmd_wants_help(c, argc - i, argv + i))
+		return 0;
+	rc = c->fn(&cli, argc - i, argv + i);
+	free(cli.dir);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		cli_error(&cli, "writing output failed");
+		return EXIT_ERROR;
+	}
+	return rc;
+}
