@@ -1,0 +1,116 @@
+# badinput.sh: every kind of bad input gets a one-line error naming the
+# input and the reason, imports nothing of that input, and the rest of the
+# batch still goes in. Then the whole seed corpus, and hostile text.
+. "$(dirname "$0")/lib.sh"
+
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+C init >/dev/null
+B=$T/bad
+mkdir -p "$B"
+: > "$B/empty.pem"
+echo "just some text, no certificate here" > "$B/text.txt"
+openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out "$B/key.pem" 2>/dev/null
+openssl req -new -key "$B/key.pem" -subj /CN=csr.example.com -out "$B/req.csr" 2>/dev/null
+head -c 3000 /dev/urandom > "$B/garbage.der"
+cert_at 2026-05-01 100 "$T/good" good.example.com
+openssl x509 -in "$T/good.pem" -outform DER -out "$T/good.der"
+head -c 200 "$T/good.der" > "$B/truncated.der"
+head -c 11534336 /dev/zero > "$B/huge.pem"
+ln -s loop1 "$B/loop2"; ln -s loop2 "$B/loop1"
+cp "$T/good.der" "$B/good.der"
+
+C import "$B"/empty.pem "$B"/text.txt "$B"/key.pem "$B"/req.csr "$B"/garbage.der \
+	"$B"/truncated.der "$B"/huge.pem "$B"/loop1 "$B/does-not-exist" "$B"/good.der \
+	> "$T/out" 2> "$T/err"
+rc=$?
+check "a batch with bad inputs exits 1" test "$rc" = 1
+check "the good file in the batch went in" sh -c "'$CERTDECK' -C '$I' list | grep -q good-example-com"
+check "only the good one made an entry" test "$(sqlite3 "$I/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 1
+expect() { # FILE REASON
+	if grep -F "$1" "$T/err" | grep -qiF "$2"; then ok "$1: $2"
+	else not_ok "$1: $2"; grep -F "$1" "$T/err" | sed 's/^/# /'; fi
+}
+expect empty.pem "empty"
+expect text.txt "no certificate"
+expect key.pem "private key"
+expect req.csr "request"
+expect garbage.der ""
+expect truncated.der ""
+expect huge.pem "10 MiB"
+expect loop1 "loop"
+expect does-not-exist "No such file"
+check "each error is one line naming its file" test "$(grep -c "^certdeck: import: $B/" "$T/err")" -ge 9
+check "no private key was stored" sh -c "! git -C '$I' log --all -p | grep -q 'PRIVATE KEY'"
+
+# Name collisions and bad names.
+cert_at 2026-05-01 100 "$T/other" other.example.com
+check_out "--name that collides" "taken" C import --name good-example-com "$T/other.pem"
+check_out "--name that is invalid" "invalid entry name" C import --name "Bad Name" "$T/other.pem"
+check_out "--name with several certificates" "names one entry" C import --name x "$T/other.pem" "$T/c2.pem" "$T/good.pem"
+
+# Directories that are not usable inventories.
+check_out "missing inventory" "No such file" "$CERTDECK" -C "$T/missing" import "$T/other.pem"
+check_out "not an inventory" "not a certdeck inventory" "$CERTDECK" -C "$B" import "$T/other.pem"
+
+# Unreadable files and a read-only inventory: root reads everything, so
+# these run as an unprivileged user where the machine has one.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	R=$T/ro
+	mkdir -p "$R"
+	cp "$T/other.pem" "$R/secret.pem"; chmod 000 "$R/secret.pem"
+	cp "$T/good.pem" "$R/fine.pem"
+	"$CERTDECK" -C "$R/inv" init >/dev/null
+	chown -R nobody "$R"
+	chmod 755 "$T"
+	NB() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$R" "$@"; }
+	NB "$CERTDECK" -C "$R/inv" import "$R/secret.pem" "$R/fine.pem" > /dev/null 2> "$T/err2"
+	check_out "unreadable file named with its reason" "Permission denied" cat "$T/err2"
+	sed "s/^/# err2: /" "$T/err2"
+	check "the readable one still went in" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups '$CERTDECK' -C '$R/inv' list | grep -q good-example-com"
+	chmod -R a-w "$R/inv"
+	n0=$(commits "$R/inv")
+	check_out "read-only inventory is a clear error" "$R/inv" NB "$CERTDECK" -C "$R/inv" import "$T/other.pem"
+	check "read-only inventory unchanged" test "$(commits "$R/inv")" = "$n0"
+	chmod -R u+w "$R"
+else
+	ok "skipped: unreadable and read-only cases need root and setpriv"
+fi
+
+# Every seed certificate: imported or refused with a reason, never a crash.
+S="$TOP/../shared/corpora/seeds"
+if [ -d "$S" ]; then
+	"$CERTDECK" -C "$T/seeds" init >/dev/null
+	total=0 crashed=0
+	for f in $(tail -n +2 "$S/MANIFEST.tsv" | cut -f1); do
+		total=$((total + 1))
+		"$CERTDECK" -C "$T/seeds" import "$S/$f" > "$T/s.out" 2> "$T/s.err"
+		rc=$?
+		if [ $rc -gt 1 ] || { [ $rc = 1 ] && ! grep -q "$f: ." "$T/s.err"; }; then
+			crashed=$((crashed + 1))
+			echo "# $f: exit $rc"; sed 's/^/#   /' "$T/s.err" | head -3
+		fi
+	done
+	check "all $total seed files imported or refused with a reason" test "$crashed" = 0
+	check "seed inventory is consistent" "$CERTDECK" -C "$T/seeds" fsck
+	check "seed inventory lists" sh -c "'$CERTDECK' -C '$T/seeds' list --json > '$T/seeds.json'"
+	check "seed listing is valid JSON" test "$(json_q "$T/seeds.json" 'json_valid(j)')" = 1
+	check "ML-DSA keys are named" sh -c "grep -q 'ML-DSA' '$T/seeds.json'"
+	check "git fsck on the seed inventory" git -C "$T/seeds" fsck --strict
+else
+	ok "skipped: no seed corpus at $S"
+fi
+
+# Hostile text in a certificate never reaches the terminal raw.
+ESC=$(printf '\033') BEL=$(printf '\007') SOH=$(printf '\001') FF=$(printf '\377')
+faketime -f '@2026-05-01 00:00:00' openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/evil.key" -out "$T/evil.pem" -days 100 -utf8 \
+	-subj "/CN=evil${ESC}[31mred${ESC}]0;title${BEL}x/O=bad${SOH}org" \
+	-addext "subjectAltName=DNS:bad${FF}${ESC}[2Jx.example.com" 2>/dev/null
+check "a certificate with escape sequences imports" C import --name evil "$T/evil.pem"
+for cmd in "list" "list --json" "show evil" "show --json evil" "log"; do
+	C $cmd > "$T/out" 2>&1
+	check "$cmd: no ESC, BEL or C1 bytes" sh -c "! LC_ALL=C grep -q \"\$(printf '[\\033\\007\\001]')\" '$T/out'"
+	check "$cmd: output is valid UTF-8" iconv -f UTF-8 -t UTF-8 "$T/out" -o /dev/null
+done
+check_out "escapes are shown visibly" '\x1b' C show evil

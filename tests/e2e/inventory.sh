@@ -1,0 +1,187 @@
+# inventory.sh: init, import, list, show, set, rm, log, fsck against the
+# real binary, checked with the real git and sqlite3 commands.
+. "$(dirname "$0")/lib.sh"
+
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+count() { "$@" > "$T/count.json" && json_q "$T/count.json" 'json_array_length(j)'; }
+nentries() { sqlite3 "$I/.certdeck/index.db" 'SELECT count(*) FROM entries'; }
+git_clean() { [ -z "$(git -C "$I" status --porcelain)" ] && git -C "$I" fsck --strict >/dev/null 2>&1; }
+
+# --- init
+check "init makes an inventory" C init
+check "init made one commit" test "$(commits "$I")" = 1
+check "init wrote certdeck.conf and .gitignore" test -f "$I/certdeck.conf" -a -f "$I/.gitignore"
+check "index.db is a real SQLite file" sqlite3 "$I/.certdeck/index.db" 'PRAGMA integrity_check'
+check "index records HEAD" test "$(sqlite3 "$I/.certdeck/index.db" "SELECT value FROM meta WHERE key='head'")" = "$(git -C "$I" rev-parse HEAD)"
+check "git status clean, git fsck clean after init" git_clean
+check_out "init twice refused" "already a certdeck inventory" C init
+check_out "not an inventory says how to make one" "certdeck init" "$CERTDECK" -C "$T" list
+check_out "missing directory says how to make one" "certdeck init" "$CERTDECK" -C "$T/nope" list
+mkdir -p "$XDG_DATA_HOME"
+check "init with no DIR uses XDG_DATA_HOME" "$CERTDECK" init
+check "XDG inventory exists" test -f "$XDG_DATA_HOME/certdeck/certdeck.conf"
+check "CERTDECK_DIR is honoured" env CERTDECK_DIR="$I" "$CERTDECK" list
+
+# --- certificates (CERTDECK_NOW is 2026-06-01T12:00:00Z)
+mkdir -p "$T/c"
+cert_at 2026-05-01 30 "$T/c/expired" expired.example.com      # 2026-05-31
+cert_at 2026-05-01 34 "$T/c/crit" crit.example.com            # 2026-06-04
+cert_at 2026-03-01 111 "$T/c/warn" warn.example.com           # 2026-06-20
+cert_at 2026-05-01 400 "$T/c/ok" ok.example.com
+ca_at 2026-01-01 3650 "$T/c/root" "Test Root CA"
+ca_at 2026-05-01 60 "$T/c/inter2" "Test Intermediate" "$T/c/root"  # 2026-06-30
+leaf_at 2026-05-01 365 "$T/c/leaf" api.example.com "$T/c/inter2"
+cat "$T/c/leaf.pem" "$T/c/inter2.pem" > "$T/c/chain.pem"
+
+n0=$(commits "$I")
+check "import one file" C import --owner alice --tag web "$T/c/ok.pem"
+check "one import, one commit" test "$(commits "$I")" = $((n0 + 1))
+check "entry named from the DNS SAN" test -f "$I/certs/$(printf ok-example-com | sha256sum | cut -c1-2)/ok-example-com/cert.pem"
+check "entry file holds owner and tags" grep -q '^owner = alice$' "$I"/certs/*/ok-example-com/entry
+check "index has the entry" test "$(nentries)" = 1
+check "git clean after import" git_clean
+
+n0=$(commits "$I")
+check_out "same certificate is reported, not duplicated" "already in the inventory as ok-example-com" C import "$T/c/ok.pem"
+check "no commit for a duplicate" test "$(commits "$I")" = "$n0"
+
+mkdir -p "$T/dir/sub"
+cp "$T/c/expired.pem" "$T/c/crit.pem" "$T/dir/"
+cp "$T/c/warn.pem" "$T/dir/sub/"
+check "import a directory recursively" C import "$T/dir"
+check "directory import was one commit" test "$(commits "$I")" = $((n0 + 1))
+check "four entries" test "$(nentries)" = 4
+
+n0=$(commits "$I")
+check "import chain from stdin" sh -c "cat '$T/c/chain.pem' | '$CERTDECK' -C '$I' import -"
+check "leaf and chain are one entry" sh -c "grep -c 'BEGIN CERTIFICATE' '$I'/certs/*/api-example-com/cert.pem | grep -qx 2"
+check "CA alone becomes its own entry" C import --name test-root "$T/c/root.pem"
+check "named CA entry exists" C show test-root
+check "two commits for two imports" test "$(commits "$I")" = $((n0 + 2))
+
+# --- list
+C list > "$T/list.txt"
+check "list shows the expired entry first" sh -c "sed -n 2p '$T/list.txt' | grep -q '^expired'"
+check "list has a header" grep -q '^STATUS' "$T/list.txt"
+check "api entry's expiry is set by its intermediate" sh -c "grep api-example-com '$T/list.txt' | grep -q '2026-06-30'"
+check "list says chain expiry" grep -q 'chain certificate' "$T/list.txt"
+C list --json > "$T/list.json"
+check "list --json is valid JSON" test "$(json_q "$T/list.json" 'json_valid(j)')" = 1
+check "list --json has 6 entries" test "$(json_q "$T/list.json" 'json_array_length(j)')" = 6
+check "first entry is expired" test "$(json_q "$T/list.json" "json_extract(j,'\$[0].status')")" = expired
+check "days_left rounds down" test "$(json_q "$T/list.json" "json_extract(j,'\$[0].days_left')")" = -2
+check "crit is critical" test "$(json_q "$T/list.json" "json_extract(j,'\$[1].name') || json_extract(j,'\$[1].status')")" = crit-example-comcritical
+for f in name subject issuer serial not_before not_after days_left status fingerprint_sha256 sans key_type key_bits signature_algorithm is_ca owner tags endpoints; do
+	check "list --json has $f" test "$(json_q "$T/list.json" "json_type(j,'\$[0].$f') IS NOT NULL")" = 1
+done
+fp=$(json_q "$T/list.json" "json_extract(j,'\$[0].fingerprint_sha256')")
+check "fingerprint is 64 lowercase hex digits" sh -c "echo '$fp' | grep -Eqx '[0-9a-f]{64}'"
+check "fingerprint matches openssl" test "$(json_q "$T/list.json" "json_extract(j,'\$[0].fingerprint_sha256')")" = "$(openssl x509 -in "$T/c/expired.pem" -outform DER | sha256sum | cut -c1-64)"
+check "not_after is RFC 3339 UTC" test "$(json_q "$T/list.json" "json_extract(j,'\$[0].not_after')")" = 2026-05-31T00:00:00Z
+check "sans is an array" test "$(json_q "$T/list.json" "json_extract(j,'\$[0].sans[0]')")" = DNS:expired.example.com
+check "--expiring 25" test "$(count C list --json --expiring 25)" = 3
+check "--expiring 30 takes the chain's expiry" test "$(count C list --json --expiring 30)" = 4
+check "--status critical" test "$(count C list --json --status critical)" = 1
+check "--status warning --status ok" test "$(count C list --json --status warning --status ok)" = 4
+check "--filter on owner" sh -c "'$CERTDECK' -C '$I' list --filter ALICE | grep -q ok-example-com"
+check "--filter on issuer" sh -c "'$CERTDECK' -C '$I' list --filter 'test intermediate' | grep -q api-example-com"
+check "--sort name" sh -c "'$CERTDECK' -C '$I' list --sort name | sed -n 2p | grep -q api-example-com"
+check "--sort name --reverse" sh -c "'$CERTDECK' -C '$I' list --sort name --reverse | sed -n 2p | grep -q warn-example-com"
+check_out "bad --status refused" "expected expired, critical" C list --status soon
+check_out "bad --sort refused" "expected expiry" C list --sort colour
+
+# --- time travel
+first=$(git -C "$I" rev-list --max-parents=0 HEAD)
+check "--at the first commit is empty" test "$(count C list --json --at "$first")" = 0
+check "--at HEAD~1 lacks the CA" sh -c "! '$CERTDECK' -C '$I' list --at HEAD~1 | grep -q test-root"
+check "--at HEAD~1 has api" sh -c "'$CERTDECK' -C '$I' list --at HEAD~1 | grep -q api-example-com"
+check "--at a date before everything" test "$(C list --at 2000-01-01 2>&1 | grep -c 'no commit')" = 1
+check "--at today's date is everything" test "$(count C list --json --at "$(date -u +%Y-%m-%d)")" = 6
+check_out "--at nonsense" "unknown revision" C list --at no-such-rev
+
+# --- show
+check_out "show prints fields" "sha256" C show api-example-com
+check_out "show prints the chain" "Test Intermediate" C show api-example-com
+check_out "show prints metadata" "alice" C show ok-example-com
+check_out "show prints history" "import" C show ok-example-com
+C show --json api-example-com > "$T/show.json"
+check "show --json is valid" test "$(json_q "$T/show.json" 'json_valid(j)')" = 1
+check "show --json chain has the intermediate" test "$(json_q "$T/show.json" "json_extract(j,'\$.chain[0].subject_cn')")" = "Test Intermediate"
+check "show --pem round-trips" sh -c "'$CERTDECK' -C '$I' show --pem api-example-com | cmp - '$T/c/chain.pem'"
+check_out "show of a missing entry" "no such entry" C show nope
+
+# --- set
+n0=$(commits "$I")
+check "set owner and tags" C set ok-example-com owner=bob "tags=web,prod"
+check "set is one commit" test "$(commits "$I")" = $((n0 + 1))
+check "tags sorted" grep -q '^tags = prod,web$' "$I"/certs/*/ok-example-com/entry
+check "tags+=" C set ok-example-com tags+=edge
+check "tags-=" C set ok-example-com tags-=prod
+check "tags now edge,web" grep -q '^tags = edge,web$' "$I"/certs/*/ok-example-com/entry
+check "endpoints" C set ok-example-com "endpoints=ok.example.com:443,[::1]:8443@ok.example.com,mail.example.com:25/smtp"
+check_out "endpoints canonical" "[::1]:8443@ok.example.com" cat "$I"/certs/*/ok-example-com/entry
+n0=$(commits "$I")
+check_out "unknown key refused" "unknown key" C set ok-example-com colour=blue
+check_out "bad endpoint refused" "port must be" C set ok-example-com endpoints=host:99999
+check_out "bad starttls refused" "unknown STARTTLS" C set ok-example-com endpoints=host:25/smtps
+check_out "relative key-path refused" "absolute path" C set ok-example-com key-path=relative.key
+check "refusals made no commit" test "$(commits "$I")" = "$n0"
+check_out "same value is no change" "nothing changed" C set ok-example-com owner=bob
+check "no commit when nothing changed" test "$(commits "$I")" = "$n0"
+check "commit subject says what" sh -c "git -C '$I' log -1 --format=%s HEAD | grep -q '^set ok-example-com'"
+check "commit has trailers" sh -c "git -C '$I' log -1 --format=%B | grep -q '^Certdeck-Action: set'"
+check "author is git's identity" test "$(git -C "$I" log -1 --format=%an)" = "Test Operator"
+check "index follows set" test "$(sqlite3 "$I/.certdeck/index.db" "SELECT owner FROM entries WHERE name='ok-example-com'")" = bob
+
+# --- newer certificate, --into
+cert_at 2026-05-20 400 "$T/c/ok2" ok.example.com
+n0=$(commits "$I")
+check_out "newer cert for an entry is recognised" "--into ok-example-com" C import "$T/c/ok2.pem"
+check "and not imported as a duplicate entry" test "$(commits "$I")" = "$n0"
+check "--into replaces it" C import --into ok-example-com "$T/c/ok2.pem"
+check "replace commit subject" sh -c "git -C '$I' log -1 --format=%s | grep -q '^replace ok-example-com: expires'"
+check "metadata kept across replace" grep -q '^owner = bob$' "$I"/certs/*/ok-example-com/entry
+check_out "--into an older cert refused" "not newer" C import --into ok-example-com "$T/c/ok.pem"
+
+# --- log
+check_out "log lists history" "import" C log
+check_out "log NAME" "set ok-example-com" C log ok-example-com
+C log --json > "$T/log.json"
+check "log --json valid" test "$(json_q "$T/log.json" 'json_valid(j)')" = 1
+check "log --json has the action" test "$(json_q "$T/log.json" "json_extract(j,'\$[0].action')")" = replace
+check "log -n 2" test "$(C log -n 2 | wc -l)" = 2
+
+# --- rm
+n0=$(commits "$I")
+check "rm" C rm warn-example-com
+check "rm is one commit" test "$(commits "$I")" = $((n0 + 1))
+check "rm removed the directory" sh -c "! ls -d '$I'/certs/*/warn-example-com 2>/dev/null"
+check_out "rm missing" "no such entry" C rm warn-example-com
+check "log of a removed entry still works" sh -c "'$CERTDECK' -C '$I' log warn-example-com 2>/dev/null | grep -q 'rm warn-example-com'"
+
+# --- git is the truth
+check "git clean and fsck'd after all that" git_clean
+check "fsck is clean" C fsck
+git clone -q "$I" "$T/clone"
+"$CERTDECK" -C "$T/clone" list >/dev/null 2>&1
+"$CERTDECK" -C "$T/clone" set crit-example-com owner=carol >/dev/null
+git -C "$T/clone" push -q origin HEAD:refs/heads/incoming 2>/dev/null
+git -C "$I" merge -q --ff-only incoming 2>/dev/null
+check "a git pull is picked up" sh -c "'$CERTDECK' -C '$I' list --json | grep -q carol"
+sed -i 's/^owner = carol$/owner = dave/' "$I"/certs/*/crit-example-com/entry
+git -C "$I" commit -qam "hand edit"
+check "a commit made by hand is picked up" sh -c "'$CERTDECK' -C '$I' list --json | grep -q dave"
+check_out "log shows a hand commit as git" "git" C log -n 1
+crit_entry=$(ls "$I"/certs/*/crit-example-com/entry)
+echo "owner = eve" >> "$crit_entry"
+check_out "fsck reports an uncommitted hand edit" "modified" C fsck
+check_out "a change to that entry is refused, not overwritten" "uncommitted changes" C set crit-example-com owner=frank
+check "the hand edit is still there" grep -q 'owner = eve' "$I"/certs/*/crit-example-com/entry
+git -C "$I" checkout -q -- .
+rm "$I/.certdeck/index.db"
+check "a lost index is rebuilt" sh -c "'$CERTDECK' -C '$I' list | grep -q api-example-com"
+sqlite3 "$I/.certdeck/index.db" "DELETE FROM entries WHERE name='api-example-com'"
+check_out "fsck finds a damaged index" "missing from the index" C fsck
+check "fsck --repair mends it" C fsck --repair
+check "repaired index has the entry" sh -c "'$CERTDECK' -C '$I' list | grep -q api-example-com"

@@ -1,0 +1,81 @@
+# transactions.sh: one change, one commit, under concurrency and crashes.
+. "$(dirname "$0")/lib.sh"
+
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+C init >/dev/null
+mkdir -p "$T/c"
+i=0
+while [ $i -lt 40 ]; do
+	cert_at 2026-05-01 $((100 + i)) "$T/c/h$i" "host$i.example.com"
+	i=$((i + 1))
+done
+consistent() {
+	[ -z "$(git -C "$I" status --porcelain)" ] &&
+	git -C "$I" fsck --strict >/dev/null 2>&1 &&
+	"$CERTDECK" -C "$I" fsck >/dev/null 2>&1
+}
+
+# Two processes changing the same inventory at once both land.
+C import "$T/c/h0.pem" "$T/c/h1.pem" >/dev/null
+n0=$(commits "$I")
+pids=""
+for k in 2 3 4 5 6 7; do
+	C import "$T/c/h$k.pem" >/dev/null 2>&1 & pids="$pids $!"
+done
+C set host0-example-com owner=a >/dev/null 2>&1 & pids="$pids $!"
+C set host1-example-com owner=b >/dev/null 2>&1 & pids="$pids $!"
+fails=0
+for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+check "eight concurrent changes all succeeded" test "$fails" = 0
+check "eight concurrent changes made eight commits" test "$(commits "$I")" = $((n0 + 8))
+check "all eight entries are there" test "$(sqlite3 "$I/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 8
+check "both owners set" test "$(sqlite3 "$I/.certdeck/index.db" "SELECT count(*) FROM entries WHERE owner IN ('a','b')")" = 2
+check "inventory consistent after concurrency" consistent
+
+# A process killed at each point of a change: the next command repairs.
+k=10
+for point in commit-objects commit-head commit-worktree commit-gitindex; do
+	n0=$(commits "$I")
+	CERTDECK_TEST_CRASH=$point "$CERTDECK" -C "$I" import "$T/c/h$k.pem" >/dev/null 2>&1
+	rc=$?
+	check "$point: the process was killed" test "$rc" -ge 128
+	C list >/dev/null 2>&1
+	if [ $point = commit-objects ]; then
+		check "$point: nothing happened" test "$(commits "$I")" = "$n0"
+		check "$point: not listed" sh -c "! '$CERTDECK' -C '$I' list | grep -q host$k-"
+	else
+		check "$point: the change is there" test "$(commits "$I")" = $((n0 + 1))
+		check "$point: listed after repair" sh -c "'$CERTDECK' -C '$I' list | grep -q host$k-"
+	fi
+	check "$point: consistent after the next command" consistent
+	k=$((k + 1))
+done
+
+# kill -9 at random moments of bigger changes, then check consistency.
+mkdir -p "$T/batch"
+round=0 bad=0
+while [ $round -lt 8 ]; do
+	rm -f "$T/batch"/*
+	j=0
+	while [ $j -lt 3 ]; do
+		cp "$T/c/h$((20 + round * 2 + j % 2)).pem" "$T/batch/" 2>/dev/null
+		j=$((j + 1))
+	done
+	"$CERTDECK" -C "$I" import "$T/batch" >/dev/null 2>&1 &
+	pid=$!
+	sleep "0.0$((round * 13 % 10))"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	C list >/dev/null 2>"$T/list.err"
+	consistent || { bad=$((bad + 1)); echo "# round $round inconsistent"; git -C "$I" status --porcelain | sed 's/^/# /'
+		sed 's/^/# list: /' "$T/list.err"; C fsck 2>&1 | sed 's/^/# fsck: /'; git -C "$I" fsck --strict 2>&1 | sed 's/^/# git fsck: /'; }
+	round=$((round + 1))
+done
+check "consistent after every kill -9" test "$bad" = 0
+
+# The index and git agree entry by entry.
+C list --json > "$T/l.json"
+n_idx=$(json_q "$T/l.json" 'json_array_length(j)')
+n_git=$(git -C "$I" ls-tree -r --name-only HEAD certs | grep -c '/cert.pem$')
+check "index lists exactly what git holds" test "$n_idx" = "$n_git"

@@ -1,0 +1,301 @@
+/* test_core.c: clock, status policy, entry files, endpoints, names, escaping. */
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "clock.h"
+#include "config.h"
+#include "entry.h"
+#include "escape.h"
+#include "status.h"
+#include "util.h"
+
+static void
+t_clock_parse(void **state)
+{
+	int64_t t;
+	char s[32];
+
+	(void)state;
+	assert_int_equal(clock_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(clock_parse("2026-06-01T12:00:00Z", &t), 0);
+	assert_int_equal(t, 1780315200);
+	assert_int_equal(clock_parse("2026-06-01T14:00:00+02:00", &t), 0);
+	assert_int_equal(t, 1780315200);
+	assert_int_equal(clock_parse("2026-06-01T12:00:00.123Z", &t), 0);
+	assert_int_equal(t, 1780315200);
+	assert_int_equal(clock_parse("2026-06-01", &t), 0);
+	assert_int_equal(t, 1780272000);
+	assert_int_equal(clock_parse("9999-12-31T23:59:59Z", &t), 0);
+	clock_format(t, s);
+	assert_string_equal(s, "9999-12-31T23:59:59Z");
+	assert_int_equal(clock_parse("1950-01-01T00:00:00Z", &t), 0);
+	assert_true(t < 0);
+	clock_format(t, s);
+	assert_string_equal(s, "1950-01-01T00:00:00Z");
+	assert_int_equal(clock_parse("2026-13-01", &t), -1);
+	assert_int_equal(clock_parse("2026-06-01T25:00:00Z", &t), -1);
+	assert_int_equal(clock_parse("yesterday", &t), -1);
+	assert_int_equal(clock_parse("2026-06-01T12:00:00", &t), -1);
+}
+
+static void
+t_clock_now(void **state)
+{
+	(void)state;
+	/* clock_now caches; run it in this process once with a fixed value. */
+	setenv("CERTDECK_NOW", "2030-01-02T03:04:05Z", 1);
+	assert_int_equal(clock_now(), clock_from_civil(2030, 1, 2, 3, 4, 5));
+}
+
+static void
+t_status(void **state)
+{
+	struct config c;
+	int64_t day = 86400, na = 1000 * day, nb = na - 365 * day;
+
+	(void)state;
+	config_defaults(&c);
+	assert_int_equal(status_of(&c, na + 1, nb, na), ST_EXPIRED);
+	assert_int_equal(status_of(&c, na, nb, na), ST_CRITICAL);
+	assert_int_equal(status_of(&c, na - 7 * day, nb, na), ST_CRITICAL);
+	assert_int_equal(status_of(&c, na - 7 * day - 1, nb, na), ST_WARNING);
+	assert_int_equal(status_of(&c, na - 30 * day, nb, na), ST_WARNING);
+	assert_int_equal(status_of(&c, na - 30 * day - 1, nb, na), ST_OK);
+	/* 24-hour certificate: critical only in its last 2.4 hours, warning
+	   in its last 8. */
+	nb = na - day;
+	assert_int_equal(status_of(&c, nb + 3600, nb, na), ST_OK);
+	assert_int_equal(status_of(&c, na - 8 * 3600 - 1, nb, na), ST_OK);
+	assert_int_equal(status_of(&c, na - 8 * 3600 + 60, nb, na), ST_WARNING);
+	assert_int_equal(status_of(&c, na - 2 * 3600, nb, na), ST_CRITICAL);
+	/* 30-day certificate: its last tenth (3 d) comes later than 7 days
+	   before the end, its last third (10 d) later than 30 days. */
+	nb = na - 30 * day;
+	assert_int_equal(status_of(&c, na - 6 * day, nb, na), ST_WARNING);
+	assert_int_equal(status_of(&c, na - 3 * day, nb, na), ST_CRITICAL);
+	assert_int_equal(status_of(&c, na - 11 * day, nb, na), ST_OK);
+	assert_int_equal(status_of(&c, na - 10 * day, nb, na), ST_WARNING);
+	assert_int_equal(status_days_left(0, day - 1), 0);
+	assert_int_equal(status_days_left(0, day), 1);
+	assert_int_equal(status_days_left(1, 0), -1);
+	assert_int_equal(status_days_left(day + 1, 0), -2);
+}
+
+static void
+t_config(void **state)
+{
+	struct config c;
+	char *err = NULL;
+	const char *txt = "critical-days = 3\nwarning-days=10\n[profile x]\n"
+	    "type = local-ca\n";
+
+	(void)state;
+	assert_int_equal(config_parse(config_default_text,
+	    strlen(config_default_text), "c", &c, &err), 0);
+	assert_int_equal(c.critical_days, 7);
+	config_free(&c);
+	assert_int_equal(config_parse(txt, strlen(txt), "c", &c, &err), 0);
+	assert_int_equal(c.critical_days, 3);
+	assert_int_equal(c.warning_days, 10);
+	assert_string_equal(config_get(&c, "profile x", "type"), "local-ca");
+	assert_null(config_get(&c, "", "type"));
+	config_free(&c);
+	assert_int_equal(config_parse("colour = red\n", 13, "c", &c, &err), -1);
+	assert_non_null(strstr(err, "c:1: unknown setting colour"));
+	free(err);
+	err = NULL;
+	assert_int_equal(config_parse("\nwarning-days = x\n", 18, "c", &c,
+	    &err), -1);
+	assert_non_null(strstr(err, "c:2:"));
+	free(err);
+	err = NULL;
+	assert_int_equal(config_parse("critical-days = 40\n", 19, "c", &c,
+	    &err), -1);
+	free(err);
+}
+
+static void
+t_entry(void **state)
+{
+	struct entry e, f;
+	char *err = NULL, *txt;
+	const char *in = "tags = b,a\n# comment\nowner = Alice \\\\ Bob\n"
+	    "notes = line1\\nline2\n";
+
+	(void)state;
+	assert_int_equal(entry_parse(in, strlen(in), &e, &err), 0);
+	assert_string_equal(entry_get(&e, "owner"), "Alice \\ Bob");
+	assert_string_equal(entry_get(&e, "notes"), "line1\nline2");
+	txt = entry_format(&e);
+	assert_string_equal(txt, "notes = line1\\nline2\nowner = Alice \\\\ Bob\n"
+	    "tags = b,a\n");
+	assert_int_equal(entry_parse(txt, strlen(txt), &f, &err), 0);
+	assert_true(entry_equal(&e, &f));
+	free(txt);
+	entry_free(&f);
+
+	assert_int_equal(entry_apply(&e, "tags=web, prod ,web", &err), 0);
+	assert_string_equal(entry_get(&e, "tags"), "prod,web");
+	assert_int_equal(entry_apply(&e, "tags+=edge", &err), 0);
+	assert_string_equal(entry_get(&e, "tags"), "edge,prod,web");
+	assert_int_equal(entry_apply(&e, "tags-=prod,web", &err), 0);
+	assert_string_equal(entry_get(&e, "tags"), "edge");
+	assert_int_equal(entry_apply(&e, "tags-=edge", &err), 0);
+	assert_null(entry_get(&e, "tags"));
+	assert_int_equal(entry_apply(&e, "owner=", &err), 0);
+	assert_null(entry_get(&e, "owner"));
+	assert_int_equal(entry_apply(&e, "endpoints=API.example.com:443/SMTP",
+	    &err), 0);
+	assert_string_equal(entry_get(&e, "endpoints"),
+	    "api.example.com:443/smtp");
+
+	assert_int_equal(entry_apply(&e, "colour=red", &err), -1);
+	assert_non_null(strstr(err, "unknown key"));
+	assert_int_equal(entry_apply(&e, "owner+=x", &err), -1);
+	assert_int_equal(entry_apply(&e, "tags=Not Valid", &err), -1);
+	assert_int_equal(entry_apply(&e, "profile=UPPER", &err), -1);
+	assert_int_equal(entry_apply(&e, "key-path=rel/x", &err), -1);
+	assert_int_equal(entry_apply(&e, "noequals", &err), -1);
+	assert_int_equal(entry_apply(&e, "=x", &err), -1);
+	free(err);
+	err = NULL;
+	entry_free(&e);
+
+	assert_int_equal(entry_parse("owner\n", 6, &e, &err), -1);
+	assert_non_null(strstr(err, "line 1"));
+	free(err);
+	err = NULL;
+	assert_int_equal(entry_parse("a = 1\na = 2\n", 12, &e, &err), -1);
+	assert_non_null(strstr(err, "duplicate"));
+	free(err);
+	err = NULL;
+	assert_int_equal(entry_parse("a = 1\0", 6, &e, &err), -1);
+	free(err);
+}
+
+static void
+t_endpoint(void **state)
+{
+	struct endpoint ep;
+	char *err = NULL, out[600];
+
+	(void)state;
+	assert_int_equal(endpoint_parse("example.com:443", &ep, &err), 0);
+	assert_string_equal(ep.host, "example.com");
+	assert_int_equal(ep.port, 443);
+	assert_string_equal(ep.starttls, "");
+	assert_int_equal(endpoint_parse("[::1]:8443@api.example.com", &ep,
+	    &err), 0);
+	assert_string_equal(ep.host, "::1");
+	assert_string_equal(ep.sni, "api.example.com");
+	endpoint_format(&ep, out, sizeof out);
+	assert_string_equal(out, "[::1]:8443@api.example.com");
+	assert_int_equal(endpoint_parse("mail:25/smtp", &ep, &err), 0);
+	assert_string_equal(ep.starttls, "smtp");
+	assert_int_equal(endpoint_parse("db:5432/postgres", &ep, &err), 0);
+	assert_int_equal(endpoint_parse("host", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("host:0", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("host:65536", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("host:x", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("::1:443", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("ho st:443", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("host:25/smtps", &ep, &err), -1);
+	assert_int_equal(endpoint_parse("host:443@bad:sni", &ep, &err), -1);
+	free(err);
+}
+
+static void
+t_names(void **state)
+{
+	char *n;
+
+	(void)state;
+	assert_true(name_valid("api-example-com"));
+	assert_true(name_valid("a.b_c-1"));
+	assert_false(name_valid(""));
+	assert_false(name_valid(".."));
+	assert_false(name_valid("Upper"));
+	assert_false(name_valid("a/b"));
+	assert_false(name_valid("-x"));
+	n = name_derive("API.Example.com");
+	assert_string_equal(n, "api-example-com");
+	free(n);
+	n = name_derive("*.example.com");
+	assert_string_equal(n, "wildcard-example-com");
+	free(n);
+	n = name_derive("My Root CA (2024)");
+	assert_string_equal(n, "my-root-ca-2024");
+	free(n);
+	n = name_derive("\xff\xfe");
+	assert_string_equal(n, "cert");
+	free(n);
+	n = name_derive(NULL);
+	assert_string_equal(n, "cert");
+	free(n);
+	n = name_derive("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	assert_true(strlen(n) <= 60);
+	assert_true(name_valid(n));
+	free(n);
+}
+
+static void
+t_escape(void **state)
+{
+	struct buf b;
+	char *s;
+
+	(void)state;
+	s = esc_dup("plain caf\xc3\xa9", 0);
+	assert_string_equal(s, "plain caf\xc3\xa9");
+	free(s);
+	s = esc_dup("plain caf\xc3\xa9", 1);
+	assert_string_equal(s, "plain caf\\u{00e9}");
+	free(s);
+	s = esc_dup("a\033[31mb\x07\x7f", 0);
+	assert_string_equal(s, "a\\x1b[31mb\\x07\\x7f");
+	free(s);
+	s = esc_dup("bad\xff\xc3", 0);
+	assert_string_equal(s, "bad\\xff\\xc3");
+	free(s);
+	s = esc_dup("c1\xc2\x9b" "x", 0);		/* U+009B, CSI */
+	assert_string_equal(s, "c1\\x9bx");
+	free(s);
+	s = esc_dup("rtl\xe2\x80\xae" "x", 0);		/* U+202E */
+	assert_string_equal(s, "rtl\\u{202e}x");
+	free(s);
+	s = esc_dup("\xed\xa0\x80", 0);			/* a surrogate */
+	assert_string_equal(s, "\\xed\\xa0\\x80");
+	free(s);
+	s = esc_dup("\xc0\xaf", 0);			/* overlong '/' */
+	assert_string_equal(s, "\\xc0\\xaf");
+	free(s);
+
+	buf_init(&b);
+	esc_json(&b, "q\"b\\n\n\x01\xff");
+	assert_string_equal(b.data, "\"q\\\"b\\\\n\\n\\u0001\\\\xff\"");
+	buf_free(&b);
+
+	setlocale(LC_ALL, "C.UTF-8");
+	assert_int_equal(esc_width("abc"), 3);
+	assert_int_equal(esc_width("\xe6\x97\xa5\xe6\x9c\xac"), 4);	/* 日本 */
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_clock_parse),
+		cmocka_unit_test(t_clock_now),
+		cmocka_unit_test(t_status),
+		cmocka_unit_test(t_config),
+		cmocka_unit_test(t_entry),
+		cmocka_unit_test(t_endpoint),
+		cmocka_unit_test(t_names),
+		cmocka_unit_test(t_escape),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
