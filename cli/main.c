@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "inventory.h"
 
 #define CERTDECK_VERSION "0.1.0"
 
@@ -175,6 +176,9 @@ main(int argc, char **argv)
 		return 0;
 	rc = c->fn(&cli, argc - i, argv + i);
 	free(cli.dir);
+	if (getenv("CERTDECK_STATS") != NULL)
+		fprintf(stderr, "certdeck: stats: parsed %zu certificates\n",
+		    inv_stats_parsed());
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error(&cli, "writing output failed");
 		return EXIT_ERROR;

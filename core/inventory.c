@@ -18,6 +18,15 @@
 #include "inventory.h"
 #include "invpriv.h"
 
+/* Certificates parsed from git by this process (CERTDECK_STATS). */
+static size_t inv_parsed_total;
+
+size_t
+inv_stats_parsed(void)
+{
+	return inv_parsed_total;
+}
+
 char *
 inv_locate(const char *opt)
 {
@@ -292,6 +301,7 @@ inv_cache_file(struct inv *inv, const char *blob, char **cause)
 	if (rc != 0)
 		return -1;
 	inv->parsed += cf.n;
+	inv_parsed_total += cf.n;
 	rc = idx_file_put(inv->idx, blob, &cf, cause);
 	certfile_free(&cf);
 	return rc;

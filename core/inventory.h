@@ -58,6 +58,10 @@ int	 inv_refresh(struct inv *, inv_report_cb, void *, char **cause);
 /* Rebuild the index from HEAD from nothing (fsck --repair). */
 int	 inv_reindex(struct inv *, inv_report_cb, void *, char **cause);
 
+/* Certificates this process parsed from the repository, over all opens
+   (the index caches them: an index at HEAD means none). */
+size_t	 inv_stats_parsed(void);
+
 /* certs/<xx>/<name> for an entry name; caller frees. */
 char	*inv_entry_dir(const char *name);
 /* Whether an entry exists at HEAD (per the index). */

@@ -185,3 +185,15 @@ sqlite3 "$I/.certdeck/index.db" "DELETE FROM entries WHERE name='api-example-com
 check_out "fsck finds a damaged index" "missing from the index" C fsck
 check "fsck --repair mends it" C fsck --repair
 check "repaired index has the entry" sh -c "'$CERTDECK' -C '$I' list | grep -q api-example-com"
+
+# The parse cache: an index at HEAD parses nothing; a pull that brings new
+# certificates parses just those.
+check_out "an index at HEAD parses no certificate" "parsed 0 certificates" env CERTDECK_STATS=1 "$CERTDECK" -C "$I" list
+cert_at 2026-05-01 200 "$T/c/p1" pulled1.example.com
+cert_at 2026-05-01 200 "$T/c/p2" pulled2.example.com
+git -C "$T/clone" pull -q --ff-only origin main 2>/dev/null || git -C "$T/clone" pull -q origin HEAD 2>/dev/null
+"$CERTDECK" -C "$T/clone" import "$T/c/p1.pem" "$T/c/p2.pem" >/dev/null
+git -C "$T/clone" push -q origin HEAD:refs/heads/incoming2 2>/dev/null
+git -C "$I" merge -q --ff-only incoming2 2>/dev/null
+check_out "a pull of two new certificates parses two" "parsed 2 certificates" env CERTDECK_STATS=1 "$CERTDECK" -C "$I" list
+check "and they are listed" sh -c "'$CERTDECK' -C '$I' list | grep -q pulled2-example-com"
