@@ -34,6 +34,7 @@
 
 #include "util.h"
 #include "cert.h"
+#include "clock.h"
 
 #define FIELD_MAX	4096	/* bytes of one value from a certificate */
 #define LIST_MAX	65536	/* bytes of a newline-joined list */
@@ -59,43 +60,6 @@ static const char NOTE_ENCRYPT[] =
 /* ---------------------------------------------------------------------- */
 /* Strings from certificates. */
 
-/* Length (1-4) of the valid UTF-8 sequence at s, or 0; *cp its code point. */
-static size_t
-utf8_seq(const unsigned char *s, size_t len, unsigned long *cp)
-{
-	unsigned long c;
-	size_t n, i;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		c = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		c = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		c = s[0] & 0x07;
-	} else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
 /*
  * Append len bytes at p to b as valid UTF-8 without control characters:
  * C0, DEL, C1 and bytes that are not UTF-8 become \xNN. At most max bytes
@@ -107,12 +71,12 @@ san_add(struct buf *b, const void *p, size_t len, size_t max)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = p;
 	size_t i = 0, n, k, ul, used = 0, keep = b->len;
-	unsigned long cp;
+	uint32_t cp;
 	char unit[16];
 	int esc;
 
 	while (i < len) {
-		n = utf8_seq(s + i, len - i, &cp);
+		n = utf8_decode(s + i, len - i, &cp);
 		esc = n == 0 || cp < 0x20 || cp == 0x7f ||
 		    (cp >= 0x80 && cp < 0xa0);
 		if (n == 0)
@@ -398,20 +362,6 @@ serial_str(const ASN1_INTEGER *ai)
 	return s;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* UTCTime or GeneralizedTime as Unix seconds; -1 if unreadable. */
 static int
 time_unix(const ASN1_TIME *t, int64_t *out)
@@ -423,9 +373,8 @@ time_unix(const ASN1_TIME *t, int64_t *out)
 		ERR_clear_error();
 		return -1;
 	}
-	*out = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday) * 86400 + (int64_t)tm.tm_hour * 3600 +
-	    tm.tm_min * 60 + tm.tm_sec;
+	*out = clock_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return 0;
 }
 

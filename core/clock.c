@@ -49,6 +49,16 @@ clock_to_civil(int64_t t, int *y, int *mon, int *d, int *h, int *min, int *s)
 }
 
 static int
+month_days(int y, int m)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	return m == 2 && leap ? 29 : mdays[m - 1];
+}
+
+static int
 digits(const char *p, int n, int *out)
 {
 	int v = 0;
@@ -71,7 +81,7 @@ clock_parse(const char *s, int64_t *out)
 	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' ||
 	    digits(s + 5, 2, &mo) || s[7] != '-' || digits(s + 8, 2, &d))
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31)
+	if (mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo))
 		return -1;
 	p = s + 10;
 	if (*p == '\0')
@@ -99,6 +109,16 @@ clock_parse(const char *s, int64_t *out)
 	return -1;
 done:
 	*out = clock_from_civil(y, mo, d, h, mi, se);
+	return 0;
+}
+
+int
+clock_parse_at(const char *s, int64_t *out)
+{
+	if (clock_parse(s, out) != 0)
+		return -1;
+	if (strlen(s) == 10)
+		*out += 86399;		/* a bare date: the end of that day */
 	return 0;
 }
 

@@ -12,6 +12,9 @@ int64_t	 clock_now(void);
 /* Parse RFC 3339 ("2026-01-02T03:04:05Z", offsets, fractions ignored) or a
    bare date "2026-01-02" (midnight UTC). Returns 0 or -1. */
 int	 clock_parse(const char *, int64_t *out);
+/* The same, but a bare date means the end of that day (23:59:59 UTC):
+   "the inventory as of 2026-03-01" includes that day's changes. */
+int	 clock_parse_at(const char *, int64_t *out);
 /* Format as RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" into out[32]. */
 void	 clock_format(int64_t, char out[32]);
 /* Format as "YYYY-MM-DD" into out[16]. */

@@ -192,6 +192,26 @@ list_row(void *arg, const struct idx_row *r)
 	return ctx->cb(ctx->arg, &row);
 }
 
+int
+inv_resolve(struct inv *inv, const char *rev, char out[REPO_OID_HEX],
+    char **cause)
+{
+	int64_t when;
+	char *err = NULL;
+
+	if (repo_resolve(inv->repo, rev, out, &err) == 0)
+		return 0;
+	if (clock_parse_at(rev, &when) != 0) {
+		set_cause(cause, "unknown revision or date: %s", rev);
+		free(err);
+		return -1;
+	}
+	free(err);
+	if (repo_resolve_time(inv->repo, when, out, NULL) != 0)
+		return set_cause(cause, "no commit at or before %s", rev);
+	return 0;
+}
+
 struct at_ctx {
 	struct inv	*inv;
 	char		*err;
@@ -230,7 +250,7 @@ inv_list(struct inv *inv, const struct inv_list_opts *o, inv_row_cb cb,
 	if (o->at != NULL) {
 		struct at_ctx a = { inv, NULL };
 
-		if (repo_resolve(inv->repo, o->at, commit, cause) != 0)
+		if (inv_resolve(inv, o->at, commit, cause) != 0)
 			return -1;
 		/* The tree of that commit, through the parse cache: old
 		   certificates are parsed once, then looked up. */

@@ -96,6 +96,11 @@ int	 inv_set(struct inv *, const char *name, char *const *assign,
 /* Remove an entry (and its stored key); one commit. */
 int	 inv_rm(struct inv *, const char *name, char **cause);
 
+/* A revision (HEAD~2, a tag, an id) or a date (YYYY-MM-DD: the end of
+   that day; or RFC 3339) to a commit id. */
+int	 inv_resolve(struct inv *, const char *rev, char out[REPO_OID_HEX],
+	    char **cause);
+
 /* One listed entry. Pointers are valid during the callback only. */
 struct inv_row {
 	const struct idx_row	*r;

@@ -423,12 +423,24 @@ int
 write_file_atomic(const char *path, const void *data, size_t len, int mode,
     char **cause)
 {
+	return write_file_atomic_via(path, NULL, data, len, mode, cause);
+}
+
+int
+write_file_atomic_via(const char *path, const char *tmpdir, const void *data,
+    size_t len, int mode, char **cause)
+{
+	const char *base = strrchr(path, '/');
 	char *tmp;
 	const char *p = data;
 	ssize_t n;
 	int fd, saved;
 
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	base = base != NULL ? base + 1 : path;
+	if (tmpdir != NULL)
+		tmp = xasprintf("%s/%s.tmp.%ld", tmpdir, base, (long)getpid());
+	else
+		tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		set_cause(cause, "%s: %s", path, strerror(errno));
@@ -488,3 +500,44 @@ mkdir_p(const char *path, int mode)
 	free(copy);
 	return rc;
 }
+
+/*
+ * Decode one UTF-8 sequence at s (n bytes left). Returns its length and
+ * the code point in *cp, or 0 if the bytes are not valid UTF-8 (overlong
+ * forms, surrogates and values past U+10FFFF are invalid).
+ */
+size_t
+utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		c = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		c = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+

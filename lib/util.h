@@ -61,6 +61,13 @@ int	 str_startswith(const char *, const char *);
 int	 str_endswith(const char *, const char *);
 void	 str_lower(char *);
 
+/*
+ * Decode one UTF-8 sequence at s (n bytes left, n > 0). Returns its length
+ * and the code point in *cp, or 0 if the bytes are not valid UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF are invalid).
+ */
+size_t	 utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* Files. read_file refuses files larger than max (errno EFBIG). */
 int	 read_file(const char *path, size_t max, char **data, size_t *len,
 	    char **cause);
@@ -68,6 +75,9 @@ int	 read_fd(int fd, size_t max, char **data, size_t *len, char **cause);
 /* Write atomically: temp file in the same directory, fsync, rename. */
 int	 write_file_atomic(const char *path, const void *, size_t, int mode,
 	    char **cause);
+/* The same with the temp file in tmpdir (same file system as path). */
+int	 write_file_atomic_via(const char *path, const char *tmpdir,
+	    const void *, size_t, int mode, char **cause);
 int	 mkdir_p(const char *path, int mode);
 
 #endif

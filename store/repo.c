@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -292,6 +293,7 @@ fail:
 
 static int	repo_index_flush(struct repo *, char **);
 static void	repo_index_clear_stale(struct repo *);
+static void	repo_sweep_tmp(struct repo *);
 
 void
 repo_close(struct repo *r)
@@ -374,6 +376,7 @@ repo_lock(struct repo *r, int timeout_ms, char **cause)
 		nanosleep(&pause, NULL);
 	}
 	r->lockfd = fd;
+	repo_sweep_tmp(r);
 	free(path);
 	free(dir);
 	return 0;
@@ -414,123 +417,41 @@ repo_head(struct repo *r, char out[REPO_OID_HEX], char **cause)
 	return 1;
 }
 
-/* Read exactly n digits at *pp into *v. */
-static int
-repo_digits(const char **pp, int n, int *v)
-{
-	const char *p = *pp;
-	int i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		*v = *v * 10 + (p[i] - '0');
-	}
-	*pp = p + n;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-repo_days(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/*
- * "YYYY-MM-DD" (the end of that day, UTC) or RFC 3339
- * "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" to Unix seconds.
- */
-static int
-repo_parse_date(const char *s, int64_t *out)
-{
-	static const int mdays[] =
-	    { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	const char *p = s;
-	int y, mo, d, h = 23, mi = 59, sec = 59, oh = 0, om = 0, sign = 0;
-	int leap;
-
-	if (repo_digits(&p, 4, &y) != 0 || *p++ != '-' ||
-	    repo_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
-	    repo_digits(&p, 2, &d) != 0)
-		return -1;
-	if (*p != '\0') {
-		if (*p != 'T' && *p != 't')
-			return -1;
-		p++;
-		if (repo_digits(&p, 2, &h) != 0 || *p++ != ':' ||
-		    repo_digits(&p, 2, &mi) != 0 || *p++ != ':' ||
-		    repo_digits(&p, 2, &sec) != 0)
-			return -1;
-		if (*p == '.') {
-			p++;
-			if (*p < '0' || *p > '9')
-				return -1;
-			while (*p >= '0' && *p <= '9')
-				p++;
-		}
-		if (*p == 'Z' || *p == 'z')
-			p++;
-		else if (*p == '+' || *p == '-') {
-			sign = *p++ == '+' ? 1 : -1;
-			if (repo_digits(&p, 2, &oh) != 0 || *p++ != ':' ||
-			    repo_digits(&p, 2, &om) != 0)
-				return -1;
-		} else
-			return -1;
-		if (*p != '\0')
-			return -1;
-	}
-	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
-	    (mo == 2 && d == 29 && !leap) || h > 23 || mi > 59 || sec > 60 ||
-	    oh > 23 || om > 59)
-		return -1;
-	if (sec == 60)		/* a leap second: the same instant as :59 */
-		sec = 59;
-	*out = repo_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
-	    (int64_t)sign * (oh * 3600 + om * 60);
-	return 0;
-}
-
 int
 repo_resolve(struct repo *r, const char *rev, char out[REPO_OID_HEX],
     char **cause)
 {
 	git_object *obj = NULL;
-	git_commit *c = NULL, *parent = NULL;
-	int64_t when;
-	int e, rc = -1;
+	git_commit *c = NULL;
+	int e;
 
 	out[0] = '\0';
 	e = git_revparse_single(&obj, r->git, rev);
-	if (e == 0) {
-		e = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT);
-		git_object_free(obj);
-		if (e != 0)
-			return repo_gerr(cause, "%s is not a commit", rev);
-		repo_hex(out, git_commit_id(c));
-		git_commit_free(c);
-		return 0;
-	}
-	if (repo_parse_date(rev, &when) != 0) {
+	if (e != 0) {
 		if (e == GIT_EAMBIGUOUS)
 			return repo_gerr(cause, "ambiguous revision %s", rev);
 		git_error_clear();
-		return set_cause(cause, "unknown revision or date: %s", rev);
+		return set_cause(cause, "unknown revision: %s", rev);
 	}
-	git_error_clear();
+	e = git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT);
+	git_object_free(obj);
+	if (e != 0)
+		return repo_gerr(cause, "%s is not a commit", rev);
+	repo_hex(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
 
+int
+repo_resolve_time(struct repo *r, int64_t when, char out[REPO_OID_HEX],
+    char **cause)
+{
+	git_commit *c = NULL, *parent = NULL;
+	int rc = -1;
+
+	out[0] = '\0';
 	/* The newest commit at or before WHEN on HEAD's first-parent chain. */
-	if ((e = repo_get_commit(r, NULL, &c, cause)) < 0)
+	if (repo_get_commit(r, NULL, &c, cause) < 0)
 		return -1;
 	while (c != NULL) {
 		if ((int64_t)git_commit_time(c) <= when) {
@@ -548,8 +469,7 @@ repo_resolve(struct repo *r, const char *rev, char out[REPO_OID_HEX],
 		c = parent;
 		parent = NULL;
 	}
-	set_cause(cause, "no commit at or before %s", rev);
-
+	set_cause(cause, "no commit at or before that time");
 out:
 	git_commit_free(c);
 	return rc;
@@ -733,9 +653,10 @@ repo_index_del(struct repo *r, git_index *idx, const char *path,
 
 /* Write data to the work tree file full (creating its directories). */
 static int
-repo_wt_write(const char *full, const void *data, size_t len, char **cause)
+repo_wt_write(struct repo *r, const char *full, const void *data, size_t len,
+    char **cause)
 {
-	char *dir, *slash;
+	char *dir, *slash, *tmp;
 	int rc = 0;
 
 	dir = xstrdup(full);
@@ -745,9 +666,40 @@ repo_wt_write(const char *full, const void *data, size_t len, char **cause)
 			rc = set_cause(cause, "%s: %s", dir, strerror(errno));
 	}
 	free(dir);
+	/*
+	 * The temp file goes to .certdeck/tmp (git-ignored, same file
+	 * system), so a writer killed before its rename leaves nothing in
+	 * the work tree; repo_lock sweeps what it left.
+	 */
+	tmp = xasprintf("%s/.certdeck/tmp", r->workdir);
+	if (rc == 0 && mkdir(tmp, 0700) != 0 && errno != EEXIST)
+		rc = set_cause(cause, "%s: %s", tmp, strerror(errno));
 	if (rc == 0)
-		rc = write_file_atomic(full, data, len, 0644, cause);
+		rc = write_file_atomic_via(full, tmp, data, len, 0644, cause);
+	free(tmp);
 	return rc;
+}
+
+/* Remove temp files a killed writer left; called with the lock held. */
+static void
+repo_sweep_tmp(struct repo *r)
+{
+	struct dirent *de;
+	char *dir, *p;
+	DIR *d;
+
+	dir = xasprintf("%s/.certdeck/tmp", r->workdir);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			p = xasprintf("%s/%s", dir, de->d_name);
+			unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	free(dir);
 }
 
 /* Remove work tree file path (full) and its parents left empty. */
@@ -1133,7 +1085,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 		buf_reset(&full);
 		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
 		if (c[i].data != NULL) {
-			if (!c[i].wt_same && repo_wt_write(full.data,
+			if (!c[i].wt_same && repo_wt_write(r, full.data,
 			    c[i].data, c[i].len, cause) != 0)
 				goto behind;
 			if (repo_index_put(r, idx, c[i].path, full.data,
@@ -1909,7 +1861,7 @@ repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
 		if (git_blob_lookup(&blob, r->git,
 		    git_tree_entry_id(new_)) != 0)
 			return repo_gerr(s->cause, "cannot read %s", path);
-		rc = repo_wt_write(s->full.data, git_blob_rawcontent(blob),
+		rc = repo_wt_write(r, s->full.data, git_blob_rawcontent(blob),
 		    (size_t)git_blob_rawsize(blob), s->cause);
 		git_blob_free(blob);
 		if (rc != 0)

@@ -37,12 +37,14 @@ int	 repo_head(struct repo *, char out[REPO_OID_HEX], char **cause);
 
 /*
  * Resolve REV to a commit id: anything git_revparse_single understands
- * (HEAD~3, a tag, an abbreviated id), or a date "YYYY-MM-DD[THH:MM:SSZ]"
- * meaning the newest first-parent commit at or before that time (a bare
- * date means the end of that day, UTC).
+ * (HEAD~3, a tag, an abbreviated id). "unknown revision: REV" otherwise.
  */
 int	 repo_resolve(struct repo *, const char *rev, char out[REPO_OID_HEX],
 	    char **cause);
+/* The newest commit on HEAD's first-parent chain whose commit time is at
+   or before when (Unix seconds). Dates are core's business (clock.c). */
+int	 repo_resolve_time(struct repo *, int64_t when,
+	    char out[REPO_OID_HEX], char **cause);
 
 /* One changed path of a commit. data == NULL removes the path. */
 struct repo_change {

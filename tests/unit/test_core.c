@@ -38,6 +38,13 @@ t_clock_parse(void **state)
 	assert_int_equal(clock_parse("2026-13-01", &t), -1);
 	assert_int_equal(clock_parse("2026-06-01T25:00:00Z", &t), -1);
 	assert_int_equal(clock_parse("yesterday", &t), -1);
+	assert_int_equal(clock_parse("2023-02-29", &t), -1);
+	assert_int_equal(clock_parse("2024-02-29", &t), 0);
+	assert_int_equal(clock_parse("2024-04-31", &t), -1);
+	assert_int_equal(clock_parse_at("2024-03-05", &t), 0);
+	assert_int_equal(t, 1709683199);
+	assert_int_equal(clock_parse_at("2024-03-05T10:00:00+02:00", &t), 0);
+	assert_int_equal(t, 1709625600);
 	assert_int_equal(clock_parse("2026-06-01T12:00:00", &t), -1);
 }
 
