@@ -58,6 +58,8 @@ entry_free(struct entry *e)
 	strv_free(&e->v);
 }
 
+static int	has_control(const char *);
+
 static size_t
 entry_find(const struct entry *e, const char *key, int *found)
 {
@@ -192,6 +194,13 @@ entry_parse(const char *text, size_t len, struct entry *e, char **cause)
 			free(line);
 			entry_free(e);
 			return set_cause(cause, "line %d: invalid key", lineno);
+		}
+		if (has_control(value)) {
+			set_cause(cause, "line %d: control character in the "
+			    "value of %s", lineno, key);
+			free(line);
+			entry_free(e);
+			return -1;
 		}
 		unescape_value(value);
 		entry_find(e, key, &found);
