@@ -672,7 +672,7 @@ repo_wt_write(struct repo *r, const char *full, const void *data, size_t len,
 	 * the work tree; repo_lock sweeps what it left.
 	 */
 	tmp = xasprintf("%s/.certdeck/tmp", r->workdir);
-	if (rc == 0 && mkdir(tmp, 0700) != 0 && errno != EEXIST)
+	if (rc == 0 && mkdir_p(tmp, 0700) != 0)
 		rc = set_cause(cause, "%s: %s", tmp, strerror(errno));
 	if (rc == 0)
 		rc = write_file_atomic_via(full, tmp, data, len, 0644, cause);
