@@ -41,6 +41,12 @@ unit: $(UNIT_BIN)
 check: deps certdeck $(UNIT_BIN)
 	@tests/run
 
+# A demo inventory in a temporary directory, opened in the terminal UI;
+# removed when the UI exits.
+demo: certdeck
+	tests/demo/make-demo
+.PHONY: demo
+
 asan:
 	$(MAKE) clean
 	$(MAKE) CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "escape.h"
 #include "inventory.h"
+#include "../tui/tui.h"
 
 #define CERTDECK_VERSION "0.1.0"
 
@@ -153,10 +154,8 @@ main(int argc, char **argv)
 		} else
 			break;
 	}
-	if (i >= argc) {
-		usage(stderr);
-		return EXIT_ERROR;
-	}
+	if (i >= argc)
+		return tui_main(cli.dir_opt);
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 < argc && (c = cmd_find(argv[i + 1])) != NULL)
 			cmd_usage(c, stdout);

@@ -199,3 +199,25 @@ done <"$T/keys"
 v=$("$CERTDECK" --version | awk '{ print $2 }')
 check "certdeck.1 is for certdeck $v" \
     grep -q "^\.TH CERTDECK 1 [^ ]* \"certdeck $v\"" "$MAN"
+
+# 7. Terminal UI keys: the help view is generated from the key table in
+# tui/keys.c (tests/e2e/tui.sh checks it shows every row), so every row of
+# the table is described under TERMINAL UI, in the subsection of its view,
+# and every key described there is a row of the table. The subsection
+# names are keys.c's view_names.
+sed -n 's/^[[:space:]]*K(\(VIEW_[A-Z]*\), [^,]*, "\([^"]*\)".*/\1	\2/p' \
+    "$TOP/tui/keys.c" | awk -F '\t' '
+	BEGIN { s["VIEW_ANY"] = "Everywhere"; s["VIEW_LIST"] = "List"
+		s["VIEW_DETAIL"] = "Detail"; s["VIEW_HELP"] = "Help" }
+	{ print s[$1] "\t" $2 }' | sort -u >"$T/tuikeys"
+awk -F '\t' '$1 == "TERMINAL UI" && $2 != "" { print $2 "\t" $3 }' "$tags" |
+    sort -u >"$T/mantuikeys"
+check "the key table of the terminal UI has keys" test -s "$T/tuikeys"
+while IFS='	' read -r v k; do
+	check "certdeck.1 TERMINAL UI ($v) describes the key $k" \
+	    grep -qxF "$v	$k" "$T/mantuikeys"
+done <"$T/tuikeys"
+while IFS='	' read -r v k; do
+	check "certdeck.1 TERMINAL UI key $k ($v) is in the key table" \
+	    grep -qxF "$v	$k" "$T/tuikeys"
+done <"$T/mantuikeys"

@@ -1,0 +1,320 @@
+#!/bin/sh
+# tests/e2e/tui.sh: the terminal UI, driven for real in tmux. Each case
+# starts `certdeck` in a tmux session of a private server, sends keys and
+# reads the screen back with capture-pane (-e for colours and attributes).
+# Every wait polls the screen, bounded in count and time.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v tmux >/dev/null 2>&1; then
+	ok "skipped: tmux is not installed"
+	exit 0
+fi
+SOCK=certdeck-test-$$
+TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
+stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
+at_exit stop_tmux
+unset NO_COLOR CERTDECK_COLOR
+ESC=$(printf '\033')
+
+# The demo inventory, and the same ordering `certdeck list` gives.
+DEMO=$T/demo
+"$TOP/tests/demo/make-demo" --no-ui "$DEMO" >/dev/null 2>&1
+check "make-demo --no-ui builds an inventory" test -d "$DEMO/.git"
+"$CERTDECK" -C "$DEMO" list >"$T/list"
+first=$(awk 'NR == 2 { print $3 }' "$T/list")
+second=$(awk 'NR == 3 { print $3 }' "$T/list")
+last=$(awk 'END { print $3 }' "$T/list")
+nentries=$(($(wc -l <"$T/list") - 1))
+
+# The pane runs certdeck, then says how it ended and stays open.
+cat >"$T/ui" <<EOS
+#!/bin/sh
+"$CERTDECK" "\$@"
+echo "EXITED \$?"
+exec sleep 600
+EOS
+chmod +x "$T/ui"
+
+# start SESSION COLSxLINES [VAR=VALUE...]: certdeck -C DEMO in a new session
+# (the variables go into its environment, after TERM and a UTF-8 locale).
+start() {
+	_s=$1 _w=${2%x*} _h=${2#*x}; shift 2
+	TM new-session -d -s "$_s" -x "$_w" -y "$_h" env TERM=screen \
+	    LC_ALL=C.UTF-8 HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$@" \
+	    "$T/ui" -C "${INV:-$DEMO}"
+}
+# The screen goes through a file, so a reader that quits early (grep -q)
+# never cuts a tmux client off.
+# A session that lives as long as the test, so the server does not exit
+# (and race the next start) when a case's session is killed.
+TM new-session -d -s keep -x 80 -y 24 sleep 900
+screen() {
+	TM capture-pane -p -t "$1" >"$T/screen" 2>/dev/null
+	cat "$T/screen"
+}
+screen_e() {
+	TM capture-pane -p -e -t "$1" >"$T/screen" 2>/dev/null
+	cat "$T/screen"
+}
+keys() { _s=$1; shift; TM send-keys -t "$_s" "$@"; }
+# wait_for SESSION TEXT: until the screen shows TEXT (at most ~5 s).
+wait_for() {
+	_n=0 _t0=$(date +%s)
+	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
+		screen "$1" | grep -qF -- "$2" && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+# wait_cmd SESSION COMMAND...: until COMMAND (reading the screen on
+# stdin) succeeds (at most ~5 s).
+wait_cmd() {
+	_s=$1; shift
+	_n=0 _t0=$(date +%s)
+	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
+		screen "$_s" | "$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+# The line holding the cursor marker, and whether it names an entry.
+cursor_on() { grep '^>' | grep -qF -- " $1 "; }
+# Entry rows only (below the header and the column titles, above the
+# status bar).
+rows() { sed -n '3,$p' | sed '$d'; }
+# all_rows WORD: there are entry rows and every one holds WORD.
+all_rows() {
+	rows | grep -v '^ *$' >"$T/rows"
+	[ -s "$T/rows" ] && ! grep -qv -- "$1" "$T/rows"
+}
+fmt() { sed 's/^/# /' | head -40; }
+show_fail() { not_ok "$1"; screen "$2" | fmt; }
+# expect SESSION DESC TEXT: the screen shows TEXT soon.
+expect() {
+	if wait_for "$1" "$3"; then ok "$2"; else show_fail "$2" "$1"; fi
+}
+expect_cmd() {
+	_s=$1 _d=$2; shift 2
+	if wait_cmd "$_s" "$@"; then ok "$_d"; else show_fail "$_d" "$_s"; fi
+}
+fmtv() { TM display-message -p -t "$1" "$2"; }
+
+# Not a terminal: exit 2 and point at certdeck list.
+"$CERTDECK" -C "$DEMO" </dev/null >/dev/null 2>"$T/notty"
+rc=$?
+check "without a terminal certdeck exits 2" test "$rc" = 2
+check_out "without a terminal the message points at certdeck list" \
+    "certdeck list" cat "$T/notty"
+check "the message is one line" test "$(wc -l <"$T/notty")" = 1
+
+# The list.
+start m 100x30
+expect m "the list shows the header with counts" "entries:"
+expect m "the list shows status glyph and word" "✗ expired"
+for w in "‼ critical" "⚠ warning" "✓ ok"; do
+	expect m "the list shows $w" "$w"
+done
+expect_cmd m "the cursor starts on the soonest expiry ($first)" cursor_on "$first"
+screen_e m >"$T/s"
+check "the cursor row is highlighted" sh -c "grep -F '>' '$T/s' | grep -qF '${ESC}[7m'"
+keys m j
+expect_cmd m "j moves down" cursor_on "$second"
+keys m k
+expect_cmd m "k moves up" cursor_on "$first"
+keys m G
+expect_cmd m "G goes to the last entry ($last)" cursor_on "$last"
+expect m "the status bar counts the position" "$nentries/$nentries"
+keys m g
+expect_cmd m "g goes to the first entry" cursor_on "$first"
+keys m Down Down Up
+expect_cmd m "arrow keys move" cursor_on "$second"
+keys m Home
+expect_cmd m "Home goes to the top" cursor_on "$first"
+
+# Filter as you type; Esc clears it.
+keys m / m a i l
+expect m "/ shows the prompt as typed" "/mail_"
+expect_cmd m "the filter narrows the list to mail entries" all_rows mail
+expect m "the filter matches 5 entries" "1/5"
+keys m Escape
+expect m "Esc clears the filter" "/$nentries"
+expect_cmd m "the cursor stays on its entry" cursor_on mail-legacy-example-com
+expect_cmd m "the other entries are back" grep -qF " $first "
+keys m / f o r - n o - s u c h Enter
+expect m "a filter without matches says so" "no entry matches"
+keys m Escape
+expect m "Esc after the prompt closed clears the filter" "/$nentries"
+
+# Sort.
+"$CERTDECK" -C "$DEMO" list --sort name | awk 'NR == 2 { print $3 }' >"$T/byname"
+"$CERTDECK" -C "$DEMO" list --sort name --reverse | awk 'NR == 2 { print $3 }' >"$T/byname_r"
+keys m s g
+expect m "s sorts by name" "sort name"
+expect_cmd m "sorted by name, the first row is $(cat "$T/byname")" \
+    sh -c "sed -n 3p | grep -qF ' $(cat "$T/byname") '"
+keys m S g
+expect m "S reverses" "sort name reversed"
+expect_cmd m "reversed, the first row is $(cat "$T/byname_r")" \
+    sh -c "sed -n 3p | grep -qF ' $(cat "$T/byname_r") '"
+keys m s s s
+expect m "s cycles through subject, issuer, owner" "sort owner reversed"
+keys m s S
+expect m "s comes back to expiry" "sort expiry  "
+expect_cmd m "back in expiry order" sh -c "sed -n 3p | grep -qF ' $first '"
+
+# One status at a time.
+keys m 2
+expect m "2 shows only critical" "only critical"
+expect_cmd m "every row is critical" all_rows critical
+keys m 1
+expect_cmd m "1 shows only expired" all_rows expired
+keys m 0
+expect m "0 shows every status" "/$nentries"
+
+# Detail and back.
+keys m g
+expect_cmd m "g before Enter" cursor_on "$first"
+keys m Enter
+expect m "Enter opens the detail view" "$first: "
+expect m "the detail view shows the certificate" "Certificate"
+keys m G
+expect m "the detail view scrolls to the history" "History"
+expect m "the history shows commits" "import "
+keys m g
+expect m "the chain is listed with its expiry" "Chain 1: Demo Issuing CA 1"
+keys m q
+expect m "q returns to the list" "STATUS"
+expect_cmd m "the cursor is where it was" cursor_on "$first"
+
+# Help lists every key of the table.
+keys m '?'
+expect m "? opens the help" "certdeck keys"
+keys m q
+TM kill-session -t m
+start h 100x70
+wait_for h "STATUS" >/dev/null
+keys h '?'
+wait_for h "certdeck keys" >/dev/null
+screen h >"$T/help"
+sed -n 's/^[[:space:]]*K([^,]*, [^,]*, "\([^"]*\)".*/\1/p' "$TOP/tui/keys.c" |
+    sort -u >"$T/tablekeys"
+check "the key table has keys" test "$(wc -l <"$T/tablekeys")" -ge 30
+missing=""
+while IFS= read -r k; do
+	awk -v k="$k" 'substr($0, 1, length(k) + 3) == "  " k " " { f = 1 }
+	    END { exit !f }' "$T/help" || missing="$missing $k"
+done <"$T/tablekeys"
+if [ -z "$missing" ]; then ok "the help lists every key of the table"
+else not_ok "the help lists every key of the table (missing:$missing)"; fmt <"$T/help"; fi
+check "reserved keys say not yet available in help" grep -q '^  p  *not yet available' "$T/help"
+keys h q
+expect h "q leaves the help" "STATUS"
+keys h p
+expect h "a reserved key says it is not yet available" "p: not yet available"
+keys h x
+expect h "an unbound key says so" "x: no such key here"
+keys h Q
+expect h "Q quits and the shell runs on" "EXITED 0"
+check "the terminal is restored (normal screen)" test "$(fmtv h '#{alternate_on}')" = 0
+check "the terminal is restored (cursor shown)" test "$(fmtv h '#{cursor_flag}')" = 1
+TM kill-session -t h
+
+# Colours and monochrome.
+start c 100x30
+wait_for c "STATUS" >/dev/null
+screen_e c >"$T/s"
+check "with colours the screen has colour escapes" \
+    grep -qE "${ESC}\\[([0-9;]*;)?3[1-7]m" "$T/s"
+TM kill-session -t c
+start n 100x30 NO_COLOR=1
+expect n "NO_COLOR: the list shows" "✗ expired"
+screen_e n >"$T/mono"
+if grep -qE "${ESC}\\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]" "$T/mono"; then
+	not_ok "NO_COLOR: no colour escapes"; cat -v "$T/mono" | fmt
+else
+	ok "NO_COLOR: no colour escapes"
+fi
+check "NO_COLOR: the cursor row is still highlighted" grep -qF "${ESC}[7m" "$T/mono"
+TM kill-session -t n
+start n2 100x30 CERTDECK_COLOR=never
+wait_for n2 "STATUS" >/dev/null
+screen_e n2 >"$T/s"
+check "CERTDECK_COLOR=never: no colour escapes" \
+    sh -c "! grep -qE '${ESC}\\[([0-9;]*;)?3[1-7]m' '$T/s'"
+TM kill-session -t n2
+
+# Sizes and resizing.
+start s 80x24
+expect s "80x24 shows the list" "$first"
+expect s "80x24 shows the status bar" "sort expiry"
+TM resize-window -t s -x 60 -y 20
+expect s "a resize to 60x20 says the terminal is too small" \
+    "terminal too small (need 80x24)"
+TM resize-window -t s -x 120 -y 40
+expect s "a resize back redraws the list" "$first"
+expect_cmd s "the redraw uses the new width" sh -c 'head -1 | grep -q "HEAD"'
+keys s Q
+expect s "Q from a resized screen exits" "EXITED 0"
+TM kill-session -t s
+start s2 60x20
+expect s2 "60x20 shows terminal too small" "terminal too small (need 80x24)"
+keys s2 Q
+expect s2 "Q works on a too small screen" "EXITED 0"
+TM kill-session -t s2
+
+# ASCII locale.
+start a 100x30 LC_ALL=C
+expect a "LC_ALL=C: ASCII glyphs" "X expired"
+expect a "LC_ALL=C: critical is !" "! critical"
+expect a "LC_ALL=C: warning is ~" "~ warning"
+screen a >"$T/s"
+check "LC_ALL=C: no UTF-8 on the screen" sh -c "! LC_ALL=C grep -q '[^ -~]' '$T/s'"
+TM kill-session -t a
+
+# Hostile text: a subject made of escape sequences is shown escaped.
+EVIL=$T/evil
+"$CERTDECK" -C "$EVIL" init >/dev/null
+BEL=$(printf '\007')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/evil.key" -out "$T/evil.pem" -days 30 -utf8 \
+	-subj "/CN=evil${ESC}[31mred${ESC}]0;pwned${BEL}x" \
+	-addext "subjectAltName=DNS:evil.example.com" 2>/dev/null
+"$CERTDECK" -C "$EVIL" import "$T/evil.pem" >/dev/null
+check "a certificate with escapes in its subject imports" test $? = 0
+INV=$EVIL start e 100x30
+expect e "an escape sequence in a subject shows as \\x1b" 'evil\x1b[31mred'
+screen e >"$T/evil.screen"
+check "no raw ESC reaches the screen" sh -c "! grep -qF '$ESC' '$T/evil.screen'"
+fmtv e '#{pane_title}' >"$T/title"
+check "no title was set by a certificate" sh -c "! grep -q pwned '$T/title'"
+keys e Enter
+# (the subject is RFC 4514 text, where the parser already wrote \1B)
+expect e "the detail view escapes the subject too" 'CN=evil\1B[31mred'
+screen e >"$T/s"
+check "no raw ESC in the detail view" sh -c "! grep -qF '$ESC' '$T/s'"
+keys e Q
+TM kill-session -t e
+
+# Signals restore the terminal.
+start t 100x30
+wait_for t "STATUS" >/dev/null
+pp=$(fmtv t '#{pane_pid}')
+pid=$(ps -o pid= --ppid "$pp" | tr -d ' ' | head -1)
+if [ -n "$pid" ]; then
+	kill -TERM "$pid"
+	expect t "SIGTERM ends certdeck by that signal" "EXITED 143"
+	check "SIGTERM: the terminal is restored" test "$(fmtv t '#{alternate_on}')" = 0
+	check "SIGTERM: the cursor is shown" test "$(fmtv t '#{cursor_flag}')" = 1
+else
+	not_ok "found the certdeck process"
+fi
+TM kill-session -t t
+
+# A terminal type curses cannot drive.
+TM new-session -d -s b -x 100 -y 30 env TERM=no-such-terminal \
+    CERTDECK_NOW="$CERTDECK_NOW" "$T/ui" -C "$DEMO"
+expect b "an unknown TERM exits 2" "EXITED 2"
+expect b "an unknown TERM points at certdeck list" "certdeck list"
+TM kill-session -t b

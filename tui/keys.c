@@ -1,0 +1,141 @@
+/*
+ * keys.c: the one key table of the terminal UI. It dispatches keys, it is
+ * the help view, and certdeck(1)'s TERMINAL UI section lists the same rows
+ * (tests/e2e/docs.sh and tests/e2e/tui.sh read the K() lines below, so
+ * keep one K() a line).
+ *
+ * A key of the current view wins over a VIEW_ANY key.
+ */
+#include <string.h>
+
+#include "status.h"
+#include "util.h"
+#include "view.h"
+
+#define KEY_ESC		27
+#define KEY_RETURN	'\r'
+
+static void	act_move(struct tui *, struct view *, int);
+static void	act_help(struct tui *, struct view *, int);
+static void	act_back(struct tui *, struct view *, int);
+static void	act_quit(struct tui *, struct view *, int);
+static void	act_reserved(struct tui *, struct view *, int);
+
+#define NYA "not yet available"
+#define TUI_KEYS \
+	K(VIEW_ANY, KEY_UP, "Up", act_move, -MOVE_LINE, "move up") \
+	K(VIEW_ANY, 'k', "k", act_move, -MOVE_LINE, "move up") \
+	K(VIEW_ANY, KEY_DOWN, "Down", act_move, MOVE_LINE, "move down") \
+	K(VIEW_ANY, 'j', "j", act_move, MOVE_LINE, "move down") \
+	K(VIEW_ANY, KEY_PPAGE, "PgUp", act_move, -MOVE_PAGE, "page up") \
+	K(VIEW_ANY, KEY_NPAGE, "PgDn", act_move, MOVE_PAGE, "page down") \
+	K(VIEW_ANY, KEY_HOME, "Home", act_move, -MOVE_END, "go to the top") \
+	K(VIEW_ANY, 'g', "g", act_move, -MOVE_END, "go to the top") \
+	K(VIEW_ANY, KEY_END, "End", act_move, MOVE_END, "go to the bottom") \
+	K(VIEW_ANY, 'G', "G", act_move, MOVE_END, "go to the bottom") \
+	K(VIEW_ANY, '?', "?", act_help, 0, "this help") \
+	K(VIEW_ANY, 'q', "q", act_back, 0, "leave this view") \
+	K(VIEW_ANY, 'Q', "Q", act_quit, 0, "quit certdeck") \
+	K(VIEW_LIST, 'q', "q", act_quit, 0, "quit certdeck") \
+	K(VIEW_LIST, KEY_RETURN, "Enter", view_list_open, 0, "details of the entry under the cursor") \
+	K(VIEW_LIST, '/', "/", view_list_filter_start, 0, "filter as you type (name, subject, SANs, issuer, owner, tags); Enter keeps it") \
+	K(VIEW_LIST, KEY_ESC, "Esc", view_list_filter_clear, 0, "clear the filter and the status choice") \
+	K(VIEW_LIST, 's', "s", view_list_sort_next, 0, "sort by expiry, name, subject, issuer, owner in turn") \
+	K(VIEW_LIST, 'S', "S", view_list_sort_reverse, 0, "reverse the order") \
+	K(VIEW_LIST, '1', "1", view_list_show_status, ST_EXPIRED, "show only expired entries") \
+	K(VIEW_LIST, '2', "2", view_list_show_status, ST_CRITICAL, "show only critical entries") \
+	K(VIEW_LIST, '3', "3", view_list_show_status, ST_WARNING, "show only warning entries") \
+	K(VIEW_LIST, '4', "4", view_list_show_status, ST_OK, "show only ok entries") \
+	K(VIEW_LIST, '0', "0", view_list_show_status, -1, "show entries of every status") \
+	K(VIEW_LIST, 'p', "p", act_reserved, 'p', NYA) \
+	K(VIEW_LIST, 'P', "P", act_reserved, 'P', NYA) \
+	K(VIEW_LIST, 'r', "r", act_reserved, 'r', NYA) \
+	K(VIEW_LIST, 'R', "R", act_reserved, 'R', NYA) \
+	K(VIEW_LIST, 'a', "a", act_reserved, 'a', NYA) \
+	K(VIEW_LIST, 'L', "L", act_reserved, 'L', NYA) \
+	K(VIEW_LIST, 'e', "e", act_reserved, 'e', NYA) \
+	K(VIEW_LIST, 'o', "o", act_reserved, 'o', NYA) \
+	K(VIEW_LIST, '+', "+", act_reserved, '+', NYA) \
+	K(VIEW_LIST, 'i', "i", act_reserved, 'i', NYA) \
+	K(VIEW_LIST, 'd', "d", act_reserved, 'd', NYA) \
+	K(VIEW_LIST, 'u', "u", act_reserved, 'u', NYA)
+
+const struct tui_key tui_keys[] = {
+#define K(view, key, name, action, arg, help) \
+	{ key, name, view, action, arg, help },
+	TUI_KEYS
+#undef K
+};
+const size_t tui_nkeys = nitems(tui_keys);
+
+static const char *view_names[VIEW_COUNT] = {
+	"Everywhere", "List", "Detail", "Help"
+};
+
+const char *
+keys_view_name(enum view_id id)
+{
+	return view_names[id];
+}
+
+int
+keys_dispatch(struct tui *t, struct view *v, int key)
+{
+	const struct tui_key *any = NULL;
+	size_t i;
+
+	for (i = 0; i < tui_nkeys; i++) {
+		if (tui_keys[i].key != key)
+			continue;
+		if (tui_keys[i].view == v->ops->id) {
+			tui_keys[i].action(t, v, tui_keys[i].arg);
+			return 1;
+		}
+		if (tui_keys[i].view == VIEW_ANY && any == NULL)
+			any = &tui_keys[i];
+	}
+	if (any == NULL)
+		return 0;
+	any->action(t, v, any->arg);
+	return 1;
+}
+
+static void
+act_move(struct tui *t, struct view *v, int how)
+{
+	if (v->ops->motion != NULL)
+		v->ops->motion(t, v, how);
+}
+
+static void
+act_help(struct tui *t, struct view *v, int arg)
+{
+	void *h;
+
+	if (v->ops->id == VIEW_HELP)
+		return;
+	h = view_help_new(t, v->ops->id);
+	tui_push(t, &view_help_ops, h);
+}
+
+static void
+act_back(struct tui *t, struct view *v, int arg)
+{
+	if (t->depth > 1)
+		tui_pop(t);
+	else
+		tui_quit(t);
+}
+
+static void
+act_quit(struct tui *t, struct view *v, int arg)
+{
+	tui_quit(t);
+}
+
+static void
+act_reserved(struct tui *t, struct view *v, int arg)
+{
+	/* arg is the key itself. */
+	tui_message(t, "%c: " NYA " in this version", arg);
+}

@@ -1,0 +1,478 @@
+/*
+ * tui.c: the terminal UI's main loop. One thread owns curses. The loop
+ * polls the keyboard together with a self-pipe that the signal handlers
+ * write to, so a resize redraws and SIGTERM, SIGHUP and SIGINT restore the
+ * terminal before the process dies; the same pipe will carry results of
+ * probe and renewal workers later.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <wchar.h>
+
+#include <curses.h>
+#include <term.h>
+
+#include "clock.h"
+#include "escape.h"
+#include "inventory.h"
+#include "tui.h"
+#include "view.h"
+
+static int	 tui_pipe[2] = { -1, -1 };
+static SCREEN	*tui_screen;
+static int	 tui_curses_on;
+static const int tui_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
+
+static void
+tui_sig(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	/* The pipe is non-blocking: a full pipe already holds a wake-up. */
+	if (write(tui_pipe[1], &c, 1) == -1)
+		(void)0;
+	errno = saved;
+}
+
+/* Give the terminal back: the one place curses is ended. */
+static void
+tui_restore(void)
+{
+	if (!tui_curses_on)
+		return;
+	tui_curses_on = 0;
+	endwin();
+}
+
+static void
+tui_fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	tui_restore();
+	fputs("certdeck: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+char *
+tui_esc(struct tui *t, const char *s)
+{
+	return esc_dup(s != NULL ? s : "", t->ascii);
+}
+
+void
+tui_message(struct tui *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s, *e;
+
+	va_start(ap, fmt);
+	s = xvasprintf(fmt, ap);
+	va_end(ap);
+	e = tui_esc(t, s);
+	snprintf(t->msg, sizeof t->msg, "%s", e);
+	free(e);
+	free(s);
+}
+
+/* Reports from core while the index catches up or a view reads it. */
+static void
+tui_report(void *arg, int level, const char *input, const char *msg)
+{
+	struct tui *t = arg;
+
+	if (level == 0)
+		return;
+	t->warnings++;
+	if (!tui_curses_on)
+		return;
+	tui_message(t, "%s%s%s", input ? input : "", input ? ": " : "", msg);
+}
+
+int
+tui_push(struct tui *t, const struct view_ops *ops, void *priv)
+{
+	struct view *v;
+
+	if (priv == NULL)
+		return -1;
+	if (t->depth == TUI_STACK_MAX) {
+		/* Deep enough: replace the top rather than grow. */
+		tui_pop(t);
+	}
+	v = &t->stack[t->depth++];
+	v->ops = ops;
+	v->priv = priv;
+	if (ops->enter != NULL)
+		ops->enter(t, v);
+	return 0;
+}
+
+void
+tui_pop(struct tui *t)
+{
+	struct view *v;
+
+	if (t->depth == 0)
+		return;
+	v = &t->stack[--t->depth];
+	if (v->ops->leave != NULL)
+		v->ops->leave(t, v);
+	v->priv = NULL;
+	if (t->depth > 0 && t->stack[t->depth - 1].ops->enter != NULL)
+		t->stack[t->depth - 1].ops->enter(t, &t->stack[t->depth - 1]);
+}
+
+struct view *
+tui_top(struct tui *t)
+{
+	return t->depth > 0 ? &t->stack[t->depth - 1] : NULL;
+}
+
+void
+tui_quit(struct tui *t)
+{
+	t->running = 0;
+}
+
+/* Columns of one UTF-8 character of an escaped string, and its length. */
+static int
+tui_char(const char *s, size_t *len)
+{
+	char one[8];
+	size_t n = 1;
+	unsigned char c = (unsigned char)*s;
+
+	if (c >= 0xf0)
+		n = 4;
+	else if (c >= 0xe0)
+		n = 3;
+	else if (c >= 0xc0)
+		n = 2;
+	if (strnlen(s, n) < n)
+		n = strnlen(s, n);
+	memcpy(one, s, n);
+	one[n] = '\0';
+	*len = n;
+	return esc_width(one);
+}
+
+void
+tui_put(int y, int x, const char *s, int width, attr_t a)
+{
+	const char *ell;
+	int w, ew, total, used = 0;
+	size_t n, len;
+
+	if (width <= 0 || y < 0 || y >= LINES || x >= COLS)
+		return;
+	if (x + width > COLS)
+		width = COLS - x;
+	ell = esc_locale_utf8() ? "\xe2\x80\xa6" : "~";
+	ew = 1;
+	total = esc_width(s);
+	attr_set(a, PAIR_NUMBER(a), NULL);
+	move(y, x);
+	if (total <= width) {
+		addstr(s);
+		used = total;
+	} else {
+		for (n = 0; s[n] != '\0'; n += len) {
+			w = tui_char(s + n, &len);
+			if (used + w > width - ew)
+				break;
+			used += w;
+		}
+		addnstr(s, (int)n);
+		addstr(ell);
+		used += ew;
+	}
+	for (; used < width; used++)
+		addch(' ');
+	attr_set(A_NORMAL, 0, NULL);
+}
+
+void
+tui_fill(int y, attr_t a)
+{
+	tui_put(y, 0, "", COLS, a);
+}
+
+void
+tui_status_bar(struct tui *t, const char *left, const char *right)
+{
+	attr_t a = theme_attr(SLOT_STATUS);
+	int rw = right != NULL ? esc_width(right) : 0;
+	int y = LINES - 1;
+
+	tui_fill(y, a);
+	if (rw > COLS / 2)
+		rw = COLS / 2;
+	tui_put(y, 0, *t->msg ? t->msg : left ? left : "", COLS - rw - 1, a);
+	if (rw > 0)
+		tui_put(y, COLS - rw, right, rw, a);
+}
+
+int
+tui_fits(void)
+{
+	static const char note[] = "terminal too small (need 80x24)";
+
+	if (COLS >= TUI_MIN_COLS && LINES >= TUI_MIN_LINES)
+		return 1;
+	erase();
+	move(0, 0);
+	addnstr(note, COLS);
+	return 0;
+}
+
+int
+tui_body_rows(int top)
+{
+	int n = LINES - top - 1;
+
+	return n > 0 ? n : 0;
+}
+
+const char *
+tui_status_glyph(struct tui *t, int status)
+{
+	static const char *utf8[] = { "\xe2\x9c\x97", "\xe2\x80\xbc",
+	    "\xe2\x9a\xa0", "\xe2\x9c\x93", "-" };
+	static const char *ascii[] = { "X", "!", "~", " ", "-" };
+
+	if (status < 0 || status > ST_NONE)
+		status = ST_NONE;
+	return t->ascii ? ascii[status] : utf8[status];
+}
+
+/* Map the keys that mean the same to one code; wide characters beyond
+   ASCII are only text (for a prompt), never a key of the table. */
+static int
+tui_key_code(int rc, wint_t wc)
+{
+	if (rc == KEY_CODE_YES) {
+		if (wc == KEY_ENTER)
+			return '\r';
+		return (int)wc;
+	}
+	if (wc == '\n')
+		return '\r';
+	if (wc == 0x7f || wc == 0x08)
+		return KEY_BACKSPACE;
+	return (int)wc < 0x80 ? (int)wc : (int)wc + 0x10000;
+}
+
+static void
+tui_draw(struct tui *t)
+{
+	struct view *v = tui_top(t);
+
+	erase();
+	if (tui_fits() && v != NULL)
+		v->ops->draw(t, v);
+	refresh();
+}
+
+static void
+tui_resize(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 &&
+	    ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+}
+
+static void
+tui_handle_key(struct tui *t, int key)
+{
+	struct view *v = tui_top(t);
+
+	if (key == KEY_RESIZE || v == NULL)
+		return;
+	t->msg[0] = '\0';
+	if (v->ops->key != NULL && v->ops->key(t, v, key))
+		return;
+	if (!keys_dispatch(t, v, key)) {
+		if (key < 0x80 && key >= 0x20)
+			tui_message(t, "%c: no such key here (? for help)", key);
+		else
+			tui_message(t, "no such key here (? for help)");
+	}
+}
+
+/* Returns the signal that ends the UI, or 0 after a quit. */
+static int
+tui_loop(struct tui *t)
+{
+	struct pollfd pfd[2];
+	unsigned char sigs[64];
+	wint_t wc;
+	ssize_t n, i;
+	int rc, endsig = 0;
+
+	tui_draw(t);
+	while (t->running && endsig == 0) {
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = tui_pipe[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			tui_fatal("poll: %s", strerror(errno));
+		}
+		if (pfd[1].revents & POLLIN) {
+			n = read(tui_pipe[0], sigs, sizeof sigs);
+			for (i = 0; i < n; i++) {
+				if (sigs[i] == SIGWINCH)
+					tui_resize();
+				else
+					endsig = sigs[i];
+			}
+		}
+		if (endsig != 0)
+			break;
+		if (pfd[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			/* The terminal went away. */
+			endsig = SIGHUP;
+			break;
+		}
+		if (pfd[0].revents & POLLIN) {
+			while (t->running && (rc = get_wch(&wc)) != ERR)
+				tui_handle_key(t, tui_key_code(rc, wc));
+		}
+		if (t->running)
+			tui_draw(t);
+	}
+	return endsig;
+}
+
+static int
+tui_signals_setup(void)
+{
+	struct sigaction sa;
+	size_t i;
+	int fl;
+
+	if (pipe(tui_pipe) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fl = fcntl(tui_pipe[i], F_GETFL);
+		fcntl(tui_pipe[i], F_SETFL, fl | O_NONBLOCK);
+		fcntl(tui_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = tui_sig;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	/* Installed before newterm, so curses keeps its hands off these. */
+	for (i = 0; i < nitems(tui_signals); i++)
+		sigaction(tui_signals[i], &sa, NULL);
+	return 0;
+}
+
+int
+tui_main(const char *dir_opt)
+{
+	struct tui t;
+	char *err = NULL;
+	const char *term;
+	void *lv;
+	int sig, terr = 0;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		fputs("certdeck: the terminal UI needs a terminal on standard "
+		    "input and output; in scripts use certdeck list\n", stderr);
+		return 2;
+	}
+	memset(&t, 0, sizeof t);
+	t.ascii = !esc_locale_utf8();
+	t.now = clock_now();
+	t.dir = inv_locate(dir_opt);
+	if (inv_open(t.dir, 0, tui_report, &t, &t.inv, &err) != 0) {
+		char *e = tui_esc(&t, err);
+
+		fprintf(stderr, "certdeck: %s\n", e);
+		free(e);
+		free(err);
+		free(t.dir);
+		return 2;
+	}
+	t.dir_esc = tui_esc(&t, t.dir);
+	if (tui_signals_setup() == -1) {
+		fprintf(stderr, "certdeck: pipe: %s\n", strerror(errno));
+		inv_close(t.inv);
+		free(t.dir);
+		free(t.dir_esc);
+		return 2;
+	}
+	term = getenv("TERM");
+	/* Ask terminfo first: a newterm that fails leaks in libtinfo. */
+	if (setupterm(NULL, STDOUT_FILENO, &terr) == OK) {
+		del_curterm(cur_term);
+		tui_screen = newterm(NULL, stdout, stdin);
+	}
+	if (tui_screen == NULL) {
+		char *e = tui_esc(&t, term ? term : "");
+
+		fprintf(stderr, "certdeck: cannot drive terminal type \"%s\" "
+		    "(TERM); use certdeck list\n", e);
+		free(e);
+		inv_close(t.inv);
+		free(t.dir);
+		free(t.dir_esc);
+		return 2;
+	}
+	tui_curses_on = 1;
+	atexit(tui_restore);
+	set_escdelay(25);
+	cbreak();
+	noecho();
+	nonl();
+	intrflush(stdscr, FALSE);
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	theme_init();
+
+	t.running = 1;
+	lv = view_list_new(&t);
+	tui_push(&t, &view_list_ops, lv);
+	if (t.warnings > 0 && t.msg[0] == '\0')
+		tui_message(&t, "%d problem%s while the index caught up with "
+		    "git (see certdeck fsck)", t.warnings,
+		    t.warnings == 1 ? "" : "s");
+	sig = tui_loop(&t);
+	tui_restore();
+	while (t.depth > 0) {
+		struct view *v = &t.stack[--t.depth];
+
+		v->ops->leave(&t, v);
+	}
+	delscreen(tui_screen);
+	tui_screen = NULL;
+	inv_close(t.inv);
+	free(t.dir);
+	free(t.dir_esc);
+	if (sig != 0) {
+		/* Die of the signal, as the shell expects. */
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
+	return 0;
+}

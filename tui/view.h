@@ -1,0 +1,150 @@
+/*
+ * view.h: the inside of the terminal UI. A view is a const table of
+ * operations plus private state (tig's model); the main loop in tui.c owns
+ * curses and a stack of views; keys.c holds the one key table that both
+ * dispatches keys and generates the help view; theme.c maps named colour
+ * slots to attributes so no view names a colour.
+ */
+#ifndef CD_TUI_VIEW_H
+#define CD_TUI_VIEW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curses.h>
+
+struct inv;
+struct tui;
+struct view;
+
+/* Which view a key belongs to; VIEW_ANY keys work in every view. */
+enum view_id {
+	VIEW_ANY,
+	VIEW_LIST,
+	VIEW_DETAIL,
+	VIEW_HELP,
+	VIEW_COUNT
+};
+
+/* Movement, as the arg of a move key: sign is the direction. */
+#define MOVE_LINE	1
+#define MOVE_PAGE	2
+#define MOVE_END	3
+
+struct view_ops {
+	enum view_id	 id;
+	const char	*title;
+	void		(*enter)(struct tui *, struct view *);	/* may be NULL */
+	void		(*leave)(struct tui *, struct view *);	/* frees state */
+	void		(*draw)(struct tui *, struct view *);	/* whole screen */
+	/* Sees every key before the key table; returns 1 if it used it
+	   (a text prompt takes all keys). May be NULL. */
+	int		(*key)(struct tui *, struct view *, int key);
+	/* how is +-MOVE_LINE, +-MOVE_PAGE or +-MOVE_END. */
+	void		(*motion)(struct tui *, struct view *, int how);
+};
+
+struct view {
+	const struct view_ops	*ops;
+	void			*priv;		/* owned by the view */
+};
+
+#define TUI_STACK_MAX	8
+#define TUI_MIN_COLS	80
+#define TUI_MIN_LINES	24
+
+struct tui {
+	struct inv	*inv;
+	char		*dir;		/* inventory directory, owned */
+	char		*dir_esc;	/* the same, escaped for drawing */
+	int		 ascii;		/* locale is not UTF-8 */
+	int		 running;
+	struct view	 stack[TUI_STACK_MAX];
+	int		 depth;
+	char		 msg[512];	/* status bar message, already escaped */
+	int		 warnings;	/* reports while the index caught up */
+	int64_t		 now;
+};
+
+/* tui.c: the view stack, messages and drawing helpers. */
+int	 tui_push(struct tui *, const struct view_ops *, void *priv);
+void	 tui_pop(struct tui *);
+struct view *tui_top(struct tui *);
+void	 tui_quit(struct tui *);
+void	 tui_message(struct tui *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/*
+ * Draw already escaped text s at (y, x) in exactly width columns: cut
+ * with an ellipsis when longer, padded with blanks in attr when shorter.
+ */
+void	 tui_put(int y, int x, const char *s, int width, attr_t);
+/* A whole line of blanks in attr. */
+void	 tui_fill(int y, attr_t);
+/* The bottom line: the pending message if any, else left; right-aligned
+   right (may be NULL). */
+void	 tui_status_bar(struct tui *, const char *left, const char *right);
+/* Escape untrusted text for drawing in this locale; caller frees. */
+char	*tui_esc(struct tui *, const char *);
+/* Whether the screen is at least TUI_MIN_COLS x TUI_MIN_LINES; if not,
+   draws the "too small" note and returns 0. */
+int	 tui_fits(void);
+/* Rows a scrolling view has between its title lines and the status bar. */
+int	 tui_body_rows(int top);
+
+/* keys.c: the key table. */
+typedef void (*key_action)(struct tui *, struct view *, int arg);
+struct tui_key {
+	int		 key;		/* character or KEY_* */
+	const char	*name;		/* as help and certdeck(1) show it */
+	enum view_id	 view;
+	key_action	 action;
+	int		 arg;
+	const char	*help;
+};
+extern const struct tui_key tui_keys[];
+extern const size_t tui_nkeys;
+/* Run the key's action in view v; returns 0 if no key of v or VIEW_ANY. */
+int	 keys_dispatch(struct tui *, struct view *, int key);
+const char *keys_view_name(enum view_id);
+
+/* theme.c: named colour slots. */
+enum theme_slot {
+	SLOT_EXPIRED,
+	SLOT_CRITICAL,
+	SLOT_WARNING,
+	SLOT_OK,
+	SLOT_NONE,
+	SLOT_CURSOR,
+	SLOT_HEADER,
+	SLOT_STATUS,
+	SLOT_TITLE,
+	SLOT_COUNT
+};
+/* After curses started: colours if the terminal has them and NO_COLOR or
+   CERTDECK_COLOR=never do not say otherwise, else attributes only. */
+void	 theme_init(void);
+attr_t	 theme_attr(enum theme_slot);
+/* The slot for an expiry status (enum status). */
+enum theme_slot theme_status_slot(int status);
+
+/* Views. */
+extern const struct view_ops view_list_ops;
+extern const struct view_ops view_detail_ops;
+extern const struct view_ops view_help_ops;
+void	*view_list_new(struct tui *);
+/* The detail view of entry name; NULL (with a message) if it is gone. */
+void	*view_detail_new(struct tui *, const char *name);
+void	*view_help_new(struct tui *, enum view_id from);
+
+/* List actions, bound in keys.c. */
+void	 view_list_open(struct tui *, struct view *, int);
+void	 view_list_filter_start(struct tui *, struct view *, int);
+void	 view_list_filter_clear(struct tui *, struct view *, int);
+void	 view_list_sort_next(struct tui *, struct view *, int);
+void	 view_list_sort_reverse(struct tui *, struct view *, int);
+void	 view_list_show_status(struct tui *, struct view *, int status);
+
+/* Status glyphs: ASCII in a non-UTF-8 locale. */
+const char *tui_status_glyph(struct tui *, int status);
+
+#endif
