@@ -9,8 +9,10 @@ DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev 
 	    libgit2-dev libcmocka-dev
 DEB_TEST  = git sqlite3 openssl tmux faketime
 
+# CFLAGS is the user's (and make asan's) to set; the language and warning
+# flags below always apply.
 CFLAGS	?= -O2 -g
-CFLAGS	+= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+CD_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 	   -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -27,13 +29,13 @@ UNIT_BIN  = $(UNIT_SRC:.c=)
 all: deps certdeck
 
 certdeck: $(LIB_OBJ) $(FRONT_OBJ) cli/main.o
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 %.o: %.c
-	$(CC) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(CD_CFLAGS) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJ) tests/unit/testutil.o
-	$(CC) $(CFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	$(CC) $(CD_CFLAGS) $(CFLAGS) $(LDFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 unit: $(UNIT_BIN)
 
