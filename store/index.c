@@ -219,7 +219,19 @@ static const char idx_schema_sql[] =
 			" JOIN files f ON f.blob = h.blob"		\
 			" JOIN entries e ON e.cert_blob = h.blob"	\
 			" WHERE c.subject IS :subject AND c.sans IS :sans" \
-			" ORDER BY e.name")
+			" ORDER BY e.name")				\
+	X(PROBE_PUT,	"INSERT INTO probes(endpoint, entry, time, ok,"	\
+			" kind, detail, leaf_sha256, json) VALUES("	\
+			" :endpoint, :entry, :time, :ok, :kind, :detail," \
+			" :leaf_sha256, :json)")			\
+	X(PROBE_LAST,	"SELECT endpoint, entry, time, ok, kind, detail," \
+			" leaf_sha256, json FROM probes"		\
+			" WHERE endpoint = :endpoint"			\
+			" ORDER BY time DESC, id DESC LIMIT 1")		\
+	X(PROBE_LAST_OK, "SELECT endpoint, entry, time, ok, kind, detail," \
+			" leaf_sha256, json FROM probes"		\
+			" WHERE endpoint = :endpoint AND ok = 1"	\
+			" ORDER BY time DESC, id DESC LIMIT 1")
 
 enum idx_stmt_id {
 #define X(id, sql) ST_##id,
@@ -1378,4 +1390,66 @@ idx_scalar(struct idx *idx, const char *sql, int64_t *out, char **cause)
 		set_cause(cause, "index: query returned no row");
 	sqlite3_finalize(st);
 	return rc == 1 ? 0 : -1;
+}
+
+int
+idx_probe_put(struct idx *idx, const struct idx_probe *p, char **cause)
+{
+	sqlite3_stmt *st;
+
+	if (p->endpoint == NULL || p->kind == NULL)
+		return set_cause(cause, "index: probe without endpoint or kind");
+	if ((st = idx_stmt(idx, ST_PROBE_PUT, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":endpoint", p->endpoint, cause) != 0 ||
+	    idx_bind_text(idx, st, ":entry", p->entry, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":time", p->time, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":ok", p->ok != 0, cause) != 0 ||
+	    idx_bind_text(idx, st, ":kind", p->kind, cause) != 0 ||
+	    idx_bind_text(idx, st, ":detail", p->detail, cause) != 0 ||
+	    idx_bind_text(idx, st, ":leaf_sha256", p->leaf_sha256,
+	    cause) != 0 ||
+	    idx_bind_text(idx, st, ":json", p->json, cause) != 0 ||
+	    idx_step(idx, st, cause) < 0)
+		return -1;
+	return 0;
+}
+
+int
+idx_probe_last(struct idx *idx, const char *endpoint, int ok_only,
+    struct idx_probe *out, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if ((st = idx_stmt(idx, ok_only ? ST_PROBE_LAST_OK : ST_PROBE_LAST,
+	    cause)) == NULL ||
+	    idx_bind_text(idx, st, ":endpoint", endpoint, cause) != 0)
+		return -1;
+	if ((rc = idx_step(idx, st, cause)) != 1)
+		return rc;
+	out->endpoint = dup_or_null(col_text(st, 0));
+	out->entry = dup_or_null(col_text(st, 1));
+	out->time = sqlite3_column_int64(st, 2);
+	out->ok = sqlite3_column_int(st, 3);
+	out->kind = dup_or_null(col_text(st, 4));
+	out->detail = dup_or_null(col_text(st, 5));
+	out->leaf_sha256 = dup_or_null(col_text(st, 6));
+	out->json = dup_or_null(col_text(st, 7));
+	idx_reset(st);
+	return 1;
+}
+
+void
+idx_probe_free(struct idx_probe *p)
+{
+	if (p == NULL)
+		return;
+	free(p->endpoint);
+	free(p->entry);
+	free(p->kind);
+	free(p->detail);
+	free(p->leaf_sha256);
+	free(p->json);
+	memset(p, 0, sizeof *p);
 }

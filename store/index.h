@@ -116,6 +116,29 @@ int	 idx_at_put(struct idx *, const struct idx_entry *, char **cause);
 int	 idx_list(struct idx *, const struct idx_query *, idx_row_cb, void *arg,
 	    char **cause);
 
+/*
+ * Probe results (observed, not versioned): one row per probe. ok means
+ * the TLS handshake completed; kind names the result ("ok", "timeout",
+ * ...); json is the whole result as core wrote it. Strings may be NULL
+ * except endpoint and kind.
+ */
+struct idx_probe {
+	char	*endpoint;
+	char	*entry;
+	int64_t	 time;
+	int	 ok;
+	char	*kind;
+	char	*detail;
+	char	*leaf_sha256;
+	char	*json;
+};
+int	 idx_probe_put(struct idx *, const struct idx_probe *, char **cause);
+/* The newest probe of endpoint (ok_only: the newest that completed its
+   handshake): 1 and *out filled (caller idx_probe_free's), 0 if none. */
+int	 idx_probe_last(struct idx *, const char *endpoint, int ok_only,
+	    struct idx_probe *out, char **cause);
+void	 idx_probe_free(struct idx_probe *);	/* members only */
+
 /* Escape hatch for tests and fsck: run a read-only query returning one int. */
 int	 idx_scalar(struct idx *, const char *sql, int64_t *out, char **cause);
 
