@@ -17,6 +17,7 @@ CD_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += -Ilib -Istore -Icore -Icli $(PKG_CFLAGS)
+CPPFLAGS += -DCERTDECK_DATADIR=\"$(PREFIX)/share/certdeck\"
 LDLIBS	+= $(PKG_LIBS) -lpthread
 
 LIB_SRC	  = $(wildcard lib/*.c) $(wildcard store/*.c) $(wildcard core/*.c)
@@ -37,11 +38,20 @@ certdeck: $(LIB_OBJ) $(FRONT_OBJ) cli/main.o
 tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJ) tests/unit/testutil.o
 	$(CC) $(CD_CFLAGS) $(CFLAGS) $(LDFLAGS) $(CPPFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# The theme file parser and the user config are curses-free: their test
+# links them alone.
+tests/unit/test_theme: tui/theme_parse.o tui/uconf.o
+
 unit: $(UNIT_BIN)
 
 # Every test: unit tests, then the end-to-end scripts against the real binary.
 check: deps certdeck $(UNIT_BIN)
 	@tests/run
+
+# Speed targets as ratios against baselines in the same run (bench/README.md).
+bench: certdeck
+	bench/run
+.PHONY: bench
 
 # A demo inventory in a temporary directory, opened in the terminal UI;
 # removed when the UI exits.

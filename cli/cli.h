@@ -68,11 +68,14 @@ void	 json_flush(struct json *);
 int	 cmd_init(struct cli *, int, char **);
 int	 cmd_import(struct cli *, int, char **);
 int	 cmd_set(struct cli *, int, char **);
+int	 cmd_edit(struct cli *, int, char **);
 int	 cmd_rm(struct cli *, int, char **);
+int	 cmd_undo(struct cli *, int, char **);
 int	 cmd_list(struct cli *, int, char **);
 int	 cmd_show(struct cli *, int, char **);
 int	 cmd_log(struct cli *, int, char **);
 int	 cmd_fsck(struct cli *, int, char **);
+int	 cmd_probe(struct cli *, int, char **);
 
 /* The keys `set` takes, from core's table, for its --help. */
 void	 cmd_set_keys(FILE *);

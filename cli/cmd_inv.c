@@ -1,10 +1,15 @@
-/* cmd_inv.c: the commands that change an inventory: init, import, set, rm. */
+/*
+ * cmd_inv.c: the commands that change an inventory: init, import, set,
+ * edit, rm, undo.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "editor.h"
 #include "entry.h"
 #include "inventory.h"
 
@@ -177,6 +182,162 @@ cmd_rm(struct cli *cli, int argc, char **argv)
 		printf("removed ");
 		out_text(cli, stdout, argv[i]);
 		putchar('\n');
+	}
+	inv_close(inv);
+	return rc;
+}
+
+/* Ask on the terminal whether to edit again; no terminal means no. */
+static int
+edit_again(void)
+{
+	char line[16];
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	fputs("edit again? [y/N] ", stderr);
+	fflush(stderr);
+	if (fgets(line, sizeof line, stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
+}
+
+/* certdeck edit NAME: the operator's editor, until valid or given up. */
+static int
+edit_interactive(struct cli *cli, struct inv *inv, const char *name)
+{
+	char *base = NULL, *text = NULL, *now = NULL, *edited, *err = NULL;
+	int r, rc = EXIT_ERROR;
+
+	r = inv_entry_text(inv, name, &base, &err);
+	if (r <= 0) {
+		if (r == 0)
+			cli_error(cli, "%s: no such entry", name);
+		else
+			cli_error(cli, "%s", err);
+		free(err);
+		return EXIT_ERROR;
+	}
+	text = xstrdup(base);
+	for (;;) {
+		if (editor_edit(text, name, &edited, &err) != 0) {
+			cli_error(cli, "%s", err);
+			break;
+		}
+		free(text);
+		text = edited;
+		/* Someone else's commit since we read it would be undone
+		   silently: refuse, and keep nothing. */
+		free(now);
+		now = NULL;
+		if (inv_entry_text(inv, name, &now, &err) < 0) {
+			cli_error(cli, "%s", err);
+			break;
+		}
+		if (now == NULL || strcmp(now, base) != 0) {
+			cli_error(cli, "%s changed while you edited it; nothing "
+			    "committed (run certdeck edit again)", name);
+			break;
+		}
+		r = inv_set_entry(inv, name, text, &err);
+		if (r >= 0) {
+			if (r == 0) {
+				out_text(cli, stdout, name);
+				puts(": nothing changed");
+			}
+			rc = 0;
+			break;
+		}
+		cli_error(cli, "%s", err);
+		free(err);
+		err = NULL;
+		if (!edit_again())
+			break;
+	}
+	free(err);
+	free(now);
+	free(text);
+	free(base);
+	return rc;
+}
+
+int
+cmd_edit(struct cli *cli, int argc, char **argv)
+{
+	struct inv *inv;
+	char *text = NULL, *err = NULL;
+	size_t len;
+	int r, rc;
+
+	if (argc < 2 || argc > 3) {
+		cmd_usage(cmd_find("edit"), stderr);
+		return EXIT_ERROR;
+	}
+	if (argc == 3) {
+		r = strcmp(argv[2], "-") == 0 ?
+		    read_fd(STDIN_FILENO, 1024 * 1024, &text, &len, &err) :
+		    read_file(argv[2], 1024 * 1024, &text, &len, &err);
+		if (r != 0) {
+			cli_error(cli, "%s: %s", argv[2], err);
+			free(err);
+			return EXIT_ERROR;
+		}
+		if (memchr(text, '\0', len) != NULL) {
+			cli_error(cli, "%s: contains a NUL byte", argv[2]);
+			free(text);
+			return EXIT_ERROR;
+		}
+	}
+	if (cli_open(cli, &inv) != 0) {
+		free(text);
+		return EXIT_ERROR;
+	}
+	if (text == NULL)
+		rc = edit_interactive(cli, inv, argv[1]);
+	else if ((r = inv_set_entry(inv, argv[1], text, &err)) < 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+		rc = EXIT_ERROR;
+	} else {
+		if (r == 0) {
+			out_text(cli, stdout, argv[1]);
+			puts(": nothing changed");
+		}
+		rc = 0;
+	}
+	inv_close(inv);
+	free(text);
+	return rc;
+}
+
+static int
+undo_said(void *arg, const struct inv_commit *c)
+{
+	out_text(arg, stdout, c->c->subject);
+	putchar('\n');
+	return 0;
+}
+
+int
+cmd_undo(struct cli *cli, int argc, char **argv)
+{
+	struct inv *inv;
+	char *err = NULL;
+	int rc = 0;
+
+	if (argc != 1) {
+		cmd_usage(cmd_find("undo"), stderr);
+		return EXIT_ERROR;
+	}
+	if (cli_open(cli, &inv) != 0)
+		return EXIT_ERROR;
+	if (inv_undo(inv, &err) != 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+		rc = EXIT_ERROR;
+	} else if (inv_log(inv, NULL, 1, undo_said, cli, &err) != 0) {
+		/* The undo is done; only telling it failed. */
+		free(err);
 	}
 	inv_close(inv);
 	return rc;

@@ -50,7 +50,20 @@ const struct cmd cmds[] = {
 	{ "set", cmd_set, "NAME KEY=VALUE...",
 	  "edit an entry's metadata (KEY+=V and KEY-=V edit lists)",
 	  NULL /* built from the key table */ },
+	{ "edit", cmd_edit, "NAME [FILE]",
+	  "edit an entry's metadata file in $VISUAL or $EDITOR (else vi)",
+	  "  FILE              take the new text from FILE (- for stdin)\n"
+	  "                    instead of an editor\n"
+	  "Each key that changed is checked as set checks it; an invalid\n"
+	  "text commits nothing (on a terminal you may edit it again).\n"
+	  "One commit, naming the changed keys.\n" },
 	{ "rm", cmd_rm, "NAME...", "remove entries (each one commit)", "" },
+	{ "undo", cmd_undo, "",
+	  "undo the last change by committing its revert",
+	  "The last commit's changes are reverted against its first parent\n"
+	  "as one new commit, \"undo: <its subject>\"; history is kept, and\n"
+	  "an undo is undone like any other change. The first commit\n"
+	  "(init) cannot be undone.\n" },
 	{ "log", cmd_log, "[NAME] [--json] [-n N]",
 	  "the history of the inventory or of one entry, newest first",
 	  "  --json            as a JSON array\n"
@@ -58,6 +71,16 @@ const struct cmd cmds[] = {
 	{ "fsck", cmd_fsck, "[--repair]",
 	  "check that the index matches HEAD and the work tree is clean",
 	  "  --repair          rebuild the index from HEAD\n" },
+	{ "probe", cmd_probe,
+	  "[--json] [--jobs N] [--timeout S] [--import] (NAME|HOST:PORT...|--all)",
+	  "connect to endpoints and report what they really serve",
+	  "  --all             every endpoint of every entry\n"
+	  "  --json            a JSON array, one object per endpoint\n"
+	  "  --jobs N          probes in flight at once (default 32)\n"
+	  "  --timeout S       seconds each probe may take (default 10)\n"
+	  "  --import          import what endpoints outside the inventory serve\n"
+	  "NAME probes the entry's endpoints; HOST:PORT[/STARTTLS][@SNI] one\n"
+	  "endpoint. Exit status 0 when every endpoint is healthy, 1 if not.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -104,7 +127,7 @@ usage(FILE *f)
 {
 	const struct cmd *c;
 
-	fputs("usage: certdeck [-C DIR] [COMMAND [ARGS]]\n"
+	fputs("usage: certdeck [-C DIR] [--theme NAME] [COMMAND [ARGS]]\n"
 	    "A certificate inventory in a git repository, for the terminal.\n"
 	    "\nCommands:\n", f);
 	for (c = cmds; c->name != NULL; c++)
@@ -113,6 +136,8 @@ usage(FILE *f)
 	    "  -C DIR        the inventory (else CERTDECK_DIR, else\n"
 	    "                $XDG_DATA_HOME/certdeck, else\n"
 	    "                ~/.local/share/certdeck)\n"
+	    "  --theme NAME  the terminal UI's colour theme (else\n"
+	    "                CERTDECK_THEME, else theme in the config file)\n"
 	    "  -h, --help    this help; certdeck COMMAND --help for a command\n"
 	    "  --version     the version\n"
 	    "\nEnvironment: CERTDECK_DIR, CERTDECK_NOW (RFC 3339 time used as\n"
@@ -125,6 +150,7 @@ main(int argc, char **argv)
 {
 	struct cli cli;
 	const struct cmd *c;
+	const char *theme_opt = NULL;
 	int i, rc;
 
 	setlocale(LC_ALL, "");
@@ -139,6 +165,14 @@ main(int argc, char **argv)
 			cli.dir_opt = argv[++i];
 		} else if (str_startswith(argv[i], "-C") && argv[i][2] != '\0')
 			cli.dir_opt = argv[i] + 2;
+		else if (strcmp(argv[i], "--theme") == 0) {
+			if (i + 1 >= argc) {
+				fputs("certdeck: --theme needs a name\n", stderr);
+				return EXIT_ERROR;
+			}
+			theme_opt = argv[++i];
+		} else if (str_startswith(argv[i], "--theme="))
+			theme_opt = argv[i] + 8;
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
@@ -155,7 +189,7 @@ main(int argc, char **argv)
 			break;
 	}
 	if (i >= argc)
-		return tui_main(cli.dir_opt);
+		return tui_main(cli.dir_opt, theme_opt);
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 < argc && (c = cmd_find(argv[i + 1])) != NULL)
 			cmd_usage(c, stdout);

@@ -1,5 +1,6 @@
 /*
- * inv_ops.c: the smaller inventory operations: set, rm, list, log, fsck.
+ * inv_ops.c: the smaller inventory operations: set, edit, rm, undo, list,
+ * log, fsck.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,228 @@ out:
 	strv_free(&trailers);
 	free(msg);
 	free(dir);
+	return rc;
+}
+
+int
+inv_entry_text(struct inv *inv, const char *name, char **text, char **cause)
+{
+	char *dir, *path;
+	size_t len;
+	int found;
+
+	*text = NULL;
+	if (!name_valid(name) || !inv_exists(inv, name))
+		return 0;
+	dir = inv_entry_dir(name);
+	path = xasprintf("%s/entry", dir);
+	found = repo_read(inv->repo, NULL, path, text, &len, NULL, cause);
+	free(path);
+	free(dir);
+	if (found < 0)
+		return -1;
+	if (found == 0)
+		*text = xstrdup("");
+	return 1;
+}
+
+/* The keys whose values differ between a and b, sorted. */
+static void
+entry_changed_keys(const struct entry *a, const struct entry *b,
+    struct strv *out)
+{
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < a->k.n; i++)
+		if ((v = entry_get(b, a->k.v[i])) == NULL ||
+		    strcmp(v, a->v.v[i]) != 0)
+			strv_add(out, a->k.v[i]);
+	for (i = 0; i < b->k.n; i++)
+		if (entry_get(a, b->k.v[i]) == NULL)
+			strv_add(out, b->k.v[i]);
+	strv_sort(out);
+}
+
+int
+inv_set_entry(struct inv *inv, const char *name, const char *text,
+    char **cause)
+{
+	struct entry want, old, e;
+	struct repo_change ch;
+	struct strv changed, trailers;
+	char *dir, *a, *path = NULL, *out = NULL, *msg = NULL, *what, *err = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (entry_parse(text, strlen(text), &want, &err) != 0) {
+		set_cause(cause, "%s", err);
+		free(err);
+		return -1;
+	}
+	if (inv_begin(inv, cause) != 0) {
+		entry_free(&want);
+		return -1;
+	}
+	strv_init(&changed);
+	strv_init(&trailers);
+	entry_init(&old);
+	entry_init(&e);
+	dir = inv_entry_dir(name);
+	if (!inv_exists(inv, name)) {
+		set_cause(cause, "%s: no such entry", name);
+		goto out;
+	}
+	if (read_entry(inv, dir, &old, cause) < 0 ||
+	    read_entry(inv, dir, &e, cause) < 0)
+		goto out;
+	/*
+	 * Each key that appeared or changed, then each that went, through
+	 * entry_apply as `set` does: the same checks, the same canonical
+	 * lists. A key left as it was is not checked, so an unknown key that
+	 * a newer certdeck wrote survives an edit of the others.
+	 */
+	for (i = 0; i < want.k.n; i++) {
+		const char *v = entry_get(&old, want.k.v[i]);
+
+		if (v != NULL && strcmp(v, want.v.v[i]) == 0)
+			continue;
+		a = xasprintf("%s=%s", want.k.v[i], want.v.v[i]);
+		rc = entry_apply(&e, a, cause);
+		free(a);
+		if (rc != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	for (i = 0; i < old.k.n; i++) {
+		if (entry_get(&want, old.k.v[i]) != NULL)
+			continue;
+		a = xasprintf("%s=", old.k.v[i]);
+		rc = entry_apply(&e, a, cause);
+		free(a);
+		if (rc != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	rc = -1;
+	entry_changed_keys(&old, &e, &changed);
+	if (changed.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	out = entry_format(&e);
+	ch.path = path = xasprintf("%s/entry", dir);
+	ch.data = out;
+	ch.len = strlen(out);
+	what = strv_join(&changed, ", ");
+	a = xasprintf("edit %s: %.200s", name, what);
+	free(what);
+	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
+	msg = inv_message(a, NULL, "edit", &trailers);
+	free(a);
+	rc = inv_commit(inv, &ch, 1, msg, NULL, cause) == 0 ? 1 : -1;
+out:
+	inv_end(inv);
+	entry_free(&want);
+	entry_free(&e);
+	entry_free(&old);
+	strv_free(&changed);
+	strv_free(&trailers);
+	free(out);
+	free(path);
+	free(msg);
+	free(dir);
+	return rc;
+}
+
+static int
+undo_subject(void *arg, const struct repo_commit *c)
+{
+	char **subject = arg;
+
+	free(*subject);
+	*subject = xstrdup(c->subject);
+	return 0;
+}
+
+/* The entry a changed path belongs to (certs/xx/NAME/..., keys/NAME.key). */
+static void
+undo_entry_of(const char *path, struct strv *names)
+{
+	const char *p, *end;
+	char *name = NULL;
+
+	if (str_startswith(path, "certs/") &&
+	    (p = strchr(path + 6, '/')) != NULL &&
+	    (end = strchr(p + 1, '/')) != NULL)
+		name = xstrndup(p + 1, (size_t)(end - p - 1));
+	else if (str_startswith(path, "keys/") && str_endswith(path, ".key") &&
+	    strchr(path + 5, '/') == NULL)
+		name = xstrndup(path + 5, strlen(path + 5) - 4);
+	if (name == NULL)
+		return;
+	if (name_valid(name) && !strv_has(names, name))
+		strv_add(names, name);
+	free(name);
+}
+
+int
+inv_undo(struct inv *inv, char **cause)
+{
+	struct repo_change *ch = NULL;
+	struct strv names, trailers;
+	char head[REPO_OID_HEX], *subject = NULL, *s, *body, *msg;
+	size_t n = 0, i;
+	int r, rc = -1;
+
+	if (inv_begin(inv, cause) != 0)
+		return -1;
+	strv_init(&names);
+	strv_init(&trailers);
+	if ((r = repo_head(inv->repo, head, cause)) < 0)
+		goto out;
+	if (r == 0) {
+		set_cause(cause, "nothing to undo: the inventory has no commit");
+		goto out;
+	}
+	if (repo_log(inv->repo, NULL, 1, undo_subject, &subject, cause) != 0)
+		goto out;
+	if (subject == NULL)
+		subject = xstrdup("");
+	if ((r = repo_revert_changes(inv->repo, head, &ch, &n, cause)) < 0)
+		goto out;
+	if (r == 0) {
+		set_cause(cause, "cannot undo the first commit (%.12s %s): "
+		    "there is nothing before it", head, subject);
+		goto out;
+	}
+	if (n == 0) {
+		set_cause(cause, "nothing to undo: the last commit (%.12s %s) "
+		    "changed no file", head, subject);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		undo_entry_of(ch[i].path, &names);
+	strv_sort(&names);
+	for (i = 0; i < names.n; i++)
+		strv_addn(&trailers, xasprintf("Certdeck-Entry: %s",
+		    names.v[i]));
+	strv_addn(&trailers, xasprintf("Certdeck-Reverts: %s", head));
+	s = xasprintf("undo: %.200s", subject);
+	body = xasprintf("Reverts commit %s.", head);
+	msg = inv_message(s, body, "undo", &trailers);
+	free(body);
+	free(s);
+	rc = inv_commit(inv, ch, n, msg, NULL, cause);
+	free(msg);
+out:
+	inv_end(inv);
+	repo_changes_free(ch, n);
+	strv_free(&names);
+	strv_free(&trailers);
+	free(subject);
 	return rc;
 }
 

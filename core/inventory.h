@@ -95,6 +95,27 @@ int	 inv_set(struct inv *, const char *name, char *const *assign,
 	    size_t n, char **cause);
 /* Remove an entry (and its stored key); one commit. */
 int	 inv_rm(struct inv *, const char *name, char **cause);
+/*
+ * The text of an entry's metadata file at HEAD into *text (caller frees;
+ * "" when the entry has no metadata). 1 found, 0 no such entry, -1 error.
+ */
+int	 inv_entry_text(struct inv *, const char *name, char **text,
+	    char **cause);
+/*
+ * Replace an entry's metadata with text (the whole file, as `edit` and the
+ * UI's editor give it). Every key that differs from HEAD is checked as
+ * `set` checks it: an unknown key or a malformed value refuses the whole
+ * text; an unknown key left as it was is kept. One commit, "edit NAME:
+ * key, key" naming the changed keys. 1 changed, 0 no change, -1 error.
+ */
+int	 inv_set_entry(struct inv *, const char *name, const char *text,
+	    char **cause);
+/*
+ * Undo HEAD: commit the revert of what it changed against its first
+ * parent, as one commit "undo: <its subject>". The first commit (init)
+ * cannot be undone. An undo is undone like any other commit.
+ */
+int	 inv_undo(struct inv *, char **cause);
 
 /* A revision (HEAD~2, a tag, an id) or a date (YYYY-MM-DD: the end of
    that day; or RFC 3339) to a commit id. */

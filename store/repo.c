@@ -1749,6 +1749,240 @@ out:
 	return rc;
 }
 
+/* What repo_commit_diff's print callback passes on. */
+struct repo_print {
+	repo_diff_cb	 cb;
+	void		*arg;
+	int		 rc;	/* the callback's non-zero value */
+};
+
+/* Split content into lines (a file header holds several). */
+static int
+repo_print_lines(struct repo_print *p, enum repo_diff_line kind, char origin,
+    const char *s, size_t len)
+{
+	struct buf one;
+	const char *nl;
+	size_t n;
+	int rc = 0;
+
+	buf_init(&one);
+	while (len > 0 && rc == 0) {
+		nl = memchr(s, '\n', len);
+		n = nl != NULL ? (size_t)(nl - s) : len;
+		buf_reset(&one);
+		if (origin != '\0')
+			buf_addc(&one, origin);
+		buf_add(&one, s, n);
+		rc = p->cb(p->arg, kind, one.data, one.len);
+		if (nl == NULL)
+			break;
+		s += n + 1;
+		len -= n + 1;
+	}
+	buf_free(&one);
+	return rc;
+}
+
+static int
+repo_print_cb(const git_diff_delta *delta, const git_diff_hunk *hunk,
+    const git_diff_line *line, void *payload)
+{
+	struct repo_print *p = payload;
+	enum repo_diff_line kind;
+	char origin = '\0';
+	const char *s = line->content;
+	size_t len = line->content_len;
+
+	(void)delta;
+	(void)hunk;
+	switch (line->origin) {
+	case GIT_DIFF_LINE_FILE_HDR:
+		kind = REPO_DIFF_FILE;
+		break;
+	case GIT_DIFF_LINE_HUNK_HDR:
+		kind = REPO_DIFF_HUNK;
+		break;
+	case GIT_DIFF_LINE_ADDITION:
+	case GIT_DIFF_LINE_DELETION:
+	case GIT_DIFF_LINE_CONTEXT:
+		kind = line->origin == GIT_DIFF_LINE_ADDITION ? REPO_DIFF_ADD :
+		    line->origin == GIT_DIFF_LINE_DELETION ? REPO_DIFF_DEL :
+		    REPO_DIFF_CONTEXT;
+		origin = line->origin;
+		/* One line, even if it holds a stray newline of its own. */
+		if (len > 0 && s[len - 1] == '\n')
+			len--;
+		p->rc = repo_print_lines(p, kind, origin, s, len);
+		return p->rc;
+	default:
+		/* The end-of-file newline markers begin with a newline. */
+		kind = REPO_DIFF_NOTE;
+		while (len > 0 && *s == '\n') {
+			s++;
+			len--;
+		}
+		break;
+	}
+	p->rc = repo_print_lines(p, kind, origin, s, len);
+	return p->rc;
+}
+
+int
+repo_commit_diff(struct repo *r, const char *commit, repo_diff_cb cb,
+    void *arg, char **cause)
+{
+	git_diff_options opts;
+	struct repo_print p = { cb, arg, 0 };
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	git_diff *diff = NULL;
+	int e, rc = -1;
+
+	if (commit == NULL)
+		return set_cause(cause, "no commit given");
+	if (git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION) != 0)
+		return repo_gerr(cause, "cannot diff %s", commit);
+	if (repo_get_commit(r, commit, &c, cause) != 1)
+		goto out;
+	if (git_commit_tree(&tree, c) != 0) {
+		repo_gerr(cause, "cannot read the tree of %s", commit);
+		goto out;
+	}
+	if (git_commit_parentcount(c) > 0 &&
+	    (git_commit_parent(&parent, c, 0) != 0 ||
+	    git_commit_tree(&ptree, parent) != 0)) {
+		repo_gerr(cause, "cannot read the parent of %s", commit);
+		goto out;
+	}
+	if (git_diff_tree_to_tree(&diff, r->git, ptree, tree, &opts) != 0) {
+		repo_gerr(cause, "cannot diff %s", commit);
+		goto out;
+	}
+	e = git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, repo_print_cb, &p);
+	if (e != 0 && p.rc != 0) {
+		/* The callback's own value, as documented. */
+		git_error_clear();
+		rc = p.rc;
+		goto out;
+	}
+	if (e != 0) {
+		repo_gerr(cause, "cannot print the diff of %s", commit);
+		goto out;
+	}
+	rc = 0;
+out:
+	git_diff_free(diff);
+	git_tree_free(ptree);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return rc;
+}
+
+/* repo_revert_changes collects here. */
+struct repo_revert {
+	struct repo		*r;
+	struct repo_change	*ch;
+	size_t			 n, cap;
+	char			**cause;
+};
+
+static int
+repo_revert_path(void *arg, const char *path, const git_tree_entry *now,
+    const git_tree_entry *before)
+{
+	struct repo_revert *rv = arg;
+	struct repo_change *c;
+	git_blob *blob = NULL;
+	size_t size = 0;
+	char *data = NULL;
+
+	(void)now;
+	if (before != NULL) {
+		if (git_blob_lookup(&blob, rv->r->git,
+		    git_tree_entry_id(before)) != 0)
+			return repo_gerr(rv->cause, "cannot read %s", path);
+		size = (size_t)git_blob_rawsize(blob);
+		data = xmalloc(size + 1);
+		if (size != 0)
+			memcpy(data, git_blob_rawcontent(blob), size);
+		data[size] = '\0';
+		git_blob_free(blob);
+	}
+	if (rv->n == rv->cap) {
+		rv->cap = rv->cap ? rv->cap * 2 : 8;
+		rv->ch = xreallocarray(rv->ch, rv->cap, sizeof *rv->ch);
+	}
+	c = &rv->ch[rv->n++];
+	c->path = xstrdup(path);
+	c->data = data;
+	c->len = data != NULL ? size : 0;
+	return 0;
+}
+
+int
+repo_revert_changes(struct repo *r, const char *commit,
+    struct repo_change **out, size_t *n, char **cause)
+{
+	struct repo_revert rv;
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *tree = NULL, *ptree = NULL;
+	struct buf path;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	memset(&rv, 0, sizeof rv);
+	rv.r = r;
+	rv.cause = cause;
+	buf_init(&path);
+	if (commit == NULL)
+		return set_cause(cause, "no commit given");
+	if (repo_get_commit(r, commit, &c, cause) != 1)
+		goto out;
+	if (git_commit_parentcount(c) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (git_commit_tree(&tree, c) != 0 ||
+	    git_commit_parent(&parent, c, 0) != 0 ||
+	    git_commit_tree(&ptree, parent) != 0) {
+		repo_gerr(cause, "cannot read %s and its parent", commit);
+		goto out;
+	}
+	/* Our own tree diff: its cost follows the size of the change. */
+	buf_adds(&path, "");
+	if (repo_tdiff(r, tree, ptree, &path, repo_revert_path, &rv,
+	    cause) != 0)
+		goto out;
+	*out = rv.ch;
+	*n = rv.n;
+	rv.ch = NULL;
+	rv.n = 0;
+	rc = 1;
+out:
+	repo_changes_free(rv.ch, rv.n);
+	buf_free(&path);
+	git_tree_free(ptree);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_commit_free(c);
+	return rc;
+}
+
+void
+repo_changes_free(struct repo_change *ch, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)ch[i].path);
+		free((void *)ch[i].data);
+	}
+	free(ch);
+}
+
 int
 repo_check_worktree(struct repo *r, repo_dirty_cb cb, void *arg,
     char **cause)

@@ -128,6 +128,38 @@ typedef int (*repo_log_cb)(void *arg, const struct repo_commit *);
 int	 repo_log(struct repo *, const char *path_prefix, size_t limit,
 	    repo_log_cb, void *arg, char **cause);
 
+/*
+ * The unified diff of COMMIT against its first parent (a root commit:
+ * against the empty tree), as `git show` prints it, with libgit2's diff
+ * (git_diff_tree_to_tree, then git_diff_print in patch format). cb gets
+ * one line at a time, without its newline; add, delete and context lines
+ * keep their '+', '-' or ' ' in front. A non-zero cb value stops the diff
+ * and is returned.
+ */
+enum repo_diff_line {
+	REPO_DIFF_FILE,		/* diff --git, index, --- and +++ lines */
+	REPO_DIFF_HUNK,		/* @@ -a,b +c,d @@ */
+	REPO_DIFF_ADD,
+	REPO_DIFF_DEL,
+	REPO_DIFF_CONTEXT,
+	REPO_DIFF_NOTE		/* "\ No newline at end of file", binary */
+};
+typedef int (*repo_diff_cb)(void *arg, enum repo_diff_line,
+	    const char *line, size_t len);
+int	 repo_commit_diff(struct repo *, const char *commit, repo_diff_cb,
+	    void *arg, char **cause);
+
+/*
+ * The changes that take COMMIT's tree back to its first parent's: one per
+ * file that differs, with the parent's content, or data NULL where the
+ * parent had no such file (ready for repo_commit). Returns 1 with *out (an
+ * array of *n, freed with repo_changes_free), 0 if COMMIT has no parent
+ * (nothing to go back to), -1 with *cause.
+ */
+int	 repo_revert_changes(struct repo *, const char *commit,
+	    struct repo_change **out, size_t *n, char **cause);
+void	 repo_changes_free(struct repo_change *, size_t n);
+
 /* One tracked path whose work tree copy differs from HEAD, or is missing. */
 typedef int (*repo_dirty_cb)(void *arg, const char *path, const char *what);
 /* Report tracked files modified, deleted or staged differently from HEAD. */

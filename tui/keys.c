@@ -36,7 +36,7 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_ANY, '?', "?", act_help, 0, "this help") \
 	K(VIEW_ANY, 'q', "q", act_back, 0, "leave this view") \
 	K(VIEW_ANY, 'Q', "Q", act_quit, 0, "quit certdeck") \
-	K(VIEW_LIST, 'q', "q", act_quit, 0, "quit certdeck") \
+	K(VIEW_LIST, 'q', "q", act_back, 0, "quit certdeck (from a list of the past: back to the history)") \
 	K(VIEW_LIST, KEY_RETURN, "Enter", view_list_open, 0, "details of the entry under the cursor") \
 	K(VIEW_LIST, '/', "/", view_list_filter_start, 0, "filter as you type (name, subject, SANs, issuer, owner, tags); Enter keeps it") \
 	K(VIEW_LIST, KEY_ESC, "Esc", view_list_filter_clear, 0, "clear the filter and the status choice") \
@@ -52,13 +52,15 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'r', "r", act_reserved, 'r', NYA) \
 	K(VIEW_LIST, 'R', "R", act_reserved, 'R', NYA) \
 	K(VIEW_LIST, 'a', "a", act_reserved, 'a', NYA) \
-	K(VIEW_LIST, 'L', "L", act_reserved, 'L', NYA) \
-	K(VIEW_LIST, 'e', "e", act_reserved, 'e', NYA) \
-	K(VIEW_LIST, 'o', "o", act_reserved, 'o', NYA) \
-	K(VIEW_LIST, '+', "+", act_reserved, '+', NYA) \
-	K(VIEW_LIST, 'i', "i", act_reserved, 'i', NYA) \
-	K(VIEW_LIST, 'd', "d", act_reserved, 'd', NYA) \
-	K(VIEW_LIST, 'u', "u", act_reserved, 'u', NYA)
+	K(VIEW_LIST, 'L', "L", view_list_history, 0, "history of the inventory, newest first") \
+	K(VIEW_LIST, 'e', "e", view_list_edit, 0, "edit the entry's metadata in $VISUAL or $EDITOR (else vi); one commit") \
+	K(VIEW_LIST, 'o', "o", view_list_owner, 0, "set the entry's owner (asks; empty removes it)") \
+	K(VIEW_LIST, '+', "+", view_list_tag, 0, "add tags to the entry (asks, comma-separated)") \
+	K(VIEW_LIST, 'i', "i", view_list_import, 0, "import a file or directory (asks for the path)") \
+	K(VIEW_LIST, 'd', "d", view_list_remove, 0, "remove the entry (asks first)") \
+	K(VIEW_LIST, 'u', "u", view_list_undo, 0, "undo the last change by committing its revert (asks first)") \
+	K(VIEW_HISTORY, KEY_RETURN, "Enter", view_history_open, 0, "the diff of the commit under the cursor") \
+	K(VIEW_HISTORY, 't', "t", view_history_at, 0, "the list as of the commit under the cursor (read-only)")
 
 const struct tui_key tui_keys[] = {
 #define K(view, key, name, action, arg, help) \
@@ -69,7 +71,7 @@ const struct tui_key tui_keys[] = {
 const size_t tui_nkeys = nitems(tui_keys);
 
 static const char *view_names[VIEW_COUNT] = {
-	"Everywhere", "List", "Detail", "Help"
+	"Everywhere", "List", "Detail", "Help", "History", "Diff"
 };
 
 const char *

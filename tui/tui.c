@@ -3,7 +3,9 @@
  * polls the keyboard together with a self-pipe that the signal handlers
  * write to, so a resize redraws and SIGTERM, SIGHUP and SIGINT restore the
  * terminal before the process dies; the same pipe will carry results of
- * probe and renewal workers later.
+ * probe and renewal workers later. Every half second it looks at HEAD
+ * (one ref read): when another operator, cron or a git pull moved it, the
+ * views read the inventory again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -21,10 +24,14 @@
 #include <term.h>
 
 #include "clock.h"
+#include "editor.h"
 #include "escape.h"
 #include "inventory.h"
 #include "tui.h"
 #include "view.h"
+
+/* How often the loop looks whether HEAD moved. */
+#define TUI_WATCH_MS	500
 
 static int	 tui_pipe[2] = { -1, -1 };
 static SCREEN	*tui_screen;
@@ -282,8 +289,10 @@ tui_draw(struct tui *t)
 	struct view *v = tui_top(t);
 
 	erase();
-	if (tui_fits() && v != NULL)
+	if (tui_fits() && v != NULL) {
 		v->ops->draw(t, v);
+		prompt_draw(t);
+	}
 	refresh();
 }
 
@@ -297,12 +306,86 @@ tui_resize(void)
 		resizeterm(ws.ws_row, ws.ws_col);
 }
 
+int
+tui_edit_text(struct tui *t, const char *text, const char *tag, char **out,
+    char **cause)
+{
+	int rc;
+
+	/* The terminal is the editor's until it exits. */
+	def_prog_mode();
+	endwin();
+	rc = editor_edit(text, tag, out, cause);
+	reset_prog_mode();
+	tui_resize();
+	clearok(curscr, TRUE);
+	refresh();
+	return rc;
+}
+
+void
+tui_reload(struct tui *t)
+{
+	char *err = NULL;
+	int i;
+
+	/* Cheap when another certdeck already brought the index along. */
+	if (inv_refresh(t->inv, tui_report, t, &err) != 0) {
+		tui_message(t, "%s", err);
+		free(err);
+	}
+	for (i = 0; i < t->depth; i++)
+		if (t->stack[i].ops->reload != NULL)
+			t->stack[i].ops->reload(t, &t->stack[i]);
+	if (repo_head(t->inv->repo, t->head_seen, NULL) < 0)
+		t->head_seen[0] = '\0';
+	t->head_wait[0] = '\0';
+}
+
+/*
+ * Did HEAD move since the views were read? Then read again. A certdeck
+ * that moved it brings the index along itself, holding the lock; so when
+ * the index is still behind, wait one more tick before doing it here
+ * (which would wait for that lock), and only a git pull or a hand commit
+ * is left to us. Returns 1 if the views were read again.
+ */
+static int
+tui_watch(struct tui *t)
+{
+	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
+
+	if (repo_head(t->inv->repo, head, NULL) < 0 ||
+	    strcmp(head, t->head_seen) == 0) {
+		t->head_wait[0] = '\0';
+		return 0;
+	}
+	if (idx_get_head(t->inv->idx, ihead, NULL) != 0)
+		return 0;
+	if (strcmp(ihead, head) != 0 && strcmp(t->head_wait, head) != 0) {
+		snprintf(t->head_wait, sizeof t->head_wait, "%s", head);
+		return 0;
+	}
+	tui_reload(t);
+	return 1;
+}
+
+static int64_t
+tui_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 tui_handle_key(struct tui *t, int key)
 {
 	struct view *v = tui_top(t);
 
 	if (key == KEY_RESIZE || v == NULL)
+		return;
+	if (prompt_key(t, key))
 		return;
 	t->msg[0] = '\0';
 	if (v->ops->key != NULL && v->ops->key(t, v, key))
@@ -323,19 +406,29 @@ tui_loop(struct tui *t)
 	unsigned char sigs[64];
 	wint_t wc;
 	ssize_t n, i;
-	int rc, endsig = 0;
+	int64_t next_watch, wait;
+	int rc, endsig = 0, redraw;
 
+	if (repo_head(t->inv->repo, t->head_seen, NULL) < 0)
+		t->head_seen[0] = '\0';
 	tui_draw(t);
+	next_watch = tui_ms() + TUI_WATCH_MS;
 	while (t->running && endsig == 0) {
 		pfd[0].fd = STDIN_FILENO;
 		pfd[0].events = POLLIN;
 		pfd[1].fd = tui_pipe[0];
 		pfd[1].events = POLLIN;
-		if (poll(pfd, 2, -1) == -1) {
+		wait = next_watch - tui_ms();
+		if (wait < 0)
+			wait = 0;
+		if (wait > TUI_WATCH_MS)
+			wait = TUI_WATCH_MS;
+		if ((rc = poll(pfd, 2, (int)wait)) == -1) {
 			if (errno == EINTR)
 				continue;
 			tui_fatal("poll: %s", strerror(errno));
 		}
+		redraw = rc > 0;
 		if (pfd[1].revents & POLLIN) {
 			n = read(tui_pipe[0], sigs, sizeof sigs);
 			for (i = 0; i < n; i++) {
@@ -356,9 +449,16 @@ tui_loop(struct tui *t)
 			while (t->running && (rc = get_wch(&wc)) != ERR)
 				tui_handle_key(t, tui_key_code(rc, wc));
 		}
-		if (t->running)
+		if (t->running && tui_ms() >= next_watch) {
+			if (tui_watch(t))
+				redraw = 1;
+			next_watch = tui_ms() + TUI_WATCH_MS;
+		}
+		/* Nothing happened: nothing to draw (idle costs a ref read). */
+		if (t->running && redraw)
 			tui_draw(t);
 	}
+	prompt_cancel(t);
 	return endsig;
 }
 
@@ -387,14 +487,20 @@ tui_signals_setup(void)
 }
 
 int
-tui_main(const char *dir_opt)
+tui_main(const char *dir_opt, const char *theme_opt)
 {
 	struct tui t;
+	struct strv theme_msgs;
 	char *err = NULL;
-	const char *term;
+	const char *term, *dump;
 	void *lv;
+	size_t i;
 	int sig, terr = 0;
 
+	/* For tests and theme authors: the theme, as a theme file. */
+	if ((dump = getenv("CERTDECK_THEME_DUMP")) != NULL && *dump != '\0')
+		return theme_dump(theme_opt, strcmp(dump, "builtin") == 0,
+		    !esc_locale_utf8());
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		fputs("certdeck: the terminal UI needs a terminal on standard "
 		    "input and output; in scripts use certdeck list\n", stderr);
@@ -448,11 +554,15 @@ tui_main(const char *dir_opt)
 	keypad(stdscr, TRUE);
 	nodelay(stdscr, TRUE);
 	curs_set(0);
-	theme_init();
+	strv_init(&theme_msgs);
+	theme_init(theme_opt, &theme_msgs);
 
 	t.running = 1;
 	lv = view_list_new(&t);
 	tui_push(&t, &view_list_ops, lv);
+	if (theme_msgs.n > 0 && t.msg[0] == '\0')
+		tui_message(&t, "%s%s", theme_msgs.v[0], theme_msgs.n > 1 ?
+		    " (and more, shown when certdeck exits)" : "");
 	if (t.warnings > 0 && t.msg[0] == '\0')
 		tui_message(&t, "%d problem%s while the index caught up with "
 		    "git (see certdeck fsck)", t.warnings,
@@ -467,6 +577,14 @@ tui_main(const char *dir_opt)
 	delscreen(tui_screen);
 	tui_screen = NULL;
 	inv_close(t.inv);
+	/* The theme's problems again, where they stay readable. */
+	for (i = 0; i < theme_msgs.n; i++) {
+		char *e = tui_esc(&t, theme_msgs.v[i]);
+
+		fprintf(stderr, "certdeck: %s\n", e);
+		free(e);
+	}
+	strv_free(&theme_msgs);
 	free(t.dir);
 	free(t.dir_esc);
 	if (sig != 0) {

@@ -13,7 +13,10 @@
 
 #include <curses.h>
 
+#include "util.h"
+
 struct inv;
+struct strv;
 struct tui;
 struct view;
 
@@ -23,6 +26,8 @@ enum view_id {
 	VIEW_LIST,
 	VIEW_DETAIL,
 	VIEW_HELP,
+	VIEW_HISTORY,
+	VIEW_DIFF,
 	VIEW_COUNT
 };
 
@@ -42,11 +47,30 @@ struct view_ops {
 	int		(*key)(struct tui *, struct view *, int key);
 	/* how is +-MOVE_LINE, +-MOVE_PAGE or +-MOVE_END. */
 	void		(*motion)(struct tui *, struct view *, int how);
+	/* HEAD moved (a change here or elsewhere): read again, keeping the
+	   cursor on the same item. May be NULL. */
+	void		(*reload)(struct tui *, struct view *);
 };
 
 struct view {
 	const struct view_ops	*ops;
 	void			*priv;		/* owned by the view */
+};
+
+/*
+ * A question in the status bar: a line of text, or y/n. While open it
+ * takes every key. done gets the answer (yes/no: "y", or NULL for no;
+ * text: the line, or NULL when cancelled with Esc) and owns arg: it frees
+ * it, or hands it to the next question.
+ */
+typedef void (*tui_prompt_done)(struct tui *, void *arg, const char *answer);
+struct tui_prompt {
+	int		 open;
+	int		 yesno;
+	char		*question;	/* escaped */
+	struct buf	 text;		/* raw, as typed */
+	tui_prompt_done	 done;
+	void		*arg;
 };
 
 #define TUI_STACK_MAX	8
@@ -64,6 +88,9 @@ struct tui {
 	char		 msg[512];	/* status bar message, already escaped */
 	int		 warnings;	/* reports while the index caught up */
 	int64_t		 now;
+	struct tui_prompt prompt;	/* the question in the status bar */
+	char		 head_seen[41];	/* HEAD the views were read at */
+	char		 head_wait[41];	/* HEAD the index was seen behind */
 };
 
 /* tui.c: the view stack, messages and drawing helpers. */
@@ -118,12 +145,31 @@ enum theme_slot {
 	SLOT_HEADER,
 	SLOT_STATUS,
 	SLOT_TITLE,
+	SLOT_DIFF_ADD,
+	SLOT_DIFF_DEL,
+	SLOT_DIFF_HUNK,
+	SLOT_DIFF_HEADER,
 	SLOT_COUNT
 };
-/* After curses started: colours if the terminal has them and NO_COLOR or
-   CERTDECK_COLOR=never do not say otherwise, else attributes only. */
-void	 theme_init(void);
+/*
+ * After curses started: choose the theme (name_opt is --theme, else
+ * CERTDECK_THEME, else "theme" in the user's config, else default; the
+ * monochrome theme, attributes only, when NO_COLOR or CERTDECK_COLOR=never
+ * say so or the terminal has no colours) and style the slots with it. Each
+ * problem (an unknown theme, a bad line in its file or in the config) is
+ * added to msgs as one line, and the built-in theme is used instead.
+ */
+void	 theme_init(const char *name_opt, struct strv *msgs);
+/*
+ * CERTDECK_THEME_DUMP: print the theme theme_init would choose as a theme
+ * file (builtin_only: the built-in one of that name), problems on stderr.
+ * Returns 0, or 1 if there were problems or the file left slots unset.
+ */
+int	 theme_dump(const char *name_opt, int builtin_only, int ascii);
 attr_t	 theme_attr(enum theme_slot);
+/* base with slot s on top: s's attributes added, and s's colours, if it
+   has any, instead of base's (cursor over a status row). */
+attr_t	 theme_attr_over(attr_t base, enum theme_slot s);
 /* The slot for an expiry status (enum status). */
 enum theme_slot theme_status_slot(int status);
 
@@ -143,6 +189,58 @@ void	 view_list_filter_clear(struct tui *, struct view *, int);
 void	 view_list_sort_next(struct tui *, struct view *, int);
 void	 view_list_sort_reverse(struct tui *, struct view *, int);
 void	 view_list_show_status(struct tui *, struct view *, int status);
+void	 view_list_history(struct tui *, struct view *, int);
+/* The entry under the cursor, or NULL if the list is empty. */
+const char *view_list_current(struct view *);
+/* A list of the past is read-only: if v is one, say so and return 1. */
+int	 view_list_readonly(struct tui *, struct view *);
+
+/* The list of the inventory as of commit (read-only, label says when). */
+void	*view_list_new_at(struct tui *, const char *commit, const char *label);
+
+/* History and diff (view_history.c, view_diff.c). */
+extern const struct view_ops view_history_ops;
+extern const struct view_ops view_diff_ops;
+void	*view_history_new(struct tui *);
+void	 view_history_open(struct tui *, struct view *, int);
+void	 view_history_at(struct tui *, struct view *, int);
+/* The diff view of one commit; the header fields are raw text. */
+struct diff_head {
+	const char	*id;
+	int64_t		 time;
+	const char	*author;
+	const char	*email;
+	const char	*subject;
+	const char	*body;
+};
+void	*view_diff_new(struct tui *, const struct diff_head *);
+
+/* Changes from the list (list_actions.c), each one core call and one
+   commit, as on the command line. */
+void	 view_list_edit(struct tui *, struct view *, int);
+void	 view_list_owner(struct tui *, struct view *, int);
+void	 view_list_tag(struct tui *, struct view *, int);
+void	 view_list_import(struct tui *, struct view *, int);
+void	 view_list_remove(struct tui *, struct view *, int);
+void	 view_list_undo(struct tui *, struct view *, int);
+
+/* tui.c: after a change (ours or anyone's), bring the index up to HEAD and
+   reload every view. */
+void	 tui_reload(struct tui *);
+/* Run the editor on text (the terminal is handed over meanwhile). */
+int	 tui_edit_text(struct tui *, const char *text, const char *tag,
+	    char **out, char **cause);
+
+/* prompt.c: ask in the status bar (the format makes the question). */
+void	 tui_ask(struct tui *, const char *initial, tui_prompt_done, void *arg,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void	 tui_confirm(struct tui *, tui_prompt_done, void *arg,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* While a question is open: returns 1 (every key is its). */
+int	 prompt_key(struct tui *, int key);
+void	 prompt_draw(struct tui *);
+/* Close an open question as cancelled (at exit). */
+void	 prompt_cancel(struct tui *);
 
 /* Status glyphs: ASCII in a non-UTF-8 locale. */
 const char *tui_status_glyph(struct tui *, int status);

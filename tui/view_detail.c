@@ -289,8 +289,8 @@ detail_draw(struct tui *t, struct view *v)
 
 	if (d->top > detail_max_top(d))
 		d->top = detail_max_top(d);
-	tui_put(0, 0, d->title, COLS, theme_attr(theme_status_slot(d->status)) |
-	    theme_attr(SLOT_TITLE));
+	tui_put(0, 0, d->title, COLS, theme_attr_over(theme_attr(SLOT_TITLE),
+	    theme_status_slot(d->status)));
 	for (y = 0; y < page && d->top + (size_t)y < d->n; y++) {
 		struct detail_line *l = &d->lines[d->top + (size_t)y];
 

@@ -2,7 +2,9 @@
  * view_list.c: the list view, every entry of the inventory sorted by days
  * left, one line each, coloured by status slot and marked with a status
  * glyph and word so it reads without colour. Filtering, sorting and the
- * status choice are passed to inv_list, the same call `certdeck list` makes.
+ * status choice are passed to inv_list, the same call `certdeck list` makes;
+ * a list of the past (from the history's t) is inv_list with at, as
+ * `certdeck list --at` is, and read-only.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -66,6 +68,8 @@ struct list {
 	int		 sort;		/* index into list_sorts */
 	int		 reverse;
 	int		 status;	/* -1 = all */
+	char		*at;		/* commit of a list of the past, or NULL */
+	char		*label;		/* its banner, escaped */
 };
 
 static void
@@ -138,14 +142,16 @@ list_count_row(void *arg, const struct inv_row *row)
 }
 
 /* Read the rows again with the current filter, sort and status choice;
-   the cursor stays on the same entry when it is still listed. */
+   the cursor stays on the same entry when it is still listed, else (with
+   keep_pos, after the entry went) on the same line. */
 static void
-list_load(struct tui *t, struct list *l)
+list_load(struct tui *t, struct list *l, int keep_pos)
 {
 	struct inv_list_opts o;
 	struct list_load ld = { t, l };
 	char *keep = NULL, *err = NULL;
-	size_t i;
+	size_t i, old = l->cur;
+	int found = 0;
 
 	if (l->cur < l->n)
 		keep = xstrdup(l->rows[l->cur].name);
@@ -156,41 +162,101 @@ list_load(struct tui *t, struct list *l)
 	o.sort = list_sorts[l->sort].sort;
 	o.reverse = l->reverse;
 	o.status_mask = l->status >= 0 ? 1 << l->status : 0;
+	o.at = l->at;
 	if (inv_list(t->inv, &o, list_load_row, &ld, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
 	}
 	l->cur = 0;
 	for (i = 0; keep != NULL && i < l->n; i++)
-		if (strcmp(l->rows[i].name, keep) == 0)
+		if (strcmp(l->rows[i].name, keep) == 0) {
 			l->cur = i;
+			found = 1;
+		}
+	if (keep != NULL && !found && keep_pos && l->n > 0)
+		l->cur = old < l->n ? old : l->n - 1;
 	free(keep);
 }
 
-void *
-view_list_new(struct tui *t)
+/* The counts of the header line and the HEAD it names. */
+static void
+list_counts(struct tui *t, struct list *l)
 {
-	struct list *l = xcalloc(1, sizeof *l);
 	struct inv_list_opts o;
 	char *err = NULL, head[41];
 
-	buf_init(&l->filter);
-	l->status = -1;
+	memset(l->counts, 0, sizeof l->counts);
+	l->total = 0;
 	memset(&o, 0, sizeof o);
 	o.expiring_days = -1;
+	o.at = l->at;
 	if (inv_list(t->inv, &o, list_count_row, l, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
 		err = NULL;
 	}
-	if (idx_get_head(t->inv->idx, head, &err) == 0)
+	if (l->at != NULL)
+		snprintf(l->head, sizeof l->head, "%.7s", l->at);
+	else if (idx_get_head(t->inv->idx, head, &err) == 0)
 		snprintf(l->head, sizeof l->head, "%.7s", *head ? head : "none");
 	else {
 		free(err);
 		strcpy(l->head, "?");
 	}
-	list_load(t, l);
+}
+
+void *
+view_list_new_at(struct tui *t, const char *commit, const char *label)
+{
+	struct list *l = xcalloc(1, sizeof *l);
+
+	buf_init(&l->filter);
+	l->status = -1;
+	if (commit != NULL) {
+		l->at = xstrdup(commit);
+		l->label = tui_esc(t, label != NULL ? label : commit);
+	}
+	list_counts(t, l);
+	list_load(t, l, 0);
 	return l;
+}
+
+void *
+view_list_new(struct tui *t)
+{
+	return view_list_new_at(t, NULL, NULL);
+}
+
+/* HEAD moved: a list of the present follows it; one of the past stays. */
+static void
+list_reload(struct tui *t, struct view *v)
+{
+	struct list *l = v->priv;
+
+	if (l->at != NULL)
+		return;
+	list_counts(t, l);
+	list_load(t, l, 1);
+}
+
+const char *
+view_list_current(struct view *v)
+{
+	struct list *l = v->priv;
+
+	return l->cur < l->n ? l->rows[l->cur].name : NULL;
+}
+
+int
+view_list_readonly(struct tui *t, struct view *v)
+{
+	struct list *l = v->priv;
+
+	if (l->at == NULL)
+		return 0;
+	tui_message(t, "read-only: this is the inventory as of %.7s; q goes "
+	    "back", l->at);
+	return 1;
 }
 
 static void
@@ -201,6 +267,8 @@ list_leave(struct tui *t, struct view *v)
 	list_rows_free(l);
 	free(l->rows);
 	buf_free(&l->filter);
+	free(l->at);
+	free(l->label);
 	free(l);
 }
 
@@ -305,11 +373,14 @@ list_draw(struct tui *t, struct view *v)
 	list_fix_top(l);
 	buf_init(&b);
 	/* Counts first: a long path is what gets cut. */
+	if (l->at != NULL)
+		buf_printf(&b, "AS OF %s, read-only  ", l->label);
 	buf_printf(&b, "certdeck  %zu entries:", l->total);
 	for (c = 0; c < ST_COUNT; c++)
 		if (c != ST_NONE || l->counts[c] > 0)
 			buf_printf(&b, " %zu %s", l->counts[c], status_name(c));
-	buf_printf(&b, "  HEAD %s  %s", l->head, t->dir_esc);
+	buf_printf(&b, "  %s %s  %s", l->at != NULL ? "at" : "HEAD", l->head,
+	    t->dir_esc);
 	tui_put(0, 0, b.data, COLS, theme_attr(SLOT_TITLE));
 	buf_reset(&b);
 
@@ -329,7 +400,7 @@ list_draw(struct tui *t, struct view *v)
 
 		a = theme_attr(theme_status_slot(r->status));
 		if (is_cur)
-			a |= theme_attr(SLOT_CURSOR);
+			a = theme_attr_over(a, SLOT_CURSOR);
 		tui_put(2 + y, 0, is_cur ? ">" : " ", 1, a);
 		for (c = 0, x = 1; c < COL_COUNT; c++) {
 			if (width[c] == 0)
@@ -358,9 +429,12 @@ list_draw(struct tui *t, struct view *v)
 		free(f);
 		if (l->typing)
 			t->msg[0] = '\0';
-	} else
-		buf_adds(&b, "? help  Enter details  / filter  s sort  "
-		    "1-4 status  q quit");
+	} else if (l->at != NULL)
+		buf_adds(&b, "read-only, as of the commit  / filter  s sort  "
+		    "q back");
+	else
+		buf_adds(&b, "? help  Enter details  / filter  L history  "
+		    "e edit  q quit");
 	tui_status_bar(t, b.data, right);
 	buf_free(&b);
 }
@@ -454,7 +528,7 @@ list_key(struct tui *t, struct view *v, int key)
 		buf_add(&l->filter, mb, n);
 		break;
 	}
-	list_load(t, l);
+	list_load(t, l, 0);
 	return 1;
 }
 
@@ -466,6 +540,12 @@ view_list_open(struct tui *t, struct view *v, int arg)
 
 	if (l->n == 0)
 		return;
+	if (l->at != NULL) {
+		/* The detail view reads HEAD's index: not this past. */
+		tui_message(t, "details are of the present inventory only "
+		    "(q goes back)");
+		return;
+	}
 	d = view_detail_new(t, l->rows[l->cur].name);
 	if (d != NULL)
 		tui_push(t, &view_detail_ops, d);
@@ -487,7 +567,7 @@ view_list_filter_clear(struct tui *t, struct view *v, int arg)
 
 	buf_reset(&l->filter);
 	l->status = -1;
-	list_load(t, l);
+	list_load(t, l, 0);
 }
 
 void
@@ -496,7 +576,7 @@ view_list_sort_next(struct tui *t, struct view *v, int arg)
 	struct list *l = v->priv;
 
 	l->sort = (l->sort + 1) % (int)nitems(list_sorts);
-	list_load(t, l);
+	list_load(t, l, 0);
 	tui_message(t, "sorted by %s", list_sorts[l->sort].name);
 }
 
@@ -506,7 +586,7 @@ view_list_sort_reverse(struct tui *t, struct view *v, int arg)
 	struct list *l = v->priv;
 
 	l->reverse = !l->reverse;
-	list_load(t, l);
+	list_load(t, l, 0);
 	tui_message(t, "sorted by %s%s", list_sorts[l->sort].name,
 	    l->reverse ? ", reversed" : "");
 }
@@ -517,7 +597,13 @@ view_list_show_status(struct tui *t, struct view *v, int status)
 	struct list *l = v->priv;
 
 	l->status = status;
-	list_load(t, l);
+	list_load(t, l, 0);
+}
+
+void
+view_list_history(struct tui *t, struct view *v, int arg)
+{
+	tui_push(t, &view_history_ops, view_history_new(t));
 }
 
 const struct view_ops view_list_ops = {
@@ -527,4 +613,5 @@ const struct view_ops view_list_ops = {
 	.draw = list_draw,
 	.key = list_key,
 	.motion = list_move,
+	.reload = list_reload,
 };

@@ -294,6 +294,15 @@ keys e Enter
 expect e "the detail view escapes the subject too" 'CN=evil\1B[31mred'
 screen e >"$T/s"
 check "no raw ESC in the detail view" sh -c "! grep -qF '$ESC' '$T/s'"
+git -C "$EVIL" commit -q --allow-empty -m "evil${ESC}[31m subject${ESC}]0;pwned${BEL}"
+keys e q L
+expect e "the history escapes a commit's subject" 'evil\x1b[31m subject'
+keys e Enter
+expect e "the diff view escapes it too" 'evil\x1b[31m subject'
+screen e >"$T/s"
+check "no raw ESC in the history and diff" sh -c "! grep -qF '$ESC' '$T/s'"
+fmtv e '#{pane_title}' >"$T/title"
+check "no title was set by a commit message" sh -c "! grep -q pwned '$T/title'"
 keys e Q
 TM kill-session -t e
 
@@ -318,3 +327,193 @@ TM new-session -d -s b -x 100 -y 30 env TERM=no-such-terminal \
 expect b "an unknown TERM exits 2" "EXITED 2"
 expect b "an unknown TERM points at certdeck list" "certdeck list"
 TM kill-session -t b
+
+# History, diff, a list of the past, and changes from the list, on an
+# inventory of its own: alpha and beta imported one after the other.
+A=$T/act
+"$CERTDECK" -C "$A" init >/dev/null
+mkdir -p "$T/ac"
+cert_at 2026-05-01 100 "$T/ac/alpha" alpha.example.com
+cert_at 2026-05-01 200 "$T/ac/beta" beta.example.com
+cert_at 2026-05-01 300 "$T/ac/gamma" gamma.example.com
+"$CERTDECK" -C "$A" import --owner alice "$T/ac/alpha.pem" >/dev/null
+"$CERTDECK" -C "$A" import "$T/ac/beta.pem" >/dev/null
+ALPHA=$(echo "$A"/certs/*/alpha-example-com/entry)
+subject() { git -C "$A" log -1 --format=%s; }
+ncommits() { git -C "$A" rev-list --count HEAD; }
+# until_ok COMMAND...: until it succeeds (at most ~5 s).
+until_ok() {
+	_n=0 _t0=$(date +%s)
+	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+# committed DESC SUBJECT: the last commit soon has this subject.
+committed() {
+	if until_ok sh -c "test \"\$(git -C '$A' log -1 --format=%s)\" = '$2'"
+	then ok "$1"; else not_ok "$1"; echo "# last commit: $(subject)"; fi
+}
+# The editor the UI runs: what it does is in $T/editmode.
+cat >"$T/editor" <<EOS
+#!/bin/sh
+case "\$(cat "$T/editmode")" in
+good)	sed -i 's/^owner = .*/owner = Edited Owner/' "\$1" ;;
+bad)	echo 'bogus = 1' >>"\$1" ;;
+race)	"$CERTDECK" -C "$A" set alpha-example-com notes=racer >/dev/null
+	sed -i 's/^owner = .*/owner = Mine/' "\$1" ;;
+esac
+EOS
+chmod +x "$T/editor"
+
+INV=$A start v 100x30 EDITOR="$T/editor"
+expect v "the small inventory is listed" "alpha-example-com"
+keys v L
+expect v "L opens the history" "history: 3 commits"
+expect v "the history shows author, action and entry" "Test Operator import beta-example-com"
+expect v "the history shows the subject" "import alpha-example-com: expires"
+expect_cmd v "the cursor starts on the newest commit" sh -c "grep '^>' | grep -q 'import beta-example-com'"
+keys v Enter
+expect v "Enter shows the commit's diff" "diff --git a/certs/"
+expect v "the diff has the commit's header" "Author: Test Operator <test@example.invalid>"
+expect v "the diff adds the certificate" "+-----BEGIN CERTIFICATE-----"
+screen_e v >"$T/diff"
+check "the added lines are coloured" grep -qE "${ESC}\\[([0-9;]*;)?32m.*\\+-----BEGIN" "$T/diff"
+check "the hunk header is coloured" grep -qE "${ESC}\\[([0-9;]*;)?36m.*@@ -0,0 \\+1" "$T/diff"
+keys v q
+expect v "q leaves the diff for the history" "history: 3 commits"
+keys v j t
+expect v "t shows the list as of that commit" "AS OF"
+expect v "with a banner saying it is read-only" "read-only"
+expect_cmd v "the entry of that time is listed" grep -qF " alpha-example-com "
+expect_cmd v "the entry added later is not" sh -c "! grep -qF beta-example-com"
+keys v e
+expect v "a list of the past refuses changes" "read-only: this is the inventory as of"
+keys v q
+expect v "q leaves the list of the past for the history" "history: 3 commits"
+keys v q
+expect v "q leaves the history for the list" "STATUS"
+expect_cmd v "the present list has both entries" grep -qF " beta-example-com "
+expect_cmd v "the cursor is on alpha" cursor_on alpha-example-com
+
+# e: the metadata file in the editor; valid, then invalid.
+echo good >"$T/editmode"
+n0=$(ncommits)
+keys v e
+committed "e commits the edited entry" "edit alpha-example-com: owner"
+check "one commit for it" test "$(ncommits)" = $((n0 + 1))
+check "the entry file has the edit" grep -qx "owner = Edited Owner" "$ALPHA"
+expect v "the list shows the new owner" "Edited Owner"
+expect_cmd v "the cursor stays on alpha" cursor_on alpha-example-com
+echo bad >"$T/editmode"
+cp "$ALPHA" "$T/alpha.before"
+n0=$(ncommits)
+keys v e
+expect v "an invalid edit says why" "bogus: unknown key"
+expect v "and offers to edit again" "edit again? (y/n)"
+keys v n
+expect v "n gives the edit up" "edit discarded, nothing committed"
+check "no commit for an invalid edit" test "$(ncommits)" = "$n0"
+check "the entry file is untouched" cmp -s "$ALPHA" "$T/alpha.before"
+echo race >"$T/editmode"
+keys v e
+expect v "an entry changed during the edit is not overwritten" "changed while you edited it; nothing committed"
+check "only the other commit was made" test "$(ncommits)" = $((n0 + 1))
+check "the other change stands" grep -qx "notes = racer" "$ALPHA"
+
+# o and +: a line typed at the bottom.
+keys v o
+expect v "o asks for the owner, showing the current one" "owner of alpha-example-com: Edited Owner_"
+keys v C-u "Team Ops" Enter
+committed "o sets the owner" "set alpha-example-com: owner=Team Ops"
+expect v "the list shows it" "Team Ops"
+keys v +
+expect v "+ asks for tags" "add tags to alpha-example-com"
+keys v "urgent" Enter
+committed "+ adds the tag" "set alpha-example-com: tags+=urgent"
+check "the entry file has it" grep -qx "tags = urgent" "$ALPHA"
+keys v o Escape
+expect v "Esc cancels a question" "cancelled"
+
+# i: import a path.
+n0=$(ncommits)
+keys v i
+expect v "i asks for a path" "import (file or directory):"
+keys v "$T/ac/gamma.pem" Enter
+expect v "i says what the import did" "1 imported, 0 replaced, 0 already present, 0 refused"
+committed "i is one import commit" "import gamma-example-com: expires 2027-02-25"
+expect v "the imported entry is listed" "gamma-example-com"
+expect_cmd v "the cursor stayed on alpha" cursor_on alpha-example-com
+keys v i "$T/ac/no-such.pem" Enter
+expect v "a refused import says why" "1 refused: "
+
+# d: remove, after asking.
+n0=$(ncommits)
+keys v d
+expect v "d asks, naming the entry" "remove alpha-example-com"
+keys v n
+expect v "n keeps it" "alpha-example-com: kept"
+check "no commit after n" test "$(ncommits)" = "$n0"
+keys v d
+expect v "d asks again" "remove alpha-example-com"
+keys v y
+committed "y removes it" "rm alpha-example-com"
+expect_cmd v "it is gone from the list" sh -c "! grep -F alpha-example-com | grep -qv '^committed'"
+check "and from the inventory" test -z "$(echo "$A"/certs/*/alpha-example-com)" -o ! -e "$ALPHA"
+
+# u: undo the last change, after naming it.
+keys v u
+expect v "u names the change it undoes" "undo the last change"
+expect v "u shows its subject" '"rm alpha-example-com"'
+keys v y
+committed "u commits the revert" "undo: rm alpha-example-com"
+expect v "the removed entry is back in the list" "alpha-example-com"
+check "and in the inventory" sh -c "'$CERTDECK' -C '$A' show alpha-example-com >/dev/null"
+check "with its metadata" grep -qx "owner = Team Ops" "$ALPHA"
+check "git is clean after the UI's changes" test -z "$(git -C "$A" status --porcelain)"
+check_out "fsck is clean after the UI's changes" "inventory is consistent" "$CERTDECK" -C "$A" fsck
+
+# HEAD moves under the UI: the list follows, keeping filter and cursor.
+keys v / b e t a Enter
+expect v "a filter is set" "/beta"
+"$CERTDECK" -C "$A" set beta-example-com owner=Outsider >/dev/null
+# Up to ~4 s: the UI looks every 0.5 s.
+_n=0; seen=0
+while [ $_n -lt 40 ]; do
+	screen v | grep -qF Outsider && { seen=1; break; }
+	sleep 0.1; _n=$((_n + 1))
+done
+if [ $seen = 1 ]; then ok "a change by another certdeck shows up by itself"
+else show_fail "a change by another certdeck shows up by itself" v; fi
+expect v "the filter is kept" "/beta"
+expect_cmd v "the cursor is kept" cursor_on beta-example-com
+BETA=$(echo "$A"/certs/*/beta-example-com/entry)
+sed 's/^owner = .*/owner = From Git/' "$BETA" >"$T/beta.entry" && cp "$T/beta.entry" "$BETA"
+git -C "$A" commit -q -am "hand commit"
+_n=0; seen=0
+while [ $_n -lt 40 ]; do
+	screen v | grep -qF "From Git" && { seen=1; break; }
+	sleep 0.1; _n=$((_n + 1))
+done
+if [ $seen = 1 ]; then ok "a commit made with git (a pull) shows up by itself"
+else show_fail "a commit made with git (a pull) shows up by itself" v; fi
+check "the UI brought the index up to HEAD" test "$(sqlite3 "$A/.certdeck/index.db" "SELECT value FROM meta WHERE key='head'")" = "$(git -C "$A" rev-parse HEAD)"
+keys v Q
+expect v "Q quits after all that" "EXITED 0"
+TM kill-session -t v
+
+# The diff without colour.
+INV=$A start vn 100x30 NO_COLOR=1
+wait_for vn "STATUS" >/dev/null
+keys vn L Enter
+expect vn "NO_COLOR: the diff shows" "diff --git"
+screen_e vn >"$T/monodiff"
+if grep -qE "${ESC}\\[([0-9;]*;)?(3[0-8]|4[0-8]|9[0-7]|10[0-7])[;m]" "$T/monodiff"; then
+	not_ok "NO_COLOR: the diff has no colour escapes"; cat -v "$T/monodiff" | fmt
+else
+	ok "NO_COLOR: the diff has no colour escapes"
+fi
+keys vn Q
+TM kill-session -t vn

@@ -1184,6 +1184,143 @@ test_batch(void **state)
 	free(ipath);
 }
 
+/* repo_commit_diff's lines as "K text", K one of F H + - ' ' N. */
+static int
+diff_lines_cb(void *arg, enum repo_diff_line kind, const char *line,
+    size_t len)
+{
+	static const char k[] = { 'F', 'H', '+', '-', ' ', 'N' };
+	struct strv *v = arg;
+
+	assert_int_equal(strlen(line), len);
+	strv_addn(v, xasprintf("%c %s", k[kind], line));
+	return 0;
+}
+
+static int
+diff_stop_cb(void *arg, enum repo_diff_line kind, const char *line,
+    size_t len)
+{
+	(*(int *)arg)++;
+	return 7;
+}
+
+static void
+test_commit_diff(void **state)
+{
+	struct fx *fx = *state;
+	struct repo_change c[3];
+	struct strv v;
+	char a[REPO_OID_HEX], b[REPO_OID_HEX], *cause = NULL, *git, *ours;
+	size_t i;
+
+	strv_init(&v);
+	c[0] = ch("certs/ab/one/entry", "owner = a\ntags = x\n");
+	c[1] = ch("certdeck.conf", "x = 1\n");
+	commit_ok(fx, c, 2, "A", a);
+	c[0] = ch("certs/ab/one/entry", "owner = b\ntags = x\n");
+	c[1] = ch("certdeck.conf", NULL);
+	c[2] = ch("certs/cd/two/entry", "no newline");
+	commit_ok(fx, c, 3, "B", b);
+
+	assert_int_equal(repo_commit_diff(fx->r, b, diff_lines_cb, &v,
+	    &cause), 0);
+	/* The same lines git itself prints, each with its kind. */
+	git = GIT(fx->dir, "diff", "--no-color", a, b);
+	{
+		struct buf all;
+
+		buf_init(&all);
+		for (i = 0; i < v.n; i++) {
+			buf_adds(&all, v.v[i] + 2);
+			if (i + 1 < v.n)
+				buf_addc(&all, '\n');
+		}
+		ours = buf_steal(&all);
+	}
+	assert_string_equal(ours, git);
+	free(ours);
+	free(git);
+	assert_true(strv_has(&v, "F diff --git a/certdeck.conf b/certdeck.conf"));
+	assert_true(strv_has(&v, "F --- a/certs/ab/one/entry"));
+	assert_true(strv_has(&v, "H @@ -1,2 +1,2 @@"));
+	assert_true(strv_has(&v, "- -owner = a"));
+	assert_true(strv_has(&v, "+ +owner = b"));
+	assert_true(strv_has(&v, "   tags = x"));
+	assert_true(strv_has(&v, "N \\ No newline at end of file"));
+	strv_free(&v);
+
+	/* The first commit: against the empty tree. */
+	assert_int_equal(repo_commit_diff(fx->r, a, diff_lines_cb, &v,
+	    &cause), 0);
+	assert_true(strv_has(&v, "F new file mode 100644"));
+	assert_true(strv_has(&v, "+ +owner = a"));
+	strv_free(&v);
+
+	/* The callback stops the diff and its value comes back. */
+	{
+		int calls = 0;
+
+		assert_int_equal(repo_commit_diff(fx->r, b, diff_stop_cb,
+		    &calls, &cause), 7);
+		assert_int_equal(calls, 1);
+	}
+	assert_int_equal(repo_commit_diff(fx->r, "no-such-rev", diff_lines_cb,
+	    &v, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	strv_free(&v);
+}
+
+static void
+test_revert_changes(void **state)
+{
+	struct fx *fx = *state;
+	struct repo_change c[4], *rv = NULL;
+	char a[REPO_OID_HEX], b[REPO_OID_HEX], r[REPO_OID_HEX];
+	char *cause = NULL, *ta, *tr;
+	size_t n = 9;
+
+	c[0] = ch("certs/ab/one/cert.pem", "one\n");
+	c[1] = ch("certs/ab/one/entry", "owner = a\n");
+	c[2] = ch("keys/one.key", "key\n");
+	commit_ok(fx, c, 3, "A", a);
+
+	/* The root commit has nothing before it. */
+	assert_int_equal(repo_revert_changes(fx->r, a, &rv, &n, &cause), 0);
+	assert_null(rv);
+	assert_int_equal(n, 0);
+
+	c[0] = ch("certs/ab/one/cert.pem", NULL);
+	c[1] = ch("certs/ab/one/entry", NULL);
+	c[2] = ch("keys/one.key", NULL);
+	c[3] = ch("certs/cd/two/entry", "owner = b\n");
+	commit_ok(fx, c, 4, "B", b);
+	assert_int_equal(repo_revert_changes(fx->r, b, &rv, &n, &cause), 1);
+	assert_int_equal(n, 4);
+	/* Committed, they make A's tree again. */
+	commit_ok(fx, rv, n, "revert B", r);
+	repo_changes_free(rv, n);
+	ta = GIT(fx->dir, "rev-parse", "HEAD~2^{tree}");
+	tr = GIT(fx->dir, "rev-parse", "HEAD^{tree}");
+	assert_string_equal(ta, tr);
+	free(ta);
+	free(tr);
+	assert_wt(fx, "keys/one.key", "key\n");
+	assert_false(wt_exists(fx, "certs/cd"));
+	assert_clean(fx->dir);
+
+	/* An empty commit changes nothing. */
+	assert_int_equal(GIT_RC(fx->dir, "-c", "user.name=T", "-c",
+	    "user.email=t@example.org", "commit", "-q", "--allow-empty", "-m",
+	    "empty"), 0);
+	assert_int_equal(repo_revert_changes(fx->r, "HEAD", &rv, &n, &cause),
+	    1);
+	assert_int_equal(n, 0);
+	repo_changes_free(rv, n);
+	assert_null(cause);
+}
+
 int
 main(void)
 {
@@ -1205,6 +1342,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_diff, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_revert_changes, setup,
+		    teardown),
 	};
 	char *home;
 	int rc;
