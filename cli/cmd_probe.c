@@ -63,6 +63,23 @@ verify_text(struct buf *b, const struct probe_result *r)
 		buf_printf(b, "unverified(%s)", s->reason ? s->reason : "?");
 }
 
+/* client-cert:requested (none presented), :accepted, :rejected(alert) */
+static void
+client_note(struct buf *b, const struct probe_result *r)
+{
+	const char *s = r->client_cert_status;
+	static const char rej[] = "presented, rejected: ";
+
+	if (!r->client_cert_sent || s == NULL)
+		buf_adds(b, "  client-cert:requested");
+	else if (str_startswith(s, rej))
+		buf_printf(b, "  client-cert:rejected(%s)", s + strlen(rej));
+	else if (strcmp(s, "presented, accepted") == 0)
+		buf_adds(b, "  client-cert:accepted");
+	else
+		buf_printf(b, "  client-cert:%s", s);
+}
+
 static void
 print_text(struct probe_ctx *ctx, const struct probe_result *r)
 {
@@ -80,6 +97,8 @@ print_text(struct probe_ctx *ctx, const struct probe_result *r)
 		if (r->kind == PROBE_TIMEOUT && r->phase != PROBE_PHASE_NONE)
 			buf_printf(&b, "phase:%s  ", probe_phase_name(r->phase));
 		buf_adds(&b, r->detail != NULL ? r->detail : "");
+		if (r->client_cert_requested)
+			client_note(&b, r);
 	} else {
 		if (r->nchain > 0)
 			buf_printf(&b, "%lldd  ", (long long)status_days_left(
@@ -97,7 +116,7 @@ print_text(struct probe_ctx *ctx, const struct probe_result *r)
 			    r->ocsp.status : "unusable",
 			    r->ocsp.status && !r->ocsp.current ? "(stale)" : "");
 		if (r->client_cert_requested)
-			buf_adds(&b, "  client-cert:requested");
+			client_note(&b, r);
 		if (r->observed_change)
 			buf_adds(&b, "  changed");
 	}
@@ -154,13 +173,16 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'J' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "import", no_argument, NULL, 'i' },
+		{ "client", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct inv_probe_opts o;
 	struct inv_probe_summary sum;
 	struct probe_target *t = NULL;
 	struct probe_ctx ctx;
+	struct probe_client *client = NULL;
 	struct inv *inv;
+	const char *client_name = NULL;
 	char *err = NULL, *end;
 	size_t nt = 0, i;
 	double secs;
@@ -203,6 +225,9 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 		case 'i':
 			o.import = 1;
 			break;
+		case 'c':
+			client_name = optarg;
+			break;
 		default:
 			cmd_usage(cmd_find("probe"), stderr);
 			return EXIT_ERROR;
@@ -215,10 +240,20 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_open(cli, &inv) != 0)
 		return EXIT_ERROR;
+	/* Every problem with the certificate or key, before any connection. */
+	if (client_name != NULL &&
+	    inv_probe_client(inv, client_name, &client, &err) != 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+		inv_close(inv);
+		return EXIT_ERROR;
+	}
+	o.client = client;
 	if (inv_probe_targets(inv, argv + optind, (size_t)(argc - optind), all,
 	    &t, &nt, cli_report, cli, &err) != 0) {
 		cli_error(cli, "%s", err);
 		free(err);
+		probe_client_free(client);
 		inv_close(inv);
 		return EXIT_ERROR;
 	}
@@ -226,6 +261,7 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 		if (all)
 			fputs("no entry has endpoints; add them with: certdeck "
 			    "set NAME endpoints+=HOST:PORT\n", stdout);
+		probe_client_free(client);
 		inv_close(inv);
 		return all ? 0 : EXIT_PROBLEMS;
 	}
@@ -260,6 +296,7 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 		probe_result_free(ctx.res[i]);
 	free(ctx.res);
 	free(t);
+	probe_client_free(client);
 	inv_close(inv);
 	return rc;
 }

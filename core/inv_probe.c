@@ -821,6 +821,7 @@ inv_probe(struct inv *inv, const struct probe_target *t, size_t n,
 	po.ca_pem = ca;
 	po.ca_len = ca_len;
 	po.cancel = o->cancel;
+	po.client = o->client;
 	rc = probe_run(t, n, &po, on_result, &c, cause);
 	rows_flush(&c);
 	free(c.rows);
@@ -839,4 +840,130 @@ inv_probe(struct inv *inv, const struct probe_target *t, size_t n,
 	}
 	free(c.imp);
 	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The last probe of an endpoint, for the terminal UI. */
+
+const char *
+inv_probe_health_name(enum inv_probe_health h)
+{
+	static const char *const names[] = { "-", "ok", "warn", "drift",
+	    "fail" };
+
+	return (size_t)h < nitems(names) ? names[h] : "-";
+}
+
+/* Health from a kind and the problem words. */
+static void
+last_health(struct inv_probe_last *l, const struct strv *problems)
+{
+	size_t i;
+
+	if (strcmp(l->kind, "cancelled") == 0) {
+		l->health = INV_PH_NONE;
+		return;
+	}
+	if (strcmp(l->kind, "ok") != 0) {
+		l->health = INV_PH_FAIL;
+		snprintf(l->problem, sizeof l->problem, "%s", l->kind);
+		return;
+	}
+	l->verified = l->has_days ? !strv_has(problems, "untrusted") : -1;
+	if (l->drift) {
+		l->health = INV_PH_DRIFT;
+		snprintf(l->problem, sizeof l->problem, "drift");
+		return;
+	}
+	for (i = 0; i < problems->n; i++)
+		if (strcmp(problems->v[i], "drift") != 0) {
+			l->health = INV_PH_WARN;
+			snprintf(l->problem, sizeof l->problem, "%s",
+			    problems->v[i]);
+			return;
+		}
+	l->health = INV_PH_OK;
+}
+
+void
+inv_probe_last_of(const struct probe_result *r, int64_t now,
+    struct inv_probe_last *l)
+{
+	struct strv problems;
+
+	memset(l, 0, sizeof *l);
+	l->verified = -1;
+	l->time = r->time;
+	snprintf(l->kind, sizeof l->kind, "%s", probe_kind_name(r->kind));
+	if (r->kind == PROBE_OK && r->nchain > 0) {
+		l->has_days = 1;
+		l->days_left = status_days_left(now, r->chain[0].not_after);
+	}
+	l->drift = r->drift == PROBE_DRIFT_OLDER ||
+	    r->drift == PROBE_DRIFT_OTHER || r->drift == PROBE_DRIFT_UNKNOWN;
+	strv_init(&problems);
+	probe_problems(r, now, &problems);
+	last_health(l, &problems);
+	strv_free(&problems);
+}
+
+/*
+ * The few fields read back from the stored JSON. It is probe_result_json's
+ * own output (no blanks, fixed member order, "problems" an array of plain
+ * words), so a look for the member is enough; the first "days_left" is the
+ * top-level one (the chain's come after it).
+ */
+static void
+json_words(const char *json, const char *key, struct strv *out)
+{
+	const char *p = strstr(json, key), *q;
+
+	if (p == NULL || *(p += strlen(key)) != '[')
+		return;
+	for (p++; *p == '"'; p = q + 1) {
+		q = strchr(p + 1, '"');
+		if (q == NULL)
+			return;
+		strv_addn(out, xasprintf("%.*s", (int)(q - p - 1), p + 1));
+		if (*++q != ',')
+			return;
+	}
+}
+
+int
+inv_probe_last(struct inv *inv, const char *entry, const char *endpoint,
+    struct inv_probe_last *l, char **cause)
+{
+	struct idx_probe ip;
+	struct strv problems;
+	const char *p;
+	char cur[65];
+	int rc;
+
+	memset(l, 0, sizeof *l);
+	l->verified = -1;
+	if ((rc = idx_probe_last(inv->idx, endpoint, 0, &ip, cause)) != 1)
+		return rc;
+	l->time = ip.time;
+	snprintf(l->kind, sizeof l->kind, "%s", ip.kind);
+	strv_init(&problems);
+	if (ip.json != NULL) {
+		json_words(ip.json, "\"problems\":", &problems);
+		if ((p = strstr(ip.json, "\"days_left\":")) != NULL &&
+		    p[12] != 'n') {
+			l->has_days = 1;
+			l->days_left = strtoll(p + 12, NULL, 10);
+		}
+	}
+	/* Drift is against the entry's certificate now: a renewal since
+	   the probe may have caught up with what the endpoint serves. */
+	if (ip.ok && ip.leaf_sha256 != NULL && entry != NULL &&
+	    current_leaf(inv, entry, cur))
+		l->drift = strcmp(cur, ip.leaf_sha256) != 0;
+	else
+		l->drift = strv_has(&problems, "drift");
+	last_health(l, &problems);
+	strv_free(&problems);
+	idx_probe_free(&ip);
+	return 1;
 }

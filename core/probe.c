@@ -62,6 +62,9 @@
 #define STLS_MAX_LINE		512
 #define DETAIL_MAX		300
 #define CLIENT_CA_MAX		100
+/* TLS 1.3 with a client certificate requested: how long to wait after the
+   handshake for the server's verdict (verdict_io), within the deadline. */
+#define VERDICT_WAIT_MS		1000
 /* OCSP times may be a little off between hosts. */
 #define OCSP_SKEW		300
 
@@ -181,6 +184,7 @@ probe_result_free(struct probe_result *r)
 	free(r->ocsp.error);
 	free(r->ocsp.revocation_reason);
 	strv_free(&r->client_ca_names);
+	free(r->client_cert_status);
 	free(r->drift_commit);
 	strv_free(&r->known_as);
 	free(r);
@@ -430,6 +434,8 @@ probe_result_json(const struct probe_result *r, int64_t now, struct buf *b)
 	jw_open(&w, "client_cert", '{');
 	jw_bool(&w, "requested", r->client_cert_requested);
 	jw_strv(&w, "ca_names", &r->client_ca_names);
+	jw_bool(&w, "presented", r->client_cert_sent);
+	jw_str(&w, "status", r->client_cert_status);
 	jw_close(&w, '}');
 	jw_str(&w, "drift", probe_drift_name(r->drift));
 	jw_str(&w, "drift_commit", r->drift_commit);
@@ -612,7 +618,10 @@ resolve_abandon(struct rjob *j)
 /* ---------------------------------------------------------------------- */
 /* One probe. */
 
-enum pstate { PS_RESOLVE, PS_CONNECT, PS_STARTTLS, PS_HANDSHAKE, PS_DONE };
+/* PS_VERDICT: TLS 1.3 after the handshake, waiting for what the server
+   says of the client certificate (see verdict_io). */
+enum pstate { PS_RESOLVE, PS_CONNECT, PS_STARTTLS, PS_HANDSHAKE, PS_VERDICT,
+	PS_DONE };
 
 struct stls;
 
@@ -643,6 +652,10 @@ struct probe {
 	char			 alert[64];
 	unsigned char		 hdr[5];	/* the first record header */
 	int			 got_hdr;
+	/* Client certificates */
+	const struct probe_client *client;	/* to present, or NULL */
+	int			 got_ticket;	/* a NewSessionTicket came */
+	int64_t			 verdict_deadline;
 };
 
 static enum probe_phase
@@ -656,6 +669,7 @@ state_phase(enum pstate s)
 	case PS_STARTTLS:
 		return PROBE_PHASE_STARTTLS;
 	case PS_HANDSHAKE:
+	case PS_VERDICT:
 		return PROBE_PHASE_HANDSHAKE;
 	default:
 		return PROBE_PHASE_NONE;
@@ -1277,6 +1291,112 @@ probe_connected(struct run *run, struct probe *p)
 /* ---------------------------------------------------------------------- */
 /* TLS. */
 
+/* --client: what is presented. */
+struct probe_client {
+	X509		*cert;
+	STACK_OF(X509)	*chain;		/* may be empty */
+	EVP_PKEY	*key;
+};
+
+void
+probe_client_free(struct probe_client *c)
+{
+	if (c == NULL)
+		return;
+	X509_free(c->cert);
+	sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_free(c->key);		/* clears the key material */
+	free(c);
+}
+
+/* A key's passphrase; never OpenSSL's prompt on the terminal. */
+static int
+client_pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	size_t n;
+
+	(void)rwflag;
+	if (u == NULL || size <= 0 || (n = strlen(u)) > (size_t)size)
+		return -1;
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+struct probe_client *
+probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
+    size_t key_len, const char *pass, char **cause)
+{
+	struct probe_client *c = xcalloc(1, sizeof *c);
+	BIO *bio = NULL;
+	X509 *x;
+	int encrypted;
+
+	if (cert_len > INT32_MAX || key_len > INT32_MAX)
+		goto toobig;
+	c->chain = sk_X509_new_null();
+	if (c->chain == NULL ||
+	    (bio = BIO_new_mem_buf(cert_pem, (int)cert_len)) == NULL)
+		goto nomem;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		if (c->cert == NULL)
+			c->cert = x;
+		else if (!sk_X509_push(c->chain, x)) {
+			X509_free(x);
+			goto nomem;
+		}
+	}
+	BIO_free(bio);
+	bio = NULL;
+	ERR_clear_error();
+	if (c->cert == NULL) {
+		set_cause(cause, "the certificate file holds no certificate");
+		goto fail;
+	}
+
+	/* PKCS#8 "ENCRYPTED PRIVATE KEY", or a traditional key's
+	   "Proc-Type: 4,ENCRYPTED". */
+	encrypted = memmem(key_pem, key_len, "ENCRYPTED", 9) != NULL;
+	if (memmem(key_pem, key_len, "-----BEGIN", 10) == NULL) {
+		set_cause(cause, "the key is not a PEM private key");
+		goto fail;
+	}
+	if (encrypted && (pass == NULL || *pass == '\0')) {
+		set_cause(cause, "the key is encrypted and no passphrase is "
+		    "configured (set CERTDECK_PASSPHRASE_FILE)");
+		goto fail;
+	}
+	if ((bio = BIO_new_mem_buf(key_pem, (int)key_len)) == NULL)
+		goto nomem;
+	c->key = PEM_read_bio_PrivateKey(bio, NULL, client_pass_cb,
+	    (void *)(encrypted ? pass : NULL));
+	BIO_free(bio);
+	bio = NULL;
+	ERR_clear_error();
+	if (c->key == NULL) {
+		set_cause(cause, encrypted ? "cannot decrypt the key: wrong "
+		    "passphrase (CERTDECK_PASSPHRASE_FILE)" :
+		    "the key does not parse");
+		goto fail;
+	}
+	if (X509_check_private_key(c->cert, c->key) != 1) {
+		ERR_clear_error();
+		set_cause(cause, "the key does not match the certificate");
+		goto fail;
+	}
+	return c;
+toobig:
+	set_cause(cause, "the certificate or key is too large");
+	goto fail;
+nomem:
+	set_cause(cause, "out of memory");
+fail:
+	BIO_free(bio);
+	ERR_clear_error();
+	probe_client_free(c);
+	return NULL;
+}
+
+/* Without --client, or when ours does not suit the request: none. */
 static int
 client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 {
@@ -1286,7 +1406,29 @@ client_cert_cb(SSL *ssl, X509 **x509, EVP_PKEY **pkey)
 	(void)pkey;
 	if (p != NULL)
 		p->r->client_cert_requested = 1;
-	return 0;			/* no certificate (--client: later) */
+	return 0;
+}
+
+/*
+ * On a client, the certificate callback runs only when the server sent a
+ * CertificateRequest, before OpenSSL checks what the SSL holds (and only
+ * when that does not suit does it call client_cert_cb): the place to put
+ * --client's certificate, chain and key on this connection.
+ */
+static int
+cert_cb(SSL *ssl, void *arg)
+{
+	struct probe *p = SSL_get_app_data(ssl);
+	const struct probe_client *c;
+
+	(void)arg;
+	if (p == NULL)
+		return 1;
+	p->r->client_cert_requested = 1;
+	if ((c = p->client) != NULL &&
+	    SSL_use_cert_and_key(ssl, c->cert, c->key, c->chain, 1) != 1)
+		ERR_clear_error();	/* then none is presented */
+	return 1;
 }
 
 static void
@@ -1301,6 +1443,25 @@ info_cb(const SSL *ssl, int where, int ret)
 		return;
 	snprintf(p->alert, sizeof p->alert, "%s",
 	    SSL_alert_desc_string_long(ret));
+	/* OpenSSL 3.0 has no words for the alerts TLS 1.3 added. */
+	if (strcmp(p->alert, "unknown") == 0) {
+		switch (ret & 0xff) {
+		case TLS13_AD_MISSING_EXTENSION:
+			snprintf(p->alert, sizeof p->alert, "missing extension");
+			break;
+		case TLS13_AD_CERTIFICATE_REQUIRED:
+			snprintf(p->alert, sizeof p->alert,
+			    "certificate required");
+			break;
+		case TLS1_AD_NO_APPLICATION_PROTOCOL:
+			snprintf(p->alert, sizeof p->alert,
+			    "no application protocol");
+			break;
+		default:
+			snprintf(p->alert, sizeof p->alert, "alert %d",
+			    ret & 0xff);
+		}
+	}
 }
 
 static void
@@ -1311,7 +1472,25 @@ msg_cb(int write_p, int version, int content_type, const void *buf,
 
 	(void)version;
 	(void)arg;
-	if (p == NULL || write_p || content_type != SSL3_RT_HEADER || len < 5 ||
+	if (p == NULL)
+		return;
+	if (content_type == SSL3_RT_HANDSHAKE && len >= 4) {
+		const unsigned char *m = buf;
+		size_t off = 4;
+
+		/* Our Certificate: whether its list is empty (TLS 1.3 puts
+		   a request context before the list). */
+		if (write_p && m[0] == SSL3_MT_CERTIFICATE) {
+			if (SSL_version(ssl) == TLS1_3_VERSION)
+				off += 1 + (size_t)(len > 4 ? m[4] : 0);
+			if (len >= off + 3 &&
+			    (m[off] | m[off + 1] | m[off + 2]) != 0)
+				p->r->client_cert_sent = 1;
+		} else if (!write_p && m[0] == SSL3_MT_NEWSESSION_TICKET)
+			p->got_ticket = 1;
+		return;
+	}
+	if (write_p || content_type != SSL3_RT_HEADER || len < 5 ||
 	    p->got_hdr)
 		return;
 	memcpy(p->hdr, buf, 5);
@@ -1339,6 +1518,7 @@ ctx_new(char **cause)
 	SSL_CTX_set_max_cert_list(ctx, PROBE_MAX_BYTES);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_client_cert_cb(ctx, client_cert_cb);
+	SSL_CTX_set_cert_cb(ctx, cert_cb, NULL);
 	SSL_CTX_set_info_callback(ctx, info_cb);
 	SSL_CTX_set_msg_callback(ctx, msg_cb);
 	return ctx;
@@ -1583,15 +1763,38 @@ out:
 	OCSP_RESPONSE_free(rsp);
 }
 
+/* The CA names of a CertificateRequest. */
+static void
+collect_client_cas(struct probe *p)
+{
+	STACK_OF(X509_NAME) *cas = SSL_get_client_CA_list(p->ssl);
+	int i;
+
+	if (p->r->client_ca_names.n > 0)
+		return;
+	for (i = 0; cas != NULL && i < sk_X509_NAME_num(cas) &&
+	    i < CLIENT_CA_MAX; i++)
+		strv_addn(&p->r->client_ca_names,
+		    name_text(sk_X509_NAME_value(cas, i)));
+}
+
+/* The probe ends well: close_notify, once, without waiting for the
+   peer's. */
+static void
+handshake_end(struct probe *p)
+{
+	SSL_shutdown(p->ssl);
+	ERR_clear_error();
+	p->state = PS_DONE;
+}
+
 static void
 handshake_done(struct run *run, struct probe *p)
 {
 	struct probe_result *r = p->r;
 	STACK_OF(X509) *sk, *verified = NULL;
-	STACK_OF(X509_NAME) *cas;
 	const SSL_CIPHER *c;
 	X509_STORE *vstore;
-	int i;
 
 	r->handshake_ms = (long)(mono_ms() - p->hs_start);
 	snprintf(r->tls_version, sizeof r->tls_version, "%s",
@@ -1619,17 +1822,112 @@ handshake_done(struct run *run, struct probe *p)
 			r->verify_inventory.reason =
 			    xstrdup("no certificate served");
 	}
-	cas = SSL_get_client_CA_list(p->ssl);
-	for (i = 0; cas != NULL && i < sk_X509_NAME_num(cas) &&
-	    i < CLIENT_CA_MAX; i++)
-		strv_addn(&r->client_ca_names,
-		    name_text(sk_X509_NAME_value(cas, i)));
-	/* close_notify, once, without waiting for the peer's. */
-	SSL_shutdown(p->ssl);
+	collect_client_cas(p);
 	ERR_clear_error();
 	r->kind = PROBE_OK;
 	r->phase = PROBE_PHASE_NONE;
-	p->state = PS_DONE;
+	/*
+	 * TLS 1.3: the client's handshake ends with its Finished, before
+	 * the server has read its Certificate; a server that does not take
+	 * it says so in an alert after that. So when the server asked for
+	 * a certificate (sent or not), wait a little for its verdict; see
+	 * verdict_io. Before 1.3 the server's Finished came after it had
+	 * judged our certificate: the handshake's success is the verdict.
+	 */
+	if (r->client_cert_requested && SSL_version(p->ssl) == TLS1_3_VERSION) {
+		int64_t now = mono_ms();
+
+		p->verdict_deadline = p->deadline < now + VERDICT_WAIT_MS ?
+		    p->deadline : now + VERDICT_WAIT_MS;
+		p->state = PS_VERDICT;
+		p->events = POLLIN;
+		return;
+	}
+	handshake_end(p);
+}
+
+/*
+ * TLS 1.3, after the handshake: read (non-blocking) until the server
+ * speaks. An alert (certificate_required, bad_certificate, unknown_ca...)
+ * or a close is a rejection; a NewSessionTicket (OpenSSL sends them once
+ * it has checked the client's whole flight) or application data is an
+ * acceptance; VERDICT_WAIT_MS of silence (within the deadline) is taken
+ * as acceptance too, as nothing said no.
+ */
+static void
+verdict_io(struct probe *p)
+{
+	const char *why = p->r->client_cert_sent ?
+	    "the server rejected the client certificate" :
+	    "the server asked for a client certificate";
+	unsigned char tmp[4096];
+	unsigned long e;
+	int n, err, saved;
+
+	ERR_clear_error();
+	errno = 0;
+	n = SSL_read(p->ssl, tmp, sizeof tmp);
+	saved = errno;
+	if (n > 0) {
+		handshake_end(p);
+		return;
+	}
+	err = SSL_get_error(p->ssl, n);
+	e = ERR_peek_error();
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		if (p->got_ticket)
+			handshake_end(p);
+		else
+			p->events = POLLIN;
+		return;
+	case SSL_ERROR_WANT_WRITE:
+		p->events = POLLOUT;
+		return;
+	case SSL_ERROR_ZERO_RETURN:
+		probe_fail(p, PROBE_HANDSHAKE, "the server closed the "
+		    "connection after the handshake (%s)", why);
+		break;
+	default:
+		if (*p->alert != '\0')
+			probe_fail(p, PROBE_HANDSHAKE, "alert: %s (%s)",
+			    p->alert, why);
+		else if (err == SSL_ERROR_SYSCALL && e == 0 && saved != 0)
+			probe_fail(p, PROBE_HANDSHAKE, "%s after the handshake "
+			    "(%s)", strerror(saved), why);
+		else if (err == SSL_ERROR_SYSCALL || (err == SSL_ERROR_SSL &&
+		    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
+			probe_fail(p, PROBE_HANDSHAKE, "the server closed the "
+			    "connection after the handshake (%s)", why);
+		else
+			probe_fail(p, PROBE_HANDSHAKE, "%s (%s)",
+			    e != 0 && ERR_reason_error_string(e) != NULL ?
+			    ERR_reason_error_string(e) : "failed after the "
+			    "handshake", why);
+	}
+	ERR_clear_error();
+}
+
+/* What the result says of client certificates, once it is final. */
+static void
+client_status(struct probe *p)
+{
+	struct probe_result *r = p->r;
+
+	if (!r->client_cert_requested)
+		r->client_cert_status = r->kind == PROBE_OK ?
+		    xstrdup("none requested") : NULL;
+	else if (!r->client_cert_sent)
+		r->client_cert_status = xstrdup("requested, none presented");
+	else if (r->kind == PROBE_OK)
+		r->client_cert_status = xstrdup("presented, accepted");
+	else if (r->kind == PROBE_HANDSHAKE)
+		r->client_cert_status = xasprintf("presented, rejected: %s",
+		    *p->alert != '\0' ? p->alert : r->detail != NULL ?
+		    r->detail : "handshake failed");
+	else
+		r->client_cert_status = xasprintf("presented, no verdict: %s",
+		    probe_kind_name(r->kind));
 }
 
 static int
@@ -1661,11 +1959,15 @@ tls_failed(struct probe *p, int err, int saved_errno)
 {
 	unsigned long e = ERR_peek_error();
 	const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
-	const char *asked = p->r->client_cert_requested ?
+	const char *asked = p->r->client_cert_sent ?
+	    " (a client certificate was presented)" :
+	    p->r->client_cert_requested ?
 	    " (the server asked for a client certificate)" : "";
 	char *first;
 
 	collect_chain(p);
+	if (p->r->client_cert_requested)
+		collect_client_cas(p);
 	if (*p->alert != '\0')
 		probe_fail(p, PROBE_HANDSHAKE, "alert: %s%s", p->alert, asked);
 	else if (hdr_not_tls(p) ||
@@ -1745,6 +2047,7 @@ probe_start(struct run *run, const struct probe_target *t, size_t index)
 	endpoint_format(&t->ep, r->endpoint, sizeof r->endpoint);
 	r->entry = *t->entry != '\0' ? xstrdup(t->entry) : NULL;
 	r->time = clock_now();
+	p->client = run->o->client;
 	strv_init(&r->client_ca_names);
 	strv_init(&r->known_as);
 	if (*t->ep.sni != '\0')
@@ -1830,6 +2133,9 @@ probe_io(struct run *run, struct probe *p, short rev)
 	case PS_HANDSHAKE:
 		tls_io(run, p);
 		break;
+	case PS_VERDICT:
+		verdict_io(p);
+		break;
 	default:
 		break;
 	}
@@ -1843,6 +2149,7 @@ probe_timeout(struct run *run, struct probe *p)
 		[PS_CONNECT] = "no connection",
 		[PS_STARTTLS] = "the STARTTLS dialogue did not finish",
 		[PS_HANDSHAKE] = "the handshake did not finish",
+		[PS_VERDICT] = "the handshake did not finish",
 	};
 
 	if (p->state == PS_HANDSHAKE && p->ssl != NULL)
@@ -1858,6 +2165,7 @@ probe_end(struct run *run, struct probe *p, probe_cb cb, void *arg)
 	struct probe_result *r = p->r;
 
 	r->total_ms = (long)(mono_ms() - p->start);
+	client_status(p);
 	if (p->rj != NULL)
 		resolve_abandon(p->rj);
 	if (p->ssl != NULL)
@@ -1951,7 +2259,8 @@ probe_run(const struct probe_target *t, size_t n,
 	pfd = xcalloc(jobs + 1, sizeof *pfd);
 	map = xcalloc(jobs + 1, sizeof *map);
 	while (next < n || nactive > 0) {
-		if (!cancelled && o->cancel != NULL && *o->cancel) {
+		if (!cancelled && o->cancel != NULL &&
+		    __atomic_load_n(o->cancel, __ATOMIC_RELAXED)) {
 			cancelled = 1;
 			next = n;	/* not started: not probed */
 			for (i = 0; i < nactive; i++)
@@ -1978,6 +2287,7 @@ probe_run(const struct probe_target *t, size_t n,
 				continue;
 			}
 			due = p->state == PS_CONNECT ? p->attempt_deadline :
+			    p->state == PS_VERDICT ? p->verdict_deadline :
 			    p->deadline;
 			if (wait < 0 || due - now < wait)
 				wait = due - now < 0 ? 0 : due - now;
@@ -2008,7 +2318,11 @@ probe_run(const struct probe_target *t, size_t n,
 
 			if (p->state == PS_DONE)
 				continue;
-			if (now >= p->deadline)
+			if (p->state == PS_VERDICT) {
+				/* Silence until then: nothing said no. */
+				if (now >= p->verdict_deadline)
+					handshake_end(p);
+			} else if (now >= p->deadline)
 				probe_timeout(&run, p);
 			else if (p->state == PS_CONNECT &&
 			    now >= p->attempt_deadline) {

@@ -115,6 +115,11 @@ struct probe_result {
 	struct probe_ocsp ocsp;
 	int		 client_cert_requested;
 	struct strv	 client_ca_names;	/* RFC 4514, escaped */
+	int		 client_cert_sent;	/* a non-empty Certificate */
+	/* "none requested", "requested, none presented", "presented,
+	   accepted", "presented, rejected: <alert>"; NULL when the probe
+	   ended before the server could have asked. */
+	char		*client_cert_status;
 
 	/* Filled by inv_probe, not the engine. */
 	enum probe_drift drift;
@@ -137,7 +142,26 @@ void	 probe_result_json(const struct probe_result *, int64_t now,
 /* The callback owns r (probe_result_free). */
 typedef void (*probe_cb)(void *arg, struct probe_result *r);
 
+/*
+ * A client certificate to present when a server asks (--client): the
+ * leaf, its chain and the private key, in memory only. Opaque (OpenSSL
+ * objects); shared read-only by every probe of a run.
+ */
+struct probe_client;
+/*
+ * From the certificate file's PEM (leaf first, then its chain) and a
+ * private key in PEM (PKCS#8, encrypted or not, or a traditional key),
+ * decrypted with pass (may be NULL). Fails, with *cause, when the key is
+ * encrypted and there is no passphrase, the passphrase is wrong, either
+ * does not parse, or the key is not the certificate's.
+ */
+struct probe_client *probe_client_new(const char *cert_pem, size_t cert_len,
+	    const char *key_pem, size_t key_len, const char *pass,
+	    char **cause);
+void	 probe_client_free(struct probe_client *);
+
 struct probe_opts {
+	const struct probe_client *client;	/* NULL: present none */
 	int		 jobs;		/* in flight; 0 = PROBE_JOBS_DEFAULT */
 	int		 timeout_ms;	/* per probe; 0 = default */
 	const char	*ca_pem;	/* trust anchors of the inventory, PEM;
@@ -170,6 +194,7 @@ struct inv_probe_opts {
 	int		 import;	/* import what endpoints outside the
 					   inventory serve, one commit */
 	const volatile int *cancel;
+	const struct probe_client *client;	/* --client, or NULL */
 };
 struct inv_probe_summary {
 	size_t	probed;
@@ -181,6 +206,14 @@ struct inv_probe_summary {
 };
 typedef void (*inv_probe_cb)(void *arg, struct probe_result *);	/* owns */
 
+/*
+ * Entry name's certificate (cert.pem at HEAD) and key (keys/NAME.key at
+ * HEAD, else the file its key-path names), the key decrypted with the
+ * passphrase from CERTDECK_PASSPHRASE_FILE, for probes to present
+ * (inv_client.c). Nothing is written anywhere. Errors name the entry.
+ */
+int	 inv_probe_client(struct inv *, const char *name,
+	    struct probe_client **out, char **cause);
 /*
  * Targets from the command line's words: an entry name gives that entry's
  * endpoints; HOST:PORT[/STARTTLS][@SNI] gives that endpoint (with the
@@ -202,5 +235,36 @@ int	 inv_probe_targets(struct inv *, char *const *words, size_t n,
 int	 inv_probe(struct inv *, const struct probe_target *, size_t n,
 	    const struct inv_probe_opts *, inv_probe_cb, void *arg,
 	    struct inv_probe_summary *, char **cause);
+
+/*
+ * The last probe of an endpoint, as the terminal UI shows it: its health
+ * (never probed, ok, a problem, drift, failed), kind, time, the first
+ * problem word and the served leaf's days left. From a result as it lands
+ * (inv_probe_last_of) or from the index (inv_probe_last; drift there is
+ * against the entry's current certificate, now).
+ */
+enum inv_probe_health {
+	INV_PH_NONE,		/* never probed, or the last was cancelled */
+	INV_PH_OK,
+	INV_PH_WARN,		/* untrusted, name mismatch, expired... */
+	INV_PH_DRIFT,		/* serves another certificate */
+	INV_PH_FAIL,		/* no handshake */
+};
+struct inv_probe_last {
+	enum inv_probe_health health;
+	int64_t		 time;
+	char		 kind[24];	/* probe_kind_name */
+	char		 problem[32];	/* first problem word, "" if none */
+	int		 has_days;
+	long long	 days_left;	/* of the served leaf */
+	int		 verified;	/* 1, 0, -1 not known (no leaf) */
+	int		 drift;
+};
+void	 inv_probe_last_of(const struct probe_result *, int64_t now,
+	    struct inv_probe_last *);
+/* 1 and *out filled, 0 never probed (out->health NONE), -1 error. */
+int	 inv_probe_last(struct inv *, const char *entry, const char *endpoint,
+	    struct inv_probe_last *, char **cause);
+const char *inv_probe_health_name(enum inv_probe_health);	/* "-", "ok".. */
 
 #endif

@@ -1,0 +1,109 @@
+/*
+ * inv_client.c: an entry's certificate and private key, for a probe to
+ * present as a client certificate (probe --client NAME; probe.h).
+ *
+ * The certificate is the entry's cert.pem at HEAD (leaf, then its chain).
+ * The key is keys/NAME.key at HEAD (stored by import, encrypted PKCS#8
+ * with the passphrase from CERTDECK_PASSPHRASE_FILE), else the file the
+ * entry's key-path names (unencrypted, or encrypted with that same
+ * passphrase). Both are read from git's object database or that file into
+ * memory, decrypted there, and the buffers holding key material are wiped
+ * before they are freed: nothing is written anywhere, not even a
+ * temporary file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cert.h"
+#include "entry.h"
+#include "inventory.h"
+#include "invpriv.h"
+#include "probe.h"
+
+/* Free a buffer that held key material or a passphrase. */
+static void
+free_secret(char *s, size_t len)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, len);
+	free(s);
+}
+
+int
+inv_probe_client(struct inv *inv, const char *name,
+    struct probe_client **out, char **cause)
+{
+	struct entry e;
+	char *dir = NULL, *path = NULL, *text = NULL, *cert = NULL;
+	char *key = NULL, *pass = NULL, *err = NULL;
+	const char *keypath, *from;
+	size_t cert_len = 0, key_len = 0;
+	int rc = -1, found;
+
+	*out = NULL;
+	entry_init(&e);
+	if (!name_valid(name) || !inv_exists(inv, name)) {
+		set_cause(cause, "--client %s: no such entry", name);
+		goto out;
+	}
+	if (inv_entry_text(inv, name, &text, &err) < 0 ||
+	    entry_parse(text, strlen(text), &e, &err) != 0) {
+		set_cause(cause, "--client %s: entry: %s", name, err);
+		goto out;
+	}
+	dir = inv_entry_dir(name);
+	path = xasprintf("%s/cert.pem", dir);
+	found = repo_read(inv->repo, NULL, path, &cert, &cert_len, NULL,
+	    &err);
+	if (found != 1) {
+		set_cause(cause, "--client %s: %s", name, found < 0 ? err :
+		    "the entry has no certificate");
+		goto out;
+	}
+	free(path);
+	path = xasprintf("keys/%s.key", name);
+	found = repo_read(inv->repo, NULL, path, &key, &key_len, NULL, &err);
+	if (found < 0) {
+		set_cause(cause, "--client %s: %s: %s", name, path, err);
+		goto out;
+	}
+	from = path;
+	keypath = entry_get(&e, "key-path");
+	if (found == 0) {
+		if (keypath == NULL || *keypath == '\0') {
+			set_cause(cause, "--client %s: no private key: none "
+			    "stored (%s) and no key-path set", name, path);
+			goto out;
+		}
+		if (read_file(keypath, CERT_MAX_FILE, &key, &key_len,
+		    &err) != 0) {
+			set_cause(cause, "--client %s: key-path %s: %s", name,
+			    keypath, err);
+			goto out;
+		}
+		from = keypath;
+	}
+	pass = inv_key_passphrase(&err);
+	if (pass == NULL && err != NULL) {
+		set_cause(cause, "--client %s: %s", name, err);
+		goto out;
+	}
+	*out = probe_client_new(cert, cert_len, key, key_len, pass, &err);
+	if (*out == NULL) {
+		set_cause(cause, "--client %s: %s: %s", name, from, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	free_secret(key, key_len);
+	free_secret(pass, pass != NULL ? strlen(pass) : 0);
+	free(cert);
+	free(text);
+	free(path);
+	free(dir);
+	free(err);
+	entry_free(&e);
+	return rc;
+}
