@@ -72,13 +72,16 @@ const struct cmd cmds[] = {
 	  "check that the index matches HEAD and the work tree is clean",
 	  "  --repair          rebuild the index from HEAD\n" },
 	{ "probe", cmd_probe,
-	  "[--json] [--jobs N] [--timeout S] [--import] (NAME|HOST:PORT...|--all)",
+	  "[--json] [--jobs N] [--timeout S] [--import] [--client NAME]"
+	  " (NAME|HOST:PORT...|--all)",
 	  "connect to endpoints and report what they really serve",
 	  "  --all             every endpoint of every entry\n"
 	  "  --json            a JSON array, one object per endpoint\n"
 	  "  --jobs N          probes in flight at once (default 32)\n"
 	  "  --timeout S       seconds each probe may take (default 10)\n"
 	  "  --import          import what endpoints outside the inventory serve\n"
+	  "  --client NAME     present entry NAME's certificate and key when a\n"
+	  "                    server asks for a client certificate\n"
 	  "NAME probes the entry's endpoints; HOST:PORT[/STARTTLS][@SNI] one\n"
 	  "endpoint. Exit status 0 when every endpoint is healthy, 1 if not.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }

@@ -39,7 +39,7 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'q', "q", act_back, 0, "quit certdeck (from a list of the past: back to the history)") \
 	K(VIEW_LIST, KEY_RETURN, "Enter", view_list_open, 0, "details of the entry under the cursor") \
 	K(VIEW_LIST, '/', "/", view_list_filter_start, 0, "filter as you type (name, subject, SANs, issuer, owner, tags); Enter keeps it") \
-	K(VIEW_LIST, KEY_ESC, "Esc", view_list_filter_clear, 0, "clear the filter and the status choice") \
+	K(VIEW_LIST, KEY_ESC, "Esc", view_list_filter_clear, 0, "clear the filter and the status choice (while a job runs: cancel the job)") \
 	K(VIEW_LIST, 's', "s", view_list_sort_next, 0, "sort by expiry, name, subject, issuer, owner in turn") \
 	K(VIEW_LIST, 'S', "S", view_list_sort_reverse, 0, "reverse the order") \
 	K(VIEW_LIST, '1', "1", view_list_show_status, ST_EXPIRED, "show only expired entries") \
@@ -47,8 +47,8 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_LIST, '3', "3", view_list_show_status, ST_WARNING, "show only warning entries") \
 	K(VIEW_LIST, '4', "4", view_list_show_status, ST_OK, "show only ok entries") \
 	K(VIEW_LIST, '0', "0", view_list_show_status, -1, "show entries of every status") \
-	K(VIEW_LIST, 'p', "p", act_reserved, 'p', NYA) \
-	K(VIEW_LIST, 'P', "P", act_reserved, 'P', NYA) \
+	K(VIEW_LIST, 'p', "p", view_list_probe, 0, "probe the entry's endpoints in the background (the PROBE column fills in as results land)") \
+	K(VIEW_LIST, 'P', "P", view_list_probe_all, 0, "probe every endpoint of the inventory in the background") \
 	K(VIEW_LIST, 'r', "r", act_reserved, 'r', NYA) \
 	K(VIEW_LIST, 'R', "R", act_reserved, 'R', NYA) \
 	K(VIEW_LIST, 'a', "a", act_reserved, 'a', NYA) \

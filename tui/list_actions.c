@@ -1,7 +1,8 @@
 /*
  * list_actions.c: the list's keys that change the inventory. Each is the
  * core call its command makes (inv_set_entry for edit, inv_set for owner
- * and tags, inv_import, inv_rm, inv_undo), so each is one commit, as on
+ * and tags, inv_import (as a background job, list_jobs.c), inv_rm,
+ * inv_undo), so each is one commit, as on
  * the command line; afterwards every view reads HEAD again, the cursor
  * staying on its entry.
  */
@@ -239,29 +240,11 @@ view_list_tag(struct tui *t, struct view *v, int arg)
 
 /* --- i: import a path, as `certdeck import PATH` */
 
-struct import_say {
-	char	*problem;	/* the first warning or refusal */
-};
-
-static void
-import_report(void *arg, int level, const char *input, const char *msg)
-{
-	struct import_say *s = arg;
-
-	if (level == 0 || s->problem != NULL)
-		return;
-	s->problem = xasprintf("%s%s%s", input ? input : "", input ? ": " : "",
-	    msg);
-}
-
 static void
 import_done(struct tui *t, void *arg, const char *answer)
 {
-	struct inv_import_opts o;
-	struct inv_import_result res;
-	struct import_say say = { NULL };
 	const char *home = getenv("HOME");
-	char *path, *err = NULL;
+	char *path;
 
 	(void)arg;
 	if (answer == NULL || *answer == '\0') {
@@ -273,23 +256,8 @@ import_done(struct tui *t, void *arg, const char *answer)
 		path = xasprintf("%s%s", home, answer + 1);
 	else
 		path = xstrdup(answer);
-	memset(&o, 0, sizeof o);
-	strv_init(&o.tags);
-	if (inv_import(t->inv, &path, 1, &o, &res, import_report, &say,
-	    &err) != 0)
-		tui_message(t, "%s", err);
-	else {
-		if (res.commit[0] != '\0')
-			tui_reload(t);
-		tui_message(t, "%zu imported, %zu replaced, %zu already "
-		    "present, %zu refused%s%s", res.imported, res.replaced,
-		    res.present, res.refused, say.problem ? ": " : "",
-		    say.problem ? say.problem : "");
-	}
-	strv_free(&o.tags);
-	free(say.problem);
-	free(err);
-	free(path);
+	/* The import runs as a background job (list_jobs.c). */
+	list_import_start(t, path);
 }
 
 void

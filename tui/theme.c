@@ -45,7 +45,9 @@
 	S(SLOT_DIFF_ADD, "diff-add", COLOR_GREEN, A_NORMAL, A_BOLD) \
 	S(SLOT_DIFF_DEL, "diff-del", COLOR_RED, A_NORMAL, A_DIM) \
 	S(SLOT_DIFF_HUNK, "diff-hunk", COLOR_CYAN, A_NORMAL, A_UNDERLINE) \
-	S(SLOT_DIFF_HEADER, "diff-header", COLOR_YELLOW, A_BOLD, A_BOLD)
+	S(SLOT_DIFF_HEADER, "diff-header", COLOR_YELLOW, A_BOLD, A_BOLD) \
+	S(SLOT_PROBE_FAIL, "probe-fail", COLOR_RED, A_BOLD, A_BOLD) \
+	S(SLOT_PROBE_DRIFT, "probe-drift", COLOR_MAGENTA, A_BOLD, A_UNDERLINE)
 
 /* Colours are curses' COLOR_* (the ANSI order a theme file numbers them
    in), -1 for the terminal's own. */

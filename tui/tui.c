@@ -2,10 +2,10 @@
  * tui.c: the terminal UI's main loop. One thread owns curses. The loop
  * polls the keyboard together with a self-pipe that the signal handlers
  * write to, so a resize redraws and SIGTERM, SIGHUP and SIGINT restore the
- * terminal before the process dies; the same pipe will carry results of
- * probe and renewal workers later. Every half second it looks at HEAD
- * (one ref read): when another operator, cron or a git pull moved it, the
- * views read the inventory again.
+ * terminal before the process dies. A second pipe wakes it when the
+ * background job (worker.c) has posted progress or results. Every half
+ * second it looks at HEAD (one ref read): when another operator, cron or a
+ * git pull moved it, the views read the inventory again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +29,7 @@
 #include "inventory.h"
 #include "tui.h"
 #include "view.h"
+#include "worker.h"
 
 /* How often the loop looks whether HEAD moved. */
 #define TUI_WATCH_MS	500
@@ -222,13 +223,21 @@ void
 tui_status_bar(struct tui *t, const char *left, const char *right)
 {
 	attr_t a = theme_attr(SLOT_STATUS);
+	const char *job = worker_status(t);
+	char *both = NULL;
 	int rw = right != NULL ? esc_width(right) : 0;
 	int y = LINES - 1;
 
 	tui_fill(y, a);
 	if (rw > COLS / 2)
 		rw = COLS / 2;
-	tui_put(y, 0, *t->msg ? t->msg : left ? left : "", COLS - rw - 1, a);
+	/* The running job first: it stays while messages come and go. */
+	if (job != NULL)
+		both = xasprintf("[%s]  %s", job, *t->msg ? t->msg :
+		    left ? left : "");
+	tui_put(y, 0, both != NULL ? both : *t->msg ? t->msg : left ? left :
+	    "", COLS - rw - 1, a);
+	free(both);
 	if (rw > 0)
 		tui_put(y, COLS - rw, right, rw, a);
 }
@@ -252,6 +261,19 @@ tui_body_rows(int top)
 	int n = LINES - top - 1;
 
 	return n > 0 ? n : 0;
+}
+
+const char *
+tui_probe_glyph(struct tui *t, int health)
+{
+	/* enum inv_probe_health: none, ok, warn, drift, fail */
+	static const char *utf8[] = { "-", "\xe2\x9c\x93", "\xe2\x9a\xa0",
+	    "\xe2\x89\xa0", "\xe2\x9c\x97" };
+	static const char *ascii[] = { "-", "+", "~", "#", "X" };
+
+	if (health < 0 || health > INV_PH_FAIL)
+		health = INV_PH_NONE;
+	return t->ascii ? ascii[health] : utf8[health];
 }
 
 const char *
@@ -390,6 +412,9 @@ tui_handle_key(struct tui *t, int key)
 	t->msg[0] = '\0';
 	if (v->ops->key != NULL && v->ops->key(t, v, key))
 		return;
+	/* Esc while a job runs cancels it, in every view. */
+	if (key == 27 && worker_cancel(t))
+		return;
 	if (!keys_dispatch(t, v, key)) {
 		if (key < 0x80 && key >= 0x20)
 			tui_message(t, "%c: no such key here (? for help)", key);
@@ -402,7 +427,7 @@ tui_handle_key(struct tui *t, int key)
 static int
 tui_loop(struct tui *t)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	unsigned char sigs[64];
 	wint_t wc;
 	ssize_t n, i;
@@ -418,12 +443,15 @@ tui_loop(struct tui *t)
 		pfd[0].events = POLLIN;
 		pfd[1].fd = tui_pipe[0];
 		pfd[1].events = POLLIN;
+		pfd[2].fd = worker_fd();
+		pfd[2].events = POLLIN;
+		pfd[2].revents = 0;
 		wait = next_watch - tui_ms();
 		if (wait < 0)
 			wait = 0;
 		if (wait > TUI_WATCH_MS)
 			wait = TUI_WATCH_MS;
-		if ((rc = poll(pfd, 2, (int)wait)) == -1) {
+		if ((rc = poll(pfd, pfd[2].fd != -1 ? 3 : 2, (int)wait)) == -1) {
 			if (errno == EINTR)
 				continue;
 			tui_fatal("poll: %s", strerror(errno));
@@ -449,9 +477,17 @@ tui_loop(struct tui *t)
 			while (t->running && (rc = get_wch(&wc)) != ERR)
 				tui_handle_key(t, tui_key_code(rc, wc));
 		}
+		if (t->running && (pfd[2].revents & POLLIN) &&
+		    worker_drain(t))
+			redraw = 1;
 		if (t->running && tui_ms() >= next_watch) {
 			if (tui_watch(t))
 				redraw = 1;
+			/* A running job's spinner and seconds move. */
+			if (worker_busy(t)) {
+				worker_tick(t);
+				redraw = 1;
+			}
 			next_watch = tui_ms() + TUI_WATCH_MS;
 		}
 		/* Nothing happened: nothing to draw (idle costs a ref read). */
@@ -568,6 +604,9 @@ tui_main(const char *dir_opt, const char *theme_opt)
 		    "git (see certdeck fsck)", t.warnings,
 		    t.warnings == 1 ? "" : "s");
 	sig = tui_loop(&t);
+	/* A running job is told to stop and waited for (a probe stops
+	   within a tenth of a second) before the terminal is given back. */
+	worker_stop(&t);
 	tui_restore();
 	while (t.depth > 0) {
 		struct view *v = &t.stack[--t.depth];

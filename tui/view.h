@@ -16,6 +16,7 @@
 #include "util.h"
 
 struct inv;
+struct inv_probe_last;
 struct strv;
 struct tui;
 struct view;
@@ -149,6 +150,8 @@ enum theme_slot {
 	SLOT_DIFF_DEL,
 	SLOT_DIFF_HUNK,
 	SLOT_DIFF_HEADER,
+	SLOT_PROBE_FAIL,
+	SLOT_PROBE_DRIFT,
 	SLOT_COUNT
 };
 /*
@@ -223,6 +226,18 @@ void	 view_list_tag(struct tui *, struct view *, int);
 void	 view_list_import(struct tui *, struct view *, int);
 void	 view_list_remove(struct tui *, struct view *, int);
 void	 view_list_undo(struct tui *, struct view *, int);
+
+/* Background jobs from the list (list_jobs.c, worker.c): p probes the
+   entry's endpoints, P every endpoint; i's import runs as a job too
+   (path is the job's). */
+void	 view_list_probe(struct tui *, struct view *, int);
+void	 view_list_probe_all(struct tui *, struct view *, int);
+void	 list_import_start(struct tui *, char *path);
+/* A probe result landed: the list updates that entry's endpoint. */
+void	 view_list_probe_landed(struct tui *, struct view *, const char *entry,
+	    const char *endpoint, const struct inv_probe_last *);
+/* The glyph of a probe health (enum inv_probe_health). */
+const char *tui_probe_glyph(struct tui *, int health);
 
 /* tui.c: after a change (ours or anyone's), bring the index up to HEAD and
    reload every view. */

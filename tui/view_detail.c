@@ -13,6 +13,7 @@
 #include "entry.h"
 #include "escape.h"
 #include "inventory.h"
+#include "probe.h"
 #include "view.h"
 
 #define DETAIL_LOG	10
@@ -81,6 +82,68 @@ detail_list(struct tui *t, struct detail *d, const char *label,
 		detail_field(t, d, label, NULL);
 	for (i = 0; i < v.n; i++)
 		detail_field(t, d, i == 0 ? label : "", v.v[i]);
+	strv_free(&v);
+}
+
+/* Each endpoint with its last probe (the probes table; p probes). */
+static void
+detail_endpoints(struct tui *t, struct detail *d, const char *name,
+    const char *endpoints)
+{
+	struct inv_probe_last pl;
+	struct endpoint ep;
+	struct strv v;
+	struct buf b;
+	char text[600], when[32], *err = NULL, *e;
+	size_t i;
+	int rc;
+
+	strv_init(&v);
+	if (endpoints != NULL)
+		strv_split(&v, endpoints, ',');
+	if (v.n == 0) {
+		strv_free(&v);
+		return;
+	}
+	detail_heading(d, "Endpoints (last probe; p probes them)");
+	buf_init(&b);
+	for (i = 0; i < v.n; i++) {
+		if (endpoint_parse(v.v[i], &ep, NULL) != 0)
+			continue;
+		endpoint_format(&ep, text, sizeof text);
+		rc = inv_probe_last(t->inv, name, text, &pl, &err);
+		free(err);
+		err = NULL;
+		buf_reset(&b);
+		buf_printf(&b, "%s %s  ", tui_probe_glyph(t, (int)pl.health),
+		    text);
+		if (rc != 1)
+			buf_adds(&b, "never probed");
+		else {
+			clock_format(pl.time, when);
+			buf_printf(&b, "%s", pl.kind);
+			if (pl.has_days)
+				buf_printf(&b, "  leaf %lld days left",
+				    pl.days_left);
+			if (strcmp(pl.kind, "ok") == 0)
+				buf_printf(&b, "  drift:%s  %s", pl.drift ?
+				    "yes" : "no", pl.verified == 1 ?
+				    "verified" : pl.verified == 0 ?
+				    "unverified" : "verify:-");
+			if (*pl.problem != '\0' && pl.health == INV_PH_WARN)
+				buf_printf(&b, "  %s", pl.problem);
+			buf_printf(&b, "  at %s", when);
+		}
+		e = tui_esc(t, b.data);
+		if (pl.health == INV_PH_FAIL || pl.health == INV_PH_DRIFT)
+			detail_add(d, 0, pl.health == INV_PH_FAIL ?
+			    SLOT_PROBE_FAIL : SLOT_PROBE_DRIFT,
+			    xasprintf("  %s", e));
+		else
+			detail_add(d, 1, SLOT_NONE, xasprintf("  %s", e));
+		free(e);
+	}
+	buf_free(&b);
 	strv_free(&v);
 }
 
@@ -219,6 +282,8 @@ view_detail_new(struct tui *t, const char *name)
 		    "the leaf", s));
 		free(s);
 	}
+	/* What the endpoints serve first: it is what p changes. */
+	detail_endpoints(t, d, name, e.endpoints);
 	if (cf.n > 0) {
 		detail_heading(d, "Certificate");
 		detail_cert(t, d, &cf.certs[0]);
@@ -259,9 +324,8 @@ view_detail_new(struct tui *t, const char *name)
 }
 
 static void
-detail_leave(struct tui *t, struct view *v)
+detail_free(struct detail *d)
 {
-	struct detail *d = v->priv;
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
@@ -270,6 +334,25 @@ detail_leave(struct tui *t, struct view *v)
 	free(d->title);
 	free(d->name);
 	free(d);
+}
+
+static void
+detail_leave(struct tui *t, struct view *v)
+{
+	detail_free(v->priv);
+}
+
+/* HEAD moved or a job ended: read the entry again, same scroll. */
+static void
+detail_reload(struct tui *t, struct view *v)
+{
+	struct detail *d = v->priv, *n;
+
+	if ((n = view_detail_new(t, d->name)) == NULL)
+		return;
+	n->top = d->top;
+	v->priv = n;
+	detail_free(d);
 }
 
 static size_t
@@ -340,4 +423,5 @@ const struct view_ops view_detail_ops = {
 	.leave = detail_leave,
 	.draw = detail_draw,
 	.motion = detail_move,
+	.reload = detail_reload,
 };

@@ -15,17 +15,27 @@
 #include "clock.h"
 #include "escape.h"
 #include "inventory.h"
+#include "probe.h"
 #include "view.h"
+
+enum col { COL_STATUS, COL_DAYS, COL_NAME, COL_PROBE, COL_SUBJECT,
+	COL_ISSUER, COL_NOTAFTER, COL_OWNER, COL_TAGS, COL_COUNT };
+
+/* An endpoint of a row and its last probe. */
+struct list_ep {
+	char			*endpoint;	/* canonical text */
+	struct inv_probe_last	 last;
+};
 
 /* One row, its text escaped once when loaded. */
 struct list_row {
 	char		*name;		/* raw, for the detail view */
-	char		*cell[8];	/* escaped, indexed by enum col */
+	char		*cell[COL_COUNT];	/* escaped, by enum col */
 	int		 status;
+	struct list_ep	*eps;
+	size_t		 neps;
+	int		 health;	/* the worst of eps */
 };
-
-enum col { COL_STATUS, COL_DAYS, COL_NAME, COL_SUBJECT, COL_ISSUER,
-	COL_NOTAFTER, COL_OWNER, COL_TAGS, COL_COUNT };
 
 /*
  * Columns: title, narrowest and widest width, and priority (lower goes
@@ -38,6 +48,7 @@ static const struct {
 	{ "STATUS", 10, 10, 0 },
 	{ "DAYS", 5, 7, 0 },
 	{ "NAME", 24, 40, 0 },
+	{ "PROBE", 7, 12, 0 },
 	{ "SUBJECT", 20, 40, 5 },
 	{ "ISSUER", 14, 30, 2 },
 	{ "NOT AFTER", 10, 10, 4 },
@@ -75,13 +86,16 @@ struct list {
 static void
 list_rows_free(struct list *l)
 {
-	size_t i;
+	size_t i, e;
 	int c;
 
 	for (i = 0; i < l->n; i++) {
 		free(l->rows[i].name);
 		for (c = 0; c < COL_COUNT; c++)
 			free(l->rows[i].cell[c]);
+		for (e = 0; e < l->rows[i].neps; e++)
+			free(l->rows[i].eps[e].endpoint);
+		free(l->rows[i].eps);
 	}
 	l->n = 0;
 }
@@ -90,6 +104,93 @@ struct list_load {
 	struct tui	*t;
 	struct list	*l;
 };
+
+/* The PROBE cell: the worst endpoint's glyph and word ("fail" is the
+   failure's kind), and how many endpoints when there are several. */
+static void
+list_probe_cell(struct tui *t, struct list_row *lr)
+{
+	const struct inv_probe_last *worst = NULL;
+	const char *word;
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < lr->neps; i++)
+		if (worst == NULL || lr->eps[i].last.health > worst->health)
+			worst = &lr->eps[i].last;
+	lr->health = worst != NULL ? (int)worst->health : INV_PH_NONE;
+	free(lr->cell[COL_PROBE]);
+	if (worst == NULL) {
+		lr->cell[COL_PROBE] = xstrdup("");
+		return;
+	}
+	if (worst->health == INV_PH_NONE) {
+		lr->cell[COL_PROBE] = xstrdup("-");
+		return;
+	}
+	word = inv_probe_health_name(worst->health);
+	if (worst->health == INV_PH_WARN && *worst->problem != '\0')
+		word = worst->problem;
+	if (lr->neps > 1)
+		snprintf(buf, sizeof buf, "%s %s %zu", tui_probe_glyph(t,
+		    (int)worst->health), word, lr->neps);
+	else
+		snprintf(buf, sizeof buf, "%s %s", tui_probe_glyph(t,
+		    (int)worst->health), word);
+	lr->cell[COL_PROBE] = tui_esc(t, buf);
+}
+
+/* The row's endpoints and their last probes, from the index (once per
+   load, not per draw). */
+static void
+list_probe_load(struct tui *t, struct list_row *lr, const char *endpoints)
+{
+	struct strv v;
+	struct endpoint ep;
+	char text[600], *err = NULL;
+	size_t i;
+
+	strv_init(&v);
+	if (endpoints != NULL)
+		strv_split(&v, endpoints, ',');
+	lr->eps = v.n > 0 ? xcalloc(v.n, sizeof *lr->eps) : NULL;
+	for (i = 0; i < v.n; i++) {
+		if (endpoint_parse(v.v[i], &ep, NULL) != 0)
+			continue;
+		endpoint_format(&ep, text, sizeof text);
+		lr->eps[lr->neps].endpoint = xstrdup(text);
+		if (inv_probe_last(t->inv, lr->name, text,
+		    &lr->eps[lr->neps].last, &err) < 0) {
+			free(err);
+			err = NULL;
+		}
+		lr->neps++;
+	}
+	strv_free(&v);
+	list_probe_cell(t, lr);
+}
+
+void
+view_list_probe_landed(struct tui *t, struct view *v, const char *entry,
+    const char *endpoint, const struct inv_probe_last *last)
+{
+	struct list *l = v->priv;
+	struct list_row *lr;
+	size_t i, e;
+
+	if (l->at != NULL || entry == NULL)
+		return;
+	for (i = 0; i < l->n; i++) {
+		lr = &l->rows[i];
+		if (strcmp(lr->name, entry) != 0)
+			continue;
+		for (e = 0; e < lr->neps; e++)
+			if (strcmp(lr->eps[e].endpoint, endpoint) == 0 &&
+			    last->health != INV_PH_NONE)
+				lr->eps[e].last = *last;
+		list_probe_cell(t, lr);
+	}
+}
 
 static int
 list_load_row(void *arg, const struct inv_row *row)
@@ -127,6 +228,11 @@ list_load_row(void *arg, const struct inv_row *row)
 	lr->cell[COL_ISSUER] = tui_esc(t, r->leaf ? r->leaf->issuer_cn : "");
 	lr->cell[COL_OWNER] = tui_esc(t, r->entry->owner);
 	lr->cell[COL_TAGS] = tui_esc(t, r->entry->tags);
+	/* A list of the past shows what it can: probes are of now. */
+	if (l->at == NULL)
+		list_probe_load(t, lr, r->entry->endpoints);
+	else
+		lr->cell[COL_PROBE] = xstrdup("");
 	return 0;
 }
 
@@ -405,7 +511,14 @@ list_draw(struct tui *t, struct view *v)
 		for (c = 0, x = 1; c < COL_COUNT; c++) {
 			if (width[c] == 0)
 				continue;
-			tui_put(2 + y, x, r->cell[c], width[c], a);
+			if (c == COL_PROBE && (r->health == INV_PH_FAIL ||
+			    r->health == INV_PH_DRIFT))
+				tui_put(2 + y, x, r->cell[c], width[c],
+				    theme_attr_over(a, r->health ==
+				    INV_PH_FAIL ? SLOT_PROBE_FAIL :
+				    SLOT_PROBE_DRIFT));
+			else
+				tui_put(2 + y, x, r->cell[c], width[c], a);
 			tui_put(2 + y, x + width[c], "", 1, a);
 			x += width[c] + 1;
 		}
@@ -433,8 +546,8 @@ list_draw(struct tui *t, struct view *v)
 		buf_adds(&b, "read-only, as of the commit  / filter  s sort  "
 		    "q back");
 	else
-		buf_adds(&b, "? help  Enter details  / filter  L history  "
-		    "e edit  q quit");
+		buf_adds(&b, "? help  Enter details  / filter  p probe  "
+		    "L history  q quit");
 	tui_status_bar(t, b.data, right);
 	buf_free(&b);
 }

@@ -1,0 +1,209 @@
+/*
+ * list_jobs.c: the list's keys that run as background jobs (worker.h):
+ * p probes the entry's endpoints and P every endpoint, through the calls
+ * `certdeck probe` makes (inv_probe_targets, inv_probe: results recorded
+ * in the index, observed/ changes committed); i imports a path, as
+ * `certdeck import` does. The job functions run on the worker thread with
+ * the worker's own inventory and never call curses.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "inventory.h"
+#include "probe.h"
+#include "view.h"
+#include "worker.h"
+
+/* --- p and P */
+
+struct probe_job {
+	char		*name;		/* NULL: every endpoint */
+	struct job	*job;
+	size_t		 done, total;
+	int64_t		 now;
+	char		*problem;	/* the first report */
+};
+
+static void
+probe_job_free(void *arg)
+{
+	struct probe_job *pj = arg;
+
+	free(pj->name);
+	free(pj->problem);
+	free(pj);
+}
+
+static void
+probe_job_report(void *arg, int level, const char *input, const char *msg)
+{
+	struct probe_job *pj = arg;
+
+	if (level == 0 || pj->problem != NULL)
+		return;
+	pj->problem = xasprintf("%s%s%s", input ? input : "", input ? ": " :
+	    "", msg);
+}
+
+static void
+probe_job_result(void *arg, struct probe_result *r)
+{
+	struct probe_job *pj = arg;
+	struct job_ev *ev = xcalloc(1, sizeof *ev);
+
+	ev->type = JOB_EV_PROBE;
+	/* One the cancel stopped is not done. */
+	if (r->kind != PROBE_CANCELLED)
+		pj->done++;
+	ev->done = pj->done;
+	ev->total = pj->total;
+	ev->entry = r->entry != NULL ? xstrdup(r->entry) : NULL;
+	ev->endpoint = xstrdup(r->endpoint);
+	inv_probe_last_of(r, pj->now, &ev->last);
+	probe_result_free(r);
+	worker_post(pj->job, ev);
+}
+
+static void
+probe_job_run(struct job *j, struct inv *inv, void *arg)
+{
+	struct probe_job *pj = arg;
+	struct inv_probe_opts o;
+	struct inv_probe_summary sum;
+	struct probe_target *t = NULL;
+	char *err = NULL, *words[1];
+	size_t nt = 0;
+	int rc;
+
+	pj->job = j;
+	pj->now = clock_now();
+	words[0] = pj->name;
+	if (inv_probe_targets(inv, words, pj->name != NULL ? 1 : 0,
+	    pj->name == NULL, &t, &nt, probe_job_report, pj, &err) != 0) {
+		worker_done(j, "probe: %s", err);
+		free(err);
+		return;
+	}
+	if (nt == 0) {
+		worker_done(j, "%s has no endpoints (e adds them: endpoints = "
+		    "HOST:PORT)", pj->name != NULL ? pj->name :
+		    "no entry");
+		free(t);
+		return;
+	}
+	pj->total = nt;
+	worker_progress(j, 0, nt);
+	memset(&o, 0, sizeof o);
+	o.jobs = PROBE_JOBS_DEFAULT;
+	o.timeout_ms = PROBE_TIMEOUT_DEFAULT_MS;
+	o.cancel = worker_cancel_flag(j);
+	rc = inv_probe(inv, t, nt, &o, probe_job_result, pj, &sum, &err);
+	if (rc != 0)
+		worker_done(j, "probe: %s", err);
+	else if (worker_cancelled(j))
+		worker_done(j, "probe cancelled: %zu of %zu endpoints probed",
+		    pj->done, nt);
+	else
+		worker_done(j, "%zu probed: %zu healthy, %zu not%s%s",
+		    sum.probed, sum.healthy, sum.probed - sum.healthy,
+		    pj->problem ? "; " : "", pj->problem ? pj->problem : "");
+	free(err);
+	free(t);
+}
+
+static void
+probe_start(struct tui *t, const char *name)
+{
+	struct probe_job *pj = xcalloc(1, sizeof *pj);
+
+	pj->name = name != NULL ? xstrdup(name) : NULL;
+	if (worker_start(t, "probe", 1, probe_job_run, pj, probe_job_free) == 0)
+		tui_message(t, "probing %s (Esc cancels)", name != NULL ?
+		    name : "every endpoint");
+}
+
+void
+view_list_probe(struct tui *t, struct view *v, int arg)
+{
+	const char *name;
+
+	if (view_list_readonly(t, v))
+		return;
+	if ((name = view_list_current(v)) == NULL) {
+		tui_message(t, "the list is empty");
+		return;
+	}
+	probe_start(t, name);
+}
+
+void
+view_list_probe_all(struct tui *t, struct view *v, int arg)
+{
+	if (view_list_readonly(t, v))
+		return;
+	probe_start(t, NULL);
+}
+
+/* --- i: the import itself (list_actions.c asks for the path) */
+
+struct import_job {
+	char	*path;
+	char	*problem;
+};
+
+static void
+import_job_free(void *arg)
+{
+	struct import_job *ij = arg;
+
+	free(ij->path);
+	free(ij->problem);
+	free(ij);
+}
+
+static void
+import_job_report(void *arg, int level, const char *input, const char *msg)
+{
+	struct import_job *ij = arg;
+
+	if (level == 0 || ij->problem != NULL)
+		return;
+	ij->problem = xasprintf("%s%s%s", input ? input : "", input ? ": " :
+	    "", msg);
+}
+
+static void
+import_job_run(struct job *j, struct inv *inv, void *arg)
+{
+	struct import_job *ij = arg;
+	struct inv_import_opts o;
+	struct inv_import_result res;
+	char *err = NULL;
+
+	memset(&o, 0, sizeof o);
+	strv_init(&o.tags);
+	/* inv_import says nothing per file: the count comes at the end. */
+	if (inv_import(inv, &ij->path, 1, &o, &res, import_job_report, ij,
+	    &err) != 0)
+		worker_done(j, "import: %s", err);
+	else
+		worker_done(j, "%zu imported, %zu replaced, %zu already "
+		    "present, %zu refused%s%s", res.imported, res.replaced,
+		    res.present, res.refused, ij->problem ? ": " : "",
+		    ij->problem ? ij->problem : "");
+	strv_free(&o.tags);
+	free(err);
+}
+
+void
+list_import_start(struct tui *t, char *path)
+{
+	struct import_job *ij = xcalloc(1, sizeof *ij);
+
+	ij->path = path;
+	if (worker_start(t, "import", 0, import_job_run, ij,
+	    import_job_free) == 0)
+		tui_message(t, "importing %s", path);
+}

@@ -1,0 +1,363 @@
+/*
+ * worker.c: the background job of the terminal UI (worker.h). The job's
+ * thread owns its own inventory handle and never touches curses or the
+ * struct tui; everything it says goes through the queue below. The main
+ * thread reads the queue when the wake-up pipe is readable and is the only
+ * one that changes the screen, the views and the status bar.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inventory.h"
+#include "view.h"
+#include "worker.h"
+
+struct job {
+	char		*label;
+	char		*dir;
+	job_run		 run;
+	void		*arg;
+	void		(*arg_free)(void *);
+	volatile int	 cancel;	/* set by the main thread */
+	pthread_t	 thread;
+	pthread_mutex_t	 mu;
+	struct job_ev	*head, *tail;	/* under mu */
+	/* The main thread's own view of it. */
+	int		 ended;		/* DONE seen */
+	int		 cancellable;
+	size_t		 done, total;
+	unsigned	 ticks;
+	int64_t		 started;	/* monotonic ms */
+	char		 status[96];
+};
+
+static int	 worker_pipe[2] = { -1, -1 };
+static struct job *worker_job;		/* the one job, main thread's */
+
+static int64_t
+worker_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The status bar's words for the job, from the main thread's copy. */
+static void
+worker_format(struct job *j)
+{
+	static const char spin[] = "|/-\\";
+	long secs = (long)((worker_ms() - j->started) / 1000);
+
+	if (j->total > 0)
+		snprintf(j->status, sizeof j->status, "%s %zu/%zu %c %lds  %s",
+		    j->label, j->done, j->total, spin[j->ticks % 4], secs,
+		    j->cancel ? "cancelling" : "Esc cancels");
+	else
+		snprintf(j->status, sizeof j->status, "%s %c %lds%s", j->label,
+		    spin[j->ticks % 4], secs, !j->cancellable ? "" :
+		    j->cancel ? "  cancelling" : "  Esc cancels");
+}
+
+int
+worker_init(void)
+{
+	int i, fl;
+
+	if (worker_pipe[0] != -1)
+		return 0;
+	if (pipe(worker_pipe) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		fl = fcntl(worker_pipe[i], F_GETFL);
+		fcntl(worker_pipe[i], F_SETFL, fl | O_NONBLOCK);
+		fcntl(worker_pipe[i], F_SETFD, FD_CLOEXEC);
+	}
+	return 0;
+}
+
+int
+worker_fd(void)
+{
+	return worker_pipe[0];
+}
+
+static void
+ev_free(struct job_ev *ev)
+{
+	free(ev->entry);
+	free(ev->endpoint);
+	free(ev->text);
+	free(ev);
+}
+
+/* Worker side. */
+
+void
+worker_post(struct job *j, struct job_ev *ev)
+{
+	unsigned char c = 1;
+
+	ev->next = NULL;
+	pthread_mutex_lock(&j->mu);
+	if (j->tail != NULL)
+		j->tail->next = ev;
+	else
+		j->head = ev;
+	j->tail = ev;
+	pthread_mutex_unlock(&j->mu);
+	/* Non-blocking: a full pipe already holds a wake-up. */
+	if (write(worker_pipe[1], &c, 1) == -1)
+		(void)0;
+}
+
+void
+worker_progress(struct job *j, size_t done, size_t total)
+{
+	struct job_ev *ev = xcalloc(1, sizeof *ev);
+
+	ev->type = JOB_EV_PROGRESS;
+	ev->done = done;
+	ev->total = total;
+	worker_post(j, ev);
+}
+
+void
+worker_done(struct job *j, const char *fmt, ...)
+{
+	struct job_ev *ev = xcalloc(1, sizeof *ev);
+	va_list ap;
+
+	ev->type = JOB_EV_DONE;
+	va_start(ap, fmt);
+	ev->text = xvasprintf(fmt, ap);
+	va_end(ap);
+	worker_post(j, ev);
+}
+
+const volatile int *
+worker_cancel_flag(struct job *j)
+{
+	return &j->cancel;
+}
+
+int
+worker_cancelled(struct job *j)
+{
+	return __atomic_load_n(&j->cancel, __ATOMIC_SEQ_CST) != 0;
+}
+
+const char *
+worker_dir(struct job *j)
+{
+	return j->dir;
+}
+
+/* Problems core reports on the worker's inventory: not for the screen
+   from this thread; the job's summary says what matters. */
+static void
+worker_report(void *arg, int level, const char *input, const char *msg)
+{
+	(void)arg;
+	(void)level;
+	(void)input;
+	(void)msg;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct job *j = arg;
+	struct inv *inv = NULL;
+	char *err = NULL;
+
+	if (inv_open(j->dir, INV_OPEN_NOREFRESH, worker_report, j, &inv,
+	    &err) != 0) {
+		worker_done(j, "%s: %s", j->label, err);
+		free(err);
+		return NULL;
+	}
+	j->run(j, inv, j->arg);
+	inv_close(inv);
+	return NULL;
+}
+
+/* Main thread. */
+
+static void
+job_free(struct job *j)
+{
+	struct job_ev *ev, *next;
+
+	for (ev = j->head; ev != NULL; ev = next) {
+		next = ev->next;
+		ev_free(ev);
+	}
+	if (j->arg_free != NULL)
+		j->arg_free(j->arg);
+	pthread_mutex_destroy(&j->mu);
+	free(j->label);
+	free(j->dir);
+	free(j);
+}
+
+int
+worker_start(struct tui *t, const char *label, int cancellable, job_run run,
+    void *arg, void (*arg_free)(void *))
+{
+	struct job *j;
+	int e;
+
+	if (worker_job != NULL) {
+		tui_message(t, "a job is running (%s); Esc cancels it",
+		    worker_job->label);
+		if (arg_free != NULL)
+			arg_free(arg);
+		return -1;
+	}
+	if (worker_init() != 0) {
+		tui_message(t, "pipe: %s", strerror(errno));
+		if (arg_free != NULL)
+			arg_free(arg);
+		return -1;
+	}
+	j = xcalloc(1, sizeof *j);
+	j->label = xstrdup(label);
+	j->dir = xstrdup(t->dir);
+	j->run = run;
+	j->arg = arg;
+	j->arg_free = arg_free;
+	j->cancellable = cancellable;
+	j->started = worker_ms();
+	pthread_mutex_init(&j->mu, NULL);
+	worker_format(j);
+	if ((e = pthread_create(&j->thread, NULL, worker_main, j)) != 0) {
+		tui_message(t, "%s: cannot start a thread: %s", label,
+		    strerror(e));
+		job_free(j);
+		return -1;
+	}
+	worker_job = j;
+	return 0;
+}
+
+static void
+worker_finish(void)
+{
+	pthread_join(worker_job->thread, NULL);
+	job_free(worker_job);
+	worker_job = NULL;
+}
+
+int
+worker_drain(struct tui *t)
+{
+	struct job *j = worker_job;
+	struct job_ev *ev, *next;
+	unsigned char buf[256];
+	int changed = 0, i;
+
+	while (read(worker_pipe[0], buf, sizeof buf) > 0)
+		;
+	if (j == NULL)
+		return 0;
+	pthread_mutex_lock(&j->mu);
+	ev = j->head;
+	j->head = j->tail = NULL;
+	pthread_mutex_unlock(&j->mu);
+	for (; ev != NULL; ev = next) {
+		next = ev->next;
+		changed = 1;
+		switch (ev->type) {
+		case JOB_EV_PROGRESS:
+			j->done = ev->done;
+			j->total = ev->total;
+			break;
+		case JOB_EV_PROBE:
+			j->done = ev->done;
+			j->total = ev->total;
+			for (i = 0; i < t->depth; i++)
+				if (t->stack[i].ops == &view_list_ops)
+					view_list_probe_landed(t,
+					    &t->stack[i], ev->entry,
+					    ev->endpoint, &ev->last);
+			break;
+		case JOB_EV_DONE:
+			j->ended = 1;
+			tui_message(t, "%s", ev->text);
+			break;
+		}
+		ev_free(ev);
+	}
+	worker_format(j);
+	if (j->ended) {
+		char msg[sizeof t->msg];
+
+		worker_finish();
+		/* What the job committed and recorded, read again; the
+		   job's last word stays in the status bar. */
+		memcpy(msg, t->msg, sizeof msg);
+		tui_reload(t);
+		memcpy(t->msg, msg, sizeof msg);
+	}
+	return changed;
+}
+
+int
+worker_busy(struct tui *t)
+{
+	(void)t;
+	return worker_job != NULL;
+}
+
+const char *
+worker_status(struct tui *t)
+{
+	(void)t;
+	return worker_job != NULL ? worker_job->status : NULL;
+}
+
+void
+worker_tick(struct tui *t)
+{
+	(void)t;
+	if (worker_job == NULL)
+		return;
+	worker_job->ticks++;
+	worker_format(worker_job);
+}
+
+int
+worker_cancel(struct tui *t)
+{
+	struct job *j = worker_job;
+
+	if (j == NULL)
+		return 0;
+	if (!j->cancellable) {
+		tui_message(t, "%s cannot be stopped half way; it runs to its "
+		    "end", j->label);
+		return 1;
+	}
+	__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
+	worker_format(j);
+	tui_message(t, "%s: cancelling", j->label);
+	return 1;
+}
+
+void
+worker_stop(struct tui *t)
+{
+	if (worker_job == NULL)
+		return;
+	__atomic_store_n(&worker_job->cancel, 1, __ATOMIC_SEQ_CST);
+	worker_finish();
+}

@@ -1,0 +1,77 @@
+/*
+ * worker.h: background jobs of the terminal UI. One job at a time runs on
+ * its own thread with its own inventory handle (inv_open on the same
+ * directory: SQLite connections and libgit2 repositories are not shared
+ * across threads). It never calls curses: it posts events (progress, a
+ * probe result, the end) to a mutex-protected queue and writes a byte to
+ * a wake-up pipe that the main loop polls with the keyboard; the main loop
+ * drains the queue and applies the events on its own thread.
+ */
+#ifndef CD_TUI_WORKER_H
+#define CD_TUI_WORKER_H
+
+#include <stddef.h>
+
+#include "probe.h"
+
+struct inv;
+struct tui;
+struct job;
+
+enum job_ev_type {
+	JOB_EV_PROGRESS,	/* done of total */
+	JOB_EV_PROBE,		/* an endpoint's result landed */
+	JOB_EV_DONE,		/* the job ended; text says how */
+};
+struct job_ev {
+	enum job_ev_type	 type;
+	size_t			 done, total;
+	char			*entry;		/* PROBE: NULL if none */
+	char			*endpoint;	/* PROBE */
+	struct inv_probe_last	 last;		/* PROBE */
+	char			*text;		/* DONE: escaped by the UI */
+	struct job_ev		*next;
+};
+
+/* Runs on the worker thread with the worker's own inventory (NULL if it
+   could not be opened: then the job posts why and returns). */
+typedef void (*job_run)(struct job *, struct inv *, void *arg);
+
+/* The wake-up pipe's read end, for the main loop's poll; -1 before init. */
+int	 worker_init(void);
+int	 worker_fd(void);
+/*
+ * Start a job labelled label ("probe", "import"); arg is the job's, freed
+ * by arg_free after the job ended. cancellable: the job looks at its
+ * cancel flag (else Esc says it runs to its end). Returns 0, or -1 (arg
+ * freed) with a message when a job is already running or the thread
+ * cannot start.
+ */
+int	 worker_start(struct tui *, const char *label, int cancellable,
+	    job_run, void *arg, void (*arg_free)(void *));
+/* Worker side: post an event (owned by the queue from here). */
+void	 worker_post(struct job *, struct job_ev *);
+void	 worker_progress(struct job *, size_t done, size_t total);
+void	 worker_done(struct job *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Worker side: the cancel flag, for core calls that take one. */
+const volatile int *worker_cancel_flag(struct job *);
+int	 worker_cancelled(struct job *);
+/* The inventory directory the job opened. */
+const char *worker_dir(struct job *);
+
+/* Main loop: apply what the queue holds; 1 if anything changed. */
+int	 worker_drain(struct tui *);
+/* Whether a job runs; its status bar text ("probe 12/340  Esc cancels"). */
+int	 worker_busy(struct tui *);
+const char *worker_status(struct tui *);
+/* The main loop's clock tick while a job runs: the status bar's spinner
+   and seconds move (a job without progress shows it is alive). */
+void	 worker_tick(struct tui *);
+/* Esc: ask the job to stop (it says "cancelled" when it has). 1 if a job
+   was running. */
+int	 worker_cancel(struct tui *);
+/* At exit: cancel, wait for the thread, free everything. */
+void	 worker_stop(struct tui *);
+
+#endif
