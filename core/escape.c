@@ -65,6 +65,16 @@ esc_json(struct buf *b, const char *s)
 
 	buf_addc(b, '"');
 	while (n > 0) {
+		/* Plain printable ASCII, the common case, goes in one copy. */
+		for (len = 0; len < n && p[len] >= 0x20 && p[len] < 0x7f &&
+		    p[len] != '"' && p[len] != '\\'; len++)
+			;
+		if (len > 0) {
+			buf_add(b, p, len);
+			p += len;
+			n -= len;
+			continue;
+		}
 		len = utf8_decode(p, n, &c);
 		if (len == 0) {
 			/* Keep the JSON valid and the byte visible. */
