@@ -28,28 +28,6 @@
 #include "invpriv.h"
 #include "probe.h"
 
-typedef void (*report_fn)(void *, int, const char *, const char *);
-
-static void
-say(report_fn cb, void *arg, int level, const char *input,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-say(report_fn cb, void *arg, int level, const char *input,
-    const char *fmt, ...)
-{
-	va_list ap;
-	char *msg;
-
-	if (cb == NULL)
-		return;
-	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	cb(arg, level, input, msg);
-	free(msg);
-}
-
 /* ---------------------------------------------------------------------- */
 /* Targets. */
 
@@ -91,7 +69,7 @@ tlist_add(struct tlist *l, const struct endpoint *ep, const char *entry)
 struct eplist {
 	struct strv	 eps;		/* canonical endpoint text */
 	struct strv	 names;		/* its entry */
-	report_fn	 cb;
+	inv_report_cb	 cb;
 	void		*arg;
 };
 
@@ -110,7 +88,8 @@ eplist_row(void *arg, const struct idx_row *row)
 	strv_split(&items, row->entry->endpoints, ',');
 	for (i = 0; i < items.n; i++) {
 		if (endpoint_parse(items.v[i], &ep, &err) != 0) {
-			say(el->cb, el->arg, 1, row->entry->name, "%s", err);
+			inv_report(el->cb, el->arg, 1, row->entry->name, "%s",
+			    err);
 			free(err);
 			err = NULL;
 			continue;
@@ -135,7 +114,7 @@ eplist_load(struct inv *inv, struct eplist *el, char **cause)
 
 int
 inv_probe_targets(struct inv *inv, char *const *words, size_t n, int all,
-    struct probe_target **out, size_t *nout, report_fn cb, void *arg,
+    struct probe_target **out, size_t *nout, inv_report_cb cb, void *arg,
     char **cause)
 {
 	struct tlist l;
@@ -174,7 +153,7 @@ inv_probe_targets(struct inv *inv, char *const *words, size_t n, int all,
 			strv_split(&items, ie.endpoints ? ie.endpoints : "", ',');
 			for (j = 0; j < items.n; j++) {
 				if (endpoint_parse(items.v[j], &ep, &err) != 0) {
-					say(cb, arg, 1, w, "%s", err);
+					inv_report(cb, arg, 1, w, "%s", err);
 					free(err);
 					err = NULL;
 					continue;
@@ -182,7 +161,7 @@ inv_probe_targets(struct inv *inv, char *const *words, size_t n, int all,
 				tlist_add(&l, &ep, w);
 			}
 			if (items.n == 0)
-				say(cb, arg, 1, w, "no endpoints; add them "
+				inv_report(cb, arg, 1, w, "no endpoints; add them "
 				    "with: certdeck set %s endpoints+=HOST:PORT",
 				    w);
 			strv_free(&items);
@@ -548,7 +527,7 @@ rows_flush(struct ictx *c)
 	if (tx && rc != 0)
 		idx_rollback(idx);
 	if (rc != 0 && !c->put_failed) {
-		say(c->inv->report, c->inv->report_arg, 1, NULL,
+		inv_report(c->inv->report, c->inv->report_arg, 1, NULL,
 		    "probe results not recorded in the index: %s", err);
 		c->put_failed = 1;
 	}

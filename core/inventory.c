@@ -260,12 +260,8 @@ inv_unlock(struct inv *inv)
 		repo_unlock(inv->repo);
 }
 
-static void
-report(inv_report_cb cb, void *arg, int level, const char *input,
-    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void
-report(inv_report_cb cb, void *arg, int level, const char *input,
+void
+inv_report(inv_report_cb cb, void *arg, int level, const char *input,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -386,7 +382,7 @@ inv_entry_row(struct inv *inv, const struct repo_entry *re,
 	snprintf(ie->entry_blob, sizeof ie->entry_blob, "%s", re->entry_blob);
 	if (*re->cert_blob != '\0' &&
 	    inv_cache_file(inv, re->cert_blob, &err) != 0) {
-		report(cb, arg, 1, re->name, "cert.pem: %s", err);
+		inv_report(cb, arg, 1, re->name, "cert.pem: %s", err);
 		free(err);
 		err = NULL;
 		ie->cert_blob[0] = '\0';
@@ -399,7 +395,7 @@ inv_entry_row(struct inv *inv, const struct repo_entry *re,
 	}
 	ie->meta = xstrdup(data);
 	if (entry_parse(data, len, &e, &err) != 0) {
-		report(cb, arg, 1, re->name, "entry: %s", err);
+		inv_report(cb, arg, 1, re->name, "entry: %s", err);
 		free(err);
 	} else {
 		const char *v;
@@ -446,7 +442,8 @@ dirty_report(void *arg, const char *path, const char *what)
 {
 	struct refresh_ctx *ctx = arg;
 
-	report(ctx->cb, ctx->arg, 1, path, "%s by hand; left as it is (see "
+	inv_report(ctx->cb, ctx->arg, 1, path, "%s by hand; left as it is "
+	    "(see "
 	    "certdeck fsck)", what);
 }
 
@@ -492,7 +489,7 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 	if (sync_wt && *ihead != '\0' && had &&
 	    repo_sync_worktree(inv->repo, ihead, head, dirty_cb, &ctx,
 	    &ctx.err) != 0) {
-		report(cb, arg, 1, inv->dir, "work tree: %s", ctx.err);
+		inv_report(cb, arg, 1, inv->dir, "work tree: %s", ctx.err);
 		free(ctx.err);
 		ctx.err = NULL;
 		wt_behind = 1;

@@ -13,6 +13,9 @@ int	 inv_commit(struct inv *, const struct repo_change *, size_t,
 	    const char *message, char out[REPO_OID_HEX], char **cause);
 void	 inv_end(struct inv *);
 char	*inv_operator(void);
+/* Tell cb (if not NULL) about input at level (0 note, 1 warning, 2 error). */
+void	 inv_report(inv_report_cb cb, void *arg, int level, const char *input,
+	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL (and *cause
    set if the file is named but unusable). */
 char	*inv_key_passphrase(char **cause);
