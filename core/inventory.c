@@ -443,8 +443,7 @@ dirty_report(void *arg, const char *path, const char *what)
 	struct refresh_ctx *ctx = arg;
 
 	inv_report(ctx->cb, ctx->arg, 1, path, "%s by hand; left as it is "
-	    "(see "
-	    "certdeck fsck)", what);
+	    "(see certdeck fsck)", what);
 }
 
 static int
