@@ -633,3 +633,29 @@ tui_main(const char *dir_opt, const char *theme_opt)
 	}
 	return 0;
 }
+
+size_t
+tui_scroll(size_t top, size_t max, size_t page, int how)
+{
+	switch (how) {
+	case -MOVE_LINE:
+		top = top > 0 ? top - 1 : 0;
+		break;
+	case MOVE_LINE:
+		top++;
+		break;
+	case -MOVE_PAGE:
+		top = top > page ? top - page : 0;
+		break;
+	case MOVE_PAGE:
+		top += page;
+		break;
+	case -MOVE_END:
+		top = 0;
+		break;
+	case MOVE_END:
+		top = max;
+		break;
+	}
+	return top > max ? max : top;
+}

@@ -118,6 +118,8 @@ char	*tui_esc(struct tui *, const char *);
 int	 tui_fits(void);
 /* Rows a scrolling view has between its title lines and the status bar. */
 int	 tui_body_rows(int top);
+/* A text pane's new first line after a +-MOVE_LINE/PAGE/END motion. */
+size_t	 tui_scroll(size_t top, size_t max, size_t page, int how);
 
 /* keys.c: the key table. */
 typedef void (*key_action)(struct tui *, struct view *, int arg);

@@ -392,29 +392,7 @@ detail_move(struct tui *t, struct view *v, int how)
 	size_t page = (size_t)(tui_body_rows(1) > 1 ? tui_body_rows(1) - 1 : 1);
 	size_t max = detail_max_top(d);
 
-	switch (how) {
-	case -MOVE_LINE:
-		if (d->top > 0)
-			d->top--;
-		break;
-	case MOVE_LINE:
-		d->top++;
-		break;
-	case -MOVE_PAGE:
-		d->top = d->top > page ? d->top - page : 0;
-		break;
-	case MOVE_PAGE:
-		d->top += page;
-		break;
-	case -MOVE_END:
-		d->top = 0;
-		break;
-	case MOVE_END:
-		d->top = max;
-		break;
-	}
-	if (d->top > max)
-		d->top = max;
+	d->top = tui_scroll(d->top, max, page, how);
 }
 
 const struct view_ops view_detail_ops = {

@@ -102,29 +102,7 @@ help_move(struct tui *t, struct view *v, int how)
 	size_t max = help_max_top(h);
 	size_t page = (size_t)(tui_body_rows(1) > 1 ? tui_body_rows(1) - 1 : 1);
 
-	switch (how) {
-	case -MOVE_LINE:
-		if (h->top > 0)
-			h->top--;
-		break;
-	case MOVE_LINE:
-		h->top++;
-		break;
-	case -MOVE_PAGE:
-		h->top = h->top > page ? h->top - page : 0;
-		break;
-	case MOVE_PAGE:
-		h->top += page;
-		break;
-	case -MOVE_END:
-		h->top = 0;
-		break;
-	case MOVE_END:
-		h->top = max;
-		break;
-	}
-	if (h->top > max)
-		h->top = max;
+	h->top = tui_scroll(h->top, max, page, how);
 }
 
 const struct view_ops view_help_ops = {
