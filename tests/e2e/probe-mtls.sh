@@ -22,31 +22,8 @@ jcheck() {
 	fi
 }
 
-# --- servers (the helpers of probe.sh)
-pids=""
-stop_servers() { for p in $pids; do kill "$p" 2>/dev/null; done; }
-at_exit stop_servers
-wait_for() {
-	_i=0
-	while [ $_i -lt 200 ]; do
-		_v=$(sed -n "$2" "$1" 2>/dev/null | head -1)
-		[ -n "$_v" ] && { echo "$_v"; return 0; }
-		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
-srv() {
-	_n=$1 _a=$2; shift 2
-	openssl s_server -accept "$_a" -www "$@" >"$T/$_n.out" 2>&1 </dev/null &
-	pid=$!
-	pids="$pids $pid"
-	port=$(wait_for "$T/$_n.out" 's/^ACCEPT\( .*:\([0-9][0-9]*\)\)\{0,1\}$/=\2/p' $pid) ||
-	    { echo "# s_server $_n did not start:"; sed 's/^/# /' "$T/$_n.out"; port="=1"; }
-	port=${port#=}
-	[ -n "$port" ] || port=${_a##*:}
-}
+# --- servers (wait_for, srv: tests/e2e/lib-tls.sh)
+. "$(dirname "$0")/lib-tls.sh"
 
 # --- certificates: a private CA, a server and a client certificate signed
 # by it, and a client certificate from another CA.

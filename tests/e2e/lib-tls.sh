@@ -1,0 +1,33 @@
+# tests/e2e/lib-tls.sh: sourced after lib.sh by the tests that run TLS
+# servers on 127.0.0.1. Every server is started in the background and
+# stopped by PID at exit; every wait is bounded.
+pids=""
+stop_servers() { for p in $pids; do kill "$p" 2>/dev/null; done; }
+at_exit stop_servers
+
+# wait_for FILE SED-EXPR [PID]: print the first match in FILE, waiting up
+# to 10 s, or until process PID is gone.
+wait_for() {
+	_i=0
+	while [ $_i -lt 200 ]; do
+		_v=$(sed -n "$2" "$1" 2>/dev/null | head -1)
+		[ -n "$_v" ] && { echo "$_v"; return 0; }
+		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+	return 1
+}
+# srv NAME ADDR s_server-ARGS...: start s_server on ADDR (port 0 or a
+# fixed one); sets $port and $pid.
+srv() {
+	_n=$1 _a=$2; shift 2
+	openssl s_server -accept "$_a" -www "$@" >"$T/$_n.out" 2>&1 </dev/null &
+	pid=$!
+	pids="$pids $pid"
+	# "ACCEPT 127.0.0.1:PORT" for port 0, a bare "ACCEPT" for a fixed one
+	port=$(wait_for "$T/$_n.out" 's/^ACCEPT\( .*:\([0-9][0-9]*\)\)\{0,1\}$/=\2/p' $pid) ||
+	    { echo "# s_server $_n did not start:"; sed 's/^/# /' "$T/$_n.out"; port="=1"; }
+	port=${port#=}
+	[ -n "$port" ] || port=${_a##*:}
+}
