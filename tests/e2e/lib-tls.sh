@@ -31,3 +31,16 @@ srv() {
 	port=${port#=}
 	[ -n "$port" ] || port=${_a##*:}
 }
+# peer MODE [BACKEND-PORT]: start probe-helpers/peer.c (built by
+# peer_build) in MODE; sets $port.
+peer() {
+	rm -f "$T/peer.$1.port"
+	"$T/peer" "$1" "$T/peer.$1.port" ${2:-} 2>"$T/peer.$1.err" &
+	pids="$pids $!"
+	port=$(wait_for "$T/peer.$1.port" 'p' $!) || port=1
+}
+peer_build() {
+	cc -std=c11 -D_GNU_SOURCE -O1 -o "$T/peer" \
+	    "$TOP/tests/e2e/probe-helpers/peer.c" ||
+	    { not_ok "the test peer builds"; exit 1; }
+}

@@ -26,19 +26,10 @@ jcheck() {
 	fi
 }
 
-# --- servers (wait_for, srv: tests/e2e/lib-tls.sh)
+# --- servers (wait_for, srv, peer: tests/e2e/lib-tls.sh)
 . "$(dirname "$0")/lib-tls.sh"
+peer_build
 
-# peer MODE [BACKEND-PORT]: start the helper; sets $port.
-peer() {
-	rm -f "$T/peer.$1.port"
-	"$T/peer" "$1" "$T/peer.$1.port" ${2:-} 2>"$T/peer.$1.err" &
-	pids="$pids $!"
-	port=$(wait_for "$T/peer.$1.port" 'p' $!) || port=1
-}
-
-cc -std=c11 -D_GNU_SOURCE -O1 -o "$T/peer" "$TOP/tests/e2e/probe-helpers/peer.c" ||
-    { not_ok "the test peer builds"; exit 1; }
 
 # --- certificates (CERTDECK_NOW is 2026-06-01T12:00:00Z)
 mkdir -p "$T/c"

@@ -22,35 +22,9 @@ I=$T/inv
 C() { "$CERTDECK" -C "$I" "$@"; }
 DB=$I/.certdeck/index.db
 
-# --- servers (as probe.sh starts them)
-pids=""
-stop_servers() { for p in $pids; do kill "$p" 2>/dev/null; done; }
-at_exit stop_servers
-file_wait() {
-	_i=0
-	while [ $_i -lt 100 ]; do
-		_v=$(sed -n "$2" "$1" 2>/dev/null | head -1)
-		[ -n "$_v" ] && { echo "$_v"; return 0; }
-		[ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && return 1
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	return 1
-}
-srv() {
-	_n=$1; shift
-	openssl s_server -accept 127.0.0.1:0 -www "$@" >"$T/$_n.out" 2>&1 </dev/null &
-	pid=$!
-	pids="$pids $pid"
-	port=$(file_wait "$T/$_n.out" 's/^ACCEPT .*:\([0-9][0-9]*\)$/\1/p' $pid) || port=1
-}
-peer() {
-	"$T/peer" "$1" "$T/peer.$1.port" 2>"$T/peer.$1.err" &
-	pids="$pids $!"
-	port=$(file_wait "$T/peer.$1.port" 'p' $!) || port=1
-}
-cc -std=c11 -D_GNU_SOURCE -O1 -o "$T/peer" "$TOP/tests/e2e/probe-helpers/peer.c" ||
-    { not_ok "the test peer builds"; exit 1; }
+# --- servers (wait_for, srv, peer: tests/e2e/lib-tls.sh)
+. "$(dirname "$0")/lib-tls.sh"
+peer_build
 
 # --- certificates and the inventory (CERTDECK_NOW is 2026-06-01)
 mkdir -p "$T/c"
@@ -71,11 +45,11 @@ C import --name test-root "$T/c/root.pem" >/dev/null
 for f in good-chain drift1-chain silent refused lone; do
 	C import "$T/c/$f.pem" >/dev/null
 done
-srv good -cert "$T/c/good.pem" -key "$T/c/good.key" -cert_chain "$T/c/inter.pem"
+srv good 127.0.0.1:0 -cert "$T/c/good.pem" -key "$T/c/good.key" -cert_chain "$T/c/inter.pem"
 good_port=$port
-srv drift -cert "$T/c/drift2.pem" -key "$T/c/drift2.key" -cert_chain "$T/c/inter.pem"
+srv drift 127.0.0.1:0 -cert "$T/c/drift2.pem" -key "$T/c/drift2.key" -cert_chain "$T/c/inter.pem"
 drift_port=$port
-srv lone -cert "$T/c/lone.pem" -key "$T/c/lone.key"
+srv lone 127.0.0.1:0 -cert "$T/c/lone.pem" -key "$T/c/lone.key"
 lone_port=$port
 peer silent
 silent_port=$port
