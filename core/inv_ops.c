@@ -475,6 +475,12 @@ inv_list(struct inv *inv, const struct inv_list_opts *o, inv_row_cb cb,
 
 		if (inv_resolve(inv, o->at, commit, cause) != 0)
 			return -1;
+		/* A commit's tree never changes: the snapshot built for it
+		   last time (a filter keystroke in a past list) still holds. */
+		q.at = 1;
+		if (strcmp(inv->at_commit, commit) == 0)
+			return idx_list(inv->idx, &q, list_row, &ctx, cause);
+		inv->at_commit[0] = '\0';
 		/* The tree of that commit, through the parse cache: old
 		   certificates are parsed once, then looked up. */
 		if (idx_begin(inv->idx, cause) != 0)
@@ -491,7 +497,7 @@ inv_list(struct inv *inv, const struct inv_list_opts *o, inv_row_cb cb,
 		}
 		if (idx_commit(inv->idx, cause) != 0)
 			return -1;
-		q.at = 1;
+		memcpy(inv->at_commit, commit, sizeof inv->at_commit);
 	}
 	rc = idx_list(inv->idx, &q, list_row, &ctx, cause);
 	return rc;

@@ -26,6 +26,8 @@ struct inv {
 	struct config	 cfg;
 	int		 locked;
 	size_t		 parsed;	/* certificates parsed since open */
+	char		 at_commit[REPO_OID_HEX];	/* snapshot in the index
+							   for list --at, or "" */
 	void		(*report)(void *, int, const char *, const char *);
 	void		*report_arg;
 };
