@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,15 +27,37 @@ struct input {
 	struct cert_bundle	 bundle;
 };
 
+/*
+ * What the walk over the inputs found, in order: a file to read and
+ * parse, or a message about one it skipped. Files are parsed on every
+ * core (parsing is nearly all of an import's CPU), then the results and
+ * messages are taken in this order, so the output is the same as a
+ * one-by-one load.
+ */
+struct ljob {
+	char			*label;
+	char			*path;		/* NULL: data holds stdin */
+	char			*data;
+	size_t			 len;
+	int			 level;		/* a message: 1 or 2; else 0 */
+	char			*msg;		/* message, or parse error */
+	int			 ok;		/* parsed into bundle */
+	struct cert_bundle	 bundle;
+};
+
 struct loader {
 	struct input	*in;
 	size_t		 n;
+	struct ljob	*jobs;
+	size_t		 njobs, nfiles;
+	size_t		 next, done;		/* shared by the parsers */
 	struct { dev_t dev; ino_t ino; } *seen;	/* directories visited */
 	size_t		 nseen;
 	const char	*p12_pass;
 	char		*key_pass;
 	inv_report_cb	 cb;
 	void		*arg;
+	const struct inv_import_opts *o;
 	size_t		 refused;
 };
 
@@ -59,28 +82,166 @@ say(struct loader *l, int level, const char *input, const char *fmt, ...)
 	free(msg);
 }
 
-static void
-load_bytes(struct loader *l, const char *label, const char *data, size_t len)
+static struct ljob *
+ljob_add(struct loader *l, const char *label)
 {
-	struct cert_bundle b;
+	struct ljob *j;
+
+	l->jobs = xreallocarray(l->jobs, l->njobs + 1, sizeof *l->jobs);
+	j = &l->jobs[l->njobs++];
+	memset(j, 0, sizeof *j);
+	j->label = xstrdup(label);
+	return j;
+}
+
+/* A message found by the walk, said in its place among the files. */
+static void
+walk_say(struct loader *l, int level, const char *input, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+walk_say(struct loader *l, int level, const char *input, const char *fmt,
+    ...)
+{
+	struct ljob *j = ljob_add(l, input);
+	va_list ap;
+
+	va_start(ap, fmt);
+	j->msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	j->level = level;
+}
+
+/* Read and parse one file of the walk (any thread). */
+static void
+ljob_parse(struct loader *l, struct ljob *j)
+{
 	char *err = NULL;
 
-	if (len == 0) {
-		say(l, 2, label, "empty file");
+	if (j->path != NULL && read_file(j->path, CERT_MAX_FILE, &j->data,
+	    &j->len, &err) != 0) {
+		j->msg = err;
 		return;
 	}
-	if (cert_load((const unsigned char *)data, len, l->p12_pass,
-	    l->key_pass, &b, &err) != 0) {
-		say(l, 2, label, "%s", err);
-		free(err);
-		return;
+	if (j->len == 0)
+		j->msg = xstrdup("empty file");
+	else if (cert_load((const unsigned char *)j->data, j->len,
+	    l->p12_pass, l->key_pass, &j->bundle, &j->msg) == 0)
+		j->ok = 1;
+	free(j->data);
+	j->data = NULL;
+}
+
+static void *
+ljob_thread(void *arg)
+{
+	struct loader *l = arg;
+	size_t i;
+
+	for (;;) {
+		i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+		if (i >= l->njobs)
+			break;
+		if (l->jobs[i].level == 0)
+			ljob_parse(l, &l->jobs[i]);
+		__atomic_fetch_add(&l->done, 1, __ATOMIC_RELEASE);
 	}
-	if (b.note != NULL)
-		say(l, 1, label, "%s", b.note);
-	l->in = xreallocarray(l->in, l->n + 1, sizeof *l->in);
-	l->in[l->n].label = xstrdup(label);
-	l->in[l->n].bundle = b;
-	l->n++;
+	return NULL;
+}
+
+/* Files below this are parsed on the calling thread alone. */
+#define LOAD_PARALLEL_MIN	32
+#define LOAD_THREADS_MAX	8
+
+/*
+ * Parse every file of the walk: on helper threads for a large import,
+ * with the calling thread reporting progress and then taking its share.
+ */
+static int
+load_run(struct loader *l)
+{
+	pthread_t th[LOAD_THREADS_MAX];
+	const struct inv_import_opts *o = l->o;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = 0, i, d, last = (size_t)-1;
+	int cancelled = 0;
+
+	if (l->nfiles >= LOAD_PARALLEL_MIN && ncpu > 1)
+		nth = (size_t)(ncpu < LOAD_THREADS_MAX ? ncpu :
+		    LOAD_THREADS_MAX) - 1;
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, ljob_thread, l) != 0)
+			break;
+	nth = i;
+	for (;;) {
+		if (o->cancel != NULL && *o->cancel) {
+			/* Take what is left, so the helpers stop. */
+			__atomic_store_n(&l->next, l->njobs, __ATOMIC_RELAXED);
+			cancelled = 1;
+			break;
+		}
+		i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+		if (i >= l->njobs)
+			break;
+		if (l->jobs[i].level == 0)
+			ljob_parse(l, &l->jobs[i]);
+		d = __atomic_add_fetch(&l->done, 1, __ATOMIC_RELEASE);
+		if (o->progress != NULL && d * 100 / (l->njobs ? l->njobs : 1)
+		    != last) {
+			last = d * 100 / l->njobs;
+			o->progress(o->progress_arg, d, l->njobs);
+		}
+	}
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	if (cancelled)
+		return -1;
+	if (o->progress != NULL)
+		o->progress(o->progress_arg, l->njobs, l->njobs);
+
+	/* In walk order: messages, errors and the loaded files. */
+	for (i = 0; i < l->njobs; i++) {
+		struct ljob *j = &l->jobs[i];
+
+		if (j->level != 0 || !j->ok) {
+			say(l, j->level ? j->level : 2, j->label, "%s",
+			    j->msg ? j->msg : "cannot load");
+			continue;
+		}
+		if (j->bundle.note != NULL)
+			say(l, 1, j->label, "%s", j->bundle.note);
+		l->in = xreallocarray(l->in, l->n + 1, sizeof *l->in);
+		l->in[l->n].label = j->label;
+		l->in[l->n].bundle = j->bundle;
+		j->label = NULL;
+		j->ok = 0;
+		l->n++;
+	}
+	return 0;
+}
+
+static void
+load_free(struct loader *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->njobs; i++) {
+		free(l->jobs[i].label);
+		free(l->jobs[i].path);
+		free(l->jobs[i].data);
+		free(l->jobs[i].msg);
+		if (l->jobs[i].ok)
+			cert_bundle_free(&l->jobs[i].bundle);
+	}
+	free(l->jobs);
+	l->jobs = NULL;
+	l->njobs = 0;
+	for (i = 0; i < l->n; i++) {
+		free(l->in[i].label);
+		cert_bundle_free(&l->in[i].bundle);
+	}
+	free(l->in);
+	free(l->seen);
 }
 
 static void load_path(struct loader *, const char *, int);
@@ -102,7 +263,7 @@ load_dir(struct loader *l, const char *path, const struct stat *st)
 
 	for (i = 0; i < l->nseen; i++)
 		if (l->seen[i].dev == st->st_dev && l->seen[i].ino == st->st_ino) {
-			say(l, 2, path, "directory loop (already visited)");
+			walk_say(l, 2, path, "directory loop (already visited)");
 			return;
 		}
 	l->seen = xreallocarray(l->seen, l->nseen + 1, sizeof *l->seen);
@@ -111,7 +272,7 @@ load_dir(struct loader *l, const char *path, const struct stat *st)
 	l->nseen++;
 
 	if ((d = opendir(path)) == NULL) {
-		say(l, 2, path, "%s", strerror(errno));
+		walk_say(l, 2, path, "%s", strerror(errno));
 		return;
 	}
 	strv_init(&names);
@@ -135,23 +296,26 @@ load_dir(struct loader *l, const char *path, const struct stat *st)
 static void
 load_path(struct loader *l, const char *path, int in_dir)
 {
+	struct ljob *j;
 	struct stat st;
 	char *data = NULL, *err = NULL;
 	size_t len;
 
 	if (strcmp(path, "-") == 0 && !in_dir) {
 		if (read_fd(0, CERT_MAX_FILE, &data, &len, &err) != 0) {
-			say(l, 2, "(stdin)", "%s", err);
+			walk_say(l, 2, "(stdin)", "%s", err);
 			free(err);
 			return;
 		}
-		load_bytes(l, "(stdin)", data, len);
-		free(data);
+		j = ljob_add(l, "(stdin)");
+		j->data = data;
+		j->len = len;
+		l->nfiles++;
 		return;
 	}
 	if (stat(path, &st) != 0) {
-		say(l, 2, path, "%s", errno == ELOOP ? "symbolic link loop" :
-		    strerror(errno));
+		walk_say(l, 2, path, "%s", errno == ELOOP ?
+		    "symbolic link loop" : strerror(errno));
 		return;
 	}
 	if (S_ISDIR(st.st_mode)) {
@@ -160,20 +324,16 @@ load_path(struct loader *l, const char *path, int in_dir)
 	}
 	if (!S_ISREG(st.st_mode)) {
 		if (!in_dir)
-			say(l, 2, path, "not a regular file");
+			walk_say(l, 2, path, "not a regular file");
 		return;
 	}
 	if ((uintmax_t)st.st_size > CERT_MAX_FILE) {
-		say(l, 2, path, "larger than %u MiB", CERT_MAX_FILE >> 20);
+		walk_say(l, 2, path, "larger than %u MiB", CERT_MAX_FILE >> 20);
 		return;
 	}
-	if (read_file(path, CERT_MAX_FILE, &data, &len, &err) != 0) {
-		say(l, 2, path, "%s", err);
-		free(err);
-		return;
-	}
-	load_bytes(l, path, data, len);
-	free(data);
+	j = ljob_add(l, path);
+	j->path = xstrdup(path);
+	l->nfiles++;
 }
 
 /* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL. */
@@ -702,8 +862,13 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 		free(err);
 		return -1;
 	}
+	l.o = o;
 	for (i = 0; i < n; i++)
 		load_path(&l, paths[i], 0);
+	if (load_run(&l) != 0) {
+		set_cause(cause, "cancelled; nothing imported");
+		goto out;
+	}
 
 	if (inv_begin(inv, cause) != 0)
 		goto out;
@@ -756,12 +921,7 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 	rc = 0;
 out:
 	res->refused = l.refused;
-	for (i = 0; i < l.n; i++) {
-		free(l.in[i].label);
-		cert_bundle_free(&l.in[i].bundle);
-	}
-	free(l.in);
-	free(l.seen);
+	load_free(&l);
 	if (l.key_pass != NULL) {
 		explicit_bzero(l.key_pass, strlen(l.key_pass));
 		free(l.key_pass);

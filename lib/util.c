@@ -481,24 +481,30 @@ fail:
 int
 mkdir_p(const char *path, int mode)
 {
-	char *copy, *p;
-	int rc = 0;
+	char *copy, *slash;
+	int rc;
 
+	/* Usually the parent exists: one mkdir, not one per component. */
+	if (mkdir(path, (mode_t)mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
 	copy = xstrdup(path);
-	for (p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST)
-			rc = -1;
-		*p = '/';
-		if (rc != 0)
-			break;
+	while ((slash = strrchr(copy, '/')) != NULL && slash[1] == '\0')
+		*slash = '\0';		/* trailing slashes */
+	if ((slash = strrchr(copy, '/')) == NULL || slash == copy) {
+		free(copy);
+		errno = ENOENT;
+		return -1;
 	}
-	if (rc == 0 && mkdir(copy, (mode_t)mode) != 0 && errno != EEXIST)
-		rc = -1;
+	*slash = '\0';
+	rc = mkdir_p(copy, mode);
 	free(copy);
-	return rc;
+	if (rc != 0)
+		return -1;
+	if (mkdir(path, (mode_t)mode) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
 }
 
 /*

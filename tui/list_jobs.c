@@ -175,6 +175,12 @@ import_job_report(void *arg, int level, const char *input, const char *msg)
 }
 
 static void
+import_job_progress(void *arg, size_t done, size_t total)
+{
+	worker_progress(arg, done, total);
+}
+
+static void
 import_job_run(struct job *j, struct inv *inv, void *arg)
 {
 	struct import_job *ij = arg;
@@ -184,7 +190,10 @@ import_job_run(struct job *j, struct inv *inv, void *arg)
 
 	memset(&o, 0, sizeof o);
 	strv_init(&o.tags);
-	/* inv_import says nothing per file: the count comes at the end. */
+	/* Files parsed so far in the status bar; the count at the end. */
+	o.progress = import_job_progress;
+	o.progress_arg = j;
+	o.cancel = worker_cancel_flag(j);
 	if (inv_import(inv, &ij->path, 1, &o, &res, import_job_report, ij,
 	    &err) != 0)
 		worker_done(j, "import: %s", err);
@@ -203,7 +212,7 @@ list_import_start(struct tui *t, char *path)
 	struct import_job *ij = xcalloc(1, sizeof *ij);
 
 	ij->path = path;
-	if (worker_start(t, "import", 0, import_job_run, ij,
+	if (worker_start(t, "import", 1, import_job_run, ij,
 	    import_job_free) == 0)
 		tui_message(t, "importing %s", path);
 }

@@ -79,3 +79,45 @@ C list --json > "$T/l.json"
 n_idx=$(json_q "$T/l.json" 'json_array_length(j)')
 n_git=$(git -C "$I" ls-tree -r --name-only HEAD certs | grep -c '/cert.pem$')
 check "index lists exactly what git holds" test "$n_idx" = "$n_git"
+
+# A bulk change (64 paths or more) writes its objects as one pack and its
+# work tree files with one fsync; its inputs are parsed on every core but
+# reported in the order given. Killed before and after the commit point,
+# it leaves nothing, or a change the next command completes.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	-out "$T/bulk.key" 2>/dev/null
+for set in a b c; do
+	mkdir -p "$T/bulk-$set"
+	j=0
+	while [ $j -lt 40 ]; do
+		openssl req -x509 -key "$T/bulk.key" -days 90 \
+			-subj "/CN=$set$j.bulk.example" \
+			-addext "subjectAltName=DNS:$set$j.bulk.example" \
+			-out "$T/bulk-$set/$(printf %03d $j).pem" 2>/dev/null
+		j=$((j + 1))
+	done
+done
+for point in commit-objects commit-head; do
+	set=$([ $point = commit-objects ] && echo a || echo b)
+	n0=$(commits "$I")
+	CERTDECK_TEST_CRASH=$point "$CERTDECK" -C "$I" import "$T/bulk-$set" >/dev/null 2>&1
+	check "bulk $point: the process was killed" test $? -ge 128
+	C list >/dev/null 2>&1
+	if [ $point = commit-objects ]; then
+		check "bulk $point: nothing happened" test "$(commits "$I")" = "$n0"
+	else
+		check "bulk $point: the change is there" test "$(commits "$I")" = $((n0 + 1))
+		check "bulk $point: all 40 entries listed" test "$(C list | grep -c "^.*$set[0-9]*-bulk-example")" = 40
+	fi
+	check "bulk $point: consistent after the next command" consistent
+done
+loose0=$(git -C "$I" count-objects | cut -d' ' -f1)
+C import "$T/bulk-c" "$T/c/h39.pem" "$T/c/h38.pem" >"$T/bulk.out" 2>&1
+check "bulk import: 42 entries imported" test "$(grep -c 'imported as' "$T/bulk.out")" = 42
+{ ls "$T"/bulk-c/*.pem; echo "$T/c/h39.pem"; echo "$T/c/h38.pem"; } >"$T/bulk.want"
+grep 'imported as' "$T/bulk.out" | sed 's/: imported as.*//' >"$T/bulk.got"
+check "bulk import: reported in the order given" cmp -s "$T/bulk.want" "$T/bulk.got"
+loose1=$(git -C "$I" count-objects | cut -d' ' -f1)
+check "bulk import: objects went into a pack, not loose files" test $((loose1 - loose0)) -lt 5
+check "bulk import: consistent" consistent
+check "bulk import: no temp files left" test -z "$(ls -A "$I/.certdeck/tmp" 2>/dev/null)"
