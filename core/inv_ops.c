@@ -447,11 +447,36 @@ at_one(void *arg, const struct repo_entry *re)
 	struct idx_entry ie;
 	int rc;
 
+	/* From a diff: the entry did not exist then. */
+	if (*re->cert_blob == '\0' && *re->entry_blob == '\0')
+		return idx_at_del(ctx->inv->idx, re->name, &ctx->err) ? 1 : 0;
 	if (inv_entry_row(ctx->inv, re, &ie, NULL, NULL, &ctx->err) != 0)
 		return 1;
 	rc = idx_at_put(ctx->inv->idx, &ie, &ctx->err);
 	idx_entry_free(&ie);
 	return rc != 0 ? 1 : 0;
+}
+
+/*
+ * The snapshot of commit: when the index is current, a copy of its
+ * entries changed by the tree diff from HEAD to commit (whose cost
+ * follows the size of the change: equal shards are skipped by id);
+ * otherwise a walk of the commit's whole tree.
+ */
+static int
+at_build(struct inv *inv, const char *commit, struct at_ctx *a)
+{
+	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
+
+	if (repo_head(inv->repo, head, NULL) == 1 &&
+	    idx_get_head(inv->idx, ihead, NULL) == 0 &&
+	    strcmp(head, ihead) == 0) {
+		if (idx_at_copy(inv->idx, &a->err) != 0)
+			return -1;
+		return repo_diff_entries(inv->repo, head, commit, at_one, a,
+		    &a->err);
+	}
+	return repo_walk_entries(inv->repo, commit, at_one, a, &a->err);
 }
 
 int
@@ -486,8 +511,7 @@ inv_list(struct inv *inv, const struct inv_list_opts *o, inv_row_cb cb,
 		if (idx_begin(inv->idx, cause) != 0)
 			return -1;
 		if (idx_at_begin(inv->idx, cause) != 0 ||
-		    repo_walk_entries(inv->repo, commit, at_one, &a,
-		    &a.err) != 0) {
+		    at_build(inv, commit, &a) != 0) {
 			if (a.err != NULL) {
 				set_cause(cause, "%s", a.err);
 				free(a.err);

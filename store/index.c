@@ -193,6 +193,10 @@ static const char idx_schema_sql[] =
 			" owner TEXT, tags TEXT, endpoints TEXT,"	\
 			" profile TEXT, meta TEXT) STRICT")		\
 	X(AT_CLEAR,	"DELETE FROM temp.at_entries")			\
+	X(AT_COPY,	"INSERT INTO temp.at_entries SELECT name,"	\
+			" cert_blob, entry_blob, owner, tags, endpoints," \
+			" profile, meta FROM main.entries")		\
+	X(AT_DEL,	"DELETE FROM temp.at_entries WHERE name = :name") \
 	X(AT_PUT,	"INSERT OR REPLACE INTO temp.at_entries(name,"	\
 			" cert_blob, entry_blob, owner, tags, endpoints," \
 			" profile, meta) VALUES(:name, :cert_blob,"	\
@@ -1114,6 +1118,26 @@ idx_at_put(struct idx *idx, const struct idx_entry *e, char **cause)
 	if (!idx->at_ready)
 		return set_cause(cause, "index: idx_at_put before idx_at_begin");
 	return idx_entry_put_id(idx, ST_AT_PUT, e, cause);
+}
+
+int
+idx_at_copy(struct idx *idx, char **cause)
+{
+	if (!idx->at_ready)
+		return set_cause(cause, "index: idx_at_copy before idx_at_begin");
+	return idx_exec_id(idx, ST_AT_COPY, cause);
+}
+
+int
+idx_at_del(struct idx *idx, const char *name, char **cause)
+{
+	sqlite3_stmt *st;
+
+	if ((st = idx_stmt(idx, ST_AT_DEL, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":name", name, cause) != 0 ||
+	    idx_step(idx, st, cause) < 0)
+		return -1;
+	return 0;
 }
 
 /* Deleting a name that is not there is not an error. */

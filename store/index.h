@@ -113,6 +113,10 @@ struct idx_query {
  */
 int	 idx_at_begin(struct idx *, char **cause);
 int	 idx_at_put(struct idx *, const struct idx_entry *, char **cause);
+/* The snapshot starts as a copy of the current entries... */
+int	 idx_at_copy(struct idx *, char **cause);
+/* ...and a name can leave it. */
+int	 idx_at_del(struct idx *, const char *name, char **cause);
 int	 idx_list(struct idx *, const struct idx_query *, idx_row_cb, void *arg,
 	    char **cause);
 
