@@ -3,10 +3,10 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
-PKGS	 = openssl ncursesw sqlite3 libgit2
+PKGS	 = openssl ncursesw sqlite3 libgit2 yaml-0.1
 # Debian packages needed to build and to test (see .ci/run).
 DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
-	    libgit2-dev libcmocka-dev
+	    libgit2-dev libcmocka-dev libyaml-dev
 DEB_TEST  = git sqlite3 openssl tmux faketime
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
@@ -84,7 +84,7 @@ deps:
 # libFuzzer targets, built with clang and the sanitizers; fuzz/run runs them.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
 FUZZ_LIB = $(filter-out store/%,$(LIB_SRC)) store/certrec.c
-fuzz: fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config
+fuzz: fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s
 fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
 	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(filter-out core/inventory.c core/inv_%.c,$(FUZZ_LIB)) $(PKG_LIBS)
 
@@ -97,7 +97,7 @@ install: certdeck
 
 clean:
 	rm -f certdeck */*.o */*.d tests/unit/*.o tests/unit/*.d $(UNIT_BIN) \
-		fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config
+		fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s
 
 .PHONY: all check unit asan deps install clean fuzz
 -include $(wildcard */*.d tests/unit/*.d)

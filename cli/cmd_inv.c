@@ -57,6 +57,7 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		{ "tag", required_argument, NULL, 't' },
 		{ "into", required_argument, NULL, 'i' },
 		{ "pkcs12-pass-file", required_argument, NULL, 'p' },
+		{ "kubernetes", no_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct inv_import_opts o;
@@ -82,6 +83,9 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		case 'i':
 			o.into = optarg;
 			break;
+		case 'k':
+			o.kubernetes = 1;
+			break;
 		case 'p':
 			if (read_file(optarg, 4096, &pass, &len, &err) != 0) {
 				cli_error(cli, "%s: %s", optarg, err);
@@ -99,6 +103,13 @@ cmd_import(struct cli *cli, int argc, char **argv)
 			strv_free(&o.tags);
 			return EXIT_ERROR;
 		}
+	}
+	if (o.kubernetes && (o.name != NULL || o.into != NULL)) {
+		cli_error(cli, "--kubernetes names entries from namespace and "
+		    "secret: no --name or --into with it");
+		strv_free(&o.tags);
+		free(pass);
+		return EXIT_ERROR;
 	}
 	if (optind >= argc) {
 		cli_error(cli, "nothing to import (give files, directories "

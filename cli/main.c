@@ -21,7 +21,7 @@ const struct cmd cmds[] = {
 	  "" },
 	{ "import", cmd_import,
 	  "[--name N] [--owner O] [--tag T]... [--into NAME] "
-	  "[--pkcs12-pass-file F] PATH...",
+	  "[--pkcs12-pass-file F] [--kubernetes] PATH...",
 	  "add certificates from files, directories or - (stdin)",
 	  "  --name N          name the entry (one certificate only)\n"
 	  "  --owner O         set the owner of the new entries\n"
@@ -29,6 +29,10 @@ const struct cmd cmds[] = {
 	  "  --into NAME       replace NAME's certificate with a newer one\n"
 	  "  --pkcs12-pass-file F\n"
 	  "                    read the passphrase of PKCS#12 input from F\n"
+	  "  --kubernetes      inputs are kubectl JSON or YAML: each\n"
+	  "                    kubernetes.io/tls secret becomes an entry\n"
+	  "                    NAMESPACE-SECRET (cert-manager Certificates\n"
+	  "                    in the input add their status as notes)\n"
 	  "Takes PEM (any number of certificates, text around them), DER,\n"
 	  "PKCS#7 and PKCS#12. A private key is kept only encrypted, with the\n"
 	  "passphrase in CERTDECK_PASSPHRASE_FILE. One import is one commit.\n" },

@@ -26,6 +26,8 @@ const struct entry_key entry_keys[] = {
 	{ "deploy-reload", EK_ARGV, 1,
 	  "command run after deploy, e.g. systemctl reload nginx" },
 	{ "policy", EK_LIST, 1, "audit policy words, e.g. mtls" },
+	{ "namespace", EK_WORD, 1, "Kubernetes namespace of its TLS secret" },
+	{ "secret", EK_WORD, 1, "Kubernetes TLS secret it came from" },
 	{ NULL, EK_TEXT, 0, NULL }
 };
 

@@ -20,11 +20,14 @@
 #include "entry.h"
 #include "inventory.h"
 #include "invpriv.h"
+#include "k8s.h"
 
 /* One input file, loaded. */
 struct input {
 	char			*label;		/* path as given, or "(stdin)" */
 	struct cert_bundle	 bundle;
+	char			*name_hint;	/* base name of its first entry */
+	struct strv		 meta;		/* key=value for that entry */
 };
 
 /*
@@ -43,6 +46,8 @@ struct ljob {
 	char			*msg;		/* message, or parse error */
 	int			 ok;		/* parsed into bundle */
 	struct cert_bundle	 bundle;
+	char			*name_hint;	/* as in struct input */
+	struct strv		 meta;
 };
 
 struct loader {
@@ -91,6 +96,7 @@ ljob_add(struct loader *l, const char *label)
 	j = &l->jobs[l->njobs++];
 	memset(j, 0, sizeof *j);
 	j->label = xstrdup(label);
+	strv_init(&j->meta);
 	return j;
 }
 
@@ -213,7 +219,11 @@ load_run(struct loader *l)
 		l->in = xreallocarray(l->in, l->n + 1, sizeof *l->in);
 		l->in[l->n].label = j->label;
 		l->in[l->n].bundle = j->bundle;
+		l->in[l->n].name_hint = j->name_hint;
+		l->in[l->n].meta = j->meta;
 		j->label = NULL;
+		j->name_hint = NULL;
+		strv_init(&j->meta);
 		j->ok = 0;
 		l->n++;
 	}
@@ -230,6 +240,8 @@ load_free(struct loader *l)
 		free(l->jobs[i].path);
 		free(l->jobs[i].data);
 		free(l->jobs[i].msg);
+		free(l->jobs[i].name_hint);
+		strv_free(&l->jobs[i].meta);
 		if (l->jobs[i].ok)
 			cert_bundle_free(&l->jobs[i].bundle);
 	}
@@ -238,6 +250,8 @@ load_free(struct loader *l)
 	l->njobs = 0;
 	for (i = 0; i < l->n; i++) {
 		free(l->in[i].label);
+		free(l->in[i].name_hint);
+		strv_free(&l->in[i].meta);
 		cert_bundle_free(&l->in[i].bundle);
 	}
 	free(l->in);
@@ -293,6 +307,48 @@ load_dir(struct loader *l, const char *path, const struct stat *st)
 	strv_free(&names);
 }
 
+/*
+ * Kubernetes input (--kubernetes): each TLS secret is one input, named
+ * NAMESPACE-SECRET, with namespace and secret (and a cert-manager
+ * Certificate's status as notes) in its entry.
+ */
+static void
+load_k8s(struct loader *l, const char *label, char *data, size_t len)
+{
+	struct k8s_result kr;
+	struct ljob *j;
+	char *err = NULL;
+	size_t i;
+
+	if (k8s_parse(data, len, label, &kr, &err) != 0) {
+		walk_say(l, 2, label, "%s", err);
+		free(err);
+		free(data);
+		return;
+	}
+	free(data);
+	for (i = 0; i < kr.nmsgs; i++)
+		walk_say(l, kr.msgs[i].level, kr.msgs[i].label, "%s",
+		    kr.msgs[i].msg);
+	for (i = 0; i < kr.nsecrets; i++) {
+		struct k8s_secret *s = &kr.secrets[i];
+		char *lb = xasprintf("%s: %s/%s", label, s->ns, s->name);
+
+		j = ljob_add(l, lb);
+		free(lb);
+		j->data = s->pem;
+		j->len = s->len;
+		s->pem = NULL;
+		j->name_hint = xasprintf("%s-%s", s->ns, s->name);
+		strv_addn(&j->meta, xasprintf("namespace=%s", s->ns));
+		strv_addn(&j->meta, xasprintf("secret=%s", s->name));
+		if (s->notes != NULL)
+			strv_addn(&j->meta, xasprintf("notes=%s", s->notes));
+		l->nfiles++;
+	}
+	k8s_result_free(&kr);
+}
+
 static void
 load_path(struct loader *l, const char *path, int in_dir)
 {
@@ -301,6 +357,26 @@ load_path(struct loader *l, const char *path, int in_dir)
 	char *data = NULL, *err = NULL;
 	size_t len;
 
+	if (l->o->kubernetes) {
+		const char *label = strcmp(path, "-") == 0 && !in_dir ?
+		    "(stdin)" : path;
+		int r;
+
+		if (strcmp(path, "-") == 0 && !in_dir)
+			r = read_fd(0, K8S_MAX_INPUT, &data, &len, &err);
+		else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			load_dir(l, path, &st);
+			return;
+		} else
+			r = read_file(path, K8S_MAX_INPUT, &data, &len, &err);
+		if (r != 0) {
+			walk_say(l, 2, label, "%s", err);
+			free(err);
+			return;
+		}
+		load_k8s(l, label, data, len);
+		return;
+	}
 	if (strcmp(path, "-") == 0 && !in_dir) {
 		if (read_fd(0, CERT_MAX_FILE, &data, &len, &err) != 0) {
 			walk_say(l, 2, "(stdin)", "%s", err);
@@ -567,7 +643,7 @@ current_leaf(struct inv *inv, const char *name, struct certfile *cf)
 
 static int
 entry_text(struct inv *inv, const char *name, const struct inv_import_opts *o,
-    char **text, char **cause)
+    const struct strv *extra, char **text, char **cause)
 {
 	struct entry e;
 	char *data = NULL, *dir, *path, *a;
@@ -604,6 +680,9 @@ entry_text(struct inv *inv, const char *name, const struct inv_import_opts *o,
 		if (found != 0)
 			goto fail;
 	}
+	for (i = 0; extra != NULL && i < extra->n; i++)
+		if (entry_apply(&e, extra->v[i], cause) != 0)
+			goto fail;
 	*text = entry_format(&e);
 	entry_free(&e);
 	return 0;
@@ -712,7 +791,7 @@ do_into(struct inv *inv, struct loader *l, struct plan *p,
 	certfile_free(&cur);
 ok:
 	if (o->owner != NULL || o->tags.n > 0) {
-		if (entry_text(inv, o->into, o, &entry, &err) != 0) {
+		if (entry_text(inv, o->into, o, NULL, &entry, &err) != 0) {
 			say(l, 2, o->into, "%s", err);
 			free(err);
 			return -1;
@@ -815,11 +894,14 @@ do_groups(struct inv *inv, struct loader *l, struct plan *p,
 				}
 				name = xstrdup(o->name);
 			} else {
-				base = name_derive(group_name_source(r));
+				base = name_derive(j == 0 &&
+				    l->in[i].name_hint != NULL ?
+				    l->in[i].name_hint : group_name_source(r));
 				name = unique_name(inv, p, base);
 				free(base);
 			}
-			if (entry_text(inv, NULL, o, &entry, &err) != 0) {
+			if (entry_text(inv, NULL, o, j == 0 ? &l->in[i].meta :
+			    NULL, &entry, &err) != 0) {
 				say(l, 2, label, "%s", err);
 				free(err);
 				err = NULL;

@@ -75,6 +75,7 @@ struct inv_import_opts {
 	struct strv	 tags;
 	const char	*into;		/* --into: replace this entry's cert */
 	const char	*p12_pass;	/* PKCS#12 passphrase, may be NULL */
+	int		 kubernetes;	/* inputs are kubectl JSON or YAML */
 	/* Files parsed so far, from the calling thread; may be NULL. */
 	void		(*progress)(void *, size_t done, size_t total);
 	void		*progress_arg;
