@@ -24,7 +24,7 @@ start() {
 	_s=$1 _w=${2%x*} _h=${2#*x}; shift 2
 	TM new-session -d -s "$_s" -x "$_w" -y "$_h" env TERM=screen \
 	    LC_ALL=C.UTF-8 HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$@" \
-	    "$T/ui" -C "${INV:-$DEMO}"
+	    "${UI:-$T/ui}" -C "${INV:-$DEMO}"
 }
 # The line holding the cursor marker, and whether it names an entry.
 cursor_on() { grep '^>' | grep -qF -- " $1 "; }
@@ -242,19 +242,42 @@ check "no title was set by a commit message" sh -c "! grep -q pwned '$T/title'"
 keys e Q
 TM kill-session -t e
 
-# Signals restore the terminal.
-start t 100x30
-wait_text t "STATUS" >/dev/null
-pid=$(ui_pid t)
-if [ -n "$pid" ]; then
-	kill -TERM "$pid"
-	expect t "SIGTERM ends certdeck by that signal" "EXITED 143"
-	check "SIGTERM: the terminal is restored" test "$(fmtv t '#{alternate_on}')" = 0
-	check "SIGTERM: the cursor is shown" test "$(fmtv t '#{cursor_flag}')" = 1
-else
-	not_ok "found the certdeck process"
-fi
-TM kill-session -t t
+# Signals restore the terminal: the ones the loop handles (TERM, HUP) and
+# the fatal ones that end certdeck in their handler (abort() and a failed
+# assertion raise SIGABRT; a crash is SIGSEGV; ^\ is SIGQUIT). The pane
+# compares the tty modes before and after, and dumps no core.
+cat >"$T/ui-tty" <<EOS
+#!/bin/sh
+ulimit -c 0
+before=\$(stty -g)
+"$CERTDECK" "\$@"
+rc=\$?
+[ "\$(stty -g)" = "\$before" ] && tty=same || tty=changed
+echo "EXITED \$rc TTY \$tty"
+exec sleep 600
+EOS
+chmod +x "$T/ui-tty"
+for sig in TERM:143 HUP:129 ABRT:134 SEGV:139 QUIT:131; do
+	name=${sig%:*} rc=${sig#*:}
+	UI=$T/ui-tty start t 100x30
+	wait_text t "STATUS"
+	keys t /  # a prompt open: keypad and cursor as when typing
+	pid=$(ui_pid t)
+	if [ -z "$pid" ]; then
+		not_ok "SIG$name: found the certdeck process"
+		TM kill-session -t t
+		continue
+	fi
+	kill -"$name" "$pid"
+	expect t "SIG$name ends certdeck by that signal" "EXITED $rc"
+	check "SIG$name: the terminal is restored (normal screen)" \
+	    test "$(fmtv t '#{alternate_on}')" = 0
+	check "SIG$name: the cursor is shown" test "$(fmtv t '#{cursor_flag}')" = 1
+	check "SIG$name: the cursor keys are back in normal mode" \
+	    test "$(fmtv t '#{keypad_cursor_flag}')" = 0
+	expect t "SIG$name: the tty modes are the shell's again" "EXITED $rc TTY same"
+	TM kill-session -t t
+done
 
 # A terminal type curses cannot drive.
 TM new-session -d -s b -x 100 -y 30 env TERM=no-such-terminal \
