@@ -170,8 +170,8 @@ list_probe_load(struct tui *t, struct list_row *lr, const char *endpoints)
 	list_probe_cell(t, lr);
 }
 
-void
-view_list_probe_landed(struct tui *t, struct view *v, const char *entry,
+static void
+list_probe_landed(struct tui *t, struct view *v, const char *entry,
     const char *endpoint, const struct inv_probe_last *last)
 {
 	struct list *l = v->priv;
@@ -727,4 +727,5 @@ const struct view_ops view_list_ops = {
 	.key = list_key,
 	.motion = list_move,
 	.reload = list_reload,
+	.probe_landed = list_probe_landed,
 };

@@ -180,6 +180,42 @@ keys c Q
 expect c "Q exits (ASCII)" "EXITED 0"
 TM kill-session -t c
 
+# The detail view follows a job: p there probes the entry's endpoints and
+# each line changes as its result lands, while the job still runs (the
+# silent endpoint holds it until its deadline).
+(cd "$T/c" && cert_at 2026-05-01 120 fresh fresh.test)
+C import "$T/c/fresh.pem" >/dev/null
+C set fresh-test "endpoints=127.0.0.1:$lone_port@fresh.test,127.0.0.1:$silent_port" >/dev/null
+start d
+expect d "the list is up for the detail case" "PROBE"
+goto d fresh-test
+keys d Enter
+expect d "the detail view lists the endpoints, never probed" \
+    "127.0.0.1:$lone_port@fresh.test  never probed"
+keys d p
+expect d "p in the detail view starts a probe job" "[probe"
+# The served leaf is lone.test's, not this entry's: drift.
+landed() {
+	screen d >/dev/null
+	grep -qF "127.0.0.1:$lone_port@fresh.test  ok" "$T/screen" &&
+	    grep -qF "drift:yes" "$T/screen" &&
+	    tail -1 "$T/screen" | grep -qF "[probe 1/2"
+}
+n=0
+while [ $n -lt 50 ] && ! landed; do sleep 0.1; n=$((n + 1)); done
+if landed; then ok "the detail view shows a result as it lands, the job still running"
+else show_fail "the detail view shows a result as it lands, the job still running" d; fi
+keys d Escape
+expect d "Esc cancels the detail view's job" "probe cancelled: 1 of 2"
+expect d "the detail view still shows the landed result" \
+    "127.0.0.1:$lone_port@fresh.test  ok"
+keys d q
+expect_cmd d "q goes back to the list, fresh-test marked drift" row_has fresh-test "≠ drift"
+keys d Q
+expect d "Q exits (detail case)" "EXITED 0"
+TM kill-session -t d
+C set fresh-test "endpoints=" >/dev/null
+
 # i: import runs as a job, its summary in the status bar.
 leaf_at_dir() { (cd "$T/c" && cert_at 2026-05-01 90 more more.test); }
 leaf_at_dir
