@@ -392,6 +392,86 @@ observed_sha(struct inv *inv, const char *path, char out[65])
 	return found;
 }
 
+/* Canonical endpoint texts of a comma list (unparsable items left out). */
+static void
+eps_canon(const char *list, struct strv *out)
+{
+	struct endpoint ep;
+	struct strv items;
+	char text[600];
+	size_t i;
+
+	strv_init(&items);
+	if (list != NULL)
+		strv_split(&items, list, ',');
+	for (i = 0; i < items.n; i++) {
+		if (endpoint_parse(items.v[i], &ep, NULL) != 0)
+			continue;
+		endpoint_format(&ep, text, sizeof text);
+		strv_add(out, text);
+	}
+	strv_free(&items);
+}
+
+void
+inv_observed_gone(struct inv *inv, const char *entry, const char *old_eps,
+    const char *new_eps, struct strv *paths, struct buf *body)
+{
+	struct strv olds, news, gone;
+	struct eplist el;
+	struct endpoint ep;
+	char *file, *path, sha[65];
+	size_t i, j;
+	int loaded = 0;
+
+	strv_init(&olds);
+	strv_init(&news);
+	strv_init(&gone);
+	eps_canon(old_eps, &olds);
+	eps_canon(new_eps, &news);
+	memset(&el, 0, sizeof el);
+	strv_init(&el.eps);
+	strv_init(&el.names);
+	for (i = 0; i < olds.n; i++) {
+		if (strv_has(&news, olds.v[i]) || strv_has(&gone, olds.v[i]))
+			continue;
+		endpoint_parse(olds.v[i], &ep, NULL);
+		file = probe_endpoint_file(&ep);
+		path = xasprintf("observed/%s", file);
+		free(file);
+		if (!observed_sha(inv, path, sha)) {
+			free(path);
+			continue;
+		}
+		/* Rare (an observed endpoint dropped): only then read every
+		   entry's endpoints, once. */
+		if (!loaded) {
+			if (eplist_load(inv, &el, NULL) != 0) {
+				free(path);
+				break;	/* not sure: keep the files */
+			}
+			loaded = 1;
+		}
+		for (j = 0; j < el.eps.n; j++)
+			if (strcmp(el.eps.v[j], olds.v[i]) == 0 &&
+			    strcmp(el.names.v[j], entry) != 0)
+				break;
+		strv_add(&gone, olds.v[i]);
+		if (j < el.eps.n) {
+			free(path);
+			continue;
+		}
+		buf_printf(body, "%s: no longer listed, %s removed\n",
+		    olds.v[i], path);
+		strv_addn(paths, path);
+	}
+	strv_free(&olds);
+	strv_free(&news);
+	strv_free(&gone);
+	strv_free(&el.eps);
+	strv_free(&el.names);
+}
+
 /* One endpoint that serves something new. */
 struct obs {
 	char	*path;
