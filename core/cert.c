@@ -960,6 +960,14 @@ cert_parse_der(const unsigned char *der, size_t len, struct certrec *rec,
 	return 0;
 }
 
+void
+cert_parse_x509(X509 *x, const unsigned char *der, size_t len,
+    struct certrec *rec)
+{
+	parse_x509(x, der, len, rec);
+	ERR_clear_error();
+}
+
 char *
 cert_der_to_pem(const unsigned char *der, size_t len)
 {

@@ -19,6 +19,15 @@
  */
 int	 cert_parse_der(const unsigned char *der, size_t len,
 	    struct certrec *rec, char **cause);
+/*
+ * The same for a certificate OpenSSL already holds decoded (x, an X509,
+ * e.g. a TLS peer's; der its encoding): no second decode, which in
+ * OpenSSL 3 costs as much as a verification (the key goes through the
+ * decoder framework).
+ */
+struct x509_st;
+void	 cert_parse_x509(struct x509_st *x, const unsigned char *der, size_t len,
+	    struct certrec *rec);
 
 /*
  * Parse a PEM file of the inventory (leaf first, then chain) into cf, and

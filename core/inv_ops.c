@@ -32,6 +32,39 @@ read_entry(struct inv *inv, const char *dir, struct entry *e, char **cause)
 	return 1;
 }
 
+/*
+ * Commit the changes ch of entry name (its endpoints going from old_eps to
+ * new_eps; NULL when it goes) with the removal of the observed/ files of
+ * endpoints nothing lists any more (inv_observed_gone), in one commit.
+ */
+static int
+commit_entry(struct inv *inv, const char *name, const struct repo_change *ch,
+    size_t nch, const char *old_eps, const char *new_eps, const char *subject,
+    const char *action, const struct strv *trailers, char **cause)
+{
+	struct repo_change *all;
+	struct strv gone;
+	struct buf body;
+	char *msg;
+	size_t i;
+	int rc;
+
+	strv_init(&gone);
+	buf_init(&body);
+	inv_observed_gone(inv, name, old_eps, new_eps, &gone, &body);
+	all = xcalloc(nch + gone.n, sizeof *all);
+	memcpy(all, ch, nch * sizeof *ch);
+	for (i = 0; i < gone.n; i++)
+		all[nch + i].path = gone.v[i];
+	msg = inv_message(subject, body.data, action, trailers);
+	rc = inv_commit(inv, all, nch + gone.n, msg, NULL, cause);
+	free(msg);
+	free(all);
+	strv_free(&gone);
+	buf_free(&body);
+	return rc;
+}
+
 int
 inv_set(struct inv *inv, const char *name, char *const *assign, size_t n,
     char **cause)
@@ -39,7 +72,7 @@ inv_set(struct inv *inv, const char *name, char *const *assign, size_t n,
 	struct entry old, e;
 	struct repo_change ch;
 	struct strv trailers;
-	char *dir, *text = NULL, *msg = NULL, *subject, *what;
+	char *dir, *text = NULL, *subject, *what;
 	size_t i;
 	int rc = -1;
 
@@ -81,9 +114,10 @@ inv_set(struct inv *inv, const char *name, char *const *assign, size_t n,
 	subject = xasprintf("set %s: %.200s", name, what);
 	free(what);
 	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
-	msg = inv_message(subject, NULL, "set", &trailers);
+	rc = commit_entry(inv, name, &ch, 1, entry_get(&old, "endpoints"),
+	    entry_get(&e, "endpoints"), subject, "set", &trailers, cause) == 0 ?
+	    1 : -1;
 	free(subject);
-	rc = inv_commit(inv, &ch, 1, msg, NULL, cause) == 0 ? 1 : -1;
 	free((char *)ch.path);
 out:
 	inv_end(inv);
@@ -91,7 +125,6 @@ out:
 	entry_free(&old);
 	strv_free(&trailers);
 	free(text);
-	free(msg);
 	free(dir);
 	return rc;
 }
@@ -102,7 +135,7 @@ inv_rm(struct inv *inv, const char *name, char **cause)
 	struct repo_change ch[3];
 	struct strv trailers;
 	struct idx_entry ie;
-	char *dir, *msg = NULL, *subject, *keypath;
+	char *dir, *subject, *keypath;
 	char *p1, *p2, *data = NULL;
 	char blob[REPO_OID_HEX];
 	size_t n = 2, len;
@@ -142,17 +175,16 @@ inv_rm(struct inv *inv, const char *name, char **cause)
 			certfile_free(&cf);
 		}
 	}
-	msg = inv_message(subject, NULL, "rm", &trailers);
+	rc = commit_entry(inv, name, ch, n, ie.endpoints, NULL, subject, "rm",
+	    &trailers, cause);
 	free(subject);
 	idx_entry_free(&ie);
-	rc = inv_commit(inv, ch, n, msg, NULL, cause);
 	free(p1);
 	free(p2);
 	free(keypath);
 out:
 	inv_end(inv);
 	strv_free(&trailers);
-	free(msg);
 	free(dir);
 	return rc;
 }
@@ -204,7 +236,7 @@ inv_set_entry(struct inv *inv, const char *name, const char *text,
 	struct entry want, old, e;
 	struct repo_change ch;
 	struct strv changed, trailers;
-	char *dir, *a, *path = NULL, *out = NULL, *msg = NULL, *what, *err = NULL;
+	char *dir, *a, *path = NULL, *out = NULL, *what, *err = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -273,9 +305,10 @@ inv_set_entry(struct inv *inv, const char *name, const char *text,
 	a = xasprintf("edit %s: %.200s", name, what);
 	free(what);
 	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
-	msg = inv_message(a, NULL, "edit", &trailers);
+	rc = commit_entry(inv, name, &ch, 1, entry_get(&old, "endpoints"),
+	    entry_get(&e, "endpoints"), a, "edit", &trailers, cause) == 0 ?
+	    1 : -1;
 	free(a);
-	rc = inv_commit(inv, &ch, 1, msg, NULL, cause) == 0 ? 1 : -1;
 out:
 	inv_end(inv);
 	entry_free(&want);
@@ -285,7 +318,6 @@ out:
 	strv_free(&trailers);
 	free(out);
 	free(path);
-	free(msg);
 	free(dir);
 	return rc;
 }

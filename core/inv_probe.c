@@ -369,27 +369,204 @@ current_leaf(struct inv *inv, const char *entry, char out[65])
 /* ---------------------------------------------------------------------- */
 /* observed/ */
 
+/* The sha256 an observed/ file's text names: 1, or 0 if none. */
+static int
+observed_text_sha(const char *data, char out[65])
+{
+	const char *p, *nl;
+
+	for (p = data; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
+		nl = strchr(p, '\n');
+		if (str_startswith(p, "sha256 = ")) {
+			snprintf(out, 65, "%.64s", p + 9);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* What observed/ says an endpoint served: sha256 into out; 1, or 0 if
    there is no such file (or it names no fingerprint). */
 static int
 observed_sha(struct inv *inv, const char *path, char out[65])
 {
-	char *data = NULL, *p, *nl;
+	char *data = NULL;
 	size_t len;
-	int found = 0;
+	int found;
 
 	if (repo_read(inv->repo, NULL, path, &data, &len, NULL, NULL) != 1)
 		return 0;
-	for (p = data; p != NULL && *p != '\0'; p = nl ? nl + 1 : NULL) {
-		nl = strchr(p, '\n');
-		if (str_startswith(p, "sha256 = ")) {
-			snprintf(out, 65, "%.64s", p + 9);
-			found = 1;
-			break;
-		}
-	}
+	found = observed_text_sha(data, out);
 	free(data);
 	return found;
+}
+
+/*
+ * observed/ at HEAD when a run starts: file names and blob ids, in tree
+ * order, read once. Deciding per result with observed_sha read HEAD's
+ * commit and the whole observed/ tree again for each endpoint (libgit2
+ * caches neither once they pass 4 KiB: an observe commit of many
+ * endpoints, or observed/ itself, soon do), half of a sweep's CPU time
+ * at 500 endpoints and growing with their number. observe_commit checks
+ * each change against HEAD again under the lock.
+ */
+struct obs_dir {
+	struct strv	 names;
+	struct strv	 blobs;
+	int		 loaded;	/* else ask HEAD per file */
+};
+
+static int
+obs_dir_add(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
+{
+	struct obs_dir *od = arg;
+
+	strv_add(&od->names, name);
+	strv_add(&od->blobs, blob_id);
+	return 0;
+}
+
+static int
+obs_dir_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* What observed/<file> said at the start of the run; as observed_sha. */
+static int
+obs_dir_sha(struct inv *inv, const struct obs_dir *od, const char *file,
+    char out[65])
+{
+	char *const *hit, *data = NULL, *path;
+	size_t len;
+	int found;
+
+	if (!od->loaded) {
+		path = xasprintf("observed/%s", file);
+		found = observed_sha(inv, path, out);
+		free(path);
+		return found;
+	}
+	hit = od->names.n == 0 ? NULL : bsearch(file, od->names.v,
+	    od->names.n, sizeof *od->names.v, obs_dir_cmp);
+	if (hit == NULL ||
+	    repo_blob(inv->repo, od->blobs.v[hit - od->names.v], &data, &len,
+	    NULL) != 0)
+		return 0;
+	found = observed_text_sha(data, out);
+	free(data);
+	return found;
+}
+
+static void
+obs_dir_load(struct inv *inv, struct obs_dir *od)
+{
+	size_t i;
+
+	od->loaded = 0;
+	strv_init(&od->names);
+	strv_init(&od->blobs);
+	if (repo_list_dir(inv->repo, NULL, "observed", obs_dir_add, od,
+	    NULL) != 0) {
+		strv_free(&od->names);
+		strv_free(&od->blobs);
+		return;
+	}
+	/* Tree order is byte order for files; make sure for bsearch. */
+	for (i = 1; i < od->names.n; i++)
+		if (strcmp(od->names.v[i - 1], od->names.v[i]) >= 0) {
+			strv_free(&od->names);
+			strv_free(&od->blobs);
+			return;
+		}
+	od->loaded = 1;
+}
+
+static void
+obs_dir_free(struct obs_dir *od)
+{
+	strv_free(&od->names);
+	strv_free(&od->blobs);
+}
+
+/* Canonical endpoint texts of a comma list (unparsable items left out). */
+static void
+eps_canon(const char *list, struct strv *out)
+{
+	struct endpoint ep;
+	struct strv items;
+	char text[600];
+	size_t i;
+
+	strv_init(&items);
+	if (list != NULL)
+		strv_split(&items, list, ',');
+	for (i = 0; i < items.n; i++) {
+		if (endpoint_parse(items.v[i], &ep, NULL) != 0)
+			continue;
+		endpoint_format(&ep, text, sizeof text);
+		strv_add(out, text);
+	}
+	strv_free(&items);
+}
+
+void
+inv_observed_gone(struct inv *inv, const char *entry, const char *old_eps,
+    const char *new_eps, struct strv *paths, struct buf *body)
+{
+	struct strv olds, news, gone;
+	struct eplist el;
+	struct endpoint ep;
+	char *file, *path, sha[65];
+	size_t i, j;
+	int loaded = 0;
+
+	strv_init(&olds);
+	strv_init(&news);
+	strv_init(&gone);
+	eps_canon(old_eps, &olds);
+	eps_canon(new_eps, &news);
+	memset(&el, 0, sizeof el);
+	strv_init(&el.eps);
+	strv_init(&el.names);
+	for (i = 0; i < olds.n; i++) {
+		if (strv_has(&news, olds.v[i]) || strv_has(&gone, olds.v[i]))
+			continue;
+		endpoint_parse(olds.v[i], &ep, NULL);
+		file = probe_endpoint_file(&ep);
+		path = xasprintf("observed/%s", file);
+		free(file);
+		if (!observed_sha(inv, path, sha)) {
+			free(path);
+			continue;
+		}
+		/* Rare (an observed endpoint dropped): only then read every
+		   entry's endpoints, once. */
+		if (!loaded) {
+			if (eplist_load(inv, &el, NULL) != 0) {
+				free(path);
+				break;	/* not sure: keep the files */
+			}
+			loaded = 1;
+		}
+		for (j = 0; j < el.eps.n; j++)
+			if (strcmp(el.eps.v[j], olds.v[i]) == 0 &&
+			    strcmp(el.names.v[j], entry) != 0)
+				break;
+		strv_add(&gone, olds.v[i]);
+		if (j < el.eps.n) {
+			free(path);
+			continue;
+		}
+		buf_printf(body, "%s: no longer listed, %s removed\n",
+		    olds.v[i], path);
+		strv_addn(paths, path);
+	}
+	strv_free(&olds);
+	strv_free(&news);
+	strv_free(&gone);
+	strv_free(&el.eps);
+	strv_free(&el.names);
 }
 
 /* One endpoint that serves something new. */
@@ -469,6 +646,7 @@ struct ictx {
 	struct idx_probe		*rows;		/* not yet written */
 	size_t				 nrows;
 	int				 put_failed;
+	struct obs_dir			 od;		/* observed/ at the start */
 };
 
 /*
@@ -565,7 +743,7 @@ on_result(void *arg, struct probe_result *r)
 {
 	struct ictx *c = arg;
 	struct strv problems;
-	char *file, *path, seen[65];
+	char *file, seen[65];
 	int64_t now = clock_now();
 
 	if (r->kind == PROBE_OK && r->nchain > 0) {
@@ -574,16 +752,14 @@ on_result(void *arg, struct probe_result *r)
 		if (r->entry != NULL) {
 			drift_of(c, r);
 			file = probe_endpoint_file(&r->ep);
-			path = xasprintf("observed/%s", file);
-			free(file);
-			if (!observed_sha(c->inv, path, seen) ||
+			if (!obs_dir_sha(c->inv, &c->od, file, seen) ||
 			    strcmp(seen, r->leaf_sha256) != 0) {
 				r->observed_change = 1;
 				c->obs = xreallocarray(c->obs, c->nobs + 1,
 				    sizeof *c->obs);
 				obs_make(&c->obs[c->nobs++], r, now);
 			}
-			free(path);
+			free(file);
 		} else if (c->o->import && r->known_as.n == 0 &&
 		    r->chain_pem != NULL) {
 			c->imp = xreallocarray(c->imp, c->nimp + 1,
@@ -801,7 +977,9 @@ inv_probe(struct inv *inv, const struct probe_target *t, size_t n,
 	po.ca_len = ca_len;
 	po.cancel = o->cancel;
 	po.client = o->client;
+	obs_dir_load(inv, &c.od);
 	rc = probe_run(t, n, &po, on_result, &c, cause);
+	obs_dir_free(&c.od);
 	rows_flush(&c);
 	free(c.rows);
 	free(ca);

@@ -24,5 +24,15 @@ char	*inv_message(const char *subject, const char *body,
 int	 inv_cache_file(struct inv *, const char *blob, char **cause);
 int	 inv_entry_row(struct inv *, const struct repo_entry *,
 	    struct idx_entry *, inv_report_cb, void *, char **cause);
+/*
+ * inv_probe.c: entry's endpoints go from old_eps to new_eps (comma lists;
+ * new_eps NULL when the entry goes). Adds to paths each observed/ file at
+ * HEAD of an endpoint that it no longer lists and no other entry lists
+ * (observed/ is per endpoint), and to body one line saying so. Inside
+ * inv_begin; the caller commits the deletions with its own change.
+ */
+void	 inv_observed_gone(struct inv *, const char *entry,
+	    const char *old_eps, const char *new_eps, struct strv *paths,
+	    struct buf *body);
 
 #endif

@@ -1593,7 +1593,7 @@ collect_chain(struct probe *p)
 	STACK_OF(X509) *sk = SSL_get_peer_cert_chain(p->ssl);
 	unsigned char *der;
 	struct buf pem;
-	char *err, *s;
+	char *s;
 	size_t i, n;
 	int len;
 
@@ -1613,15 +1613,9 @@ collect_chain(struct probe *p)
 			ERR_clear_error();
 			break;
 		}
-		err = NULL;
-		if (cert_parse_der(der, (size_t)len, &r->chain[i], &err) != 0) {
-			/* Still a certificate OpenSSL took: name it by its
-			   fingerprint and say why it is blank. */
-			memset(&r->chain[i], 0, sizeof r->chain[i]);
-			cert_sha256_hex(der, (size_t)len, r->chain[i].sha256);
-			r->chain[i].subject = err;
-			r->chain[i].path_len = -1;
-		}
+		/* Decoded already: not again (cert_parse_x509). */
+		cert_parse_x509(sk_X509_value(sk, (int)i), der, (size_t)len,
+		    &r->chain[i]);
 		s = cert_der_to_pem(der, (size_t)len);
 		buf_adds(&pem, s);
 		free(s);

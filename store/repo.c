@@ -1566,6 +1566,48 @@ repo_blob(struct repo *r, const char *blob_id, char **data, size_t *len,
 	return 0;
 }
 
+int
+repo_list_dir(struct repo *r, const char *commit, const char *dir,
+    repo_file_cb cb, void *arg, char **cause)
+{
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *te = NULL;
+	const git_tree_entry *e;
+	char hex[REPO_OID_HEX];
+	size_t i, n;
+	int rc = -1;
+
+	if (repo_get_tree(r, commit, &tree, cause) != 0)
+		return -1;
+	if (tree == NULL)
+		return 0;
+	if (git_tree_entry_bypath(&te, tree, dir) != 0 ||
+	    git_tree_entry_type(te) != GIT_OBJECT_TREE) {
+		git_error_clear();
+		rc = 0;
+		goto out;
+	}
+	if (git_tree_lookup(&sub, r->git, git_tree_entry_id(te)) != 0) {
+		repo_gerr(cause, "cannot read %s", dir);
+		goto out;
+	}
+	n = git_tree_entrycount(sub);
+	rc = 0;
+	for (i = 0; i < n; i++) {
+		e = git_tree_entry_byindex(sub, i);
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+			continue;
+		repo_hex(hex, git_tree_entry_id(e));
+		if (cb(arg, git_tree_entry_name(e), hex) != 0)
+			break;
+	}
+out:
+	git_tree_free(sub);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	return rc;
+}
+
 /* Fill the blob ids of entry directory tree t (NULL: the entry is gone). */
 static void
 repo_entry_blobs(const git_tree *t, struct repo_entry *re)

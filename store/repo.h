@@ -84,6 +84,18 @@ int	 repo_read(struct repo *, const char *commit, const char *path,
 /* Read a blob by id. */
 int	 repo_blob(struct repo *, const char *blob_id, char **data, size_t *len,
 	    char **cause);
+/*
+ * Each file (blob) directly in directory dir of COMMIT (NULL = HEAD), in
+ * tree order: cb gets its name and blob id, and returns non-zero to stop.
+ * One read of the commit and the tree, for a caller that would otherwise
+ * repo_read many files of one directory (each repo_read reads the commit
+ * and every tree on the path again). Returns 0 (also when there is no
+ * such directory or HEAD is unborn), -1 on error.
+ */
+typedef int (*repo_file_cb)(void *arg, const char *name,
+    const char blob_id[REPO_OID_HEX]);
+int	 repo_list_dir(struct repo *, const char *commit, const char *dir,
+	    repo_file_cb, void *arg, char **cause);
 
 /* One entry directory certs/<shard>/<name>/ as seen in a tree. */
 struct repo_entry {

@@ -113,8 +113,8 @@ probe_job_run(struct job *j, struct inv *inv, void *arg)
 	free(t);
 }
 
-static void
-probe_start(struct tui *t, const char *name)
+void
+tui_probe_start(struct tui *t, const char *name)
 {
 	struct probe_job *pj = xcalloc(1, sizeof *pj);
 
@@ -135,7 +135,7 @@ view_list_probe(struct tui *t, struct view *v, int arg)
 		tui_message(t, "the list is empty");
 		return;
 	}
-	probe_start(t, name);
+	tui_probe_start(t, name);
 }
 
 void
@@ -143,7 +143,7 @@ view_list_probe_all(struct tui *t, struct view *v, int arg)
 {
 	if (view_list_readonly(t, v))
 		return;
-	probe_start(t, NULL);
+	tui_probe_start(t, NULL);
 }
 
 /* --- i: the import itself (list_actions.c asks for the path) */

@@ -2,7 +2,11 @@
  * tui.c: the terminal UI's main loop. One thread owns curses. The loop
  * polls the keyboard together with a self-pipe that the signal handlers
  * write to, so a resize redraws and SIGTERM, SIGHUP and SIGINT restore the
- * terminal before the process dies. A second pipe wakes it when the
+ * terminal before the process dies. A fatal signal (abort(), a failed
+ * assertion, SIGSEGV, SIGQUIT...) cannot wait for the loop: its handler
+ * writes the terminal's own reset sequences and the saved tty modes back
+ * (tui_crash; write(2) and tcsetattr(3) are async-signal-safe, endwin is
+ * not) and then dies of the signal. A second pipe wakes it when the
  * background job (worker.c) has posted progress or results. Every half
  * second it looks at HEAD (one ref read): when another operator, cron or a
  * git pull moved it, the views read the inventory again.
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <wchar.h>
@@ -38,6 +43,14 @@ static int	 tui_pipe[2] = { -1, -1 };
 static SCREEN	*tui_screen;
 static int	 tui_curses_on;
 static const int tui_signals[] = { SIGWINCH, SIGTERM, SIGHUP, SIGINT };
+static const int tui_fatal_signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE,
+    SIGILL, SIGQUIT, SIGTRAP, SIGSYS };
+
+/* What tui_crash writes: prepared while curses is on, from terminfo. */
+static struct termios	 tui_tty;
+static int		 tui_tty_saved;
+static char		 tui_reset[256];
+static size_t		 tui_reset_len;
 
 static void
 tui_sig(int sig)
@@ -59,6 +72,53 @@ tui_restore(void)
 		return;
 	tui_curses_on = 0;
 	endwin();
+}
+
+/* The capabilities endwin would send, in its order: attributes off, keypad
+   off, cursor shown, back to the normal screen. */
+static void
+tui_crash_prepare(void)
+{
+	static const char *caps[] = { "sgr0", "rmkx", "cnorm", "rmcup" };
+	char *c;
+	size_t i, n;
+
+	tui_reset_len = 0;
+	for (i = 0; i < nitems(caps); i++) {
+		c = tigetstr((char *)caps[i]);
+		if (c == NULL || c == (char *)-1)
+			continue;
+		n = strlen(c);
+		if (tui_reset_len + n >= sizeof tui_reset)
+			break;
+		memcpy(tui_reset + tui_reset_len, c, n);
+		tui_reset_len += n;
+	}
+}
+
+/* A fatal signal: give the terminal back by hand, then die of it. */
+static void
+tui_crash(int sig)
+{
+	ssize_t w;
+	size_t off = 0;
+
+	if (tui_curses_on) {
+		tui_curses_on = 0;
+		while (off < tui_reset_len) {
+			w = write(STDOUT_FILENO, tui_reset + off,
+			    tui_reset_len - off);
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		if (write(STDOUT_FILENO, "\r\n", 2) == -1)
+			(void)0;
+		if (tui_tty_saved)
+			tcsetattr(STDIN_FILENO, TCSANOW, &tui_tty);
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void
@@ -519,6 +579,14 @@ tui_signals_setup(void)
 	/* Installed before newterm, so curses keeps its hands off these. */
 	for (i = 0; i < nitems(tui_signals); i++)
 		sigaction(tui_signals[i], &sa, NULL);
+	/* Fatal ones die in their handler; SA_RESETHAND so that a fault in
+	   it cannot loop. */
+	sa.sa_handler = tui_crash;
+	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
+	for (i = 0; i < nitems(tui_fatal_signals); i++)
+		sigaction(tui_fatal_signals[i], &sa, NULL);
+	/* The modes the shell had: what tui_crash puts back. */
+	tui_tty_saved = tcgetattr(STDIN_FILENO, &tui_tty) == 0;
 	return 0;
 }
 
@@ -580,6 +648,7 @@ tui_main(const char *dir_opt, const char *theme_opt)
 		free(t.dir_esc);
 		return 2;
 	}
+	tui_crash_prepare();
 	tui_curses_on = 1;
 	atexit(tui_restore);
 	set_escdelay(25);

@@ -51,6 +51,11 @@ struct view_ops {
 	/* HEAD moved (a change here or elsewhere): read again, keeping the
 	   cursor on the same item. May be NULL. */
 	void		(*reload)(struct tui *, struct view *);
+	/* A probe result of a background job landed (worker.c): show it
+	   now, without reading the index. entry may be NULL. May be NULL. */
+	void		(*probe_landed)(struct tui *, struct view *,
+			    const char *entry, const char *endpoint,
+			    const struct inv_probe_last *);
 };
 
 struct view {
@@ -185,6 +190,7 @@ extern const struct view_ops view_help_ops;
 void	*view_list_new(struct tui *);
 /* The detail view of entry name; NULL (with a message) if it is gone. */
 void	*view_detail_new(struct tui *, const char *name);
+void	 view_detail_probe(struct tui *, struct view *, int);
 void	*view_help_new(struct tui *, enum view_id from);
 
 /* List actions, bound in keys.c. */
@@ -231,13 +237,12 @@ void	 view_list_undo(struct tui *, struct view *, int);
 
 /* Background jobs from the list (list_jobs.c, worker.c): p probes the
    entry's endpoints, P every endpoint; i's import runs as a job too
-   (path is the job's). */
+   (path is the job's). tui_probe_start probes entry name's endpoints
+   (NULL: every endpoint), for the list's and the detail view's p. */
 void	 view_list_probe(struct tui *, struct view *, int);
 void	 view_list_probe_all(struct tui *, struct view *, int);
+void	 tui_probe_start(struct tui *, const char *name);
 void	 list_import_start(struct tui *, char *path);
-/* A probe result landed: the list updates that entry's endpoint. */
-void	 view_list_probe_landed(struct tui *, struct view *, const char *entry,
-	    const char *endpoint, const struct inv_probe_last *);
 /* The glyph of a probe health (enum inv_probe_health). */
 const char *tui_probe_glyph(struct tui *, int health);
 

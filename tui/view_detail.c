@@ -3,7 +3,8 @@
  * chain certificate with its expiry, the metadata and the last commits
  * that touched it. Read from the index (idx_entry_get, idx_file_get) and
  * history (inv_log), as `certdeck show` does; built once into lines of
- * escaped text, then scrolled.
+ * escaped text, then scrolled. The endpoint lines are redrawn in place
+ * as probe results land (detail_probe_landed), while a job still runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ struct detail {
 	enum status		 status;
 	int64_t			 days;
 	int			 found;
+	struct strv		 eps;		/* endpoint text, canonical */
+	size_t			*ep_line;	/* its line in lines */
 };
 
 static void
@@ -85,6 +88,38 @@ detail_list(struct tui *t, struct detail *d, const char *label,
 	strv_free(&v);
 }
 
+/* One endpoint's line: its last probe (rc 1), or never probed. */
+static void
+detail_endpoint_line(struct tui *t, struct detail_line *l, const char *text,
+    int rc, const struct inv_probe_last *pl)
+{
+	struct buf b;
+	char when[32];
+
+	buf_init(&b);
+	buf_printf(&b, "  %s %s  ", tui_probe_glyph(t, (int)pl->health), text);
+	if (rc != 1)
+		buf_adds(&b, "never probed");
+	else {
+		clock_format(pl->time, when);
+		buf_printf(&b, "%s", pl->kind);
+		if (pl->has_days)
+			buf_printf(&b, "  leaf %lld days left", pl->days_left);
+		if (strcmp(pl->kind, "ok") == 0)
+			buf_printf(&b, "  drift:%s  %s", pl->drift ? "yes" :
+			    "no", pl->verified == 1 ? "verified" :
+			    pl->verified == 0 ? "unverified" : "verify:-");
+		if (*pl->problem != '\0' && pl->health == INV_PH_WARN)
+			buf_printf(&b, "  %s", pl->problem);
+		buf_printf(&b, "  at %s", when);
+	}
+	l->text = tui_esc(t, b.data);
+	l->plain = pl->health != INV_PH_FAIL && pl->health != INV_PH_DRIFT;
+	l->slot = l->plain ? SLOT_NONE : pl->health == INV_PH_FAIL ?
+	    SLOT_PROBE_FAIL : SLOT_PROBE_DRIFT;
+	buf_free(&b);
+}
+
 /* Each endpoint with its last probe (the probes table; p probes). */
 static void
 detail_endpoints(struct tui *t, struct detail *d, const char *name,
@@ -93,8 +128,7 @@ detail_endpoints(struct tui *t, struct detail *d, const char *name,
 	struct inv_probe_last pl;
 	struct endpoint ep;
 	struct strv v;
-	struct buf b;
-	char text[600], when[32], *err = NULL, *e;
+	char text[600], *err = NULL;
 	size_t i;
 	int rc;
 
@@ -106,45 +140,51 @@ detail_endpoints(struct tui *t, struct detail *d, const char *name,
 		return;
 	}
 	detail_heading(d, "Endpoints (last probe; p probes them)");
-	buf_init(&b);
+	d->ep_line = xcalloc(v.n, sizeof *d->ep_line);
 	for (i = 0; i < v.n; i++) {
 		if (endpoint_parse(v.v[i], &ep, NULL) != 0)
 			continue;
 		endpoint_format(&ep, text, sizeof text);
+		memset(&pl, 0, sizeof pl);
 		rc = inv_probe_last(t->inv, name, text, &pl, &err);
 		free(err);
 		err = NULL;
-		buf_reset(&b);
-		buf_printf(&b, "%s %s  ", tui_probe_glyph(t, (int)pl.health),
-		    text);
-		if (rc != 1)
-			buf_adds(&b, "never probed");
-		else {
-			clock_format(pl.time, when);
-			buf_printf(&b, "%s", pl.kind);
-			if (pl.has_days)
-				buf_printf(&b, "  leaf %lld days left",
-				    pl.days_left);
-			if (strcmp(pl.kind, "ok") == 0)
-				buf_printf(&b, "  drift:%s  %s", pl.drift ?
-				    "yes" : "no", pl.verified == 1 ?
-				    "verified" : pl.verified == 0 ?
-				    "unverified" : "verify:-");
-			if (*pl.problem != '\0' && pl.health == INV_PH_WARN)
-				buf_printf(&b, "  %s", pl.problem);
-			buf_printf(&b, "  at %s", when);
-		}
-		e = tui_esc(t, b.data);
-		if (pl.health == INV_PH_FAIL || pl.health == INV_PH_DRIFT)
-			detail_add(d, 0, pl.health == INV_PH_FAIL ?
-			    SLOT_PROBE_FAIL : SLOT_PROBE_DRIFT,
-			    xasprintf("  %s", e));
-		else
-			detail_add(d, 1, SLOT_NONE, xasprintf("  %s", e));
-		free(e);
+		detail_add(d, 1, SLOT_NONE, NULL);
+		detail_endpoint_line(t, &d->lines[d->n - 1], text, rc, &pl);
+		d->ep_line[d->eps.n] = d->n - 1;
+		strv_add(&d->eps, text);
 	}
-	buf_free(&b);
 	strv_free(&v);
+}
+
+/* A probe result landed (worker.c): redraw that endpoint's line. */
+static void
+detail_probe_landed(struct tui *t, struct view *v, const char *entry,
+    const char *endpoint, const struct inv_probe_last *last)
+{
+	struct detail *d = v->priv;
+	struct detail_line *l;
+	size_t i;
+
+	if (entry == NULL || strcmp(entry, d->name) != 0 ||
+	    last->health == INV_PH_NONE)
+		return;
+	for (i = 0; i < d->eps.n; i++) {
+		if (strcmp(d->eps.v[i], endpoint) != 0)
+			continue;
+		l = &d->lines[d->ep_line[i]];
+		free(l->text);
+		detail_endpoint_line(t, l, endpoint, 1, last);
+	}
+}
+
+/* p: probe this entry's endpoints (the lines above update as they land). */
+void
+view_detail_probe(struct tui *t, struct view *v, int arg)
+{
+	struct detail *d = v->priv;
+
+	tui_probe_start(t, d->name);
 }
 
 static void
@@ -248,6 +288,7 @@ view_detail_new(struct tui *t, const char *name)
 		return NULL;
 	}
 	d->name = xstrdup(name);
+	strv_init(&d->eps);
 	if (*e.cert_blob != '\0' &&
 	    idx_file_get(t->inv->idx, e.cert_blob, &cf, &err) == -1) {
 		tui_message(t, "%s", err);
@@ -333,6 +374,8 @@ detail_free(struct detail *d)
 	free(d->lines);
 	free(d->title);
 	free(d->name);
+	strv_free(&d->eps);
+	free(d->ep_line);
 	free(d);
 }
 
@@ -402,4 +445,5 @@ const struct view_ops view_detail_ops = {
 	.draw = detail_draw,
 	.motion = detail_move,
 	.reload = detail_reload,
+	.probe_landed = detail_probe_landed,
 };

@@ -73,6 +73,8 @@ struct list {
 	size_t		 cur, top;
 	size_t		 counts[ST_COUNT];	/* whole inventory */
 	size_t		 total;
+	int		 colw[COL_COUNT];	/* widest cell of each column,
+						   measured as rows load */
 	char		 head[12];
 	struct buf	 filter;	/* raw text typed */
 	int		 typing;	/* the / prompt is open */
@@ -103,12 +105,28 @@ list_rows_free(struct list *l)
 struct list_load {
 	struct tui	*t;
 	struct list	*l;
+	int		 count;		/* the counts of the header, too */
 };
+
+/* Widen column c to cell s if it is wider. Once per cell as it is made,
+   never per draw: a draw costs the rows on screen, not the inventory. An
+   escaped cell is never wider than its bytes, so most cells cost a
+   strlen. */
+static void
+list_colw(struct list *l, int c, const char *s)
+{
+	if (s != NULL && strlen(s) > (size_t)l->colw[c]) {
+		int w = esc_width(s);
+
+		if (w > l->colw[c])
+			l->colw[c] = w;
+	}
+}
 
 /* The PROBE cell: the worst endpoint's glyph and word ("fail" is the
    failure's kind), and how many endpoints when there are several. */
 static void
-list_probe_cell(struct tui *t, struct list_row *lr)
+list_probe_cell(struct tui *t, struct list *l, struct list_row *lr)
 {
 	const struct inv_probe_last *worst = NULL;
 	const char *word;
@@ -138,12 +156,14 @@ list_probe_cell(struct tui *t, struct list_row *lr)
 		snprintf(buf, sizeof buf, "%s %s", tui_probe_glyph(t,
 		    (int)worst->health), word);
 	lr->cell[COL_PROBE] = tui_esc(t, buf);
+	list_colw(l, COL_PROBE, lr->cell[COL_PROBE]);
 }
 
 /* The row's endpoints and their last probes, from the index (once per
    load, not per draw). */
 static void
-list_probe_load(struct tui *t, struct list_row *lr, const char *endpoints)
+list_probe_load(struct tui *t, struct list *l, struct list_row *lr,
+    const char *endpoints)
 {
 	struct strv v;
 	struct endpoint ep;
@@ -167,11 +187,11 @@ list_probe_load(struct tui *t, struct list_row *lr, const char *endpoints)
 		lr->neps++;
 	}
 	strv_free(&v);
-	list_probe_cell(t, lr);
+	list_probe_cell(t, l, lr);
 }
 
-void
-view_list_probe_landed(struct tui *t, struct view *v, const char *entry,
+static void
+list_probe_landed(struct tui *t, struct view *v, const char *entry,
     const char *endpoint, const struct inv_probe_last *last)
 {
 	struct list *l = v->priv;
@@ -188,7 +208,7 @@ view_list_probe_landed(struct tui *t, struct view *v, const char *entry,
 			if (strcmp(lr->eps[e].endpoint, endpoint) == 0 &&
 			    last->health != INV_PH_NONE)
 				lr->eps[e].last = *last;
-		list_probe_cell(t, lr);
+		list_probe_cell(t, l, lr);
 	}
 }
 
@@ -201,6 +221,7 @@ list_load_row(void *arg, const struct inv_row *row)
 	const struct idx_row *r = row->r;
 	struct list_row *lr;
 	char buf[64], date[16];
+	int c;
 
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
@@ -230,9 +251,19 @@ list_load_row(void *arg, const struct inv_row *row)
 	lr->cell[COL_TAGS] = tui_esc(t, r->entry->tags);
 	/* A list of the past shows what it can: probes are of now. */
 	if (l->at == NULL)
-		list_probe_load(t, lr, r->entry->endpoints);
+		list_probe_load(t, l, lr, r->entry->endpoints);
 	else
 		lr->cell[COL_PROBE] = xstrdup("");
+	for (c = 0; c < COL_COUNT; c++)
+		if (c != COL_PROBE)
+			list_colw(l, c, lr->cell[c]);
+	/* Unfiltered, the rows are the whole inventory: count them here
+	   rather than in a second pass (list_counts). */
+	if (ld->count) {
+		if (row->status >= 0 && row->status < ST_COUNT)
+			l->counts[row->status]++;
+		l->total++;
+	}
 	return 0;
 }
 
@@ -247,21 +278,31 @@ list_count_row(void *arg, const struct inv_row *row)
 	return 0;
 }
 
+static void list_counts(struct tui *, struct list *, int pass);
+
 /* Read the rows again with the current filter, sort and status choice;
    the cursor stays on the same entry when it is still listed, else (with
-   keep_pos, after the entry went) on the same line. */
+   keep_pos, after the entry went) on the same line. With counts, the
+   header's counts and HEAD too: in the same pass when nothing is left
+   out, which is the start. */
 static void
-list_load(struct tui *t, struct list *l, int keep_pos)
+list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 {
 	struct inv_list_opts o;
-	struct list_load ld = { t, l };
+	struct list_load ld = { t, l, 0 };
 	char *keep = NULL, *err = NULL;
 	size_t i, old = l->cur;
-	int found = 0;
+	int found = 0, c;
 
 	if (l->cur < l->n)
 		keep = xstrdup(l->rows[l->cur].name);
 	list_rows_free(l);
+	for (c = 0; c < COL_COUNT; c++)
+		l->colw[c] = 0;
+	if (counts) {
+		ld.count = l->filter.len == 0 && l->status < 0;
+		list_counts(t, l, !ld.count);
+	}
 	memset(&o, 0, sizeof o);
 	o.expiring_days = -1;
 	o.filter = l->filter.len > 0 ? l->filter.data : NULL;
@@ -284,9 +325,10 @@ list_load(struct tui *t, struct list *l, int keep_pos)
 	free(keep);
 }
 
-/* The counts of the header line and the HEAD it names. */
+/* The counts of the header line (zeroed; counted here with pass, else
+   by the caller's pass over every row) and the HEAD it names. */
 static void
-list_counts(struct tui *t, struct list *l)
+list_counts(struct tui *t, struct list *l, int pass)
 {
 	struct inv_list_opts o;
 	char *err = NULL, head[41];
@@ -296,7 +338,7 @@ list_counts(struct tui *t, struct list *l)
 	memset(&o, 0, sizeof o);
 	o.expiring_days = -1;
 	o.at = l->at;
-	if (inv_list(t->inv, &o, list_count_row, l, &err) != 0) {
+	if (pass && inv_list(t->inv, &o, list_count_row, l, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
 		err = NULL;
@@ -322,8 +364,7 @@ view_list_new_at(struct tui *t, const char *commit, const char *label)
 		l->at = xstrdup(commit);
 		l->label = tui_esc(t, label != NULL ? label : commit);
 	}
-	list_counts(t, l);
-	list_load(t, l, 0);
+	list_load(t, l, 0, 1);
 	return l;
 }
 
@@ -341,8 +382,7 @@ list_reload(struct tui *t, struct view *v)
 
 	if (l->at != NULL)
 		return;
-	list_counts(t, l);
-	list_load(t, l, 1);
+	list_load(t, l, 1, 1);
 }
 
 const char *
@@ -411,16 +451,11 @@ static void
 list_layout(struct list *l, int width[COL_COUNT])
 {
 	int want[COL_COUNT], shown[COL_COUNT], c, total, pick;
-	size_t i;
 
 	for (c = 0; c < COL_COUNT; c++) {
 		want[c] = esc_width(list_cols[c].title);
-		for (i = 0; i < l->n; i++) {
-			int w = esc_width(l->rows[i].cell[c]);
-
-			if (w > want[c])
-				want[c] = w;
-		}
+		if (l->colw[c] > want[c])
+			want[c] = l->colw[c];
 		if (want[c] < list_cols[c].min)
 			want[c] = list_cols[c].min;
 		if (want[c] > list_cols[c].max)
@@ -641,7 +676,7 @@ list_key(struct tui *t, struct view *v, int key)
 		buf_add(&l->filter, mb, n);
 		break;
 	}
-	list_load(t, l, 0);
+	list_load(t, l, 0, 0);
 	return 1;
 }
 
@@ -680,7 +715,7 @@ view_list_filter_clear(struct tui *t, struct view *v, int arg)
 
 	buf_reset(&l->filter);
 	l->status = -1;
-	list_load(t, l, 0);
+	list_load(t, l, 0, 0);
 }
 
 void
@@ -689,7 +724,7 @@ view_list_sort_next(struct tui *t, struct view *v, int arg)
 	struct list *l = v->priv;
 
 	l->sort = (l->sort + 1) % (int)nitems(list_sorts);
-	list_load(t, l, 0);
+	list_load(t, l, 0, 0);
 	tui_message(t, "sorted by %s", list_sorts[l->sort].name);
 }
 
@@ -699,7 +734,7 @@ view_list_sort_reverse(struct tui *t, struct view *v, int arg)
 	struct list *l = v->priv;
 
 	l->reverse = !l->reverse;
-	list_load(t, l, 0);
+	list_load(t, l, 0, 0);
 	tui_message(t, "sorted by %s%s", list_sorts[l->sort].name,
 	    l->reverse ? ", reversed" : "");
 }
@@ -710,7 +745,7 @@ view_list_show_status(struct tui *t, struct view *v, int status)
 	struct list *l = v->priv;
 
 	l->status = status;
-	list_load(t, l, 0);
+	list_load(t, l, 0, 0);
 }
 
 void
@@ -727,4 +762,5 @@ const struct view_ops view_list_ops = {
 	.key = list_key,
 	.motion = list_move,
 	.reload = list_reload,
+	.probe_landed = list_probe_landed,
 };

@@ -285,8 +285,8 @@ worker_drain(struct tui *t)
 			j->done = ev->done;
 			j->total = ev->total;
 			for (i = 0; i < t->depth; i++)
-				if (t->stack[i].ops == &view_list_ops)
-					view_list_probe_landed(t,
+				if (t->stack[i].ops->probe_landed != NULL)
+					t->stack[i].ops->probe_landed(t,
 					    &t->stack[i], ev->entry,
 					    ev->endpoint, &ev->last);
 			break;

@@ -25,6 +25,8 @@ trap _cleanup EXIT
 
 ok() { echo "ok - $*"; }
 not_ok() { echo "not ok - $*"; }
+# fmt: stdin as TAP comments (what a failure shows), at most 40 lines
+fmt() { sed 's/^/# /' | head -40; }
 # check DESC COMMAND...: passes when COMMAND succeeds
 check() {
 	_d=$1; shift

@@ -12,7 +12,6 @@ unset NO_COLOR CERTDECK_COLOR CERTDECK_THEME CERTDECK_THEME_DUMP
 UTHEMES=$XDG_CONFIG_HOME/certdeck/themes
 UCONF=$XDG_CONFIG_HOME/certdeck/config
 mkdir -p "$UTHEMES"
-fmt() { sed 's/^/# /' | head -40; }
 
 # The slots of the slot table in tui/theme.c, and the shipped themes.
 sed -n 's/^[[:space:]]*S(SLOT_[A-Z_]*, "\([^"]*\)".*/\1/p' \
@@ -178,27 +177,11 @@ check_out "--theme without a name is an error" "--theme needs a name" \
 check_out "certdeck --help shows --theme" "--theme NAME" "$CERTDECK" --help
 
 # The terminal UI, for real.
-if ! command -v tmux >/dev/null 2>&1; then
-	ok "skipped: tmux is not installed"
-	exit 0
-fi
-SOCK=certdeck-themes-$$
-TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
-stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
-at_exit stop_tmux
+. "$(dirname "$0")/lib-tmux.sh"
 
 DEMO=$T/demo
 "$TOP/tests/demo/make-demo" --no-ui "$DEMO" >/dev/null 2>&1
 check "make-demo --no-ui builds an inventory" test -d "$DEMO/.git"
-
-# The pane runs certdeck, then says how it ended and stays open.
-cat >"$T/ui" <<EOS
-#!/bin/sh
-"$CERTDECK" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-EOS
-chmod +x "$T/ui"
 
 # start SESSION TERM [VAR=VALUE...] [-- ARGS...]: certdeck -C DEMO ARGS
 # in a new 100x30 session, on terminal type TERM, in a UTF-8 locale.
@@ -215,24 +198,6 @@ start() {
 	    HOME="$HOME" XDG_CONFIG_HOME="$XDG_CONFIG_HOME" \
 	    CERTDECK_NOW="$CERTDECK_NOW" $_vars "$T/ui" -C "$DEMO" "$@"
 }
-TM new-session -d -s keep -x 80 -y 24 sleep 900
-screen() {
-	TM capture-pane -p -t "$1" >"$T/screen" 2>/dev/null
-	cat "$T/screen"
-}
-# wait_for SESSION TEXT: until the screen shows TEXT (at most ~5 s).
-wait_for() {
-	_n=0 _t0=$(date +%s)
-	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
-		screen "$1" | grep -qF -- "$2" && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
-expect() {
-	if wait_for "$1" "$3"; then ok "$2"; else not_ok "$2"; screen "$1" | fmt; fi
-}
 stop() { TM kill-session -t "$1" 2>/dev/null; }
 
 # styles SESSION: the screen, each line as "STYLE<TAB>TEXT" where STYLE is
@@ -240,7 +205,7 @@ stop() { TM kill-session -t "$1" 2>/dev/null; }
 # list row in one style): "fg=N bg=N a=..." with - for the terminal's own
 # colour. tmux only writes what changes, so the state runs on across lines.
 styles() {
-	TM capture-pane -p -e -t "$1" >"$T/screen_e" 2>/dev/null
+	screen_e "$1" >/dev/null
 	LC_ALL=C awk '
 	function reset() { fg = "-"; bg = "-"; split("", at) }
 	function sgr(p,   n, v, i, k) {
@@ -324,7 +289,7 @@ status_line() { tail -1 "$T/screen"; }
 for term in xterm-256color xterm; do
 	while read -r t; do
 		start th "$term" -- --theme "$TOP/themes/$t"
-		if ! wait_for th "STATUS"; then
+		if ! wait_text th "STATUS"; then
 			not_ok "$t on $term starts"; screen th | fmt; stop th
 			continue
 		fi
@@ -359,7 +324,7 @@ done
 
 # 7. 256 colours where there are 256, the nearest of 8 where there are 8.
 start c256 xterm-256color -- --theme "$TOP/themes/colorblind"
-wait_for c256 STATUS >/dev/null
+wait_text c256 STATUS >/dev/null
 styles c256 >/dev/null
 check "colorblind on 256 colours: expired is color166, bold, underlined" \
     test "$(row_style expired)" = "fg=166 bg=- a=bold,underline"
@@ -369,7 +334,7 @@ grep -qF "${ESC}[38;5;" "$T/screen_e"
 check "colorblind on 256 colours: 256-colour escapes are sent" test $? = 0
 stop c256
 start c8 xterm -- --theme "$TOP/themes/colorblind"
-wait_for c8 STATUS >/dev/null
+wait_text c8 STATUS >/dev/null
 styles c8 >/dev/null
 check "colorblind on 8 colours: no 256-colour escapes" \
     sh -c "! grep -qF '${ESC}[38;5;' '$T/screen_e'"
@@ -381,7 +346,7 @@ check "colorblind on 8 colours: ok (color33, bright-cyan) is cyan and bold" \
     test "$(row_style ok)" = "fg=6 bg=- a=bold"
 stop c8
 start h8 xterm -- --theme "$TOP/themes/high-contrast"
-wait_for h8 STATUS >/dev/null
+wait_text h8 STATUS >/dev/null
 styles h8 >/dev/null
 check "high-contrast on 8 colours: bright-green is green and bold" \
     test "$(row_style ok)" = "fg=2 bg=- a=bold"
@@ -389,7 +354,7 @@ check "high-contrast on 8 colours: expired is white on red" \
     test "$(row_style expired)" = "fg=7 bg=1 a=bold"
 stop h8
 start h256 xterm-256color -- --theme "$TOP/themes/high-contrast"
-wait_for h256 STATUS >/dev/null
+wait_text h256 STATUS >/dev/null
 styles h256 >/dev/null
 check "high-contrast on 256 colours: bright-green as it is" \
     test "$(row_style ok)" = "fg=10 bg=- a="
@@ -432,7 +397,7 @@ printf 'theme = t3\n' >"$UCONF"
 start p1 xterm-256color CERTDECK_THEME=t2 -- --theme t1
 start p2 xterm-256color CERTDECK_THEME=t2
 start p3 xterm-256color
-for s in p1 p2 p3; do wait_for $s STATUS >/dev/null; done
+for s in p1 p2 p3; do wait_text $s STATUS >/dev/null; done
 styles p1 >/dev/null
 check "UI: --theme beats CERTDECK_THEME and the config" \
     test "$(row_style expired)" = "fg=201 bg=- a="
@@ -445,14 +410,14 @@ check "UI: the config file chooses the theme" \
 stop p1; stop p2; stop p3
 rm -f "$UCONF"
 start p4 xterm-256color
-wait_for p4 STATUS >/dev/null
+wait_text p4 STATUS >/dev/null
 styles p4 >/dev/null
 check "UI: without a choice, the default theme (expired red, bold)" \
     test "$(row_style expired)" = "fg=1 bg=- a=bold"
 stop p4
 cp "$UTHEMES/t1" "$UTHEMES/default"
 start p5 xterm-256color
-wait_for p5 STATUS >/dev/null
+wait_text p5 STATUS >/dev/null
 styles p5 >/dev/null
 check "UI: a user theme named default overrides the shipped one" \
     test "$(row_style expired)" = "fg=201 bg=- a="
@@ -461,7 +426,7 @@ rm -f "$UTHEMES/default"
 sed 's/^color cursor .*/color cursor black yellow reverse/' \
     "$TOP/themes/default" >"$UTHEMES/cur"
 start p6 xterm-256color -- --theme cur
-wait_for p6 STATUS >/dev/null
+wait_text p6 STATUS >/dev/null
 styles p6 >/dev/null
 check "UI: a cursor with colours replaces the row's colours" \
     test "$(cursor_style)" = "fg=0 bg=3 a=bold,reverse"

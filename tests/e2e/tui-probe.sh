@@ -8,14 +8,6 @@
 # is bounded (about 5 s, polling the screen).
 . "$(dirname "$0")/lib.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-	ok "skipped: tmux is not installed"
-	exit 0
-fi
-SOCK=certdeck-ptest-$$
-TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
-stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
-at_exit stop_tmux
 unset NO_COLOR CERTDECK_COLOR
 
 I=$T/inv
@@ -24,6 +16,7 @@ DB=$I/.certdeck/index.db
 
 # --- servers (wait_for, srv, peer: tests/e2e/lib-tls.sh)
 . "$(dirname "$0")/lib-tls.sh"
+. "$(dirname "$0")/lib-tmux.sh"
 peer_build
 
 # --- certificates and the inventory (CERTDECK_NOW is 2026-06-01)
@@ -63,44 +56,10 @@ check "the inventory has five entries with endpoints" \
     test "$(C list | grep -c -- '-test ')" = 5
 
 # --- tmux
-cat >"$T/ui" <<EOS
-#!/bin/sh
-"$CERTDECK" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-EOS
-chmod +x "$T/ui"
 start() {
 	TM new-session -d -s "$1" -x 120 -y 30 env TERM=screen LC_ALL=${LOC:-C.UTF-8} \
 	    HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$T/ui" -C "$I"
 }
-TM new-session -d -s keep -x 80 -y 24 sleep 900
-screen() {
-	TM capture-pane -p -t "$1" >"$T/screen" 2>/dev/null
-	cat "$T/screen"
-}
-keys() { _s=$1; shift; TM send-keys -t "$_s" "$@"; }
-wait_cmd() {
-	_s=$1; shift
-	_n=0 _t0=$(date +%s)
-	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
-		screen "$_s" | "$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
-fmt() { sed 's/^/# /' | head -40; }
-expect() {
-	if wait_cmd "$1" grep -qF -- "$3"; then ok "$2"
-	else not_ok "$2"; screen "$1" | fmt; fi
-}
-expect_cmd() {
-	_s=$1 _d=$2; shift 2
-	if wait_cmd "$_s" "$@"; then ok "$_d"
-	else not_ok "$_d"; screen "$_s" | fmt; fi
-}
-fmtv() { TM display-message -p -t "$1" "$2"; }
 # row NAME: the list row of entry NAME holds the pattern on stdin's screen.
 row_has() { grep -F -- " $1 " | grep -qF -- "$2"; }
 # done_ S: the job's last word is in the status bar (the job ended).
@@ -127,7 +86,7 @@ keys a p
 expect_cmd a "p on an endpoint serving another cert: PROBE says drift" \
     row_has drift-test "≠ drift"
 done_ a
-TM capture-pane -p -e -t a >"$T/screen_e"
+screen_e a >/dev/null
 check "the drift cell has its own colour slot (probe-drift: magenta)" \
     sh -c "grep -F ' drift-test ' '$T/screen_e' | grep -qF '35m≠ drift'"
 check "the drifted probe is in the probes table" test "$(sqlite3 "$DB" \
@@ -137,7 +96,7 @@ goto a refused-test
 keys a p
 expect_cmd a "p on a refused endpoint: PROBE says fail" row_has refused-test "✗ fail"
 done_ a
-TM capture-pane -p -e -t a >"$T/screen_e"
+screen_e a >/dev/null
 check "the fail cell has its own colour slot (probe-fail: red)" \
     sh -c "grep -F ' refused-test ' '$T/screen_e' | grep -qF '31m✗ fail'"
 keys a Enter
@@ -199,8 +158,7 @@ start t
 expect t "the list is up for SIGTERM" "PROBE"
 keys t P
 expect t "a job runs before SIGTERM" "[probe"
-pp=$(fmtv t '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$pp" | tr -d ' ' | head -1)
+pid=$(ui_pid t)
 if [ -n "$pid" ]; then
 	kill -TERM "$pid"
 	expect t "SIGTERM during a job ends certdeck by that signal" "EXITED 143"
@@ -221,6 +179,42 @@ expect_cmd c "ASCII locale: fail is marked X" row_has refused-test "X fail"
 keys c Q
 expect c "Q exits (ASCII)" "EXITED 0"
 TM kill-session -t c
+
+# The detail view follows a job: p there probes the entry's endpoints and
+# each line changes as its result lands, while the job still runs (the
+# silent endpoint holds it until its deadline).
+(cd "$T/c" && cert_at 2026-05-01 120 fresh fresh.test)
+C import "$T/c/fresh.pem" >/dev/null
+C set fresh-test "endpoints=127.0.0.1:$lone_port@fresh.test,127.0.0.1:$silent_port" >/dev/null
+start d
+expect d "the list is up for the detail case" "PROBE"
+goto d fresh-test
+keys d Enter
+expect d "the detail view lists the endpoints, never probed" \
+    "127.0.0.1:$lone_port@fresh.test  never probed"
+keys d p
+expect d "p in the detail view starts a probe job" "[probe"
+# The served leaf is lone.test's, not this entry's: drift.
+landed() {
+	screen d >/dev/null
+	grep -qF "127.0.0.1:$lone_port@fresh.test  ok" "$T/screen" &&
+	    grep -qF "drift:yes" "$T/screen" &&
+	    tail -1 "$T/screen" | grep -qF "[probe 1/2"
+}
+n=0
+while [ $n -lt 50 ] && ! landed; do sleep 0.1; n=$((n + 1)); done
+if landed; then ok "the detail view shows a result as it lands, the job still running"
+else show_fail "the detail view shows a result as it lands, the job still running" d; fi
+keys d Escape
+expect d "Esc cancels the detail view's job" "probe cancelled: 1 of 2"
+expect d "the detail view still shows the landed result" \
+    "127.0.0.1:$lone_port@fresh.test  ok"
+keys d q
+expect_cmd d "q goes back to the list, fresh-test marked drift" row_has fresh-test "≠ drift"
+keys d Q
+expect d "Q exits (detail case)" "EXITED 0"
+TM kill-session -t d
+C set fresh-test "endpoints=" >/dev/null
 
 # i: import runs as a job, its summary in the status bar.
 leaf_at_dir() { (cd "$T/c" && cert_at 2026-05-01 90 more more.test); }

@@ -4,15 +4,7 @@
 # reads the screen back with capture-pane (-e for colours and attributes).
 # Every wait polls the screen, bounded in count and time.
 . "$(dirname "$0")/lib.sh"
-
-if ! command -v tmux >/dev/null 2>&1; then
-	ok "skipped: tmux is not installed"
-	exit 0
-fi
-SOCK=certdeck-test-$$
-TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
-stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
-at_exit stop_tmux
+. "$(dirname "$0")/lib-tmux.sh"
 unset NO_COLOR CERTDECK_COLOR
 ESC=$(printf '\033')
 
@@ -26,58 +18,13 @@ second=$(awk 'NR == 3 { print $3 }' "$T/list")
 last=$(awk 'END { print $3 }' "$T/list")
 nentries=$(($(wc -l <"$T/list") - 1))
 
-# The pane runs certdeck, then says how it ended and stays open.
-cat >"$T/ui" <<EOS
-#!/bin/sh
-"$CERTDECK" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-EOS
-chmod +x "$T/ui"
-
 # start SESSION COLSxLINES [VAR=VALUE...]: certdeck -C DEMO in a new session
 # (the variables go into its environment, after TERM and a UTF-8 locale).
 start() {
 	_s=$1 _w=${2%x*} _h=${2#*x}; shift 2
 	TM new-session -d -s "$_s" -x "$_w" -y "$_h" env TERM=screen \
 	    LC_ALL=C.UTF-8 HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$@" \
-	    "$T/ui" -C "${INV:-$DEMO}"
-}
-# The screen goes through a file, so a reader that quits early (grep -q)
-# never cuts a tmux client off.
-# A session that lives as long as the test, so the server does not exit
-# (and race the next start) when a case's session is killed.
-TM new-session -d -s keep -x 80 -y 24 sleep 900
-screen() {
-	TM capture-pane -p -t "$1" >"$T/screen" 2>/dev/null
-	cat "$T/screen"
-}
-screen_e() {
-	TM capture-pane -p -e -t "$1" >"$T/screen" 2>/dev/null
-	cat "$T/screen"
-}
-keys() { _s=$1; shift; TM send-keys -t "$_s" "$@"; }
-# wait_for SESSION TEXT: until the screen shows TEXT (at most ~5 s).
-wait_for() {
-	_n=0 _t0=$(date +%s)
-	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
-		screen "$1" | grep -qF -- "$2" && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
-# wait_cmd SESSION COMMAND...: until COMMAND (reading the screen on
-# stdin) succeeds (at most ~5 s).
-wait_cmd() {
-	_s=$1; shift
-	_n=0 _t0=$(date +%s)
-	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
-		screen "$_s" | "$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
+	    "${UI:-$T/ui}" -C "${INV:-$DEMO}"
 }
 # The line holding the cursor marker, and whether it names an entry.
 cursor_on() { grep '^>' | grep -qF -- " $1 "; }
@@ -89,17 +36,6 @@ all_rows() {
 	rows | grep -v '^ *$' >"$T/rows"
 	[ -s "$T/rows" ] && ! grep -qv -- "$1" "$T/rows"
 }
-fmt() { sed 's/^/# /' | head -40; }
-show_fail() { not_ok "$1"; screen "$2" | fmt; }
-# expect SESSION DESC TEXT: the screen shows TEXT soon.
-expect() {
-	if wait_for "$1" "$3"; then ok "$2"; else show_fail "$2" "$1"; fi
-}
-expect_cmd() {
-	_s=$1 _d=$2; shift 2
-	if wait_cmd "$_s" "$@"; then ok "$_d"; else show_fail "$_d" "$_s"; fi
-}
-fmtv() { TM display-message -p -t "$1" "$2"; }
 
 # Not a terminal: exit 2 and point at certdeck list.
 "$CERTDECK" -C "$DEMO" </dev/null >/dev/null 2>"$T/notty"
@@ -194,9 +130,9 @@ expect m "? opens the help" "certdeck keys"
 keys m q
 TM kill-session -t m
 start h 100x70
-wait_for h "STATUS" >/dev/null
+wait_text h "STATUS" >/dev/null
 keys h '?'
-wait_for h "certdeck keys" >/dev/null
+wait_text h "certdeck keys" >/dev/null
 screen h >"$T/help"
 sed -n 's/^[[:space:]]*K([^,]*, [^,]*, "\([^"]*\)".*/\1/p' "$TOP/tui/keys.c" |
     sort -u >"$T/tablekeys"
@@ -223,7 +159,7 @@ TM kill-session -t h
 
 # Colours and monochrome.
 start c 100x30
-wait_for c "STATUS" >/dev/null
+wait_text c "STATUS" >/dev/null
 screen_e c >"$T/s"
 check "with colours the screen has colour escapes" \
     grep -qE "${ESC}\\[([0-9;]*;)?3[1-7]m" "$T/s"
@@ -239,7 +175,7 @@ fi
 check "NO_COLOR: the cursor row is still highlighted" grep -qF "${ESC}[7m" "$T/mono"
 TM kill-session -t n
 start n2 100x30 CERTDECK_COLOR=never
-wait_for n2 "STATUS" >/dev/null
+wait_text n2 "STATUS" >/dev/null
 screen_e n2 >"$T/s"
 check "CERTDECK_COLOR=never: no colour escapes" \
     sh -c "! grep -qE '${ESC}\\[([0-9;]*;)?3[1-7]m' '$T/s'"
@@ -306,20 +242,42 @@ check "no title was set by a commit message" sh -c "! grep -q pwned '$T/title'"
 keys e Q
 TM kill-session -t e
 
-# Signals restore the terminal.
-start t 100x30
-wait_for t "STATUS" >/dev/null
-pp=$(fmtv t '#{pane_pid}')
-pid=$(ps -o pid= --ppid "$pp" | tr -d ' ' | head -1)
-if [ -n "$pid" ]; then
-	kill -TERM "$pid"
-	expect t "SIGTERM ends certdeck by that signal" "EXITED 143"
-	check "SIGTERM: the terminal is restored" test "$(fmtv t '#{alternate_on}')" = 0
-	check "SIGTERM: the cursor is shown" test "$(fmtv t '#{cursor_flag}')" = 1
-else
-	not_ok "found the certdeck process"
-fi
-TM kill-session -t t
+# Signals restore the terminal: the ones the loop handles (TERM, HUP) and
+# the fatal ones that end certdeck in their handler (abort() and a failed
+# assertion raise SIGABRT; a crash is SIGSEGV; ^\ is SIGQUIT). The pane
+# compares the tty modes before and after, and dumps no core.
+cat >"$T/ui-tty" <<EOS
+#!/bin/sh
+ulimit -c 0
+before=\$(stty -g)
+"$CERTDECK" "\$@"
+rc=\$?
+[ "\$(stty -g)" = "\$before" ] && tty=same || tty=changed
+echo "EXITED \$rc TTY \$tty"
+exec sleep 600
+EOS
+chmod +x "$T/ui-tty"
+for sig in TERM:143 HUP:129 ABRT:134 SEGV:139 QUIT:131; do
+	name=${sig%:*} rc=${sig#*:}
+	UI=$T/ui-tty start t 100x30
+	wait_text t "STATUS"
+	keys t /  # a prompt open: keypad and cursor as when typing
+	pid=$(ui_pid t)
+	if [ -z "$pid" ]; then
+		not_ok "SIG$name: found the certdeck process"
+		TM kill-session -t t
+		continue
+	fi
+	kill -"$name" "$pid"
+	expect t "SIG$name ends certdeck by that signal" "EXITED $rc"
+	check "SIG$name: the terminal is restored (normal screen)" \
+	    test "$(fmtv t '#{alternate_on}')" = 0
+	check "SIG$name: the cursor is shown" test "$(fmtv t '#{cursor_flag}')" = 1
+	check "SIG$name: the cursor keys are back in normal mode" \
+	    test "$(fmtv t '#{keypad_cursor_flag}')" = 0
+	expect t "SIG$name: the tty modes are the shell's again" "EXITED $rc TTY same"
+	TM kill-session -t t
+done
 
 # A terminal type curses cannot drive.
 TM new-session -d -s b -x 100 -y 30 env TERM=no-such-terminal \
@@ -509,7 +467,7 @@ TM kill-session -t v
 
 # The diff without colour.
 INV=$A start vn 100x30 NO_COLOR=1
-wait_for vn "STATUS" >/dev/null
+wait_text vn "STATUS" >/dev/null
 keys vn L Enter
 expect vn "NO_COLOR: the diff shows" "diff --git"
 screen_e vn >"$T/monodiff"

@@ -1321,6 +1321,72 @@ test_revert_changes(void **state)
 	assert_null(cause);
 }
 
+/* repo_list_dir: the files of one directory, with the blob ids git has. */
+struct listed {
+	struct strv	names;
+	struct strv	blobs;
+	int		stop_after;	/* 0: never stop */
+};
+
+static int
+listed_one(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
+{
+	struct listed *l = arg;
+
+	strv_add(&l->names, name);
+	strv_add(&l->blobs, blob_id);
+	return l->stop_after != 0 && (int)l->names.n == l->stop_after;
+}
+
+static void
+test_list_dir(void **state)
+{
+	struct fx *fx = *state;
+	struct repo_change c[4];
+	struct listed l;
+	char *cause = NULL, id[REPO_OID_HEX], *spec;
+
+	memset(&l, 0, sizeof l);
+	/* Unborn HEAD: nothing, no error. */
+	assert_int_equal(repo_list_dir(fx->r, NULL, "observed", listed_one, &l,
+	    &cause), 0);
+	assert_int_equal(l.names.n, 0);
+	c[0] = ch("observed/b_443", "sha256 = bb\n");
+	c[1] = ch("observed/a_443", "sha256 = aa\n");
+	c[2] = ch("observed/sub/x", "not a file of observed/ itself\n");
+	c[3] = ch("certdeck.conf", "\n");
+	commit_ok(fx, c, 4, "observe", id);
+	assert_int_equal(repo_list_dir(fx->r, NULL, "observed", listed_one, &l,
+	    &cause), 0);
+	/* Files only, in tree (byte) order. */
+	assert_int_equal(l.names.n, 2);
+	assert_string_equal(l.names.v[0], "a_443");
+	assert_string_equal(l.names.v[1], "b_443");
+	assert_git_eq(l.blobs.v[0], fx->dir, "rev-parse", "HEAD:observed/a_443");
+	assert_git_eq(l.blobs.v[1], fx->dir, "rev-parse", "HEAD:observed/b_443");
+	strv_free(&l.names);
+	strv_free(&l.blobs);
+	/* A callback that stops; a directory that is not there, or a file. */
+	l.stop_after = 1;
+	assert_int_equal(repo_list_dir(fx->r, id, "observed", listed_one, &l,
+	    &cause), 0);
+	assert_int_equal(l.names.n, 1);
+	assert_int_equal(repo_list_dir(fx->r, NULL, "nothing", listed_one, &l,
+	    &cause), 0);
+	assert_int_equal(repo_list_dir(fx->r, NULL, "certdeck.conf",
+	    listed_one, &l, &cause), 0);
+	assert_int_equal(l.names.n, 1);
+	/* A commit that does not exist is an error. */
+	spec = xstrdup("0123456789012345678901234567890123456789");
+	assert_int_equal(repo_list_dir(fx->r, spec, "observed", listed_one, &l,
+	    &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	free(spec);
+	strv_free(&l.names);
+	strv_free(&l.blobs);
+}
+
 int
 main(void)
 {
@@ -1340,6 +1406,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_sync_worktree, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_diff, setup,

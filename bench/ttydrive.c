@@ -1,0 +1,257 @@
+/*
+ * ttydrive.c: drive a terminal program under a pseudo-terminal and measure
+ * what reaches the screen, for the UI benchmark (bench/tui). The program
+ * runs on a pty of COLSxLINES; each measurement writes keys and reads the
+ * output until it has been quiet for QUIET ms. Reported per step: the time
+ * from the write (or, for the start, from the fork) to the LAST byte of
+ * the response, and the bytes of the response. The quiet wait is not
+ * counted: the screen was complete when its last byte arrived.
+ *
+ *   ttydrive [-c COLS] [-l LINES] [-q QUIET_MS] [-w TEXT] STEPS -- CMD...
+ *
+ * -w TEXT: the start is complete only once TEXT has been seen in the
+ * output (and then it was quiet), e.g. the status bar of a full screen.
+ * STEPS: one step a line, "LABEL<TAB>COUNT<TAB>KEYS", KEYS with the escapes
+ * \e (Esc), \r, \t, \\ and \xHH; each of the COUNT repetitions is one
+ * measurement. Lines starting with # are comments. Output, one line per
+ * step: "LABEL n=COUNT median_ms=.. max_ms=.. median_bytes=.. max_bytes=..
+ * total_bytes=..", first "start ms=.. bytes=..". Finally it sends Q and
+ * waits (bounded) for the program to exit.
+ *
+ * Build: cc -O2 -o ttydrive ttydrive.c -lutil
+ */
+#define _GNU_SOURCE
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXREP	1000
+#define DEADLINE_MS 60000	/* any one response */
+
+static int master = -1;
+static pid_t child;
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "ttydrive: %s: %s\n", what, strerror(errno));
+	if (child > 0)
+		kill(child, SIGTERM);
+	exit(2);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/*
+ * Read until quiet for quiet ms (after want was seen, if given). Returns
+ * the time of the last byte read (or t0 if none) and the byte count.
+ */
+static double
+settle(double t0, int quiet, const char *want, size_t *bytes)
+{
+	static char tail[4096];
+	static size_t tlen;
+	char buf[65536];
+	struct pollfd p;
+	double last = t0, t;
+	ssize_t n;
+	int seen = want == NULL, rc;
+
+	*bytes = 0;
+	tlen = 0;
+	for (;;) {
+		t = now_ms();
+		if (t - t0 > DEADLINE_MS) {
+			errno = ETIMEDOUT;
+			die("no settled screen");
+		}
+		p.fd = master;
+		p.events = POLLIN;
+		rc = poll(&p, 1, seen ? quiet : 100);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc < 0)
+			die("poll");
+		if (rc == 0) {
+			if (seen && (*bytes > 0 || want == NULL))
+				return last;
+			continue;
+		}
+		n = read(master, buf, sizeof buf);
+		if (n <= 0) {
+			/* The program went away. */
+			return last;
+		}
+		last = now_ms();
+		*bytes += (size_t)n;
+		if (!seen) {
+			/* Keep the end of the output to find want across
+			   reads. */
+			size_t keep = (size_t)n < sizeof tail / 2 ? (size_t)n :
+			    sizeof tail / 2;
+
+			if (tlen + keep > sizeof tail - 1) {
+				memmove(tail, tail + tlen - sizeof tail / 4,
+				    sizeof tail / 4);
+				tlen = sizeof tail / 4;
+			}
+			memcpy(tail + tlen, buf + n - keep, keep);
+			tlen += keep;
+			tail[tlen] = '\0';
+			if (memmem(tail, tlen, want, strlen(want)) != NULL ||
+			    memmem(buf, (size_t)n, want, strlen(want)) != NULL)
+				seen = 1;
+		}
+	}
+}
+
+static size_t
+unescape(const char *s, char *out, size_t max)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (*s != '\0' && n < max) {
+		if (*s != '\\' || s[1] == '\0') {
+			out[n++] = *s++;
+			continue;
+		}
+		s++;
+		switch (*s) {
+		case 'e': out[n++] = 27; s++; break;
+		case 'r': out[n++] = '\r'; s++; break;
+		case 't': out[n++] = '\t'; s++; break;
+		case '\\': out[n++] = '\\'; s++; break;
+		case 'x':
+			if (sscanf(s + 1, "%2x", &v) == 1) {
+				out[n++] = (char)v;
+				s += 3;
+				break;
+			}
+			/* FALLTHROUGH */
+		default:
+			out[n++] = *s++;
+		}
+	}
+	return n;
+}
+
+static int
+cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int
+cmp_z(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct winsize ws;
+	FILE *steps;
+	char line[4096], keys[1024], *label, *cnt, *k;
+	double ms[MAXREP], t0, t;
+	size_t bytes[MAXREP], b, total, nk;
+	const char *want = NULL;
+	int cols = 200, lines = 60, quiet = 300, opt, i, n, status;
+
+	while ((opt = getopt(argc, argv, "+c:l:q:w:")) != -1) {
+		switch (opt) {
+		case 'c': cols = atoi(optarg); break;
+		case 'l': lines = atoi(optarg); break;
+		case 'q': quiet = atoi(optarg); break;
+		case 'w': want = optarg; break;
+		default: exit(2);
+		}
+	}
+	if (argc - optind < 3 || strcmp(argv[optind + 1], "--") != 0) {
+		fprintf(stderr, "usage: ttydrive [-c COLS] [-l LINES] "
+		    "[-q QUIET_MS] [-w TEXT] STEPS -- CMD...\n");
+		exit(2);
+	}
+	if ((steps = fopen(argv[optind], "r")) == NULL)
+		die(argv[optind]);
+	memset(&ws, 0, sizeof ws);
+	ws.ws_col = (unsigned short)cols;
+	ws.ws_row = (unsigned short)lines;
+	t0 = now_ms();
+	child = forkpty(&master, NULL, NULL, &ws);
+	if (child < 0)
+		die("forkpty");
+	if (child == 0) {
+		execvp(argv[optind + 2], argv + optind + 2);
+		_exit(127);
+	}
+	t = settle(t0, quiet, want, &b);
+	printf("start ms=%.1f bytes=%zu\n", t - t0, b);
+	fflush(stdout);
+
+	while (fgets(line, sizeof line, steps) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		label = strtok(line, "\t");
+		cnt = strtok(NULL, "\t");
+		k = strtok(NULL, "");
+		if (label == NULL || cnt == NULL || k == NULL)
+			continue;
+		n = atoi(cnt);
+		if (n < 1 || n > MAXREP)
+			continue;
+		nk = unescape(k, keys, sizeof keys);
+		total = 0;
+		for (i = 0; i < n; i++) {
+			t0 = now_ms();
+			if (write(master, keys, nk) != (ssize_t)nk)
+				die("write");
+			t = settle(t0, quiet, NULL, &bytes[i]);
+			ms[i] = t - t0;
+			total += bytes[i];
+		}
+		qsort(ms, (size_t)n, sizeof *ms, cmp_d);
+		qsort(bytes, (size_t)n, sizeof *bytes, cmp_z);
+		printf("%s n=%d median_ms=%.2f max_ms=%.2f median_bytes=%zu "
+		    "max_bytes=%zu total_bytes=%zu\n", label, n, ms[n / 2],
+		    ms[n - 1], bytes[n / 2], bytes[n - 1], total);
+		fflush(stdout);
+	}
+	fclose(steps);
+	if (write(master, "Q", 1) != 1)
+		die("write");
+	/* Drain what it still writes; at most about 5 s. */
+	for (i = 0; i < 100; i++) {
+		settle(now_ms(), 50, NULL, &b);
+		if (waitpid(child, &status, WNOHANG) == child)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+		usleep(50000);
+	}
+	fprintf(stderr, "ttydrive: the program did not exit after Q\n");
+	kill(child, SIGTERM);
+	waitpid(child, &status, 0);
+	return 1;
+}
