@@ -95,7 +95,7 @@ const struct cmd cmds[] = {
 	  "  --fail-on SEVERITY\n"
 	  "                    exit 1 when a finding is this severe or more:\n"
 	  "                    critical (default), warning, notice, info or none\n"
-	  "  --probe           probe every endpoint first (as probe --all)\n"
+	  "  --probe           probe every endpoint of every entry first\n"
 	  "  --rules           list the rules, their severity and fix, and exit\n"
 	  "Findings go to audit/findings, committed when they changed since the\n"
 	  "last sweep (\"audit: N new findings, M resolved\"); certdeck log audit\n"
