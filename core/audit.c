@@ -1455,6 +1455,67 @@ out:
 }
 
 int
+audit_findings_read(struct inv *inv, struct audit_finding **out, size_t *n,
+    char **cause)
+{
+	struct audit_finding *f = NULL;
+	struct strv lines;
+	enum audit_sev sev;
+	char *text = NULL, *p, *rule, *sv, *detail;
+	size_t len, i, nf = 0;
+	int found, r;
+
+	*out = NULL;
+	*n = 0;
+	found = repo_read(inv->repo, NULL, FINDINGS_PATH, &text, &len, NULL,
+	    cause);
+	if (found <= 0)
+		return found;
+	strv_init(&lines);
+	strv_split(&lines, text, '\n');
+	free(text);
+	f = xcalloc(lines.n + 1, sizeof *f);
+	for (i = 0; i < lines.n; i++) {
+		p = lines.v[i];
+		if (*p == '\0' || *p == '#')
+			continue;
+		/* ENTRY RULE SEVERITY DETAIL */
+		if ((rule = strchr(p, ' ')) == NULL)
+			continue;
+		*rule++ = '\0';
+		if ((sv = strchr(rule, ' ')) == NULL)
+			continue;
+		*sv++ = '\0';
+		if ((detail = strchr(sv, ' ')) != NULL)
+			*detail++ = '\0';
+		if ((r = rule_find(rule)) < 0 || audit_sev_parse(sv, &sev) != 0 ||
+		    sev == AUDIT_OFF)
+			continue;
+		f[nf].entry = xstrdup(p);
+		f[nf].rule = (enum audit_rule_id)r;
+		f[nf].sev = sev;
+		f[nf].detail = esc_dup(detail != NULL ? detail : "", 0);
+		nf++;
+	}
+	strv_free(&lines);
+	*out = f;
+	*n = nf;
+	return 0;
+}
+
+void
+audit_findings_free(struct audit_finding *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(f[i].entry);
+		free(f[i].detail);
+	}
+	free(f);
+}
+
+int
 audit_sweep(struct inv *inv, struct audit_report *rep, char **cause)
 {
 	memset(rep, 0, sizeof *rep);
@@ -1471,11 +1532,7 @@ audit_report_free(struct audit_report *rep)
 {
 	size_t i;
 
-	for (i = 0; i < rep->n; i++) {
-		free(rep->f[i].entry);
-		free(rep->f[i].detail);
-	}
-	free(rep->f);
+	audit_findings_free(rep->f, rep->n);
 	for (i = 0; i < rep->nalgs; i++)
 		free(rep->algs[i].name);
 	free(rep->algs);

@@ -190,6 +190,16 @@ int	 audit_config_check(const struct config *, char **cause);
 int	 audit_sweep(struct inv *, struct audit_report *, char **cause);
 void	 audit_report_free(struct audit_report *);
 
+/*
+ * The findings of the last sweep, as audit/findings at HEAD holds them
+ * (the terminal UI's audit view and list marks): *out (caller frees with
+ * audit_findings_free), sorted by entry. A line certdeck would not write
+ * (a hand edit) is skipped. No file: 0 findings.
+ */
+int	 audit_findings_read(struct inv *, struct audit_finding **out,
+	    size_t *n, char **cause);
+void	 audit_findings_free(struct audit_finding *, size_t n);
+
 /* The text of audit/findings for a report: one "ENTRY RULE SEVERITY
    DETAIL" line per finding, sorted; caller frees. */
 char	*audit_findings_text(const struct audit_report *);
