@@ -175,7 +175,7 @@ struct policies {
 	struct strv	 tags;		/* tag of section i */
 	struct {
 		uint64_t	 mask;	/* which tag sections apply */
-		struct policy	 p;
+		struct policy	*p;	/* stays put: leaves point to it */
 	}		*cache;
 	size_t		 ncache;
 	const char	*crl_dir;
@@ -229,7 +229,11 @@ policies_load(struct policies *ps, const struct config *cfg, char **cause)
 static void
 policies_free(struct policies *ps)
 {
+	size_t i;
+
 	strv_free(&ps->tags);
+	for (i = 0; i < ps->ncache; i++)
+		free(ps->cache[i].p);
 	free(ps->cache);
 }
 
@@ -256,11 +260,12 @@ policy_for(struct policies *ps, const char *tags)
 		return &ps->base;
 	for (i = 0; i < ps->ncache; i++)
 		if (ps->cache[i].mask == mask)
-			return &ps->cache[i].p;
+			return ps->cache[i].p;
 	ps->cache = xreallocarray(ps->cache, ps->ncache + 1,
 	    sizeof *ps->cache);
 	ps->cache[ps->ncache].mask = mask;
-	ps->cache[ps->ncache].p = ps->base;
+	ps->cache[ps->ncache].p = xmalloc(sizeof *ps->cache[ps->ncache].p);
+	*ps->cache[ps->ncache].p = ps->base;
 	for (i = 0; i < ps->cfg->nitems; i++) {
 		it = &ps->cfg->items[i];
 		if (!str_startswith(it->section, AUDIT_TAG_SECTION))
@@ -271,12 +276,12 @@ policy_for(struct policies *ps, const char *tags)
 				break;
 		/* Checked by policies_load: cannot fail here. */
 		if (j < ps->tags.n)
-			(void)policy_apply(&ps->cache[ps->ncache].p, it, 0,
+			(void)policy_apply(ps->cache[ps->ncache].p, it, 0,
 			    &err);
 		free(err);
 		err = NULL;
 	}
-	return &ps->cache[ps->ncache++].p;
+	return ps->cache[ps->ncache++].p;
 }
 
 int
@@ -311,7 +316,8 @@ struct jobfail {
 
 /* A leaf, for the rules that compare entries. */
 struct leafkey {
-	const char	*entry;		/* points into the findings' names */
+	const char	*entry;		/* points into rep->exp's names */
+	const struct policy *p;		/* the entry's */
 	char		*spki;
 	char		 sha256[65];
 };
@@ -489,8 +495,8 @@ job_row(void *arg, const char *entry, int64_t failed, int64_t last)
 
 /*
  * The subjects of the system's trust anchors, for chain-incomplete. The
- * bundle is parsed once per sweep (about 150 certificates): the index
- * holds only the inventory's own.
+ * bundle is decoded once per sweep (about 150 certificates, subjects
+ * only): the index holds only the inventory's own.
  */
 static void
 load_anchors(struct sweep *s)
@@ -500,9 +506,8 @@ load_anchors(struct sweep *s)
 		"/etc/pki/tls/certs/ca-bundle.crt",
 	};
 	const char *env = getenv("SSL_CERT_FILE");
-	struct certfile cf;
 	char *data = NULL, *err = NULL;
-	size_t len, i, j;
+	size_t len, i;
 
 	for (i = 0; i <= nitems(bundles); i++) {
 		const char *path = i == 0 ? env : bundles[i - 1];
@@ -514,16 +519,7 @@ load_anchors(struct sweep *s)
 			err = NULL;
 			continue;
 		}
-		memset(&cf, 0, sizeof cf);
-		if (cert_parse_pem_file(data, len, &cf, &err) == 0) {
-			for (j = 0; j < cf.n; j++)
-				if (cf.certs[j].subject != NULL)
-					strv_add(&s->anchors,
-					    cf.certs[j].subject);
-			certfile_free(&cf);
-		}
-		free(err);
-		err = NULL;
+		cert_pem_subjects(data, len, &s->anchors);
 		free(data);
 		data = NULL;
 		break;
@@ -1046,6 +1042,7 @@ entry_row(void *arg, const struct idx_audit_row *r)
 	}
 	lk = &s->leaves[s->nleaves++];
 	lk->entry = rep->exp[rep->nexp - 1].entry;
+	lk->p = p;
 	lk->spki = r->certs[0]->spki_sha256 ?
 	    xstrdup(r->certs[0]->spki_sha256) : NULL;
 	memcpy(lk->sha256, r->certs[0]->sha256, sizeof lk->sha256);
@@ -1127,8 +1124,6 @@ static void
 rule_shared(struct sweep *s)
 {
 	struct leafkey *l = s->leaves;
-	struct idx_entry ie;
-	const struct policy *p;
 	size_t i, j, k, certs;
 	char *o;
 
@@ -1140,15 +1135,10 @@ rule_shared(struct sweep *s)
 		    strcmp(l[j].sha256, l[i].sha256) == 0; j++)
 			;
 		for (k = i; j - i > 1 && k < j; k++) {
-			if (idx_entry_get(s->inv->idx, l[k].entry, &ie,
-			    NULL) != 1)
-				continue;
-			p = policy_for(&s->ps, ie.tags);
 			o = others(l, i, j, k);
-			add_finding(s, p, l[k].entry, AR_DUPLICATE_CERT,
+			add_finding(s, l[k].p, l[k].entry, AR_DUPLICATE_CERT,
 			    "also in %s", o);
 			free(o);
-			idx_entry_free(&ie);
 		}
 	}
 	qsort(l, s->nleaves, sizeof *l, leaf_cmp_spki);
@@ -1162,15 +1152,10 @@ rule_shared(struct sweep *s)
 		/* Several certificates of one key; the same certificate
 		   twice is duplicate-cert's. */
 		for (k = i; certs > 1 && k < j; k++) {
-			if (idx_entry_get(s->inv->idx, l[k].entry, &ie,
-			    NULL) != 1)
-				continue;
-			p = policy_for(&s->ps, ie.tags);
 			o = others(l, i, j, k);
-			add_finding(s, p, l[k].entry, AR_SHARED_KEY,
+			add_finding(s, l[k].p, l[k].entry, AR_SHARED_KEY,
 			    "public key also in %s", o);
 			free(o);
-			idx_entry_free(&ie);
 		}
 	}
 }
@@ -1345,10 +1330,16 @@ audit_findings_text(const struct audit_report *rep)
 
 	buf_init(&b);
 	buf_adds(&b, FINDINGS_HEADER);
-	for (i = 0; i < rep->n; i++)
-		buf_printf(&b, "%s %s %s %s\n", rep->f[i].entry,
-		    audit_rules[rep->f[i].rule].id,
-		    audit_sev_name(rep->f[i].sev), rep->f[i].detail);
+	for (i = 0; i < rep->n; i++) {
+		buf_adds(&b, rep->f[i].entry);
+		buf_addc(&b, ' ');
+		buf_adds(&b, audit_rules[rep->f[i].rule].id);
+		buf_addc(&b, ' ');
+		buf_adds(&b, audit_sev_name(rep->f[i].sev));
+		buf_addc(&b, ' ');
+		buf_adds(&b, rep->f[i].detail);
+		buf_addc(&b, '\n');
+	}
 	return buf_steal(&b);
 }
 

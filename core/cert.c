@@ -1915,3 +1915,27 @@ cert_crl_revoked(const struct cert_crl *c, const char *issuer,
 	ERR_clear_error();
 	return rc;
 }
+
+/*
+ * The subjects of the certificates of a PEM bundle (the system's trust
+ * store, for the audit): decoded and named only, none of cert_parse_der's
+ * work (its self-signature check is most of the cost).
+ */
+size_t
+cert_pem_subjects(const char *pem, size_t len, struct strv *out)
+{
+	BIO *bio;
+	X509 *x;
+	size_t n = 0;
+
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return 0;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		strv_addn(out, name_str(X509_get_subject_name(x)));
+		X509_free(x);
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return n;
+}

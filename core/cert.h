@@ -80,6 +80,11 @@ void	 cert_sha256_hex(const void *, size_t, char out[65]);
 /* DER to PEM text ("-----BEGIN CERTIFICATE-----..."), caller frees. */
 char	*cert_der_to_pem(const unsigned char *der, size_t len);
 
+/* Append the RFC 4514 subject of every certificate of a PEM bundle to out
+   (as certrec's subject); returns how many. */
+struct strv;
+size_t	 cert_pem_subjects(const char *pem, size_t len, struct strv *out);
+
 /*
  * A certificate revocation list (PEM or DER), parsed once. Its signature
  * is not checked: it is a file the operator put in place (audit crl-dir).
