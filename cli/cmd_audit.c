@@ -294,9 +294,10 @@ probe_quiet(void *arg, struct probe_result *r)
 	probe_result_free(r);
 }
 
-/* --probe: every endpoint of every entry, recorded as probe --all does. */
+/* --probe: every endpoint of every entry, recorded as probe --all does.
+   On failure *cause says why. */
 static int
-probe_all(struct cli *cli, struct inv *inv, int quiet)
+probe_all(struct inv *inv, int quiet, char **cause)
 {
 	struct inv_probe_opts o;
 	struct inv_probe_summary sum;
@@ -310,7 +311,7 @@ probe_all(struct cli *cli, struct inv *inv, int quiet)
 	if (inv_probe_targets(inv, NULL, 0, 1, &t, &nt, NULL, NULL,
 	    &err) != 0 || (nt > 0 && inv_probe(inv, t, nt, &o, probe_quiet,
 	    NULL, &sum, &err) != 0)) {
-		cli_error(cli, "--probe: %s", err);
+		set_cause(cause, "--probe: %s", err);
 		free(err);
 		free(t);
 		return -1;
@@ -389,11 +390,8 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_open(cli, &inv) != 0)
 		return fmt == AF_NAGIOS ? NAGIOS_UNKNOWN : EXIT_ERROR;
-	if (probe && probe_all(cli, inv, fmt != AF_TABLE) != 0) {
-		inv_close(inv);
-		return fmt == AF_NAGIOS ? NAGIOS_UNKNOWN : EXIT_ERROR;
-	}
-	if (audit_sweep(inv, &rep, &err) != 0) {
+	if ((probe && probe_all(inv, fmt != AF_TABLE, &err) != 0) ||
+	    audit_sweep(inv, &rep, &err) != 0) {
 		if (fmt == AF_NAGIOS)
 			printf("CERTDECK UNKNOWN - %s\n", err);
 		else
