@@ -146,6 +146,7 @@ print_json(const struct audit_report *rep)
 		json_str(&o, "id", audit_rules[i].id);
 		json_str(&o, "default_severity",
 		    audit_sev_name(audit_rules[i].sev));
+		json_str(&o, "severity", audit_sev_name(rep->sev[i]));
 		json_bool(&o, "enabled", rep->enabled[i]);
 		json_int(&o, "findings", (long long)rep->by_rule[i]);
 		json_str(&o, "description", audit_rules[i].desc);
@@ -230,7 +231,7 @@ print_prometheus(const struct audit_report *rep)
 			if (rep->f[k].rule == (enum audit_rule_id)i)
 				n[rep->f[k].sev]++;
 		for (s = 0; s < AUDIT_NSEV; s++)
-			if (n[s] > 0 || s == audit_rules[i].sev)
+			if (n[s] > 0 || s == rep->sev[i])
 				buf_printf(&b, "certdeck_audit_findings{rule="
 				    "\"%s\",severity=\"%s\"} %zu\n",
 				    audit_rules[i].id,

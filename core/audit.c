@@ -1292,8 +1292,10 @@ evaluate(struct inv *inv, struct audit_report *rep, char **cause)
 	strv_init(&s.keypath);
 	if (policies_load(&s.ps, &inv->cfg, cause) != 0)
 		goto out;
-	for (i = 0; i < AR_COUNT; i++)
+	for (i = 0; i < AR_COUNT; i++) {
+		rep->sev[i] = s.ps.base.sev[i];
 		rep->enabled[i] = s.ps.base.sev[i] != AUDIT_OFF;
+	}
 	if (idx_probe_latest(inv->idx, paths, nitems(paths), probe_row, &s,
 	    cause) != 0 ||
 	    idx_jobs_failing(inv->idx, "renew", job_row, &s, cause) != 0)

@@ -164,6 +164,7 @@ struct audit_report {
 	size_t			 by_sev[AUDIT_NSEV];
 	size_t			 by_rule[AR_COUNT];
 	int			 enabled[AR_COUNT];	/* for some entry */
+	enum audit_sev		 sev[AR_COUNT];	/* [audit]'s (tags may differ) */
 	struct audit_alg	*algs;	/* sorted by name */
 	size_t			 nalgs;
 	struct audit_expiry	*exp;	/* entries with a certificate */
