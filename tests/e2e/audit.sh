@@ -349,6 +349,10 @@ C audit --prometheus >"$T/prom.txt" 2>/dev/null
 check "--prometheus: every line a comment or a sample" sh -c "! grep -Ev '^(# (HELP|TYPE) [a-z_]+ .*|[a-z_]+(\\{[a-z_]+=\"[^\"]*\"(,[a-z_]+=\"[^\"]*\")*\\})? -?[0-9]+)\$' '$T/prom.txt'"
 check "--prometheus: per-entry expiry" grep -q "^certdeck_certificate_expiry_timestamp_seconds{entry=\"expired\"} $(date -u -d 2026-05-01 +%s)\$" "$T/prom.txt"
 check "--prometheus: per-rule counts" grep -q '^certdeck_audit_findings{rule="expired",severity="critical"} 2$' "$T/prom.txt"
+check "--prometheus: a rule at the severity [audit] gives it" grep -q '^certdeck_audit_findings{rule="no-owner",severity="warning"} 4$' "$T/prom.txt"
+check "--prometheus: not at its default as well" sh -c "! grep -q 'rule=\"no-owner\",severity=\"notice\"' '$T/prom.txt'"
+check "--prometheus: a rule off everywhere has no sample" sh -c "! grep -q 'rule=\"self-signed-leaf\"' '$T/prom.txt'"
+check "--json: a rule's configured severity" test "$(jq_ "(SELECT json_extract(value,'\$.severity') || json_extract(value,'\$.default_severity') FROM json_each(j,'\$.rules') WHERE json_extract(value,'\$.id') = 'no-owner')")" = warningnotice
 check "--prometheus: per-severity counts" grep -q '^certdeck_audit_findings_by_severity{severity="critical"} [1-9]' "$T/prom.txt"
 if command -v promtool >/dev/null 2>&1; then
 	check "promtool accepts the metrics" sh -c "promtool check metrics <'$T/prom.txt' >/dev/null 2>&1 || promtool check metrics <'$T/prom.txt' 2>&1 | grep -qv 'error'"
