@@ -3,7 +3,9 @@
  * (critical first), a heading line per severity and one line per finding:
  * rule, entry, detail. Read from audit/findings at HEAD (audit_findings_
  * read), so it shows what `a` (or any sweep, cron's included) recorded;
- * Enter on a finding opens its entry's detail view.
+ * the line above the status bar says what the rule under the cursor
+ * checks and how to fix it; Enter on a finding opens its entry's detail
+ * view.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,10 +137,13 @@ aud_leave(struct tui *t, struct view *v)
 	free(a);
 }
 
+/* The rows between the title and the rule's line above the status bar. */
 static int
 aud_page(void)
 {
-	return tui_body_rows(1);
+	int n = tui_body_rows(1) - 1;
+
+	return n > 1 ? n : 1;
 }
 
 static void
@@ -187,6 +192,16 @@ aud_draw(struct tui *t, struct view *v)
 	if (a->n == 0)
 		tui_put(1, 1, "no findings (a runs a sweep)", COLS - 1,
 		    theme_attr(SLOT_NONE));
+	if (a->cur < a->n && a->lines[a->cur].f != NULL) {
+		const struct audit_rule *r =
+		    &audit_rules[a->lines[a->cur].f->rule];
+		char *why = xasprintf("%s: %s; fix: %s", r->id, r->desc,
+		    r->fix);
+
+		tui_put(1 + page, 0, why, COLS, theme_attr(SLOT_HEADER));
+		free(why);
+	} else
+		tui_fill(1 + page, theme_attr(SLOT_HEADER));
 	snprintf(right, sizeof right, "%zu/%zu", a->n ? a->cur + 1 : 0, a->n);
 	tui_status_bar(t, "Enter the entry  q back  ? help", right);
 }
@@ -196,10 +211,24 @@ aud_move(struct tui *t, struct view *v, int how)
 {
 	struct audit_view *a = v->priv;
 
+	long i, dir = how > 0 ? 1 : -1, n = (long)a->n;
+	int pass;
+
 	if (a->n == 0)
 		return;
 	a->cur = tui_scroll(a->cur, a->n - 1, (size_t)(aud_page() > 1 ?
 	    aud_page() - 1 : 1), how);
+	/* Headings are passed over: the next finding the way it moved,
+	   else the nearest the other way. */
+	for (pass = 0; pass < 2; pass++, dir = -dir) {
+		for (i = (long)a->cur; i >= 0 && i < n &&
+		    a->lines[i].f == NULL; i += dir)
+			;
+		if (i >= 0 && i < n) {
+			a->cur = (size_t)i;
+			break;
+		}
+	}
 	aud_fix_top(a);
 }
 

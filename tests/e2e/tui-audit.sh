@@ -90,6 +90,15 @@ expect_cmd a "findings are grouped: critical first" sh -c "grep -nE '^.(critical
 expect_cmd a "the expired entry is under critical" grep -qE "^. +expired +old-test +leaf expired 2026-05-01"
 expect_cmd a "notices follow" grep -qE '^ ?notice \(2\)'
 expect_cmd a "the cursor starts on the first finding" sh -c "grep '^>' | grep -q 'old-test'"
+expect a "the rule under the cursor is explained, with its fix" "expired: the certificate or a chain certificate has expired; fix: renew it"
+keys a j
+expect a "moving the cursor explains the next rule" "no-owner: an entry with no owner; fix: certdeck set NAME owner="
+keys a k
+expect_cmd a "back up: the heading is passed over too" sh -c "grep '^>' | grep -q 'old-test'"
+keys a G
+expect_cmd a "End: the last finding" sh -c "grep '^>' | grep -q 'pq-inventory'"
+keys a g
+expect_cmd a "Home: the first finding, not its heading" sh -c "grep '^>' | grep -q 'old-test'"
 keys a Enter
 expect a "Enter opens the finding's entry" "old.test"
 keys a q
