@@ -76,6 +76,7 @@ int	 cmd_show(struct cli *, int, char **);
 int	 cmd_log(struct cli *, int, char **);
 int	 cmd_fsck(struct cli *, int, char **);
 int	 cmd_probe(struct cli *, int, char **);
+int	 cmd_audit(struct cli *, int, char **);
 
 /* The keys `set` takes, from core's table, for its --help. */
 void	 cmd_set_keys(FILE *);

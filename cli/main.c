@@ -88,6 +88,23 @@ const struct cmd cmds[] = {
 	  "                    server asks for a client certificate\n"
 	  "NAME probes the entry's endpoints; HOST:PORT[/STARTTLS][@SNI] one\n"
 	  "endpoint. Exit status 0 when every endpoint is healthy, 1 if not.\n" },
+	{ "audit", cmd_audit,
+	  "[--json|--prometheus|--nagios] [--fail-on SEVERITY] [--probe] "
+	  "[--rules]",
+	  "check every entry against the audit rules and record the findings",
+	  "  --json            a JSON object (a stable contract, see certdeck(1))\n"
+	  "  --prometheus      node_exporter textfile metrics: expiry times,\n"
+	  "                    findings per rule and severity, keys per algorithm\n"
+	  "  --nagios          one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+	  "  --fail-on SEVERITY\n"
+	  "                    exit 1 when a finding is this severe or more:\n"
+	  "                    critical (default), warning, notice, info or none\n"
+	  "  --probe           probe every endpoint of every entry first\n"
+	  "  --rules           list the rules, their severity and fix, and exit\n"
+	  "Findings go to audit/findings, committed when they changed since the\n"
+	  "last sweep (\"audit: N new findings, M resolved\"); certdeck log audit\n"
+	  "is their history. Rules are tuned in certdeck.conf ([audit] and\n"
+	  "[audit tag NAME]; see certdeck(1), AUDIT).\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -1847,3 +1847,103 @@ cert_bundle_free(struct cert_bundle *b)
 	free(b->note);
 	memset(b, 0, sizeof *b);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Certificate revocation lists, for the audit's revoked rule. */
+
+struct cert_crl {
+	X509_CRL	*crl;
+	char		*issuer;	/* RFC 4514, as certrec's issuer */
+};
+
+struct cert_crl *
+cert_crl_load(const void *data, size_t len, char **cause)
+{
+	struct cert_crl *c;
+	const unsigned char *p = data;
+	X509_CRL *crl = NULL;
+	BIO *bio;
+
+	if (len > CERT_MAX_FILE || len > INT_MAX) {
+		set_cause(cause, "too large for a CRL");
+		return NULL;
+	}
+	if ((bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
+		crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+		BIO_free(bio);
+	}
+	if (crl == NULL)
+		crl = d2i_X509_CRL(NULL, &p, (long)len);
+	ERR_clear_error();
+	if (crl == NULL) {
+		set_cause(cause, "not a CRL (PEM or DER)");
+		return NULL;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->crl = crl;
+	c->issuer = name_str(X509_CRL_get_issuer(crl));
+	return c;
+}
+
+void
+cert_crl_free(struct cert_crl *c)
+{
+	if (c == NULL)
+		return;
+	X509_CRL_free(c->crl);
+	free(c->issuer);
+	free(c);
+}
+
+int
+cert_crl_revoked(const struct cert_crl *c, const char *issuer,
+    const char *serial, int64_t *when)
+{
+	X509_REVOKED *rev = NULL;
+	ASN1_INTEGER *ai;
+	BIGNUM *bn = NULL;
+	int rc = 0;
+
+	*when = 0;
+	if (issuer == NULL || serial == NULL || strcmp(issuer, c->issuer) != 0)
+		return -1;
+	if (BN_hex2bn(&bn, serial) == 0 ||
+	    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
+		BN_free(bn);
+		ERR_clear_error();
+		return 0;
+	}
+	if (X509_CRL_get0_by_serial(c->crl, &rev, ai) == 1 && rev != NULL) {
+		rc = 1;
+		if (time_unix(X509_REVOKED_get0_revocationDate(rev), when) != 0)
+			*when = 0;
+	}
+	ASN1_INTEGER_free(ai);
+	BN_free(bn);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * The subjects of the certificates of a PEM bundle (the system's trust
+ * store, for the audit): decoded and named only, none of cert_parse_der's
+ * work (its self-signature check is most of the cost).
+ */
+size_t
+cert_pem_subjects(const char *pem, size_t len, struct strv *out)
+{
+	BIO *bio;
+	X509 *x;
+	size_t n = 0;
+
+	if (len > INT_MAX || (bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+		return 0;
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		strv_addn(out, name_str(X509_get_subject_name(x)));
+		X509_free(x);
+		n++;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return n;
+}

@@ -6,6 +6,7 @@
 #define CD_CERT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../store/certrec.h"
 
@@ -87,5 +88,23 @@ void	 cert_bundle_free(struct cert_bundle *);
 void	 cert_sha256_hex(const void *, size_t, char out[65]);
 /* DER to PEM text ("-----BEGIN CERTIFICATE-----..."), caller frees. */
 char	*cert_der_to_pem(const unsigned char *der, size_t len);
+
+/* Append the RFC 4514 subject of every certificate of a PEM bundle to out
+   (as certrec's subject); returns how many. */
+struct strv;
+size_t	 cert_pem_subjects(const char *pem, size_t len, struct strv *out);
+
+/*
+ * A certificate revocation list (PEM or DER), parsed once. Its signature
+ * is not checked: it is a file the operator put in place (audit crl-dir).
+ */
+struct cert_crl;
+struct cert_crl *cert_crl_load(const void *, size_t, char **cause);
+void	 cert_crl_free(struct cert_crl *);
+/* Whether the certificate with this issuer (RFC 4514, as certrec has it)
+   and serial (certrec's hex) is on the list: 1 (and *when, 0 if unknown),
+   0 not, -1 the list is another issuer's. */
+int	 cert_crl_revoked(const struct cert_crl *, const char *issuer,
+	    const char *serial, int64_t *when);
 
 #endif

@@ -25,6 +25,15 @@ esc_text(struct buf *b, const char *s, int ascii)
 	uint32_t c;
 
 	while (n > 0) {
+		/* Plain printable ASCII, the common case, goes in one copy. */
+		for (len = 0; len < n && p[len] >= 0x20 && p[len] < 0x7f; len++)
+			;
+		if (len > 0) {
+			buf_add(b, p, len);
+			p += len;
+			n -= len;
+			continue;
+		}
 		len = utf8_decode(p, n, &c);
 		if (len == 0) {
 			buf_printf(b, "\\x%02x", *p);

@@ -1,8 +1,10 @@
-/* fuzz_config.c: libFuzzer target for certdeck.conf. */
+/* fuzz_config.c: libFuzzer target for certdeck.conf and its [audit]
+   sections. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -15,6 +17,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (config_parse((const char *)data, len, "fuzz", &c, &err) == 0) {
 		config_get(&c, "", "critical-days");
+		/* The [audit] sections, as a sweep reads them. */
+		if (audit_config_check(&c, &err) != 0) {
+			free(err);
+			err = NULL;
+		}
 		config_free(&c);
 	}
 	free(err);

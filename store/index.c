@@ -1477,3 +1477,236 @@ idx_probe_free(struct idx_probe *p)
 	free(p->json);
 	memset(p, 0, sizeof *p);
 }
+
+/*
+ * idx_audit_walk: one statement over entries in primary key order, each
+ * joined with its file's chain, so SQLite walks the index once without a
+ * sort. A row's text lives until the next step, so the certificates of a
+ * file are copied; a chain certificate shared by many files (the usual
+ * intermediates) is copied once into a small cache by id and pointed to
+ * while it stays there.
+ */
+#define AUDIT_CACHE	16
+struct audit_cache {
+	int64_t		 id;
+	size_t		 used;		/* the entry number that points to it */
+	struct certrec	 rec;
+};
+
+/* Where a row's certificate is: own[i] (the entry's copy) or cache[i]. */
+struct audit_ref {
+	int	 cached;
+	size_t	 i;
+};
+
+int
+idx_audit_walk(struct idx *idx, idx_audit_cb cb, void *arg, char **cause)
+{
+	struct idx_audit_row row;
+	struct idx_entry e;
+	const struct certrec **ptrs = NULL;
+	struct certrec *own = NULL;
+	struct audit_ref *refs = NULL;
+	struct audit_cache cache[AUDIT_CACHE];
+	sqlite3_stmt *st;
+	struct buf b;
+	size_t n = 0, nown = 0, cap = 0, i, slot, entryno = 0;
+	int64_t id;
+	int rc, have = 0, pos_col = LC_LEAF + NCERTCOLS;
+	char *sql;
+
+	memset(cache, 0, sizeof cache);
+	for (i = 0; i < AUDIT_CACHE; i++) {
+		cache[i].id = -1;
+		cache[i].rec.path_len = -1;
+	}
+	memset(&e, 0, sizeof e);
+	memset(&row, 0, sizeof row);
+	buf_init(&b);
+	buf_printf(&b, "SELECT e.name, e.cert_blob, e.entry_blob, e.owner,"
+	    " e.tags, e.endpoints, e.profile, e.meta,"
+	    " f.ncerts, f.eff_not_after, f.eff_from, c.id, %s, h.pos"
+	    " FROM main.entries e"
+	    " LEFT JOIN files f ON f.blob = e.cert_blob"
+	    " LEFT JOIN chain h ON h.blob = f.blob"
+	    " LEFT JOIN certs c ON c.id = h.cert"
+	    " ORDER BY e.name, h.pos", idx->ccols);
+	sql = buf_steal(&b);
+	rc = idx_prepare(idx, sql, 0, &st, cause);
+	free(sql);
+	if (rc != 0)
+		return -1;
+
+	for (;;) {
+		const char *name;
+
+		rc = idx_step(idx, st, cause);
+		name = rc == 1 ? col_text(st, LC_NAME) : NULL;
+		if (have && (rc != 1 || strcmp(name, e.name) != 0)) {
+			int r;
+
+			for (i = 0; i < n; i++)
+				ptrs[i] = refs[i].cached ?
+				    &cache[refs[i].i].rec : &own[refs[i].i];
+			row.certs = n ? ptrs : NULL;
+			row.n = n;
+			r = cb(arg, &row);
+			for (i = 0; i < nown; i++)
+				certrec_free(&own[i]);
+			n = nown = 0;
+			idx_entry_free(&e);
+			have = 0;
+			if (r != 0) {
+				if (rc == 1)
+					idx_reset(st);
+				rc = r;
+				break;
+			}
+		}
+		if (rc != 1)
+			break;
+		if (!have) {
+			idx_row_entry(st, 0, &e, 1);
+			memset(&row, 0, sizeof row);
+			row.entry = &e;
+			row.eff_not_after = sqlite3_column_int64(st,
+			    LC_EFF_NOT_AFTER);
+			have = 1;
+			entryno++;
+		}
+		if (sqlite3_column_type(st, LC_LEAF_ID) == SQLITE_NULL)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4;
+			ptrs = xreallocarray(ptrs, cap, sizeof *ptrs);
+			own = xreallocarray(own, cap, sizeof *own);
+			refs = xreallocarray(refs, cap, sizeof *refs);
+		}
+		id = sqlite3_column_int64(st, LC_LEAF_ID);
+		slot = (size_t)id % AUDIT_CACHE;
+		/* A chain certificate through the cache, unless its slot holds
+		   another one this entry points to; a leaf is rarely shared. */
+		if (sqlite3_column_int64(st, pos_col) != 0 &&
+		    (cache[slot].id == id || cache[slot].used != entryno)) {
+			if (cache[slot].id != id) {
+				certrec_free(&cache[slot].rec);
+				idx_row_certrec(st, LC_LEAF, &cache[slot].rec,
+				    1);
+				cache[slot].id = id;
+			}
+			cache[slot].used = entryno;
+			refs[n].cached = 1;
+			refs[n++].i = slot;
+			continue;
+		}
+		memset(&own[nown], 0, sizeof own[nown]);
+		idx_row_certrec(st, LC_LEAF, &own[nown], 1);
+		refs[n].cached = 0;
+		refs[n++].i = nown++;
+	}
+	for (i = 0; i < nown; i++)
+		certrec_free(&own[i]);
+	free(own);
+	free(ptrs);
+	free(refs);
+	idx_entry_free(&e);
+	for (i = 0; i < AUDIT_CACHE; i++)
+		certrec_free(&cache[i].rec);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+idx_probe_latest(struct idx *idx, const char *const *paths, size_t npaths,
+    idx_probe_cb cb, void *arg, char **cause)
+{
+	struct idx_probe p;
+	sqlite3_stmt *st;
+	const char **vals;
+	struct buf b;
+	char *sql, *prev_entry = NULL, *prev_ep = NULL;
+	size_t i;
+	int rc;
+
+	/* Newest first within each pair; the first row of a pair is kept. */
+	buf_init(&b);
+	buf_adds(&b, "SELECT endpoint, entry, time, ok, kind, detail,"
+	    " leaf_sha256, json");
+	for (i = 0; i < npaths; i++)
+		buf_printf(&b, ", json_extract(json, :p%zu)", i);
+	buf_adds(&b, " FROM probes WHERE entry IS NOT NULL"
+	    " ORDER BY entry, endpoint, time DESC, id DESC");
+	sql = buf_steal(&b);
+	rc = idx_prepare(idx, sql, 0, &st, cause);
+	free(sql);
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < npaths; i++)
+		if (sqlite3_bind_text(st, (int)i + 1, paths[i], -1,
+		    SQLITE_STATIC) != SQLITE_OK) {
+			idx_error(idx, cause, NULL);
+			sqlite3_finalize(st);
+			return -1;
+		}
+	vals = xcalloc(npaths + 1, sizeof *vals);
+	while ((rc = idx_step(idx, st, cause)) == 1) {
+		memset(&p, 0, sizeof p);
+		p.endpoint = (char *)col_text(st, 0);
+		p.entry = (char *)col_text(st, 1);
+		if (p.endpoint == NULL || p.entry == NULL)
+			continue;
+		if (prev_entry != NULL && strcmp(prev_entry, p.entry) == 0 &&
+		    strcmp(prev_ep, p.endpoint) == 0)
+			continue;
+		free(prev_entry);
+		free(prev_ep);
+		prev_entry = xstrdup(p.entry);
+		prev_ep = xstrdup(p.endpoint);
+		p.time = sqlite3_column_int64(st, 2);
+		p.ok = sqlite3_column_int(st, 3);
+		p.kind = (char *)col_text(st, 4);
+		p.detail = (char *)col_text(st, 5);
+		p.leaf_sha256 = (char *)col_text(st, 6);
+		p.json = (char *)col_text(st, 7);
+		for (i = 0; i < npaths; i++)
+			vals[i] = col_text(st, 8 + (int)i);
+		if ((rc = cb(arg, &p, vals)) != 0) {
+			idx_reset(st);
+			break;
+		}
+	}
+	free(prev_entry);
+	free(prev_ep);
+	free(vals);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int
+idx_jobs_failing(struct idx *idx, const char *kind, idx_jobfail_cb cb,
+    void *arg, char **cause)
+{
+	static const char sql[] =
+	    "SELECT j.entry, count(*), max(j.ended) FROM jobs j"
+	    " WHERE j.kind = :kind AND j.ok = 0 AND j.entry IS NOT NULL"
+	    " AND j.started > coalesce((SELECT max(k.started) FROM jobs k"
+	    " WHERE k.entry = j.entry AND k.kind = :kind AND k.ok = 1), -1)"
+	    " GROUP BY j.entry ORDER BY j.entry";
+	sqlite3_stmt *st;
+	int rc;
+
+	if (idx_prepare(idx, sql, 0, &st, cause) != 0)
+		return -1;
+	if (idx_bind_text(idx, st, ":kind", kind, cause) != 0) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = idx_step(idx, st, cause)) == 1)
+		if ((rc = cb(arg, col_text(st, 0), sqlite3_column_int64(st, 1),
+		    sqlite3_column_int64(st, 2))) != 0) {
+			idx_reset(st);
+			break;
+		}
+	sqlite3_finalize(st);
+	return rc;
+}

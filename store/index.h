@@ -143,6 +143,43 @@ int	 idx_probe_last(struct idx *, const char *endpoint, int ok_only,
 	    struct idx_probe *out, char **cause);
 void	 idx_probe_free(struct idx_probe *);	/* members only */
 
+/*
+ * An audit sweep's read of the indexed commit: every entry with every
+ * certificate of its file (leaf first), in name order, in one statement.
+ * Pointers are valid during the callback only; certs is NULL (n 0) for an
+ * entry without a certificate. The callback returns 0 to go on; anything
+ * else stops the walk and is returned.
+ */
+struct idx_audit_row {
+	const struct idx_entry	*entry;
+	const struct certrec	**certs;
+	size_t			 n;
+	int64_t			 eff_not_after;
+};
+typedef int (*idx_audit_cb)(void *arg, const struct idx_audit_row *);
+int	 idx_audit_walk(struct idx *, idx_audit_cb, void *arg, char **cause);
+
+/*
+ * The newest probe of each (entry, endpoint) pair that names an entry,
+ * in entry then endpoint order. For each, values[i] is the JSON value at
+ * paths[i] (SQLite json_extract syntax, "$.ocsp.status") of its stored
+ * result, as text, or NULL. Pointers valid during the callback only.
+ */
+typedef int (*idx_probe_cb)(void *arg, const struct idx_probe *,
+	    const char *const *values);
+int	 idx_probe_latest(struct idx *, const char *const *paths, size_t npaths,
+	    idx_probe_cb, void *arg, char **cause);
+
+/*
+ * Per entry, the jobs of kind that failed since its last successful one
+ * (all of them when none succeeded), entries with at least one, in name
+ * order.
+ */
+typedef int (*idx_jobfail_cb)(void *arg, const char *entry, int64_t failed,
+	    int64_t last_ended);
+int	 idx_jobs_failing(struct idx *, const char *kind, idx_jobfail_cb,
+	    void *arg, char **cause);
+
 /* Escape hatch for tests and fsck: run a read-only query returning one int. */
 int	 idx_scalar(struct idx *, const char *sql, int64_t *out, char **cause);
 

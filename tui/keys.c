@@ -51,7 +51,7 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'P', "P", view_list_probe_all, 0, "probe every endpoint of the inventory in the background") \
 	K(VIEW_LIST, 'r', "r", act_reserved, 'r', NYA) \
 	K(VIEW_LIST, 'R', "R", act_reserved, 'R', NYA) \
-	K(VIEW_LIST, 'a', "a", act_reserved, 'a', NYA) \
+	K(VIEW_LIST, 'a', "a", view_list_audit, 0, "audit sweep in the background, then the audit view (the ! column marks entries with findings)") \
 	K(VIEW_LIST, 'L', "L", view_list_history, 0, "history of the inventory, newest first") \
 	K(VIEW_LIST, 'e', "e", view_list_edit, 0, "edit the entry's metadata in $VISUAL or $EDITOR (else vi); one commit") \
 	K(VIEW_LIST, 'o', "o", view_list_owner, 0, "set the entry's owner (asks; empty removes it)") \
@@ -61,7 +61,8 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'u', "u", view_list_undo, 0, "undo the last change by committing its revert (asks first)") \
 	K(VIEW_DETAIL, 'p', "p", view_detail_probe, 0, "probe the entry's endpoints in the background (their lines update as results land)") \
 	K(VIEW_HISTORY, KEY_RETURN, "Enter", view_history_open, 0, "the diff of the commit under the cursor") \
-	K(VIEW_HISTORY, 't', "t", view_history_at, 0, "the list as of the commit under the cursor (read-only)")
+	K(VIEW_HISTORY, 't', "t", view_history_at, 0, "the list as of the commit under the cursor (read-only)") \
+	K(VIEW_AUDIT, KEY_RETURN, "Enter", view_audit_open, 0, "details of the entry of the finding under the cursor")
 
 const struct tui_key tui_keys[] = {
 #define K(view, key, name, action, arg, help) \
@@ -72,7 +73,7 @@ const struct tui_key tui_keys[] = {
 const size_t tui_nkeys = nitems(tui_keys);
 
 static const char *view_names[VIEW_COUNT] = {
-	"Everywhere", "List", "Detail", "Help", "History", "Diff"
+	"Everywhere", "List", "Detail", "Help", "History", "Diff", "Audit"
 };
 
 const char *

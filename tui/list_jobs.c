@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "inventory.h"
 #include "probe.h"
@@ -144,6 +145,44 @@ view_list_probe_all(struct tui *t, struct view *v, int arg)
 	if (view_list_readonly(t, v))
 		return;
 	tui_probe_start(t, NULL);
+}
+
+/* --- a: an audit sweep, as `certdeck audit` runs it (findings committed
+   when they changed), then the audit view */
+
+static void
+audit_job_run(struct job *j, struct inv *inv, void *arg)
+{
+	struct audit_report rep;
+	char *err = NULL;
+
+	(void)arg;
+	if (audit_sweep(inv, &rep, &err) != 0) {
+		worker_done(j, "audit: %s", err);
+		free(err);
+		return;
+	}
+	if (*rep.commit != '\0')
+		worker_done_then(j, tui_audit_show, "audit: %zu findings (%zu "
+		    "critical, %zu warning); %zu new, %zu resolved, commit "
+		    "%.10s", rep.n, rep.by_sev[AUDIT_CRITICAL],
+		    rep.by_sev[AUDIT_WARNING], rep.added, rep.resolved,
+		    rep.commit);
+	else
+		worker_done_then(j, tui_audit_show, "audit: %zu findings (%zu "
+		    "critical, %zu warning); no change since the last sweep",
+		    rep.n, rep.by_sev[AUDIT_CRITICAL],
+		    rep.by_sev[AUDIT_WARNING]);
+	audit_report_free(&rep);
+}
+
+void
+view_list_audit(struct tui *t, struct view *v, int arg)
+{
+	if (view_list_readonly(t, v))
+		return;
+	if (worker_start(t, "audit", 0, audit_job_run, NULL, NULL) == 0)
+		tui_message(t, "audit sweep running");
 }
 
 /* --- i: the import itself (list_actions.c asks for the path) */

@@ -29,6 +29,7 @@ enum view_id {
 	VIEW_HELP,
 	VIEW_HISTORY,
 	VIEW_DIFF,
+	VIEW_AUDIT,
 	VIEW_COUNT
 };
 
@@ -245,6 +246,15 @@ void	 tui_probe_start(struct tui *, const char *name);
 void	 list_import_start(struct tui *, char *path);
 /* The glyph of a probe health (enum inv_probe_health). */
 const char *tui_probe_glyph(struct tui *, int health);
+
+/* The audit view (view_audit.c): the findings of the last sweep, by
+   severity; a runs a sweep in the background and then shows it. */
+extern const struct view_ops view_audit_ops;
+void	*view_audit_new(struct tui *);
+void	 view_audit_open(struct tui *, struct view *, int);
+void	 view_list_audit(struct tui *, struct view *, int);
+/* Show the audit view (read again if it is already on top). */
+void	 tui_audit_show(struct tui *);
 
 /* tui.c: after a change (ours or anyone's), bring the index up to HEAD and
    reload every view. */

@@ -12,14 +12,15 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "escape.h"
 #include "inventory.h"
 #include "probe.h"
 #include "view.h"
 
-enum col { COL_STATUS, COL_DAYS, COL_NAME, COL_PROBE, COL_SUBJECT,
-	COL_ISSUER, COL_NOTAFTER, COL_OWNER, COL_TAGS, COL_COUNT };
+enum col { COL_STATUS, COL_DAYS, COL_NAME, COL_PROBE, COL_AUDIT,
+	COL_SUBJECT, COL_ISSUER, COL_NOTAFTER, COL_OWNER, COL_TAGS, COL_COUNT };
 
 /* An endpoint of a row and its last probe. */
 struct list_ep {
@@ -35,6 +36,14 @@ struct list_row {
 	struct list_ep	*eps;
 	size_t		 neps;
 	int		 health;	/* the worst of eps */
+	int		 audit;		/* worst finding's enum audit_sev,
+					   AUDIT_OFF if none */
+};
+
+/* An entry's findings at the last sweep (audit/findings at HEAD). */
+struct list_mark {
+	const char	*entry;		/* into the findings read */
+	int		 worst;		/* enum audit_sev */
 };
 
 /*
@@ -49,6 +58,7 @@ static const struct {
 	{ "DAYS", 5, 7, 0 },
 	{ "NAME", 24, 40, 0 },
 	{ "PROBE", 7, 12, 0 },
+	{ "!", 1, 1, 0 },
 	{ "SUBJECT", 20, 40, 5 },
 	{ "ISSUER", 14, 30, 2 },
 	{ "NOT AFTER", 10, 10, 4 },
@@ -83,6 +93,8 @@ struct list {
 	int		 status;	/* -1 = all */
 	char		*at;		/* commit of a list of the past, or NULL */
 	char		*label;		/* its banner, escaped */
+	struct list_mark *marks;	/* sorted by entry, during a load */
+	size_t		 nmarks;
 };
 
 static void
@@ -213,6 +225,66 @@ list_probe_landed(struct tui *t, struct view *v, const char *entry,
 }
 
 static int
+mark_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct list_mark *)elem)->entry);
+}
+
+/* The AUDIT cell ("!" column): ! for a critical or warning finding, +
+   for a notice, blank for none; its colour says critical or warning. */
+static void
+list_audit_cell(struct list *l, struct list_row *lr)
+{
+	const struct list_mark *m = NULL;
+
+	lr->audit = AUDIT_OFF;
+	if (l->nmarks > 0)
+		m = bsearch(lr->name, l->marks, l->nmarks, sizeof *l->marks,
+		    mark_cmp);
+	if (m == NULL) {
+		lr->cell[COL_AUDIT] = xstrdup("");
+		return;
+	}
+	lr->audit = m->worst;
+	lr->cell[COL_AUDIT] = xstrdup(m->worst <= AUDIT_WARNING ? "!" : "+");
+}
+
+/* The marks of the last sweep, from audit/findings at HEAD (sorted by
+   entry, so one pass groups them). Info findings do not mark an entry. */
+static void
+list_marks_load(struct tui *t, struct list *l, struct audit_finding **f,
+    size_t *nf)
+{
+	char *err = NULL;
+	size_t i;
+
+	l->marks = NULL;
+	l->nmarks = 0;
+	if (l->at != NULL || audit_findings_read(t->inv, f, nf, &err) != 0) {
+		free(err);
+		*f = NULL;
+		*nf = 0;
+		return;
+	}
+	l->marks = xcalloc(*nf + 1, sizeof *l->marks);
+	for (i = 0; i < *nf; i++) {
+		struct audit_finding *x = &(*f)[i];
+		struct list_mark *m;
+
+		if (x->sev == AUDIT_INFO)
+			continue;
+		m = l->nmarks > 0 ? &l->marks[l->nmarks - 1] : NULL;
+		if (m == NULL || strcmp(m->entry, x->entry) != 0) {
+			m = &l->marks[l->nmarks++];
+			m->entry = x->entry;
+			m->worst = x->sev;
+		}
+		if ((int)x->sev < m->worst)
+			m->worst = x->sev;
+	}
+}
+
+static int
 list_load_row(void *arg, const struct inv_row *row)
 {
 	struct list_load *ld = arg;
@@ -254,6 +326,7 @@ list_load_row(void *arg, const struct inv_row *row)
 		list_probe_load(t, l, lr, r->entry->endpoints);
 	else
 		lr->cell[COL_PROBE] = xstrdup("");
+	list_audit_cell(l, lr);
 	for (c = 0; c < COL_COUNT; c++)
 		if (c != COL_PROBE)
 			list_colw(l, c, lr->cell[c]);
@@ -290,8 +363,9 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 {
 	struct inv_list_opts o;
 	struct list_load ld = { t, l, 0 };
+	struct audit_finding *f;
 	char *keep = NULL, *err = NULL;
-	size_t i, old = l->cur;
+	size_t i, nf, old = l->cur;
 	int found = 0, c;
 
 	if (l->cur < l->n)
@@ -310,10 +384,15 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 	o.reverse = l->reverse;
 	o.status_mask = l->status >= 0 ? 1 << l->status : 0;
 	o.at = l->at;
+	list_marks_load(t, l, &f, &nf);
 	if (inv_list(t->inv, &o, list_load_row, &ld, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
 	}
+	free(l->marks);
+	l->marks = NULL;
+	l->nmarks = 0;
+	audit_findings_free(f, nf);
 	l->cur = 0;
 	for (i = 0; keep != NULL && i < l->n; i++)
 		if (strcmp(l->rows[i].name, keep) == 0) {
@@ -552,6 +631,12 @@ list_draw(struct tui *t, struct view *v)
 				    theme_attr_over(a, r->health ==
 				    INV_PH_FAIL ? SLOT_PROBE_FAIL :
 				    SLOT_PROBE_DRIFT));
+			else if (c == COL_AUDIT && (r->audit == AUDIT_CRITICAL
+			    || r->audit == AUDIT_WARNING))
+				tui_put(2 + y, x, r->cell[c], width[c],
+				    theme_attr_over(a, r->audit ==
+				    AUDIT_CRITICAL ? SLOT_CRITICAL :
+				    SLOT_WARNING));
 			else
 				tui_put(2 + y, x, r->cell[c], width[c], a);
 			tui_put(2 + y, x + width[c], "", 1, a);

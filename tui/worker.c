@@ -143,6 +143,21 @@ worker_done(struct job *j, const char *fmt, ...)
 	worker_post(j, ev);
 }
 
+void
+worker_done_then(struct job *j, void (*then)(struct tui *),
+    const char *fmt, ...)
+{
+	struct job_ev *ev = xcalloc(1, sizeof *ev);
+	va_list ap;
+
+	ev->type = JOB_EV_DONE;
+	ev->then = then;
+	va_start(ap, fmt);
+	ev->text = xvasprintf(fmt, ap);
+	va_end(ap);
+	worker_post(j, ev);
+}
+
 const volatile int *
 worker_cancel_flag(struct job *j)
 {
@@ -263,6 +278,7 @@ worker_drain(struct tui *t)
 	struct job *j = worker_job;
 	struct job_ev *ev, *next;
 	unsigned char buf[256];
+	void (*then)(struct tui *) = NULL;
 	int changed = 0, i;
 
 	while (read(worker_pipe[0], buf, sizeof buf) > 0)
@@ -292,6 +308,7 @@ worker_drain(struct tui *t)
 			break;
 		case JOB_EV_DONE:
 			j->ended = 1;
+			then = ev->then;
 			tui_message(t, "%s", ev->text);
 			break;
 		}
@@ -307,6 +324,8 @@ worker_drain(struct tui *t)
 		memcpy(msg, t->msg, sizeof msg);
 		tui_reload(t);
 		memcpy(t->msg, msg, sizeof msg);
+		if (then != NULL)
+			then(t);
 	}
 	return changed;
 }

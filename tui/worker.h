@@ -30,6 +30,9 @@ struct job_ev {
 	char			*endpoint;	/* PROBE */
 	struct inv_probe_last	 last;		/* PROBE */
 	char			*text;		/* DONE: escaped by the UI */
+	/* DONE: run on the main thread once the views are read again
+	   (may be NULL). */
+	void			(*then)(struct tui *);
 	struct job_ev		*next;
 };
 
@@ -54,6 +57,9 @@ void	 worker_post(struct job *, struct job_ev *);
 void	 worker_progress(struct job *, size_t done, size_t total);
 void	 worker_done(struct job *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* The same, and then(t) on the main thread after the views reloaded. */
+void	 worker_done_then(struct job *, void (*then)(struct tui *),
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Worker side: the cancel flag, for core calls that take one. */
 const volatile int *worker_cancel_flag(struct job *);
 int	 worker_cancelled(struct job *);
