@@ -26,6 +26,8 @@ const struct entry_key entry_keys[] = {
 	{ "deploy-reload", EK_ARGV, 1,
 	  "command run after deploy, e.g. systemctl reload nginx" },
 	{ "policy", EK_LIST, 1, "audit policy words, e.g. mtls" },
+	{ "ca", EK_WORD, 0,
+	  "the local CA that issued it (certdeck issue); renewal uses it" },
 	{ NULL, EK_TEXT, 0, NULL }
 };
 

@@ -252,6 +252,10 @@ ca_anchors(struct inv *inv, size_t *len)
 		free(path);
 	}
 	strv_free(&names);
+	/* And the roots of the inventory's own CAs (cas/). */
+	data = inv_ca_roots_pem(inv);
+	buf_adds(&b, data);
+	free(data);
 	*len = b.len;
 	return buf_steal(&b);
 }

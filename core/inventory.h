@@ -41,6 +41,14 @@ typedef void (*inv_report_cb)(void *arg, int level, const char *input,
  * $XDG_DATA_HOME/certdeck, else ~/.local/share/certdeck. Caller frees.
  */
 char	*inv_locate(const char *opt);
+/*
+ * The passphrase that encrypts stored private keys comes from, in order:
+ * inv_set_passphrase (--passphrase-fd), CERTDECK_PASSPHRASE_FILE, the
+ * prompt function (called at most once, when a key is needed; it returns
+ * a string the caller frees, or NULL).
+ */
+void	 inv_set_passphrase(const char *);
+void	 inv_set_passphrase_prompt(char *(*)(void));
 /* Make a new inventory in dir (created if missing, must be empty). */
 int	 inv_init(const char *dir, char **cause);
 
@@ -156,6 +164,41 @@ typedef int (*inv_log_cb)(void *arg, const struct inv_commit *);
 /* name NULL: the whole inventory; "audit": audit findings; else an entry. */
 int	 inv_log(struct inv *, const char *name, size_t limit, inv_log_cb,
 	    void *, char **cause);
+
+/* Local certificate authorities (inv_ca.c; ca.h describes cas/NAME/). */
+struct inv_ca_init_opts {
+	const char	*name;
+	const char	*parent;	/* --parent: an intermediate of it */
+	const char	*key_type;	/* NULL: KEY_TYPE_DEFAULT */
+	int		 days;		/* 0: 3650 */
+	const char	*subject;	/* NULL: /CN=NAME */
+	int		 pathlen;	/* -1: none */
+};
+/* Make cas/NAME/: a root CA, or an intermediate of parent. One commit. */
+int	 inv_ca_init(struct inv *, const struct inv_ca_init_opts *,
+	    char **cause);
+struct inv_issue_opts {
+	const char	*ca;
+	const char	*cn;
+	const char	*sans;		/* "DNS:a,IP:b"; NULL: DNS:CN (server) */
+	int		 days;		/* days and hours 0: 365 days */
+	int		 hours;
+	int		 usage;		/* CA_USE_* (ca.h); 0: server */
+	const char	*name;		/* NULL: derived from the CN */
+	const char	*key_type;
+	const char	*owner;
+};
+/* A new entry with a certificate from the CA and its key (encrypted).
+   One commit; *name gets the entry's name (caller frees). */
+int	 inv_issue(struct inv *, const struct inv_issue_opts *, char **name,
+	    char **cause);
+/* Record entry name's certificate as revoked in its CA. One commit. */
+int	 inv_revoke(struct inv *, const char *name, const char *reason,
+	    char **cause);
+/* Write cas/NAME/crl.pem, valid days (0: 7). One commit. */
+int	 inv_ca_crl(struct inv *, const char *name, int days, char **cause);
+/* PEM of the roots of the inventory's CAs (caller frees). */
+char	*inv_ca_roots_pem(struct inv *);
 
 /* fsck: report problems through cb; returns the number found, or -1. */
 int	 inv_fsck(struct inv *, int repair, inv_report_cb, void *,

@@ -1182,6 +1182,44 @@ out:
 	return rc;
 }
 
+static int	repo_is_tree(const git_tree_entry *);
+
+int
+repo_list_dir(struct repo *r, const char *commit, const char *dir,
+    struct strv *names, char **cause)
+{
+	git_tree *tree = NULL, *sub = NULL;
+	git_tree_entry *te = NULL;
+	size_t i, n;
+	int e, rc = -1;
+
+	if (repo_get_tree(r, commit, &tree, cause) != 0)
+		return -1;
+	if (tree == NULL)
+		return 0;
+	e = git_tree_entry_bypath(&te, tree, dir);
+	if (e == GIT_ENOTFOUND || (e == 0 && !repo_is_tree(te))) {
+		git_error_clear();
+		rc = 0;
+		goto out;
+	}
+	if (e != 0 || git_tree_lookup(&sub, r->git,
+	    git_tree_entry_id(te)) != 0) {
+		repo_gerr(cause, "cannot read %s", dir);
+		goto out;
+	}
+	n = git_tree_entrycount(sub);
+	for (i = 0; i < n; i++)
+		strv_add(names, git_tree_entry_name(
+		    git_tree_entry_byindex(sub, i)));
+	rc = 0;
+out:
+	git_tree_free(sub);
+	git_tree_entry_free(te);
+	git_tree_free(tree);
+	return rc;
+}
+
 int
 repo_blob(struct repo *r, const char *blob_id, char **data, size_t *len,
     char **cause)

@@ -81,6 +81,11 @@ int	 repo_commit(struct repo *, const struct repo_change *, size_t n,
  */
 int	 repo_read(struct repo *, const char *commit, const char *path,
 	    char **data, size_t *len, char blob_id[REPO_OID_HEX], char **cause);
+/* The names in directory DIR (e.g. "cas") as of COMMIT (NULL = HEAD),
+   appended to names in tree order; none when DIR does not exist. */
+struct strv;
+int	 repo_list_dir(struct repo *, const char *commit, const char *dir,
+	    struct strv *names, char **cause);
 /* Read a blob by id. */
 int	 repo_blob(struct repo *, const char *blob_id, char **data, size_t *len,
 	    char **cause);
