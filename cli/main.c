@@ -121,6 +121,18 @@ const struct cmd cmds[] = {
 	  "                    ca-compromise, affiliation-changed, superseded,\n"
 	  "                    cessation-of-operation, privilege-withdrawn\n"
 	  "Each revocation is one commit; certdeck ca crl publishes them.\n" },
+	{ "renew", cmd_renew, "NAME... | --due [--dry-run] [--timeout S]",
+	  "renew certificates through their profiles, deploy and verify",
+	  "  --due             every entry at warning or worse that has a\n"
+	  "                    profile (or was made by certdeck issue)\n"
+	  "  --dry-run         show the profile, new expiry, deploy targets,\n"
+	  "                    reload command and endpoints; change nothing\n"
+	  "  --timeout S       seconds each verifying probe may take\n"
+	  "                    (default 10)\n"
+	  "Each renewal deploys the files, runs the reload command, probes\n"
+	  "the endpoints for the new certificate and is one commit saying\n"
+	  "so. A failed renewal changes nothing in the repository.\n"
+	  "Exit status 1 when one failed or is not served yet.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -1028,7 +1028,8 @@ inv_revoke(struct inv *inv, const char *name, const char *reason,
 	struct strv trailers;
 	X509 *leaf = NULL;
 	BIGNUM *bn = NULL;
-	char *hint = NULL, *serial = NULL, *text = NULL, *msg = NULL, *s, *e;
+	char *hint = NULL, *serial = NULL, *text = NULL, *msg = NULL, *s;
+	char *e = NULL;
 	int rc = -1;
 
 	if (reason == NULL)
@@ -1115,7 +1116,8 @@ crl_number_next(struct inv *inv, const char *name, ASN1_INTEGER **out)
 	size_t len;
 
 	if (ca_read(inv, name, "crl.pem", &data, &len, NULL) == 1 &&
-	    len < INT32_MAX && (bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
+	    len < INT32_MAX &&
+	    (bio = BIO_new_mem_buf(data, (int)len)) != NULL) {
 		old = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
 		BIO_free(bio);
 	}
@@ -1269,7 +1271,8 @@ inv_ca_roots_pem(struct inv *inv)
 		/* The root of its chain: a probe's private-PKI check trusts
 		   roots only (see inv_probe.c). */
 		for (k = -1; k < sk_X509_num(ca->chain); k++) {
-			X509 *x = k < 0 ? ca->cert : sk_X509_value(ca->chain, k);
+			X509 *x = k < 0 ? ca->cert :
+			    sk_X509_value(ca->chain, k);
 
 			if (X509_check_issued(x, x) == X509_V_OK) {
 				p = ca_x509_pem(x);

@@ -219,8 +219,8 @@ ca_row(void *arg, const struct idx_row *row)
 }
 
 /* PEM of every root CA entry's certificate (the first of its file). */
-static char *
-ca_anchors(struct inv *inv, size_t *len)
+char *
+inv_probe_anchors(struct inv *inv, size_t *len)
 {
 	static const char end_marker[] = "-----END CERTIFICATE-----";
 	struct strv names;
@@ -797,7 +797,7 @@ inv_probe(struct inv *inv, const struct probe_target *t, size_t n,
 	c.cb = cb;
 	c.arg = arg;
 	c.sum = sum;
-	ca = ca_anchors(inv, &ca_len);
+	ca = inv_probe_anchors(inv, &ca_len);
 	memset(&po, 0, sizeof po);
 	po.jobs = o->jobs;
 	po.timeout_ms = o->timeout_ms;

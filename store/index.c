@@ -238,6 +238,8 @@ static const char idx_schema_sql[] =
 	X(JOB_PUT,	"INSERT INTO jobs(entry, kind, started, ended,"	\
 			" ok, output) VALUES(:entry, :kind, :started,"	\
 			" :ended, :ok, :output)")			\
+	X(JOB_ENTRIES,	"SELECT DISTINCT entry FROM jobs WHERE kind = :kind" \
+			" ORDER BY entry")				\
 	X(JOB_RECENT,	"SELECT entry, kind, started, ended, ok, output" \
 			" FROM jobs WHERE entry = :entry AND kind = :kind" \
 			" ORDER BY started DESC, id DESC LIMIT :n")
@@ -1531,4 +1533,20 @@ idx_job_free(struct idx_job *j)
 	free(j->kind);
 	free(j->output);
 	memset(j, 0, sizeof *j);
+}
+
+int
+idx_job_entries(struct idx *idx, const char *kind, struct strv *names,
+    char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = idx_stmt(idx, ST_JOB_ENTRIES, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":kind", kind, cause) != 0)
+		return -1;
+	while ((rc = idx_step(idx, st, cause)) == 1)
+		if (col_text(st, 0) != NULL)
+			strv_add(names, col_text(st, 0));
+	return rc < 0 ? -1 : 0;
 }

@@ -162,6 +162,9 @@ int	 idx_job_put(struct idx *, const struct idx_job *, char **cause);
 int	 idx_job_recent(struct idx *, const char *entry, const char *kind,
 	    struct idx_job *out, size_t max, size_t *n, char **cause);
 void	 idx_job_free(struct idx_job *);	/* members only */
+/* The entries with jobs of kind, sorted, appended to names. */
+int	 idx_job_entries(struct idx *, const char *kind, struct strv *names,
+	    char **cause);
 /* Escape hatch for tests and fsck: run a read-only query returning one int. */
 int	 idx_scalar(struct idx *, const char *sql, int64_t *out, char **cause);
 
