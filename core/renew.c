@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,6 +294,18 @@ x509_cn(X509 *x)
 /* ---------------------------------------------------------------------- */
 /* Setting up a job: the entry, its certificate, its profile. */
 
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
 static void
 rjob_free(struct rjob *j)
 {
@@ -309,14 +322,8 @@ rjob_free(struct rjob *j)
 	ca_free(j->ca);
 	buf_free(&j->out);
 	if (j->tmpdir != NULL) {
-		char *a = xasprintf("%s/cert.pem", j->tmpdir);
-		char *b = xasprintf("%s/key.pem", j->tmpdir);
-
-		unlink(a);
-		unlink(b);
-		free(a);
-		free(b);
-		rmdir(j->tmpdir);
+		/* Whatever the command left there, key files included. */
+		nftw(j->tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		free(j->tmpdir);
 	}
 }
