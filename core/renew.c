@@ -29,6 +29,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -906,10 +907,19 @@ verify_cb(void *arg, struct probe_result *r)
 	probe_result_free(r);
 }
 
-/* Probe the entry's endpoints. live: 1 all serve it, 0 not, -1 none. */
+/*
+ * Probe the entry's endpoints. live: 1 all serve it, 0 not, -1 none. A
+ * reload takes effect a moment after the command returns (nginx -s
+ * reload only signals the master), so a mismatch is probed again a few
+ * times, VERIFY_TRIES in all, before it counts (once when the reload
+ * failed: nothing will change then).
+ */
+#define VERIFY_TRIES	5
+#define VERIFY_WAIT_MS	400
+
 static int
-verify(struct rjob *j, const struct inv_renew_opts *o, struct strv *lines,
-    int *live)
+verify(struct rjob *j, const struct inv_renew_opts *o, int tries,
+    struct strv *lines, int *live)
 {
 	struct probe_target *t = NULL;
 	struct probe_opts po;
@@ -917,6 +927,7 @@ verify(struct rjob *j, const struct inv_renew_opts *o, struct strv *lines,
 	char *ca, *err = NULL, fp[65];
 	char *words[1];
 	size_t nt = 0, calen;
+	int try;
 
 	*live = -1;
 	words[0] = (char *)j->name;
@@ -928,11 +939,6 @@ verify(struct rjob *j, const struct inv_renew_opts *o, struct strv *lines,
 		return 0;
 	}
 	x509_fp(j->leaf, fp);
-	memset(&v, 0, sizeof v);
-	v.inv = j->inv;
-	v.want = fp;
-	v.lines = lines;
-	v.live = 1;
 	ca = inv_probe_anchors(j->inv, &calen);
 	memset(&po, 0, sizeof po);
 	po.timeout_ms = o != NULL && o->probe_timeout_ms > 0 ?
@@ -940,10 +946,25 @@ verify(struct rjob *j, const struct inv_renew_opts *o, struct strv *lines,
 	po.ca_pem = ca;
 	po.ca_len = calen;
 	po.cancel = o != NULL ? o->cancel : NULL;
-	if (probe_run(t, nt, &po, verify_cb, &v, &err) != 0) {
-		strv_addn(lines, xasprintf("probe: %s", err));
-		free(err);
-		v.live = 0;
+	for (try = 1; try <= tries; try++) {
+		memset(&v, 0, sizeof v);
+		v.inv = j->inv;
+		v.want = fp;
+		v.lines = lines;
+		v.live = 1;
+		strv_free(lines);
+		strv_init(lines);
+		if (probe_run(t, nt, &po, verify_cb, &v, &err) != 0) {
+			strv_addn(lines, xasprintf("probe: %s", err));
+			free(err);
+			err = NULL;
+			v.live = 0;
+		}
+		if ((v.live && v.n > 0) ||
+		    (po.cancel != NULL && *po.cancel))
+			break;
+		if (try < tries)
+			poll(NULL, 0, VERIFY_WAIT_MS * try);
 	}
 	*live = v.n > 0 ? v.live : 0;
 	free(ca);
@@ -1034,9 +1055,13 @@ inv_renew_state(struct inv *inv, const char *name,
 		*st = INV_RENEW_FAILED;
 	else if (n > 0 && jobs[0].output != NULL &&
 	    str_startswith(jobs[0].output, "not-live ")) {
-		/* Until a probe since the renewal saw the new leaf. */
-		rc = idx_probe_seen(inv->idx, name, jobs[0].output + 9,
-		    jobs[0].ended, cause);
+		/* Until a probe since the renewal saw the new leaf (its
+		   fingerprint ends the first line). */
+		char *fp = xstrndup(jobs[0].output + 9,
+		    strcspn(jobs[0].output + 9, "\n"));
+
+		rc = idx_probe_seen(inv->idx, name, fp, jobs[0].ended, cause);
+		free(fp);
 		if (rc == 0)
 			*st = INV_RENEW_NOT_LIVE;
 		rc = rc < 0 ? -1 : 0;
@@ -1160,7 +1185,7 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	if (deploy(&j, &dep, &e) != 0)
 		goto fail;
 	reload_ok = reload(&j, &dep) == 0;
-	verify(&j, o, &vlines, &live);
+	verify(&j, o, reload_ok ? VERIFY_TRIES : 1, &vlines, &live);
 	if (!reload_ok && live == 1)
 		live = 0;
 	res->live = live;
