@@ -796,9 +796,8 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	if (!key_type_valid(type))
 		return set_cause(cause, "--key-type %s: use ec:P-256, "
 		    "ec:P-384, rsa:3072, rsa:4096 or ed25519", type);
-	if (o->days < 0 || o->hours < 0 || (o->days == 0 && o->hours == 0 &&
-	    0))
-		return set_cause(cause, "--days: must be positive");
+	if (o->days < 0 || o->hours < 0)
+		return set_cause(cause, "--days, --hours: must be positive");
 	if (o->name != NULL) {
 		if (!name_valid(o->name))
 			return set_cause(cause, "--name %s: not a valid entry "
