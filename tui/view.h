@@ -235,6 +235,8 @@ void	 view_list_undo(struct tui *, struct view *, int);
 void	 view_list_probe(struct tui *, struct view *, int);
 void	 view_list_probe_all(struct tui *, struct view *, int);
 void	 list_import_start(struct tui *, char *path);
+void	 view_list_renew(struct tui *, struct view *, int);
+void	 view_list_renew_due(struct tui *, struct view *, int);
 /* A probe result landed: the list updates that entry's endpoint. */
 void	 view_list_probe_landed(struct tui *, struct view *, const char *entry,
 	    const char *endpoint, const struct inv_probe_last *);

@@ -35,6 +35,7 @@ struct list_row {
 	struct list_ep	*eps;
 	size_t		 neps;
 	int		 health;	/* the worst of eps */
+	const char	*renewal;	/* "renewed, not live"..., or NULL */
 };
 
 /*
@@ -103,6 +104,8 @@ list_rows_free(struct list *l)
 struct list_load {
 	struct tui	*t;
 	struct list	*l;
+	struct strv	 rnames;	/* entries with a renewal state */
+	struct strv	 rstates;
 };
 
 /* The PROBE cell: the worst endpoint's glyph and word ("fail" is the
@@ -120,6 +123,19 @@ list_probe_cell(struct tui *t, struct list_row *lr)
 			worst = &lr->eps[i].last;
 	lr->health = worst != NULL ? (int)worst->health : INV_PH_NONE;
 	free(lr->cell[COL_PROBE]);
+	/* A renewal's outcome says more than the last probe: "! not live"
+	   (renewed, not served yet), "! failed", "! stuck". */
+	if (lr->renewal != NULL) {
+		const char *w = strrchr(lr->renewal, ' ');
+
+		if (strcmp(lr->renewal, "renewed, not live") == 0)
+			w = " not live";
+		snprintf(buf, sizeof buf, "! %s", w != NULL ? w + 1 :
+		    lr->renewal);
+		lr->cell[COL_PROBE] = tui_esc(t, buf);
+		lr->health = INV_PH_FAIL;
+		return;
+	}
 	if (worst == NULL) {
 		lr->cell[COL_PROBE] = xstrdup("");
 		return;
@@ -201,6 +217,7 @@ list_load_row(void *arg, const struct inv_row *row)
 	const struct idx_row *r = row->r;
 	struct list_row *lr;
 	char buf[64], date[16];
+	size_t i;
 
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
@@ -229,8 +246,16 @@ list_load_row(void *arg, const struct inv_row *row)
 	lr->cell[COL_OWNER] = tui_esc(t, r->entry->owner);
 	lr->cell[COL_TAGS] = tui_esc(t, r->entry->tags);
 	/* A list of the past shows what it can: probes are of now. */
-	if (l->at == NULL)
+	if (l->at == NULL) {
+		for (i = 0; i < ld->rnames.n; i++)
+			if (strcmp(ld->rnames.v[i], lr->name) == 0)
+				lr->renewal = inv_renew_state_name(
+				    strcmp(ld->rstates.v[i], "renewal failed")
+				    == 0 ? INV_RENEW_FAILED : strcmp(
+				    ld->rstates.v[i], "renewal stuck") == 0 ?
+				    INV_RENEW_STUCK : INV_RENEW_NOT_LIVE);
 		list_probe_load(t, lr, r->entry->endpoints);
+	}
 	else
 		lr->cell[COL_PROBE] = xstrdup("");
 	return 0;
@@ -254,7 +279,7 @@ static void
 list_load(struct tui *t, struct list *l, int keep_pos)
 {
 	struct inv_list_opts o;
-	struct list_load ld = { t, l };
+	struct list_load ld;
 	char *keep = NULL, *err = NULL;
 	size_t i, old = l->cur;
 	int found = 0;
@@ -269,10 +294,18 @@ list_load(struct tui *t, struct list *l, int keep_pos)
 	o.reverse = l->reverse;
 	o.status_mask = l->status >= 0 ? 1 << l->status : 0;
 	o.at = l->at;
+	ld.t = t;
+	ld.l = l;
+	strv_init(&ld.rnames);
+	strv_init(&ld.rstates);
+	if (l->at == NULL)
+		inv_renew_states(t->inv, &ld.rnames, &ld.rstates, NULL);
 	if (inv_list(t->inv, &o, list_load_row, &ld, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
 	}
+	strv_free(&ld.rnames);
+	strv_free(&ld.rstates);
 	l->cur = 0;
 	for (i = 0; keep != NULL && i < l->n; i++)
 		if (strcmp(l->rows[i].name, keep) == 0) {
