@@ -19,6 +19,7 @@
 
 #include <openssl/x509.h>
 
+#include "entry.h"
 #include "util.h"
 
 struct inv;
@@ -61,6 +62,20 @@ struct ca_req {
 int	 ca_load(struct inv *, const char *name, int with_key, struct ca **,
 	    char **cause);
 void	 ca_free(struct ca *);
+/*
+ * The same with the key, decrypting key.pem only when it is not the one
+ * kc already holds (same CA, same blob): a batch of renewals through one
+ * CA pays the key's KDF once, not once per certificate. The certificate
+ * and record are read from HEAD every time.
+ */
+struct ca_keycache {
+	char		 name[ENTRY_NAME_MAX + 1];
+	char		 blob[41];
+	EVP_PKEY	*key;
+};
+int	 ca_load_cached(struct inv *, const char *name, struct ca_keycache *,
+	    struct ca **, char **cause);
+void	 ca_keycache_free(struct ca_keycache *);
 /*
  * Sign a certificate for key with a fresh random 128-bit serial that the
  * CA's record does not hold, and add it to the record. NULL with *cause.

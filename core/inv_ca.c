@@ -334,6 +334,49 @@ fail:
 	return -1;
 }
 
+int
+ca_load_cached(struct inv *inv, const char *name, struct ca_keycache *kc,
+    struct ca **out, char **cause)
+{
+	char blob[REPO_OID_HEX], *path, *data = NULL;
+	size_t len;
+	int found;
+
+	if (ca_load(inv, name, 0, out, cause) != 0)
+		return -1;
+	path = ca_path(name, "key.pem");
+	found = repo_read(inv->repo, NULL, path, &data, &len, blob, cause);
+	free(path);
+	if (data != NULL)
+		explicit_bzero(data, len);
+	free(data);
+	if (found == 1 && kc->key != NULL && strcmp(kc->name, name) == 0 &&
+	    strcmp(kc->blob, blob) == 0 &&
+	    X509_check_private_key((*out)->cert, kc->key) == 1) {
+		EVP_PKEY_up_ref(kc->key);
+		(*out)->key = kc->key;
+		return 0;
+	}
+	ERR_clear_error();
+	ca_free(*out);
+	*out = NULL;
+	if (ca_load(inv, name, 1, out, cause) != 0)
+		return -1;
+	ca_keycache_free(kc);
+	snprintf(kc->name, sizeof kc->name, "%s", name);
+	snprintf(kc->blob, sizeof kc->blob, "%s", blob);
+	EVP_PKEY_up_ref((*out)->key);
+	kc->key = (*out)->key;
+	return 0;
+}
+
+void
+ca_keycache_free(struct ca_keycache *kc)
+{
+	EVP_PKEY_free(kc->key);
+	memset(kc, 0, sizeof *kc);
+}
+
 char *
 ca_chain_pem(const struct ca *ca)
 {

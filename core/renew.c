@@ -79,6 +79,7 @@ struct rjob {
 	struct ca	*ca;		/* local-ca: its record, updated */
 	struct buf	 out;		/* a command's output */
 	char		*tmpdir;	/* command's {out} */
+	struct ca_keycache *kc;		/* the batch's CA key, decrypted once */
 };
 
 struct renew_kind {
@@ -482,7 +483,7 @@ lca_issue(struct rjob *j, char **cause)
 		return -1;
 	}
 	if (prof_yes(j, "reuse-key", 0, &reuse, cause) != 0 ||
-	    ca_load(j->inv, j->ca_name, 1, &j->ca, cause) != 0) {
+	    ca_load_cached(j->inv, j->ca_name, j->kc, &j->ca, cause) != 0) {
 		inv_renew_plan_free(&p);
 		return -1;
 	}
@@ -1138,7 +1139,7 @@ inv_renew_plan(struct inv *inv, const char *name, struct inv_renew_plan *p,
 
 static int
 renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
-    struct inv_renew_result *res, char **cause)
+    struct ca_keycache *kc, struct inv_renew_result *res, char **cause)
 {
 	struct rjob j;
 	struct repo_change ch[3];
@@ -1157,6 +1158,7 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	buf_init(&body);
 	if (rjob_init(inv, name, &j, &e) != 0)
 		goto fail;
+	j.kc = kc;
 	res->old_not_after = j.old_not_after;
 	/* The key is stored encrypted: no passphrase, no renewal (checked
 	   before anything is made). */
@@ -1306,9 +1308,11 @@ inv_renew(struct inv *inv, char *const *names, size_t n,
     char **cause)
 {
 	struct inv_renew_result r;
+	struct ca_keycache kc;
 	size_t i;
 	int failed = 0;
 
+	memset(&kc, 0, sizeof kc);
 	repo_batch_begin(inv->repo);
 	for (i = 0; i < n; i++) {
 		if (o != NULL && o->cancel != NULL && *o->cancel)
@@ -1316,13 +1320,14 @@ inv_renew(struct inv *inv, char *const *names, size_t n,
 		memset(&r, 0, sizeof r);
 		r.name = names[i];
 		r.live = -1;
-		renew_one(inv, names[i], o, &r, cause);
+		renew_one(inv, names[i], o, &kc, &r, cause);
 		if (!r.ok)
 			failed++;
 		if (cb != NULL)
 			cb(arg, &r);
 		inv_renew_result_free(&r);
 	}
+	ca_keycache_free(&kc);
 	if (repo_batch_end(inv->repo, cause) != 0)
 		return -1;
 	return failed;
