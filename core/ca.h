@@ -91,5 +91,13 @@ char	*ca_chain_pem(const struct ca *);
 char	*ca_path(const char *name, const char *file);
 /* X509 as PEM (caller frees). */
 char	*ca_x509_pem(X509 *);
+/* Small facts of a certificate: its serial as certrec has it (lowercase
+   hex; caller frees), its SHA-256 fingerprint (hex, no colons), a time
+   in Unix seconds (0 if unreadable). */
+char	*ca_x509_serial(X509 *);
+void	 ca_x509_fp(X509 *, char out[65]);
+int64_t	 ca_asn1_unix(const ASN1_TIME *);
+/* The certificates of a PEM text in order; NULL when it holds none. */
+STACK_OF(X509) *ca_pem_certs(const char *pem, size_t len);
 
 #endif

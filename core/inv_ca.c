@@ -68,6 +68,44 @@ ca_x509_pem(X509 *x)
 	return out != NULL ? out : xstrdup("");
 }
 
+char *
+ca_x509_serial(X509 *x)
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *h = bn != NULL ? BN_bn2hex(bn) : NULL, *s;
+
+	BN_free(bn);
+	s = xstrdup(h != NULL ? h : "?");
+	OPENSSL_free(h);
+	str_lower(s);
+	ERR_clear_error();
+	return s;
+}
+
+void
+ca_x509_fp(X509 *x, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0, i;
+
+	out[0] = '\0';
+	if (!X509_digest(x, EVP_sha256(), md, &n))
+		return;
+	for (i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+int64_t
+ca_asn1_unix(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	return clock_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 /* The OpenSSL reason of the last error, for a message. */
 static const char *
 ossl_why(char *buf, size_t len)
@@ -197,9 +235,8 @@ rec_add(struct ca *ca, const char *serial, int64_t not_after,
 /* ---------------------------------------------------------------------- */
 /* Loading. */
 
-/* The certificates of a PEM text, in order; NULL if none. */
-static STACK_OF(X509) *
-pem_certs(const char *pem, size_t len)
+STACK_OF(X509) *
+ca_pem_certs(const char *pem, size_t len)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	BIO *bio;
@@ -272,7 +309,7 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 	}
 	ca = xcalloc(1, sizeof *ca);
 	ca->name = xstrdup(name);
-	sk = pem_certs(data, len);
+	sk = ca_pem_certs(data, len);
 	free(data);
 	data = NULL;
 	if (sk == NULL) {
@@ -666,8 +703,6 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	char *serials = NULL, *pserials = NULL, *msg = NULL, *subject, *p;
 	char *paths[4] = { NULL, NULL, NULL, NULL }, date[16], fp[65];
 	const char *type = o->key_type != NULL ? o->key_type : KEY_TYPE_DEFAULT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
 	size_t keylen, n = 3, i;
 	int64_t now = clock_now();
 	int days = o->days > 0 ? o->days : 3650, rc = -1, found;
@@ -774,13 +809,15 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	else
 		subject = xasprintf("ca init %s: root, expires %s", o->name,
 		    date);
-	X509_digest(x, EVP_sha256(), md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(fp + 2 * i, 3, "%02x", md[i]);
+	ca_x509_fp(x, fp);
 	strv_addn(&trailers, xasprintf("Certdeck-CA: %s", o->name));
 	strv_addn(&trailers, xasprintf("Certdeck-Fingerprint: %s", fp));
-	chain = xasprintf("key %s, valid %d days%s", type, days,
-	    o->pathlen >= 0 ? "" : "");
+	if (o->pathlen >= 0)
+		chain = xasprintf("key: new (%s)\nvalid: %d days\npath "
+		    "length: %d\n", type, days, o->pathlen);
+	else
+		chain = xasprintf("key: new (%s)\nvalid: %d days\n", type,
+		    days);
 	msg = inv_message(subject, chain, "ca-init", &trailers);
 	free(subject);
 	rc = inv_commit(inv, ch, n, msg, NULL, cause);
@@ -825,8 +862,6 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	char *name = NULL, *dir = NULL, *sans = NULL, *subject, *body, *p;
 	char *paths[4] = { NULL, NULL, NULL, NULL }, date[16], fp[65];
 	const char *type = o->key_type != NULL ? o->key_type : KEY_TYPE_DEFAULT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen;
 	size_t keylen, i;
 	int64_t now = clock_now();
 	int rc = -1, usage = o->usage ? o->usage : CA_USE_SERVER;
@@ -919,25 +954,14 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	clock_format_date(rq.not_after, date);
 	subject = xasprintf("issue %s: from %s, expires %s", name, ca->name,
 	    date);
-	X509_digest(x, EVP_sha256(), md, &mdlen);
-	for (i = 0; i < mdlen && i < 32; i++)
-		snprintf(fp + 2 * i, 3, "%02x", md[i]);
-	p = NULL;
-	{
-		BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x),
-		    NULL);
-
-		p = bn != NULL ? BN_bn2hex(bn) : NULL;
-		BN_free(bn);
-	}
-	if (p != NULL)
-		str_lower(p);
+	ca_x509_fp(x, fp);
+	p = ca_x509_serial(x);
 	body = xasprintf("serial: %s\nkey: new (%s)\nusage: %s%s%s\n",
-	    p != NULL ? p : "?", type,
+	    p, type,
 	    usage & CA_USE_SERVER ? "server" : "",
 	    usage == (CA_USE_SERVER | CA_USE_CLIENT) ? "," : "",
 	    usage & CA_USE_CLIENT ? "client" : "");
-	OPENSSL_free(p);
+	free(p);
 	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
 	strv_addn(&trailers, xasprintf("Certdeck-CA: %s", ca->name));
 	strv_addn(&trailers, xasprintf("Certdeck-Fingerprint: %s", fp));
@@ -1042,7 +1066,7 @@ entry_leaf(struct inv *inv, const char *name, X509 **leaf, char **ca_hint,
 		return found < 0 ? -1 : set_cause(cause, "%s: no certificate",
 		    name);
 	}
-	sk = pem_certs(data, len);
+	sk = ca_pem_certs(data, len);
 	free(data);
 	if (sk == NULL)
 		return set_cause(cause, "%s: cert.pem holds no certificate",
@@ -1069,7 +1093,6 @@ inv_revoke(struct inv *inv, const char *name, const char *reason,
 	struct repo_change ch;
 	struct strv trailers;
 	X509 *leaf = NULL;
-	BIGNUM *bn = NULL;
 	char *hint = NULL, *serial = NULL, *text = NULL, *msg = NULL, *s;
 	char *e = NULL;
 	int rc = -1;
@@ -1091,23 +1114,10 @@ inv_revoke(struct inv *inv, const char *name, const char *reason,
 		free(e);
 		goto out;
 	}
-	if ((bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(leaf), NULL)) ==
-	    NULL || (s = BN_bn2hex(bn)) == NULL) {
-		set_cause(cause, "%s: unreadable serial", name);
-		goto out;
-	}
-	str_lower(s);
-	serial = xstrdup(s);
-	OPENSSL_free(s);
+	serial = ca_x509_serial(leaf);
 	if ((r = rec_find(ca, serial)) == NULL) {
-		int64_t na = 0;
-		const ASN1_TIME *t = X509_get0_notAfter(leaf);
-		struct tm tm;
-
-		if (ASN1_TIME_to_tm(t, &tm))
-			na = clock_from_civil(tm.tm_year + 1900, tm.tm_mon + 1,
-			    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-		rec_add(ca, serial, na, name);
+		rec_add(ca, serial, ca_asn1_unix(X509_get0_notAfter(leaf)),
+		    name);
 		r = rec_find(ca, serial);
 	}
 	if (r->revoked) {
@@ -1132,7 +1142,6 @@ inv_revoke(struct inv *inv, const char *name, const char *reason,
 	free(s);
 out:
 	inv_end(inv);
-	BN_free(bn);
 	X509_free(leaf);
 	ca_free(ca);
 	free(hint);

@@ -151,69 +151,6 @@ prof_yes(struct rjob *j, const char *key, int def, int *out, char **cause)
 	return 0;
 }
 
-static int64_t
-asn1_unix(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
-		return 0;
-	return clock_from_civil(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-static char *
-x509_serial(X509 *x)
-{
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	char *h = bn != NULL ? BN_bn2hex(bn) : NULL, *s;
-
-	BN_free(bn);
-	s = xstrdup(h != NULL ? h : "?");
-	OPENSSL_free(h);
-	str_lower(s);
-	ERR_clear_error();
-	return s;
-}
-
-static void
-x509_fp(X509 *x, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0, i;
-
-	out[0] = '\0';
-	if (!X509_digest(x, EVP_sha256(), md, &n))
-		return;
-	for (i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* The certificates of a PEM text; NULL if none. */
-static STACK_OF(X509) *
-pem_stack(const char *pem, size_t len)
-{
-	STACK_OF(X509) *sk = sk_X509_new_null();
-	BIO *bio;
-	X509 *x;
-
-	if (sk == NULL || len > INT32_MAX ||
-	    (bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
-		sk_X509_free(sk);
-		return NULL;
-	}
-	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
-		if (!sk_X509_push(sk, x))
-			X509_free(x);
-	BIO_free(bio);
-	ERR_clear_error();
-	if (sk_X509_num(sk) == 0) {
-		sk_X509_free(sk);
-		return NULL;
-	}
-	return sk;
-}
-
 /* An unencrypted PEM of a key, for a deploy target (caller wipes). */
 static char *
 key_plain_pem(EVP_PKEY *pk, size_t *len)
@@ -363,16 +300,16 @@ rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
 		free(data);
 		return found < 0 ? -1 : set_cause(cause, "no certificate");
 	}
-	sk = pem_stack(data, len);
+	sk = ca_pem_certs(data, len);
 	free(data);
 	if (sk == NULL)
 		return set_cause(cause, "cert.pem holds no certificate");
 	j->old = sk_X509_shift(sk);
 	sk_X509_pop_free(sk, X509_free);
-	j->old_serial = x509_serial(j->old);
-	x509_fp(j->old, j->old_fp);
-	j->old_not_after = asn1_unix(X509_get0_notAfter(j->old));
-	j->old_not_before = asn1_unix(X509_get0_notBefore(j->old));
+	j->old_serial = ca_x509_serial(j->old);
+	ca_x509_fp(j->old, j->old_fp);
+	j->old_not_after = ca_asn1_unix(X509_get0_notAfter(j->old));
+	j->old_not_before = ca_asn1_unix(X509_get0_notBefore(j->old));
 
 	prof = entry_get(&j->e, "profile");
 	ca = entry_get(&j->e, "ca");
@@ -656,7 +593,7 @@ cmd_issue(struct rjob *j, char **cause)
 		set_cause(cause, "the command wrote no certificate: %s", err);
 		goto out;
 	}
-	if ((sk = pem_stack(data, len)) == NULL) {
+	if ((sk = ca_pem_certs(data, len)) == NULL) {
 		set_cause(cause, "%s: no PEM certificate in it", certp);
 		goto out;
 	}
@@ -939,7 +876,7 @@ verify(struct rjob *j, const struct inv_renew_opts *o, int tries,
 		free(t);
 		return 0;
 	}
-	x509_fp(j->leaf, fp);
+	ca_x509_fp(j->leaf, fp);
 	ca = inv_probe_anchors(j->inv, &calen);
 	memset(&po, 0, sizeof po);
 	po.timeout_ms = o != NULL && o->probe_timeout_ms > 0 ?
@@ -1209,13 +1146,13 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 		ch[n].data = serials;
 		ch[n++].len = strlen(serials);
 	}
-	x509_fp(j.leaf, fp);
-	res->new_not_after = asn1_unix(X509_get0_notAfter(j.leaf));
+	ca_x509_fp(j.leaf, fp);
+	res->new_not_after = ca_asn1_unix(X509_get0_notAfter(j.leaf));
 	clock_format_date(j.old_not_after, od);
 	clock_format_date(res->new_not_after, nd);
 	subject = xasprintf("renew %s: expires %s -> %s", name, od, nd);
 	{
-		char *ns = x509_serial(j.leaf);
+		char *ns = ca_x509_serial(j.leaf);
 
 		buf_printf(&body, "old serial: %s\nnew serial: %s\n",
 		    j.old_serial, ns);
