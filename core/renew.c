@@ -1279,12 +1279,16 @@ due_row(void *arg, const struct inv_row *row)
 {
 	struct due_ctx *d = arg;
 	const char *m = row->r->entry->meta;
+	struct entry e;
 
 	/* A profile, or a CA that issued it (the implicit profile). */
-	if (row->r->entry->profile != NULL ||
-	    (m != NULL && (str_startswith(m, "ca = ") ||
-	    strstr(m, "\nca = ") != NULL)))
+	if (row->r->entry->profile != NULL)
 		strv_add(d->names, row->r->entry->name);
+	else if (m != NULL && entry_parse(m, strlen(m), &e, NULL) == 0) {
+		if (entry_get(&e, "ca") != NULL)
+			strv_add(d->names, row->r->entry->name);
+		entry_free(&e);
+	}
 	return 0;
 }
 
