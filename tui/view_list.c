@@ -35,7 +35,7 @@ struct list_row {
 	struct list_ep	*eps;
 	size_t		 neps;
 	int		 health;	/* the worst of eps */
-	const char	*renewal;	/* "renewed, not live"..., or NULL */
+	char		*renewal;	/* "renewed, not live"..., or NULL */
 };
 
 /*
@@ -97,6 +97,7 @@ list_rows_free(struct list *l)
 		for (e = 0; e < l->rows[i].neps; e++)
 			free(l->rows[i].eps[e].endpoint);
 		free(l->rows[i].eps);
+		free(l->rows[i].renewal);
 	}
 	l->n = 0;
 }
@@ -247,13 +248,9 @@ list_load_row(void *arg, const struct inv_row *row)
 	lr->cell[COL_TAGS] = tui_esc(t, r->entry->tags);
 	/* A list of the past shows what it can: probes are of now. */
 	if (l->at == NULL) {
-		for (i = 0; i < ld->rnames.n; i++)
+		for (i = 0; i < ld->rnames.n && lr->renewal == NULL; i++)
 			if (strcmp(ld->rnames.v[i], lr->name) == 0)
-				lr->renewal = inv_renew_state_name(
-				    strcmp(ld->rstates.v[i], "renewal failed")
-				    == 0 ? INV_RENEW_FAILED : strcmp(
-				    ld->rstates.v[i], "renewal stuck") == 0 ?
-				    INV_RENEW_STUCK : INV_RENEW_NOT_LIVE);
+				lr->renewal = xstrdup(ld->rstates.v[i]);
 		list_probe_load(t, lr, r->entry->endpoints);
 	}
 	else
