@@ -1176,6 +1176,13 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	msg = inv_message(subject, body.data, "renew", &trailers);
 	free(subject);
 	if (inv_commit(inv, ch, n, msg, res->commit, &e) != 0) {
+		/* Rare (a hand edit in the way): say that the files are out
+		   there although the inventory does not have them. */
+		char *why = e;
+
+		e = xasprintf("the commit failed after the deploy (%s): %s",
+		    dep.len ? dep.data : "nothing deployed", why);
+		free(why);
 		free(vtext);
 		goto fail;
 	}
