@@ -77,6 +77,15 @@ int	 cmd_log(struct cli *, int, char **);
 int	 cmd_fsck(struct cli *, int, char **);
 int	 cmd_probe(struct cli *, int, char **);
 int	 cmd_audit(struct cli *, int, char **);
+int	 cmd_ca(struct cli *, int, char **);
+int	 cmd_issue(struct cli *, int, char **);
+int	 cmd_revoke(struct cli *, int, char **);
+int	 cmd_renew(struct cli *, int, char **);
+
+/* Key passphrases: the terminal prompt (for commands that need a key),
+   and --passphrase-fd N. */
+void	 cli_passphrase_setup(void);
+int	 cli_passphrase_fd(struct cli *, const char *fd);
 
 /* The keys `set` takes, from core's table, for its --help. */
 void	 cmd_set_keys(FILE *);

@@ -41,7 +41,28 @@ struct list_ctx {
 	int		 json;
 	struct table	 t;
 	size_t		 n;
+	struct strv	 rnames;	/* entries with a renewal state, sorted */
+	struct strv	 rstates;	/* and their states */
+	struct strv	 notes;		/* "NAME: renewed, not live" */
 };
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The renewal state of an entry ("renewed, not live"...), or NULL. */
+static const char *
+renewal_of(struct list_ctx *ctx, const char *name)
+{
+	char **p;
+
+	if (ctx->rnames.n == 0)
+		return NULL;
+	p = bsearch(&name, ctx->rnames.v, ctx->rnames.n, sizeof *p, name_cmp);
+	return p != NULL ? ctx->rstates.v[p - ctx->rnames.v] : NULL;
+}
 
 /* Escape and cut to max columns, marking the cut with "..". */
 static char *
@@ -92,6 +113,7 @@ row_json(struct list_ctx *ctx, const struct inv_row *row)
 		json_list(&o, "tags", r->entry->tags, ',');
 		json_list(&o, "endpoints", r->entry->endpoints, ',');
 		json_str(&o, "profile", r->entry->profile);
+		json_str(&o, "renewal", renewal_of(ctx, r->entry->name));
 		json_end(&o, '}');
 		buf_add(&j->b, o.b.data, o.b.len);
 		buf_free(&o.b);
@@ -105,6 +127,7 @@ list_one(void *arg, const struct inv_row *row)
 {
 	struct list_ctx *ctx = arg;
 	const struct idx_row *r = row->r;
+	const char *state;
 	char date[16], days[24];
 
 	ctx->n++;
@@ -132,6 +155,10 @@ list_one(void *arg, const struct inv_row *row)
 	strv_addn(&ctx->t.cells, xstrdup(date));
 	strv_addn(&ctx->t.cells, cell(ctx->cli, r->entry->owner,
 	    col_max[C_OWNER]));
+	if ((state = renewal_of(ctx, r->entry->name)) != NULL)
+		strv_addn(&ctx->notes, xasprintf("%s: %s",
+		    ctx->t.cells.v[ctx->t.cells.n - 1 - (C_OWNER - C_NAME)],
+		    state));
 	return 0;
 }
 
@@ -249,6 +276,12 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	if (cli_open(cli, &inv) != 0)
 		return EXIT_ERROR;
 	strv_init(&ctx.t.cells);
+	strv_init(&ctx.rnames);
+	strv_init(&ctx.rstates);
+	strv_init(&ctx.notes);
+	/* Renewal outcomes are observed now, not part of a past commit. */
+	if (o.at == NULL)
+		inv_renew_states(inv, &ctx.rnames, &ctx.rstates, NULL);
 	if (ctx.json)
 		json_begin(&ctx.j, stdout, '[');
 	if (inv_list(inv, &o, list_one, &ctx, &err) != 0) {
@@ -259,11 +292,17 @@ cmd_list(struct cli *cli, int argc, char **argv)
 		json_end(&ctx.j, ']');
 		buf_addc(&ctx.j.b, '\n');
 		json_flush(&ctx.j);
-	} else
+	} else {
 		table_print(&ctx.t);
+		for (i = 0; i < ctx.notes.n; i++)
+			printf("! %s\n", ctx.notes.v[i]);
+	}
 	if (ctx.json)
 		buf_free(&ctx.j.b);
 	strv_free(&ctx.t.cells);
+	strv_free(&ctx.rnames);
+	strv_free(&ctx.rstates);
+	strv_free(&ctx.notes);
 	inv_close(inv);
 	return rc;
 }

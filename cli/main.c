@@ -105,6 +105,55 @@ const struct cmd cmds[] = {
 	  "last sweep (\"audit: N new findings, M resolved\"); certdeck log audit\n"
 	  "is their history. Rules are tuned in certdeck.conf ([audit] and\n"
 	  "[audit tag NAME]; see certdeck(1), AUDIT).\n" },
+	{ "ca", cmd_ca,
+	  "init NAME [--parent CA] [--key-type T] [--days N] [--subject DN] "
+	  "[--pathlen N] | crl NAME [--days N]",
+	  "make a local certificate authority, or its CRL",
+	  "  init NAME         a root CA under cas/NAME/ (one commit)\n"
+	  "  --parent CA       an intermediate signed by CA instead\n"
+	  "  --key-type T      ec:P-256 (default), ec:P-384, rsa:3072,\n"
+	  "                    rsa:4096 or ed25519\n"
+	  "  --days N          validity (default 3650)\n"
+	  "  --subject DN      /CN=a/O=b or CN=a,O=b (default /CN=NAME)\n"
+	  "  --pathlen N       how many CAs may follow it in a chain\n"
+	  "  crl NAME          write cas/NAME/crl.pem listing what NAME\n"
+	  "                    revoked, valid --days N (default 7); one commit\n"
+	  "The CA's key is stored encrypted with the key passphrase.\n" },
+	{ "issue", cmd_issue,
+	  "--ca CA --cn NAME [--san DNS:..,IP:..] [--days N] [--hours N] "
+	  "[--server|--client|--both] [--name N] [--key-type T] [--owner O]",
+	  "make a new entry with a certificate and key from a local CA",
+	  "  --ca CA           the issuing CA (certdeck ca init)\n"
+	  "  --cn NAME         the subject's common name\n"
+	  "  --san LIST        DNS:, IP:, email:, URI: items, comma-separated\n"
+	  "                    (default DNS:CN for a server certificate)\n"
+	  "  --days N, --hours N\n"
+	  "                    validity (default 365 days)\n"
+	  "  --server, --client, --both\n"
+	  "                    extended key usage (default --server)\n"
+	  "  --name N          the entry's name (default derived from the CN)\n"
+	  "  --key-type T      as for ca init (default ec:P-256)\n"
+	  "  --owner O         the entry's owner\n"
+	  "Serials are random, 128 bits, never repeated within the CA. The\n"
+	  "entry renews through its CA with no further configuration.\n" },
+	{ "revoke", cmd_revoke, "NAME... [--reason R]",
+	  "record entries' certificates as revoked by their local CA",
+	  "  --reason R        unspecified (default), key-compromise,\n"
+	  "                    ca-compromise, affiliation-changed, superseded,\n"
+	  "                    cessation-of-operation, privilege-withdrawn\n"
+	  "Each revocation is one commit; certdeck ca crl publishes them.\n" },
+	{ "renew", cmd_renew, "NAME... | --due [--dry-run] [--timeout S]",
+	  "renew certificates through their profiles, deploy and verify",
+	  "  --due             every entry at warning or worse that has a\n"
+	  "                    profile (or was made by certdeck issue)\n"
+	  "  --dry-run         show the profile, new expiry, deploy targets,\n"
+	  "                    reload command and endpoints; change nothing\n"
+	  "  --timeout S       seconds each verifying probe may take\n"
+	  "                    (default 10)\n"
+	  "Each renewal deploys the files, runs the reload command, probes\n"
+	  "the endpoints for the new certificate and is one commit saying\n"
+	  "so. A failed renewal changes nothing in the repository.\n"
+	  "Exit status 1 when one failed or is not served yet.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
@@ -151,7 +200,8 @@ usage(FILE *f)
 {
 	const struct cmd *c;
 
-	fputs("usage: certdeck [-C DIR] [--theme NAME] [COMMAND [ARGS]]\n"
+	fputs("usage: certdeck [-C DIR] [--theme NAME] [--passphrase-fd N] "
+	    "[COMMAND [ARGS]]\n"
 	    "A certificate inventory in a git repository, for the terminal.\n"
 	    "\nCommands:\n", f);
 	for (c = cmds; c->name != NULL; c++)
@@ -162,6 +212,10 @@ usage(FILE *f)
 	    "                ~/.local/share/certdeck)\n"
 	    "  --theme NAME  the terminal UI's colour theme (else\n"
 	    "                CERTDECK_THEME, else theme in the config file)\n"
+	    "  --passphrase-fd N\n"
+	    "                the key passphrase from file descriptor N\n"
+	    "                (else CERTDECK_PASSPHRASE_FILE, else asked for\n"
+	    "                on the terminal when a key is needed)\n"
 	    "  -h, --help    this help; certdeck COMMAND --help for a command\n"
 	    "  --version     the version\n"
 	    "\nEnvironment: CERTDECK_DIR, CERTDECK_NOW (RFC 3339 time used as\n"
@@ -197,6 +251,15 @@ main(int argc, char **argv)
 			theme_opt = argv[++i];
 		} else if (str_startswith(argv[i], "--theme="))
 			theme_opt = argv[i] + 8;
+		else if (strcmp(argv[i], "--passphrase-fd") == 0) {
+			if (i + 1 >= argc) {
+				fputs("certdeck: --passphrase-fd needs a file "
+				    "descriptor\n", stderr);
+				return EXIT_ERROR;
+			}
+			if (cli_passphrase_fd(&cli, argv[++i]) != 0)
+				return EXIT_ERROR;
+		}
 		else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);

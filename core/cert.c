@@ -35,17 +35,11 @@
 #include "util.h"
 #include "cert.h"
 #include "clock.h"
+#include "key.h"
 
 #define FIELD_MAX	4096	/* bytes of one value from a certificate */
 #define LIST_MAX	65536	/* bytes of a newline-joined list */
 #define ERR_MAX		160	/* an OpenSSL reason in a message */
-
-/*
- * Stored keys: PKCS#8, PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA256.
- * OpenSSL's default of 2048 iterations is too few for a file that lives in
- * a git history forever; this costs about a quarter second per key.
- */
-#define KEY_PBKDF2_ITER	600000
 
 static const char NOTE_NO_PASS[] =
     "private key not stored: no passphrase configured "
@@ -1690,30 +1684,15 @@ ld_group(struct loader *ld, struct cert_bundle *out, size_t *leader)
 static struct cert_key *
 key_encrypt(EVP_PKEY *pk, const char *pass)
 {
-	PKCS8_PRIV_KEY_INFO *inf;
-	X509_SIG *p8 = NULL;
-	struct cert_key *key = NULL;
-	BIO *bio = NULL;
-	char *mem;
-	long n;
+	struct cert_key *key;
+	size_t len;
+	char *pem = key_encrypt_pem(pk, pass, &len);
 
-	if ((inf = EVP_PKEY2PKCS8(pk)) == NULL)
-		goto out;
-	/* pbe_nid -1: PBES2 with this cipher; PBKDF2 with HMAC-SHA256. */
-	p8 = PKCS8_encrypt(-1, EVP_aes_256_cbc(), pass, (int)strlen(pass),
-	    NULL, 0, KEY_PBKDF2_ITER, inf);
-	PKCS8_PRIV_KEY_INFO_free(inf);
-	if (p8 == NULL || (bio = BIO_new(BIO_s_mem())) == NULL ||
-	    !PEM_write_bio_PKCS8(bio, p8) ||
-	    (n = BIO_get_mem_data(bio, &mem)) <= 0)
-		goto out;
+	if (pem == NULL)
+		return NULL;
 	key = xcalloc(1, sizeof *key);
-	key->pem = xstrndup(mem, (size_t)n);
-	key->len = (size_t)n;
-out:
-	BIO_free(bio);
-	X509_SIG_free(p8);
-	ERR_clear_error();
+	key->pem = pem;
+	key->len = len;
 	return key;
 }
 

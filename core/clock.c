@@ -163,3 +163,12 @@ clock_format_date(int64_t t, char out[16])
 	clock_to_civil(t, &y, &mo, &d, &h, &mi, &s);
 	snprintf(out, 16, "%04d-%02d-%02d", y, mo, d);
 }
+
+int64_t
+clock_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

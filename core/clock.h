@@ -24,4 +24,8 @@ int64_t	 clock_from_civil(int y, int mon, int d, int h, int min, int s);
 void	 clock_to_civil(int64_t t, int *y, int *mon, int *d, int *h, int *min,
 	    int *s);
 
+/* A duration clock in milliseconds (deadlines, timings), never a date:
+   CERTDECK_NOW does not touch it. */
+int64_t	 clock_mono_ms(void);
+
 #endif

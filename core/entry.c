@@ -28,6 +28,8 @@ const struct entry_key entry_keys[] = {
 	{ "policy", EK_LIST, 1, "audit policy words, e.g. mtls" },
 	{ "namespace", EK_WORD, 1, "Kubernetes namespace of its TLS secret" },
 	{ "secret", EK_WORD, 1, "Kubernetes TLS secret it came from" },
+	{ "ca", EK_WORD, 0,
+	  "the local CA that issued it (certdeck issue); renewal uses it" },
 	{ NULL, EK_TEXT, 0, NULL }
 };
 

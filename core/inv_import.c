@@ -412,7 +412,28 @@ load_path(struct loader *l, const char *path, int in_dir)
 	l->nfiles++;
 }
 
-/* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL. */
+/* The passphrase given by --passphrase-fd or a prompt, and the prompt. */
+static char *key_pass_given;
+static char *(*key_pass_prompt)(void);
+
+void
+inv_set_passphrase(const char *pass)
+{
+	if (key_pass_given != NULL) {
+		explicit_bzero(key_pass_given, strlen(key_pass_given));
+		free(key_pass_given);
+	}
+	key_pass_given = pass != NULL && *pass != '\0' ? xstrdup(pass) : NULL;
+}
+
+void
+inv_set_passphrase_prompt(char *(*fn)(void))
+{
+	key_pass_prompt = fn;
+}
+
+/* The key passphrase: given, else CERTDECK_PASSPHRASE_FILE, else asked
+   for (once per process), else NULL. */
 char *
 inv_key_passphrase(char **cause)
 {
@@ -420,6 +441,16 @@ inv_key_passphrase(char **cause)
 	char *data = NULL;
 	size_t len;
 
+	if (key_pass_given != NULL)
+		return xstrdup(key_pass_given);
+	if ((f == NULL || *f == '\0') && key_pass_prompt != NULL &&
+	    (data = key_pass_prompt()) != NULL) {
+		inv_set_passphrase(data);
+		explicit_bzero(data, strlen(data));
+		free(data);
+		if (key_pass_given != NULL)
+			return xstrdup(key_pass_given);
+	}
 	if (f == NULL || *f == '\0')
 		return NULL;
 	if (read_file(f, 4096, &data, &len, cause) != 0) {

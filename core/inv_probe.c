@@ -219,8 +219,8 @@ ca_row(void *arg, const struct idx_row *row)
 }
 
 /* PEM of every root CA entry's certificate (the first of its file). */
-static char *
-ca_anchors(struct inv *inv, size_t *len)
+char *
+inv_probe_anchors(struct inv *inv, size_t *len)
 {
 	static const char end_marker[] = "-----END CERTIFICATE-----";
 	struct strv names;
@@ -252,6 +252,10 @@ ca_anchors(struct inv *inv, size_t *len)
 		free(path);
 	}
 	strv_free(&names);
+	/* And the roots of the inventory's own CAs (cas/). */
+	data = inv_ca_roots_pem(inv);
+	buf_adds(&b, data);
+	free(data);
 	*len = b.len;
 	return buf_steal(&b);
 }
@@ -421,6 +425,8 @@ obs_dir_add(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
 {
 	struct obs_dir *od = arg;
 
+	if (*blob_id == '\0')
+		return 0;		/* a directory */
 	strv_add(&od->names, name);
 	strv_add(&od->blobs, blob_id);
 	return 0;
@@ -969,7 +975,7 @@ inv_probe(struct inv *inv, const struct probe_target *t, size_t n,
 	c.cb = cb;
 	c.arg = arg;
 	c.sum = sum;
-	ca = ca_anchors(inv, &ca_len);
+	ca = inv_probe_anchors(inv, &ca_len);
 	memset(&po, 0, sizeof po);
 	po.jobs = o->jobs;
 	po.timeout_ms = o->timeout_ms;

@@ -41,6 +41,14 @@ typedef void (*inv_report_cb)(void *arg, int level, const char *input,
  * $XDG_DATA_HOME/certdeck, else ~/.local/share/certdeck. Caller frees.
  */
 char	*inv_locate(const char *opt);
+/*
+ * The passphrase that encrypts stored private keys comes from, in order:
+ * inv_set_passphrase (--passphrase-fd), CERTDECK_PASSPHRASE_FILE, the
+ * prompt function (called at most once, when a key is needed; it returns
+ * a string the caller frees, or NULL).
+ */
+void	 inv_set_passphrase(const char *);
+void	 inv_set_passphrase_prompt(char *(*)(void));
 /* Make a new inventory in dir (created if missing, must be empty). */
 int	 inv_init(const char *dir, char **cause);
 
@@ -161,6 +169,109 @@ typedef int (*inv_log_cb)(void *arg, const struct inv_commit *);
 /* name NULL: the whole inventory; "audit": audit findings; else an entry. */
 int	 inv_log(struct inv *, const char *name, size_t limit, inv_log_cb,
 	    void *, char **cause);
+
+/* Local certificate authorities (inv_ca.c; ca.h describes cas/NAME/). */
+struct inv_ca_init_opts {
+	const char	*name;
+	const char	*parent;	/* --parent: an intermediate of it */
+	const char	*key_type;	/* NULL: KEY_TYPE_DEFAULT */
+	int		 days;		/* 0: 3650 */
+	const char	*subject;	/* NULL: /CN=NAME */
+	int		 pathlen;	/* -1: none */
+};
+/* Make cas/NAME/: a root CA, or an intermediate of parent. One commit. */
+int	 inv_ca_init(struct inv *, const struct inv_ca_init_opts *,
+	    char **cause);
+struct inv_issue_opts {
+	const char	*ca;
+	const char	*cn;
+	const char	*sans;		/* "DNS:a,IP:b"; NULL: DNS:CN (server) */
+	int		 days;		/* days and hours 0: 365 days */
+	int		 hours;
+	int		 usage;		/* CA_USE_* (ca.h); 0: server */
+	const char	*name;		/* NULL: derived from the CN */
+	const char	*key_type;
+	const char	*owner;
+};
+/* A new entry with a certificate from the CA and its key (encrypted).
+   One commit; *name gets the entry's name (caller frees). */
+int	 inv_issue(struct inv *, const struct inv_issue_opts *, char **name,
+	    char **cause);
+/* Record entry name's certificate as revoked in its CA. One commit. */
+int	 inv_revoke(struct inv *, const char *name, const char *reason,
+	    char **cause);
+/* Write cas/NAME/crl.pem, valid days (0: 7). One commit. */
+int	 inv_ca_crl(struct inv *, const char *name, int days, char **cause);
+/* PEM of the roots of the inventory's CAs (caller frees). */
+char	*inv_ca_roots_pem(struct inv *);
+
+/*
+ * Renewal (renew.c): through the entry's profile (a [profile NAME] of
+ * certdeck.conf, or the CA that issued it), then deploy, reload, and a
+ * probe of its endpoints; one commit per entry. Every run is a "renew"
+ * job in the index.
+ */
+enum inv_renew_state {
+	INV_RENEW_NONE,
+	INV_RENEW_FAILED,	/* the last renewal failed */
+	INV_RENEW_STUCK,	/* the last INV_RENEW_STUCK_AFTER failed */
+	INV_RENEW_NOT_LIVE,	/* renewed, but no probe has seen it served */
+};
+#define INV_RENEW_STUCK_AFTER	3
+/* NULL for NONE, else "renewal failed", "renewal stuck", "renewed, not
+   live". */
+const char *inv_renew_state_name(enum inv_renew_state);
+int	 inv_renew_state(struct inv *, const char *name,
+	    enum inv_renew_state *, char **cause);
+/* Every entry whose state is not NONE, sorted, with its state's name in
+   states at the same index (appended to both). */
+int	 inv_renew_states(struct inv *, struct strv *names,
+	    struct strv *states, char **cause);
+
+/* What a renewal would do (renew --dry-run, the UI's confirmation). */
+struct inv_renew_plan {
+	char		*name;
+	char		*profile;	/* "web (command certbot ...)" */
+	char		*key;		/* "new (ec:P-256)", "reused" */
+	int64_t		 old_not_after;
+	int64_t		 new_not_after;	/* 0: known only once it ran */
+	struct strv	 deploy;	/* "cert /etc/...", "key /etc/..." */
+	char		*reload;	/* NULL: none */
+	struct strv	 endpoints;	/* probed afterwards */
+};
+int	 inv_renew_plan(struct inv *, const char *name,
+	    struct inv_renew_plan *, char **cause);
+void	 inv_renew_plan_free(struct inv_renew_plan *);
+
+struct inv_renew_opts {
+	int			 probe_timeout_ms;	/* 0: default */
+	const volatile int	*cancel;
+};
+/* One entry's outcome, for the callback. */
+struct inv_renew_result {
+	const char	*name;
+	int		 ok;
+	char		*error;		/* one line, when not ok */
+	char		*output;	/* a command's output, sanitised */
+	int64_t		 old_not_after;
+	int64_t		 new_not_after;
+	char		*deploy;	/* "wrote ...; reload ok", or NULL */
+	char		*verify;	/* "127.0.0.1:443 ok, ...", or NULL */
+	int		 live;		/* 1 served, 0 not, -1 not checked */
+	char		 commit[REPO_OID_HEX];
+};
+typedef void (*inv_renew_cb)(void *arg, const struct inv_renew_result *);
+/*
+ * Renew each entry (one commit each; a failure changes nothing in the
+ * repository and the rest go on). Returns how many failed, or -1 with
+ * *cause when nothing could be done.
+ */
+int	 inv_renew(struct inv *, char *const *names, size_t n,
+	    const struct inv_renew_opts *, inv_renew_cb, void *arg,
+	    char **cause);
+void	 inv_renew_result_free(struct inv_renew_result *);
+/* Entries at warning or worse that have a profile or an issuing CA. */
+int	 inv_renew_due(struct inv *, struct strv *names, char **cause);
 
 /* fsck: report problems through cb; returns the number found, or -1. */
 int	 inv_fsck(struct inv *, int repair, inv_report_cb, void *,

@@ -53,6 +53,7 @@
 
 #include "cert.h"
 #include "clock.h"
+#include "key.h"
 #include "escape.h"
 #include "probe.h"
 #include "status.h"
@@ -116,16 +117,6 @@ const char *
 probe_drift_name(enum probe_drift d)
 {
 	return (size_t)d < nitems(drift_names) ? drift_names[d] : NULL;
-}
-
-/* A duration clock: handshake times and deadlines, never dates. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int
@@ -752,7 +743,7 @@ static void
 attempt_deadline(struct probe *p)
 {
 	const struct addrinfo *a;
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 	int left = 0;
 
 	for (a = p->cur; a != NULL; a = a->ai_next)
@@ -1309,19 +1300,6 @@ probe_client_free(struct probe_client *c)
 	free(c);
 }
 
-/* A key's passphrase; never OpenSSL's prompt on the terminal. */
-static int
-client_pass_cb(char *buf, int size, int rwflag, void *u)
-{
-	size_t n;
-
-	(void)rwflag;
-	if (u == NULL || size <= 0 || (n = strlen(u)) > (size_t)size)
-		return -1;
-	memcpy(buf, u, n);
-	return (int)n;
-}
-
 struct probe_client *
 probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
     size_t key_len, const char *pass, char **cause)
@@ -1329,7 +1307,6 @@ probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
 	struct probe_client *c = xcalloc(1, sizeof *c);
 	BIO *bio = NULL;
 	X509 *x;
-	int encrypted;
 
 	if (cert_len > INT32_MAX || key_len > INT32_MAX)
 		goto toobig;
@@ -1353,31 +1330,8 @@ probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
 		goto fail;
 	}
 
-	/* PKCS#8 "ENCRYPTED PRIVATE KEY", or a traditional key's
-	   "Proc-Type: 4,ENCRYPTED". */
-	encrypted = memmem(key_pem, key_len, "ENCRYPTED", 9) != NULL;
-	if (memmem(key_pem, key_len, "-----BEGIN", 10) == NULL) {
-		set_cause(cause, "the key is not a PEM private key");
+	if ((c->key = key_decrypt_pem(key_pem, key_len, pass, cause)) == NULL)
 		goto fail;
-	}
-	if (encrypted && (pass == NULL || *pass == '\0')) {
-		set_cause(cause, "the key is encrypted and no passphrase is "
-		    "configured (set CERTDECK_PASSPHRASE_FILE)");
-		goto fail;
-	}
-	if ((bio = BIO_new_mem_buf(key_pem, (int)key_len)) == NULL)
-		goto nomem;
-	c->key = PEM_read_bio_PrivateKey(bio, NULL, client_pass_cb,
-	    (void *)(encrypted ? pass : NULL));
-	BIO_free(bio);
-	bio = NULL;
-	ERR_clear_error();
-	if (c->key == NULL) {
-		set_cause(cause, encrypted ? "cannot decrypt the key: wrong "
-		    "passphrase (CERTDECK_PASSPHRASE_FILE)" :
-		    "the key does not parse");
-		goto fail;
-	}
 	if (X509_check_private_key(c->cert, c->key) != 1) {
 		ERR_clear_error();
 		set_cause(cause, "the key does not match the certificate");
@@ -1543,7 +1497,7 @@ tls_start(struct run *run, struct probe *p)
 		return;
 	}
 	SSL_set_tlsext_status_type(p->ssl, TLSEXT_STATUSTYPE_ocsp);
-	p->hs_start = mono_ms();
+	p->hs_start = clock_mono_ms();
 	p->events = POLLOUT;
 }
 
@@ -1790,7 +1744,7 @@ handshake_done(struct run *run, struct probe *p)
 	const SSL_CIPHER *c;
 	X509_STORE *vstore;
 
-	r->handshake_ms = (long)(mono_ms() - p->hs_start);
+	r->handshake_ms = (long)(clock_mono_ms() - p->hs_start);
 	snprintf(r->tls_version, sizeof r->tls_version, "%s",
 	    SSL_get_version(p->ssl));
 	if ((c = SSL_get_current_cipher(p->ssl)) != NULL)
@@ -1829,7 +1783,7 @@ handshake_done(struct run *run, struct probe *p)
 	 * judged our certificate: the handshake's success is the verdict.
 	 */
 	if (r->client_cert_requested && SSL_version(p->ssl) == TLS1_3_VERSION) {
-		int64_t now = mono_ms();
+		int64_t now = clock_mono_ms();
 
 		p->verdict_deadline = p->deadline < now + VERDICT_WAIT_MS ?
 		    p->deadline : now + VERDICT_WAIT_MS;
@@ -2048,7 +2002,7 @@ probe_start(struct run *run, const struct probe_target *t, size_t index)
 		r->sni = xstrdup(t->ep.sni);
 	else if (!is_ip_literal(t->ep.host))
 		r->sni = xstrdup(t->ep.host);
-	p->start = mono_ms();
+	p->start = clock_mono_ms();
 	p->deadline = p->start + run->timeout_ms;
 
 	p->state = PS_RESOLVE;
@@ -2158,7 +2112,7 @@ probe_end(struct run *run, struct probe *p, probe_cb cb, void *arg)
 {
 	struct probe_result *r = p->r;
 
-	r->total_ms = (long)(mono_ms() - p->start);
+	r->total_ms = (long)(clock_mono_ms() - p->start);
 	client_status(p);
 	if (p->rj != NULL)
 		resolve_abandon(p->rj);
@@ -2267,7 +2221,7 @@ probe_run(const struct probe_target *t, size_t n,
 		}
 
 		/* Wait for something to happen, or the nearest deadline. */
-		now = mono_ms();
+		now = clock_mono_ms();
 		wait = -1;
 		pfd[0].fd = run.wake[0];
 		pfd[0].events = POLLIN;
@@ -2306,7 +2260,7 @@ probe_run(const struct probe_target *t, size_t n,
 					    pfd[i].revents);
 		}
 
-		now = mono_ms();
+		now = clock_mono_ms();
 		for (i = 0; i < nactive; i++) {
 			struct probe *p = active[i];
 

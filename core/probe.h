@@ -225,6 +225,9 @@ int	 inv_probe_targets(struct inv *, char *const *words, size_t n,
 	    int all, struct probe_target **out, size_t *nout,
 	    void (*cb)(void *, int, const char *, const char *), void *arg,
 	    char **cause);
+/* The inventory's trust anchors as PEM (root CA entries, and the roots of
+   its local CAs under cas/); caller frees. */
+char	*inv_probe_anchors(struct inv *, size_t *len);
 /*
  * Probe, record every result in the index, and commit what changed in
  * observed/ (one commit), then with opts->import import the served chains

@@ -427,8 +427,8 @@ write_file_atomic(const char *path, const void *data, size_t len, int mode,
 }
 
 int
-write_file_atomic_via(const char *path, const char *tmpdir, const void *data,
-    size_t len, int mode, char **cause)
+write_file_tmp(const char *path, const char *tmpdir, const void *data,
+    size_t len, int mode, char **tmp_out, char **cause)
 {
 	const char *base = strrchr(path, '/');
 	char *tmp;
@@ -436,6 +436,7 @@ write_file_atomic_via(const char *path, const char *tmpdir, const void *data,
 	ssize_t n;
 	int fd, saved;
 
+	*tmp_out = NULL;
 	base = base != NULL ? base + 1 : path;
 	if (tmpdir != NULL)
 		tmp = xasprintf("%s/%s.tmp.%ld", tmpdir, base, (long)getpid());
@@ -463,10 +464,7 @@ write_file_atomic_via(const char *path, const char *tmpdir, const void *data,
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto fail;
-	free(tmp);
+	*tmp_out = tmp;
 	return 0;
 
 fail:
@@ -476,6 +474,70 @@ fail:
 	unlink(tmp);
 	free(tmp);
 	return set_cause(cause, "%s: %s", path, strerror(saved));
+}
+
+int
+write_file_atomic_via(const char *path, const char *tmpdir, const void *data,
+    size_t len, int mode, char **cause)
+{
+	char *tmp;
+	int saved;
+
+	if (write_file_tmp(path, tmpdir, data, len, mode, &tmp, cause) != 0)
+		return -1;
+	if (rename(tmp, path) != 0) {
+		saved = errno;
+		unlink(tmp);
+		free(tmp);
+		return set_cause(cause, "%s: %s", path, strerror(saved));
+	}
+	free(tmp);
+	return 0;
+}
+
+/*
+ * Words of a command line: split on blanks; '...' and "..." group words
+ * (no escapes inside '...', \" and \\ inside "..."); nothing is expanded.
+ */
+int
+argv_split(const char *s, struct strv *out, char **cause)
+{
+	struct buf w;
+	int inword = 0;
+	char q;
+
+	buf_init(&w);
+	for (; *s != '\0'; s++) {
+		if (*s == ' ' || *s == '\t') {
+			if (inword)
+				strv_addn(out, buf_steal(&w));
+			inword = 0;
+			continue;
+		}
+		inword = 1;
+		if (*s != '\'' && *s != '"') {
+			buf_addc(&w, *s);
+			continue;
+		}
+		q = *s++;
+		while (*s != q) {
+			if (*s == '\0') {
+				buf_free(&w);
+				return set_cause(cause, "unterminated %c "
+				    "quote", q);
+			}
+			if (q == '"' && *s == '\\' &&
+			    (s[1] == '"' || s[1] == '\\'))
+				s++;
+			buf_addc(&w, *s++);
+		}
+	}
+	if (inword)
+		strv_addn(out, buf_steal(&w));
+	buf_free(&w);
+	if (out->n == 0)
+		return set_cause(cause, "empty command");
+	return 0;
 }
 
 int

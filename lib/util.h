@@ -78,6 +78,13 @@ int	 write_file_atomic(const char *path, const void *, size_t, int mode,
 /* The same with the temp file in tmpdir (same file system as path). */
 int	 write_file_atomic_via(const char *path, const char *tmpdir,
 	    const void *, size_t, int mode, char **cause);
+/* The first half of write_file_atomic_via: the temp file (tmpdir NULL:
+   beside path) written and fsynced; *tmp (caller frees) is renamed by
+   the caller, or unlinked. Several files can so be replaced together. */
+int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
+	    size_t, int mode, char **tmp, char **cause);
 int	 mkdir_p(const char *path, int mode);
+/* Words of a command (blanks separate; '' and "" quote; no expansion). */
+int	 argv_split(const char *s, struct strv *out, char **cause);
 
 #endif

@@ -235,7 +235,18 @@ static const char idx_schema_sql[] =
 	X(PROBE_LAST_OK, "SELECT endpoint, entry, time, ok, kind, detail," \
 			" leaf_sha256, json FROM probes"		\
 			" WHERE endpoint = :endpoint AND ok = 1"	\
-			" ORDER BY time DESC, id DESC LIMIT 1")
+			" ORDER BY time DESC, id DESC LIMIT 1")		\
+	X(PROBE_SEEN,	"SELECT 1 FROM probes WHERE entry = :entry"	\
+			" AND leaf_sha256 = :sha256 AND time >= :since"	\
+			" LIMIT 1")					\
+	X(JOB_PUT,	"INSERT INTO jobs(entry, kind, started, ended,"	\
+			" ok, output) VALUES(:entry, :kind, :started,"	\
+			" :ended, :ok, :output)")			\
+	X(JOB_ENTRIES,	"SELECT DISTINCT entry FROM jobs WHERE kind = :kind" \
+			" ORDER BY entry")				\
+	X(JOB_RECENT,	"SELECT entry, kind, started, ended, ok, output" \
+			" FROM jobs WHERE entry = :entry AND kind = :kind" \
+			" ORDER BY started DESC, id DESC LIMIT :n")
 
 enum idx_stmt_id {
 #define X(id, sql) ST_##id,
@@ -1709,4 +1720,90 @@ idx_jobs_failing(struct idx *idx, const char *kind, idx_jobfail_cb cb,
 		}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+int
+idx_probe_seen(struct idx *idx, const char *entry, const char *sha256,
+    int64_t since, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = idx_stmt(idx, ST_PROBE_SEEN, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":entry", entry, cause) != 0 ||
+	    idx_bind_text(idx, st, ":sha256", sha256, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":since", since, cause) != 0)
+		return -1;
+	rc = idx_step(idx, st, cause);
+	if (rc == 1)
+		idx_reset(st);
+	return rc;
+}
+
+int
+idx_job_put(struct idx *idx, const struct idx_job *j, char **cause)
+{
+	sqlite3_stmt *st;
+
+	if ((st = idx_stmt(idx, ST_JOB_PUT, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":entry", j->entry, cause) != 0 ||
+	    idx_bind_text(idx, st, ":kind", j->kind, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":started", j->started, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":ended", j->ended, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":ok", j->ok != 0, cause) != 0 ||
+	    idx_bind_text(idx, st, ":output", j->output, cause) != 0 ||
+	    idx_step(idx, st, cause) < 0)
+		return -1;
+	return 0;
+}
+
+int
+idx_job_recent(struct idx *idx, const char *entry, const char *kind,
+    struct idx_job *out, size_t max, size_t *n, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((st = idx_stmt(idx, ST_JOB_RECENT, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":entry", entry, cause) != 0 ||
+	    idx_bind_text(idx, st, ":kind", kind, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":n", (int64_t)max, cause) != 0)
+		return -1;
+	while ((rc = idx_step(idx, st, cause)) == 1) {
+		struct idx_job *j = &out[(*n)++];
+
+		j->entry = dup_or_null(col_text(st, 0));
+		j->kind = dup_or_null(col_text(st, 1));
+		j->started = sqlite3_column_int64(st, 2);
+		j->ended = sqlite3_column_int64(st, 3);
+		j->ok = sqlite3_column_int(st, 4);
+		j->output = dup_or_null(col_text(st, 5));
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+void
+idx_job_free(struct idx_job *j)
+{
+	free(j->entry);
+	free(j->kind);
+	free(j->output);
+	memset(j, 0, sizeof *j);
+}
+
+int
+idx_job_entries(struct idx *idx, const char *kind, struct strv *names,
+    char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = idx_stmt(idx, ST_JOB_ENTRIES, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":kind", kind, cause) != 0)
+		return -1;
+	while ((rc = idx_step(idx, st, cause)) == 1)
+		if (col_text(st, 0) != NULL)
+			strv_add(names, col_text(st, 0));
+	return rc < 0 ? -1 : 0;
 }

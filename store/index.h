@@ -180,6 +180,32 @@ typedef int (*idx_jobfail_cb)(void *arg, const char *entry, int64_t failed,
 int	 idx_jobs_failing(struct idx *, const char *kind, idx_jobfail_cb,
 	    void *arg, char **cause);
 
+/* 1 if a probe of entry's endpoints at or after since served the leaf
+   with this fingerprint, 0 if none did, -1 on error. */
+int	 idx_probe_seen(struct idx *, const char *entry, const char *sha256,
+	    int64_t since, char **cause);
+/*
+ * Job runs (observed, not versioned): one row per run of a job of some
+ * kind ("renew") on an entry; output is what the job said, already
+ * sanitised by core. Strings may be NULL except entry and kind.
+ */
+struct idx_job {
+	char	*entry;
+	char	*kind;
+	int64_t	 started;
+	int64_t	 ended;
+	int	 ok;
+	char	*output;
+};
+int	 idx_job_put(struct idx *, const struct idx_job *, char **cause);
+/* The newest (at most max) jobs of kind on entry into out[], newest
+   first; *n how many (caller idx_job_free's each). */
+int	 idx_job_recent(struct idx *, const char *entry, const char *kind,
+	    struct idx_job *out, size_t max, size_t *n, char **cause);
+void	 idx_job_free(struct idx_job *);	/* members only */
+/* The entries with jobs of kind, sorted, appended to names. */
+int	 idx_job_entries(struct idx *, const char *kind, struct strv *names,
+	    char **cause);
 /* Escape hatch for tests and fsck: run a read-only query returning one int. */
 int	 idx_scalar(struct idx *, const char *sql, int64_t *out, char **cause);
 

@@ -1595,9 +1595,12 @@ repo_list_dir(struct repo *r, const char *commit, const char *dir,
 	rc = 0;
 	for (i = 0; i < n; i++) {
 		e = git_tree_entry_byindex(sub, i);
-		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+			repo_hex(hex, git_tree_entry_id(e));
+		else if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+			hex[0] = '\0';
+		else
 			continue;
-		repo_hex(hex, git_tree_entry_id(e));
 		if (cb(arg, git_tree_entry_name(e), hex) != 0)
 			break;
 	}

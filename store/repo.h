@@ -85,8 +85,9 @@ int	 repo_read(struct repo *, const char *commit, const char *path,
 int	 repo_blob(struct repo *, const char *blob_id, char **data, size_t *len,
 	    char **cause);
 /*
- * Each file (blob) directly in directory dir of COMMIT (NULL = HEAD), in
- * tree order: cb gets its name and blob id, and returns non-zero to stop.
+ * Each entry directly in directory dir of COMMIT (NULL = HEAD), in tree
+ * order: cb gets its name and, for a file, its blob id ("" for a
+ * directory), and returns non-zero to stop.
  * One read of the commit and the tree, for a caller that would otherwise
  * repo_read many files of one directory (each repo_read reads the commit
  * and every tree on the path again). Returns 0 (also when there is no

@@ -19,9 +19,7 @@ static void	act_move(struct tui *, struct view *, int);
 static void	act_help(struct tui *, struct view *, int);
 static void	act_back(struct tui *, struct view *, int);
 static void	act_quit(struct tui *, struct view *, int);
-static void	act_reserved(struct tui *, struct view *, int);
 
-#define NYA "not yet available"
 #define TUI_KEYS \
 	K(VIEW_ANY, KEY_UP, "Up", act_move, -MOVE_LINE, "move up") \
 	K(VIEW_ANY, 'k', "k", act_move, -MOVE_LINE, "move up") \
@@ -49,8 +47,8 @@ static void	act_reserved(struct tui *, struct view *, int);
 	K(VIEW_LIST, '0', "0", view_list_show_status, -1, "show entries of every status") \
 	K(VIEW_LIST, 'p', "p", view_list_probe, 0, "probe the entry's endpoints in the background (the PROBE column fills in as results land)") \
 	K(VIEW_LIST, 'P', "P", view_list_probe_all, 0, "probe every endpoint of the inventory in the background") \
-	K(VIEW_LIST, 'r', "r", act_reserved, 'r', NYA) \
-	K(VIEW_LIST, 'R', "R", act_reserved, 'R', NYA) \
+	K(VIEW_LIST, 'r', "r", view_list_renew, 0, "renew the entry through its profile, deploy and verify (shows what it will do and asks first)") \
+	K(VIEW_LIST, 'R', "R", view_list_renew_due, 0, "renew every due entry (lists them and asks once); in the background") \
 	K(VIEW_LIST, 'a', "a", view_list_audit, 0, "audit sweep in the background, then the audit view (the ! column marks entries with findings)") \
 	K(VIEW_LIST, 'L', "L", view_list_history, 0, "history of the inventory, newest first") \
 	K(VIEW_LIST, 'e', "e", view_list_edit, 0, "edit the entry's metadata in $VISUAL or $EDITOR (else vi); one commit") \
@@ -137,9 +135,3 @@ act_quit(struct tui *t, struct view *v, int arg)
 	tui_quit(t);
 }
 
-static void
-act_reserved(struct tui *t, struct view *v, int arg)
-{
-	/* arg is the key itself. */
-	tui_message(t, "%c: " NYA " in this version", arg);
-}

@@ -3,8 +3,10 @@
  * p probes the entry's endpoints and P every endpoint, through the calls
  * `certdeck probe` makes (inv_probe_targets, inv_probe: results recorded
  * in the index, observed/ changes committed); i imports a path, as
- * `certdeck import` does. The job functions run on the worker thread with
- * the worker's own inventory and never call curses.
+ * `certdeck import` does; r renews the entry and R every due entry, as
+ * `certdeck renew` does, after a confirmation that shows what will happen
+ * (inv_renew_plan). The job functions run on the worker thread with the
+ * worker's own inventory and never call curses.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,4 +256,155 @@ list_import_start(struct tui *t, char *path)
 	if (worker_start(t, "import", 1, import_job_run, ij,
 	    import_job_free) == 0)
 		tui_message(t, "importing %s", path);
+}
+
+/* --- r and R */
+
+struct renew_job {
+	struct strv	 names;
+	struct job	*job;
+	size_t		 done, ok, notlive;
+	char		*first_error;
+};
+
+static void
+renew_job_free(void *arg)
+{
+	struct renew_job *rj = arg;
+
+	strv_free(&rj->names);
+	free(rj->first_error);
+	free(rj);
+}
+
+/* Each result as it lands: the list follows HEAD by itself (one commit
+   per renewal), the status bar says how it went. */
+static void
+renew_job_result(void *arg, const struct inv_renew_result *r)
+{
+	struct renew_job *rj = arg;
+	char nd[16];
+
+	rj->done++;
+	if (!r->ok) {
+		if (rj->first_error == NULL)
+			rj->first_error = xasprintf("%s: %s", r->name,
+			    r->error);
+		worker_note(rj->job, rj->done, rj->names.n, "%s: %s", r->name,
+		    r->error);
+		return;
+	}
+	rj->ok++;
+	if (r->live == 0)
+		rj->notlive++;
+	clock_format_date(r->new_not_after, nd);
+	worker_note(rj->job, rj->done, rj->names.n, "renewed %s: expires %s%s",
+	    r->name, nd, r->live == 0 ? " (renewed, not live)" : "");
+}
+
+static void
+renew_job_run(struct job *j, struct inv *inv, void *arg)
+{
+	struct renew_job *rj = arg;
+	struct inv_renew_opts o;
+	char *err = NULL;
+	int failed;
+
+	rj->job = j;
+	worker_progress(j, 0, rj->names.n);
+	memset(&o, 0, sizeof o);
+	o.cancel = worker_cancel_flag(j);
+	failed = inv_renew(inv, rj->names.v, rj->names.n, &o,
+	    renew_job_result, rj, &err);
+	if (failed < 0)
+		worker_done(j, "renew: %s", err);
+	else if (worker_cancelled(j))
+		worker_done(j, "renew cancelled: %zu of %zu renewed", rj->ok,
+		    rj->names.n);
+	else if (rj->names.n == 1 && rj->first_error != NULL)
+		worker_done(j, "renewal failed: %s", rj->first_error);
+	else
+		worker_done(j, "%zu renewed (%zu not live yet), %d failed%s%s",
+		    rj->ok, rj->notlive, failed, rj->first_error ? "; " : "",
+		    rj->first_error ? rj->first_error : "");
+	free(err);
+}
+
+static void
+renew_confirmed(struct tui *t, void *arg, const char *answer)
+{
+	struct renew_job *rj = arg;
+
+	if (answer == NULL) {
+		tui_message(t, "nothing renewed");
+		renew_job_free(rj);
+		return;
+	}
+	if (worker_start(t, "renew", 1, renew_job_run, rj,
+	    renew_job_free) == 0)
+		tui_message(t, "renewing %s (Esc stops after the current one)",
+		    rj->names.n == 1 ? rj->names.v[0] : "the due entries");
+}
+
+void
+view_list_renew(struct tui *t, struct view *v, int arg)
+{
+	struct inv_renew_plan p;
+	struct renew_job *rj;
+	const char *name;
+	char *err = NULL, *deploy, nd[16];
+
+	if (view_list_readonly(t, v))
+		return;
+	if ((name = view_list_current(v)) == NULL) {
+		tui_message(t, "the list is empty");
+		return;
+	}
+	if (inv_renew_plan(t->inv, name, &p, &err) != 0) {
+		tui_message(t, "%s", err);
+		free(err);
+		inv_renew_plan_free(&p);
+		return;
+	}
+	rj = xcalloc(1, sizeof *rj);
+	strv_init(&rj->names);
+	strv_add(&rj->names, name);
+	deploy = strv_join(&p.deploy, ", ");
+	if (p.new_not_after != 0)
+		clock_format_date(p.new_not_after, nd);
+	else
+		snprintf(nd, sizeof nd, "?");
+	tui_confirm(t, renew_confirmed, rj, "renew %s via %s, new expiry %s, "
+	    "key %s, deploy: %s%s%s?", name, p.profile, nd, p.key,
+	    p.deploy.n ? deploy : "none", p.reload ? "; reload: " : "",
+	    p.reload ? p.reload : "");
+	free(deploy);
+	inv_renew_plan_free(&p);
+}
+
+void
+view_list_renew_due(struct tui *t, struct view *v, int arg)
+{
+	struct renew_job *rj;
+	char *err = NULL, *list;
+
+	if (view_list_readonly(t, v))
+		return;
+	rj = xcalloc(1, sizeof *rj);
+	strv_init(&rj->names);
+	if (inv_renew_due(t->inv, &rj->names, &err) != 0) {
+		tui_message(t, "%s", err);
+		free(err);
+		renew_job_free(rj);
+		return;
+	}
+	if (rj->names.n == 0) {
+		tui_message(t, "nothing is due for renewal");
+		renew_job_free(rj);
+		return;
+	}
+	list = strv_join(&rj->names, ", ");
+	tui_confirm(t, renew_confirmed, rj, "renew %zu due: %s?",
+	    rj->names.n, list);
+	free(list);
 }

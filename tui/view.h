@@ -244,6 +244,8 @@ void	 view_list_probe(struct tui *, struct view *, int);
 void	 view_list_probe_all(struct tui *, struct view *, int);
 void	 tui_probe_start(struct tui *, const char *name);
 void	 list_import_start(struct tui *, char *path);
+void	 view_list_renew(struct tui *, struct view *, int);
+void	 view_list_renew_due(struct tui *, struct view *, int);
 /* The glyph of a probe health (enum inv_probe_health). */
 const char *tui_probe_glyph(struct tui *, int health);
 

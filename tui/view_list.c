@@ -38,6 +38,7 @@ struct list_row {
 	int		 health;	/* the worst of eps */
 	int		 audit;		/* worst finding's enum audit_sev,
 					   AUDIT_OFF if none */
+	char		*renewal;	/* "renewed, not live"..., or NULL */
 };
 
 /* An entry's findings at the last sweep (audit/findings at HEAD). */
@@ -110,6 +111,7 @@ list_rows_free(struct list *l)
 		for (e = 0; e < l->rows[i].neps; e++)
 			free(l->rows[i].eps[e].endpoint);
 		free(l->rows[i].eps);
+		free(l->rows[i].renewal);
 	}
 	l->n = 0;
 }
@@ -118,6 +120,8 @@ struct list_load {
 	struct tui	*t;
 	struct list	*l;
 	int		 count;		/* the counts of the header, too */
+	struct strv	 rnames;	/* entries with a renewal state */
+	struct strv	 rstates;
 };
 
 /* Widen column c to cell s if it is wider. Once per cell as it is made,
@@ -150,6 +154,20 @@ list_probe_cell(struct tui *t, struct list *l, struct list_row *lr)
 			worst = &lr->eps[i].last;
 	lr->health = worst != NULL ? (int)worst->health : INV_PH_NONE;
 	free(lr->cell[COL_PROBE]);
+	/* A renewal's outcome says more than the last probe: "! not live"
+	   (renewed, not served yet), "! failed", "! stuck". */
+	if (lr->renewal != NULL) {
+		const char *w = strrchr(lr->renewal, ' ');
+
+		if (strcmp(lr->renewal, "renewed, not live") == 0)
+			w = " not live";
+		snprintf(buf, sizeof buf, "! %s", w != NULL ? w + 1 :
+		    lr->renewal);
+		lr->cell[COL_PROBE] = tui_esc(t, buf);
+		lr->health = INV_PH_FAIL;
+		list_colw(l, COL_PROBE, lr->cell[COL_PROBE]);
+		return;
+	}
 	if (worst == NULL) {
 		lr->cell[COL_PROBE] = xstrdup("");
 		return;
@@ -294,6 +312,7 @@ list_load_row(void *arg, const struct inv_row *row)
 	struct list_row *lr;
 	char buf[64], date[16];
 	int c;
+	size_t i;
 
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
@@ -322,9 +341,12 @@ list_load_row(void *arg, const struct inv_row *row)
 	lr->cell[COL_OWNER] = tui_esc(t, r->entry->owner);
 	lr->cell[COL_TAGS] = tui_esc(t, r->entry->tags);
 	/* A list of the past shows what it can: probes are of now. */
-	if (l->at == NULL)
+	if (l->at == NULL) {
+		for (i = 0; i < ld->rnames.n && lr->renewal == NULL; i++)
+			if (strcmp(ld->rnames.v[i], lr->name) == 0)
+				lr->renewal = xstrdup(ld->rstates.v[i]);
 		list_probe_load(t, l, lr, r->entry->endpoints);
-	else
+	} else
 		lr->cell[COL_PROBE] = xstrdup("");
 	list_audit_cell(l, lr);
 	for (c = 0; c < COL_COUNT; c++)
@@ -362,7 +384,7 @@ static void
 list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 {
 	struct inv_list_opts o;
-	struct list_load ld = { t, l, 0 };
+	struct list_load ld = { t, l, 0, { NULL, 0, 0 }, { NULL, 0, 0 } };
 	struct audit_finding *f;
 	char *keep = NULL, *err = NULL;
 	size_t i, nf, old = l->cur;
@@ -385,6 +407,10 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 	o.status_mask = l->status >= 0 ? 1 << l->status : 0;
 	o.at = l->at;
 	list_marks_load(t, l, &f, &nf);
+	strv_init(&ld.rnames);
+	strv_init(&ld.rstates);
+	if (l->at == NULL)
+		inv_renew_states(t->inv, &ld.rnames, &ld.rstates, NULL);
 	if (inv_list(t->inv, &o, list_load_row, &ld, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
@@ -393,6 +419,8 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 	l->marks = NULL;
 	l->nmarks = 0;
 	audit_findings_free(f, nf);
+	strv_free(&ld.rnames);
+	strv_free(&ld.rstates);
 	l->cur = 0;
 	for (i = 0; keep != NULL && i < l->n; i++)
 		if (strcmp(l->rows[i].name, keep) == 0) {

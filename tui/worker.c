@@ -158,6 +158,21 @@ worker_done_then(struct job *j, void (*then)(struct tui *),
 	worker_post(j, ev);
 }
 
+void
+worker_note(struct job *j, size_t done, size_t total, const char *fmt, ...)
+{
+	struct job_ev *ev = xcalloc(1, sizeof *ev);
+	va_list ap;
+
+	ev->type = JOB_EV_NOTE;
+	ev->done = done;
+	ev->total = total;
+	va_start(ap, fmt);
+	ev->text = xvasprintf(fmt, ap);
+	va_end(ap);
+	worker_post(j, ev);
+}
+
 const volatile int *
 worker_cancel_flag(struct job *j)
 {
@@ -309,6 +324,11 @@ worker_drain(struct tui *t)
 		case JOB_EV_DONE:
 			j->ended = 1;
 			then = ev->then;
+			tui_message(t, "%s", ev->text);
+			break;
+		case JOB_EV_NOTE:
+			j->done = ev->done;
+			j->total = ev->total;
 			tui_message(t, "%s", ev->text);
 			break;
 		}

@@ -22,6 +22,7 @@ enum job_ev_type {
 	JOB_EV_PROGRESS,	/* done of total */
 	JOB_EV_PROBE,		/* an endpoint's result landed */
 	JOB_EV_DONE,		/* the job ended; text says how */
+	JOB_EV_NOTE,		/* a step's outcome for the status bar */
 };
 struct job_ev {
 	enum job_ev_type	 type;
@@ -29,7 +30,7 @@ struct job_ev {
 	char			*entry;		/* PROBE: NULL if none */
 	char			*endpoint;	/* PROBE */
 	struct inv_probe_last	 last;		/* PROBE */
-	char			*text;		/* DONE: escaped by the UI */
+	char			*text;		/* DONE, NOTE: escaped by the UI */
 	/* DONE: run on the main thread once the views are read again
 	   (may be NULL). */
 	void			(*then)(struct tui *);
@@ -60,6 +61,9 @@ void	 worker_done(struct job *, const char *fmt, ...)
 /* The same, and then(t) on the main thread after the views reloaded. */
 void	 worker_done_then(struct job *, void (*then)(struct tui *),
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Worker side: progress with a word on what just finished. */
+void	 worker_note(struct job *, size_t done, size_t total,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Worker side: the cancel flag, for core calls that take one. */
 const volatile int *worker_cancel_flag(struct job *);
 int	 worker_cancelled(struct job *);

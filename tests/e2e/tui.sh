@@ -144,11 +144,8 @@ while IFS= read -r k; do
 done <"$T/tablekeys"
 if [ -z "$missing" ]; then ok "the help lists every key of the table"
 else not_ok "the help lists every key of the table (missing:$missing)"; fmt <"$T/help"; fi
-check "reserved keys say not yet available in help" grep -q '^  r  *not yet available' "$T/help"
 keys h q
 expect h "q leaves the help" "STATUS"
-keys h r
-expect h "a reserved key says it is not yet available" "r: not yet available"
 keys h x
 expect h "an unbound key says so" "x: no such key here"
 keys h Q

@@ -1006,6 +1006,62 @@ subject_cb(void *arg, const struct idx_row *r)
 }
 
 /* `list --at`: another commit's entries, joined with the same cache. */
+/* Job runs and the probe look-up renewal's "not live" uses. */
+static void
+test_jobs(void **state)
+{
+	struct fx *f = *state;
+	struct idx_job j, got[4];
+	struct idx_probe p;
+	struct strv names;
+	char *cause = NULL;
+	size_t n, i;
+
+	memset(&j, 0, sizeof j);
+	j.entry = (char *)"api";
+	j.kind = (char *)"renew";
+	for (i = 0; i < 3; i++) {
+		j.started = j.ended = 100 + (int64_t)i;
+		j.ok = i == 0;
+		j.output = i == 0 ? (char *)"not-live abc" : (char *)"failed";
+		assert_int_equal(idx_job_put(f->idx, &j, &cause), 0);
+	}
+	j.entry = (char *)"web";
+	j.kind = (char *)"audit";
+	assert_int_equal(idx_job_put(f->idx, &j, &cause), 0);
+	assert_int_equal(idx_job_recent(f->idx, "api", "renew", got, 4, &n,
+	    &cause), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(got[0].started, 102);		/* newest first */
+	assert_false(got[0].ok);
+	assert_true(got[2].ok);
+	assert_string_equal(got[2].output, "not-live abc");
+	for (i = 0; i < n; i++)
+		idx_job_free(&got[i]);
+	assert_int_equal(idx_job_recent(f->idx, "api", "renew", got, 1, &n,
+	    &cause), 0);
+	assert_int_equal(n, 1);
+	idx_job_free(&got[0]);
+	strv_init(&names);
+	assert_int_equal(idx_job_entries(f->idx, "renew", &names, &cause), 0);
+	assert_int_equal(names.n, 1);
+	assert_string_equal(names.v[0], "api");
+	strv_free(&names);
+
+	memset(&p, 0, sizeof p);
+	p.endpoint = (char *)"api:443";
+	p.entry = (char *)"api";
+	p.time = 150;
+	p.ok = 1;
+	p.kind = (char *)"ok";
+	p.leaf_sha256 = (char *)"abc";
+	assert_int_equal(idx_probe_put(f->idx, &p, &cause), 0);
+	assert_int_equal(idx_probe_seen(f->idx, "api", "abc", 100, &cause), 1);
+	assert_int_equal(idx_probe_seen(f->idx, "api", "abc", 151, &cause), 0);
+	assert_int_equal(idx_probe_seen(f->idx, "api", "def", 100, &cause), 0);
+	assert_int_equal(idx_probe_seen(f->idx, "web", "abc", 100, &cause), 0);
+}
+
 static void
 test_list_at(void **state)
 {
@@ -1527,6 +1583,7 @@ main(void)
 		T(test_list_rows),
 		T(test_list_nested),
 		T(test_list_empty_file),
+		T(test_jobs),
 		T(test_list_at),
 		T(test_list_many),
 		T(test_find),

@@ -1,0 +1,356 @@
+/*
+ * cmd_ca.c: the local CA commands: ca init, ca crl, issue, revoke; and the
+ * passphrase prompt the commands that need a key install.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ca.h"
+#include "cli.h"
+#include "inventory.h"
+
+/*
+ * Ask for the key passphrase on the terminal, without echo; NULL when
+ * there is no terminal (a script gets the CERTDECK_PASSPHRASE_FILE error
+ * instead of a hang).
+ */
+static char *
+cli_pass_prompt(void)
+{
+	struct termios old, quiet;
+	char line[1024];
+	int fd, n = 0, ok;
+	ssize_t r;
+	char c;
+
+	if (!isatty(STDIN_FILENO) ||
+	    (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0)
+		return NULL;
+	if (tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return NULL;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	ok = write(fd, "certdeck: key passphrase: ", 26) == 26;
+	tcsetattr(fd, TCSAFLUSH, &quiet);
+	while (ok && (r = read(fd, &c, 1)) == 1 && c != '\n' &&
+	    n < (int)sizeof line - 1)
+		line[n++] = c;
+	line[n] = '\0';
+	tcsetattr(fd, TCSAFLUSH, &old);
+	close(fd);
+	if (n == 0)
+		return NULL;
+	{
+		char *p = xstrdup(line);
+
+		explicit_bzero(line, sizeof line);
+		return p;
+	}
+}
+
+void
+cli_passphrase_setup(void)
+{
+	inv_set_passphrase_prompt(cli_pass_prompt);
+}
+
+int
+cli_passphrase_fd(struct cli *cli, const char *arg)
+{
+	char *end, *data = NULL, *err = NULL;
+	size_t len;
+	long fd;
+
+	fd = strtol(arg, &end, 10);
+	if (*arg == '\0' || *end != '\0' || fd < 0 || fd > 65535) {
+		cli_error(cli, "--passphrase-fd %s: not a file descriptor", arg);
+		return -1;
+	}
+	if (read_fd((int)fd, 4096, &data, &len, &err) != 0) {
+		cli_error(cli, "--passphrase-fd %s: %s", arg, err);
+		free(err);
+		return -1;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0) {
+		cli_error(cli, "--passphrase-fd %s: empty", arg);
+		free(data);
+		return -1;
+	}
+	inv_set_passphrase(data);
+	explicit_bzero(data, len);
+	free(data);
+	return 0;
+}
+
+/* A whole number from min to max for option opt; -1 on error. */
+static int
+num_arg(struct cli *cli, const char *opt, const char *s, int min, int max,
+    int *out)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || n < min || n > max) {
+		cli_error(cli, "%s %s: must be a number from %d to %d", opt, s,
+		    min, max);
+		return -1;
+	}
+	*out = (int)n;
+	return 0;
+}
+
+static int
+ca_init(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "parent", required_argument, NULL, 'p' },
+		{ "key-type", required_argument, NULL, 'k' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "subject", required_argument, NULL, 's' },
+		{ "pathlen", required_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct inv_ca_init_opts o;
+	struct inv *inv;
+	char *err = NULL;
+	int ch, rc;
+
+	memset(&o, 0, sizeof o);
+	o.pathlen = -1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'p':
+			o.parent = optarg;
+			break;
+		case 'k':
+			o.key_type = optarg;
+			break;
+		case 'd':
+			if (num_arg(cli, "--days", optarg, 1, 36500,
+			    &o.days) != 0)
+				return EXIT_ERROR;
+			break;
+		case 's':
+			o.subject = optarg;
+			break;
+		case 'l':
+			if (num_arg(cli, "--pathlen", optarg, 0, 16,
+			    &o.pathlen) != 0)
+				return EXIT_ERROR;
+			break;
+		default:
+			cmd_usage(cmd_find("ca"), stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind != argc - 1) {
+		cmd_usage(cmd_find("ca"), stderr);
+		return EXIT_ERROR;
+	}
+	o.name = argv[optind];
+	if (cli_open(cli, &inv) != 0)
+		return EXIT_ERROR;
+	rc = inv_ca_init(inv, &o, &err);
+	if (rc != 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+	} else {
+		printf("made CA ");
+		out_text(cli, stdout, o.name);
+		putchar('\n');
+	}
+	inv_close(inv);
+	return rc != 0 ? EXIT_ERROR : 0;
+}
+
+static int
+ca_crl(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "days", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct inv *inv;
+	char *err = NULL;
+	int ch, rc, days = 7;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'd' || num_arg(cli, "--days", optarg, 1, 3650,
+		    &days) != 0) {
+			if (ch != 'd')
+				cmd_usage(cmd_find("ca"), stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind != argc - 1) {
+		cmd_usage(cmd_find("ca"), stderr);
+		return EXIT_ERROR;
+	}
+	if (cli_open(cli, &inv) != 0)
+		return EXIT_ERROR;
+	rc = inv_ca_crl(inv, argv[optind], days, &err);
+	if (rc != 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+	} else {
+		printf("wrote cas/");
+		out_text(cli, stdout, argv[optind]);
+		printf("/crl.pem\n");
+	}
+	inv_close(inv);
+	return rc != 0 ? EXIT_ERROR : 0;
+}
+
+int
+cmd_ca(struct cli *cli, int argc, char **argv)
+{
+	cli_passphrase_setup();
+	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+		return ca_init(cli, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "crl") == 0)
+		return ca_crl(cli, argc - 1, argv + 1);
+	cmd_usage(cmd_find("ca"), stderr);
+	return EXIT_ERROR;
+}
+
+int
+cmd_issue(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ca", required_argument, NULL, 'a' },
+		{ "cn", required_argument, NULL, 'c' },
+		{ "san", required_argument, NULL, 's' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "hours", required_argument, NULL, 'h' },
+		{ "server", no_argument, NULL, 'S' },
+		{ "client", no_argument, NULL, 'C' },
+		{ "both", no_argument, NULL, 'B' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "key-type", required_argument, NULL, 'k' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct inv_issue_opts o;
+	struct inv *inv;
+	char *err = NULL, *name = NULL;
+	int ch, rc;
+
+	cli_passphrase_setup();
+	memset(&o, 0, sizeof o);
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a':
+			o.ca = optarg;
+			break;
+		case 'c':
+			o.cn = optarg;
+			break;
+		case 's':
+			o.sans = optarg;
+			break;
+		case 'd':
+			if (num_arg(cli, "--days", optarg, 1, 36500,
+			    &o.days) != 0)
+				return EXIT_ERROR;
+			break;
+		case 'h':
+			if (num_arg(cli, "--hours", optarg, 1, 876000,
+			    &o.hours) != 0)
+				return EXIT_ERROR;
+			break;
+		case 'S':
+			o.usage = CA_USE_SERVER;
+			break;
+		case 'C':
+			o.usage = CA_USE_CLIENT;
+			break;
+		case 'B':
+			o.usage = CA_USE_SERVER | CA_USE_CLIENT;
+			break;
+		case 'n':
+			o.name = optarg;
+			break;
+		case 'k':
+			o.key_type = optarg;
+			break;
+		case 'o':
+			o.owner = optarg;
+			break;
+		default:
+			cmd_usage(cmd_find("issue"), stderr);
+			return EXIT_ERROR;
+		}
+	}
+	if (optind != argc || o.ca == NULL || o.cn == NULL) {
+		cmd_usage(cmd_find("issue"), stderr);
+		return EXIT_ERROR;
+	}
+	if (cli_open(cli, &inv) != 0)
+		return EXIT_ERROR;
+	rc = inv_issue(inv, &o, &name, &err);
+	if (rc != 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+	} else {
+		printf("issued ");
+		out_text(cli, stdout, name);
+		putchar('\n');
+	}
+	free(name);
+	inv_close(inv);
+	return rc != 0 ? EXIT_ERROR : 0;
+}
+
+int
+cmd_revoke(struct cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct inv *inv;
+	const char *reason = NULL;
+	char *err = NULL;
+	int ch, rc = 0, i;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'r') {
+			cmd_usage(cmd_find("revoke"), stderr);
+			return EXIT_ERROR;
+		}
+		reason = optarg;
+	}
+	if (optind >= argc) {
+		cmd_usage(cmd_find("revoke"), stderr);
+		return EXIT_ERROR;
+	}
+	if (cli_open(cli, &inv) != 0)
+		return EXIT_ERROR;
+	/* Each entry on its own: one refused does not stop the rest. */
+	for (i = optind; i < argc; i++) {
+		if (inv_revoke(inv, argv[i], reason, &err) != 0) {
+			cli_error(cli, "%s", err);
+			free(err);
+			err = NULL;
+			rc = EXIT_PROBLEMS;
+			continue;
+		}
+		printf("revoked ");
+		out_text(cli, stdout, argv[i]);
+		putchar('\n');
+	}
+	inv_close(inv);
+	return rc;
+}

@@ -1,0 +1,175 @@
+/* key.c: generating and storing private keys (key.h). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
+
+#include "key.h"
+#include "util.h"
+
+const char *const key_types[] = {
+	"ec:P-256", "ec:P-384", "rsa:3072", "rsa:4096", "ed25519", NULL
+};
+
+int
+key_type_valid(const char *t)
+{
+	size_t i;
+
+	for (i = 0; key_types[i] != NULL; i++)
+		if (strcmp(key_types[i], t) == 0)
+			return 1;
+	return 0;
+}
+
+EVP_PKEY *
+key_generate(const char *type, char **cause)
+{
+	EVP_PKEY *pk = NULL;
+
+	if (!key_type_valid(type)) {
+		set_cause(cause, "unknown key type %s (use ec:P-256, ec:P-384, "
+		    "rsa:3072, rsa:4096 or ed25519)", type);
+		return NULL;
+	}
+	if (strncmp(type, "ec:", 3) == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", type + 3);
+	else if (strncmp(type, "rsa:", 4) == 0)
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
+		    (size_t)strtoul(type + 4, NULL, 10));
+	else
+		pk = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	if (pk == NULL)
+		set_cause(cause, "generating a %s key failed", type);
+	ERR_clear_error();
+	return pk;
+}
+
+const char *
+key_type_of(const EVP_PKEY *pk)
+{
+	char group[64];
+	size_t len;
+
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_ED25519:
+		return "ed25519";
+	case EVP_PKEY_RSA:
+		switch (EVP_PKEY_get_bits(pk)) {
+		case 3072:
+			return "rsa:3072";
+		case 4096:
+			return "rsa:4096";
+		}
+		return "";
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_utf8_string_param(pk, "group", group,
+		    sizeof group, &len)) {
+			ERR_clear_error();
+			return "";
+		}
+		if (strcmp(group, "prime256v1") == 0 ||
+		    strcmp(group, "P-256") == 0)
+			return "ec:P-256";
+		if (strcmp(group, "secp384r1") == 0 ||
+		    strcmp(group, "P-384") == 0)
+			return "ec:P-384";
+		return "";
+	}
+	return "";
+}
+
+const EVP_MD *
+key_sign_md(const EVP_PKEY *pk)
+{
+	if (EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519)
+		return NULL;
+	if (strcmp(key_type_of(pk), "ec:P-384") == 0)
+		return EVP_sha384();
+	return EVP_sha256();
+}
+
+char *
+key_encrypt_pem(EVP_PKEY *pk, const char *pass, size_t *len)
+{
+	PKCS8_PRIV_KEY_INFO *inf;
+	X509_SIG *p8 = NULL;
+	BIO *bio = NULL;
+	char *mem, *out = NULL;
+	long n;
+
+	if (pass == NULL || *pass == '\0' ||
+	    (inf = EVP_PKEY2PKCS8(pk)) == NULL)
+		goto out;
+	/* pbe_nid -1: PBES2 with this cipher; PBKDF2 with HMAC-SHA256. */
+	p8 = PKCS8_encrypt(-1, EVP_aes_256_cbc(), pass, (int)strlen(pass),
+	    NULL, 0, KEY_PBKDF2_ITER, inf);
+	PKCS8_PRIV_KEY_INFO_free(inf);
+	if (p8 == NULL || (bio = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_PKCS8(bio, p8) ||
+	    (n = BIO_get_mem_data(bio, &mem)) <= 0)
+		goto out;
+	out = xstrndup(mem, (size_t)n);
+	*len = (size_t)n;
+out:
+	BIO_free(bio);
+	X509_SIG_free(p8);
+	ERR_clear_error();
+	return out;
+}
+
+/* A key's passphrase; never OpenSSL's prompt on the terminal. */
+static int
+key_pass_cb(char *buf, int size, int rwflag, void *u)
+{
+	size_t n;
+
+	(void)rwflag;
+	if (u == NULL || size <= 0 || (n = strlen(u)) > (size_t)size)
+		return -1;
+	memcpy(buf, u, n);
+	return (int)n;
+}
+
+EVP_PKEY *
+key_decrypt_pem(const char *pem, size_t len, const char *pass, char **cause)
+{
+	EVP_PKEY *pk;
+	BIO *bio;
+	int encrypted;
+
+	if (len > INT32_MAX) {
+		set_cause(cause, "the key is too large");
+		return NULL;
+	}
+	/* PKCS#8 "ENCRYPTED PRIVATE KEY", or a traditional key's
+	   "Proc-Type: 4,ENCRYPTED". */
+	encrypted = memmem(pem, len, "ENCRYPTED", 9) != NULL;
+	if (memmem(pem, len, "-----BEGIN", 10) == NULL) {
+		set_cause(cause, "the key is not a PEM private key");
+		return NULL;
+	}
+	if (encrypted && (pass == NULL || *pass == '\0')) {
+		set_cause(cause, "the key is encrypted and no passphrase is "
+		    "configured (set CERTDECK_PASSPHRASE_FILE)");
+		return NULL;
+	}
+	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL) {
+		set_cause(cause, "out of memory");
+		return NULL;
+	}
+	pk = PEM_read_bio_PrivateKey(bio, NULL, key_pass_cb,
+	    (void *)(encrypted ? pass : NULL));
+	BIO_free(bio);
+	ERR_clear_error();
+	if (pk == NULL)
+		set_cause(cause, encrypted ? "cannot decrypt the key: wrong "
+		    "passphrase (CERTDECK_PASSPHRASE_FILE)" :
+		    "the key does not parse");
+	return pk;
+}

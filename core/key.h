@@ -1,0 +1,40 @@
+/*
+ * key.h: private keys: generating them, and keeping them only encrypted
+ * (PKCS#8, PBES2 with AES-256-CBC and PBKDF2-HMAC-SHA256) wherever
+ * certdeck stores one.
+ */
+#ifndef CD_KEY_H
+#define CD_KEY_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+/* PBKDF2 iterations for stored keys. OpenSSL's default of 2048 is too few
+   for a file that lives in a git history forever; this costs about a
+   quarter second per key (OWASP's 2023 figure for SHA-256). */
+#define KEY_PBKDF2_ITER		600000
+#define KEY_TYPE_DEFAULT	"ec:P-256"
+
+/* The key types certdeck generates, NULL-terminated ("ec:P-256"...). */
+extern const char *const key_types[];
+int	 key_type_valid(const char *);
+/* A new key of type (one of key_types). NULL with *cause otherwise. */
+EVP_PKEY *key_generate(const char *type, char **cause);
+/* The type of a key as key_types names it, or "" when it is none of them. */
+const char *key_type_of(const EVP_PKEY *);
+/* pk as encrypted PKCS#8 PEM (caller frees, *len its length), or NULL. */
+char	*key_encrypt_pem(EVP_PKEY *, const char *pass, size_t *len);
+/*
+ * A private key from PEM (encrypted PKCS#8, a traditional key with
+ * Proc-Type, or an unencrypted one), decrypted with pass (may be NULL).
+ * NULL with *cause ("the key is encrypted and no passphrase is configured
+ * (set CERTDECK_PASSPHRASE_FILE)", "cannot decrypt the key: wrong
+ * passphrase ...", "the key does not parse").
+ */
+EVP_PKEY *key_decrypt_pem(const char *pem, size_t len, const char *pass,
+	    char **cause);
+/* The digest to sign with for this key (NULL for Ed25519). */
+const EVP_MD *key_sign_md(const EVP_PKEY *);
+
+#endif

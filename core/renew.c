@@ -1,0 +1,1314 @@
+/*
+ * renew.c: renewing an entry's certificate through its profile, deploying
+ * it, reloading the service and checking with a probe that the endpoint
+ * serves it; one commit per renewal (inventory.h, inv_renew).
+ *
+ * A profile is a [profile NAME] section of certdeck.conf whose "type"
+ * picks one of renew_kinds below: local-ca (a CA under cas/) or command
+ * (an external program). An acme kind fits the same table: it makes the
+ * new certificate and key (issue) before the inventory lock is taken, as
+ * command does. An entry made by `certdeck issue` (entry key "ca") with
+ * no profile renews through its CA: the implicit local-ca profile.
+ *
+ * Order, and what a failure leaves:
+ *   1. issue: the new certificate and key, in memory (or in a private
+ *      temp directory the command wrote). Failure: nothing changed.
+ *   2. deploy: every target staged as a temp file beside it and fsynced,
+ *      then all renamed. A target that cannot be written fails the
+ *      renewal before any rename: the deployed files and the repository
+ *      are as they were.
+ *   3. reload, 4. probe the endpoints. A failed reload or a probe that
+ *      sees another certificate does not undo anything: the new files are
+ *      in place, so the renewal is committed (nothing lost) and the entry
+ *      is shown "renewed, not live" until a probe sees its certificate.
+ *   5. the commit: cert.pem, the key (encrypted) and the CA's record.
+ * Every run, failed or not, is a row in the index's jobs table (kind
+ * "renew"); its output is sanitised there.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
+#include "ca.h"
+#include "cert.h"
+#include "clock.h"
+#include "entry.h"
+#include "escape.h"
+#include "inventory.h"
+#include "invpriv.h"
+#include "key.h"
+#include "probe.h"
+#include "run.h"
+
+#define RENEW_TIMEOUT_DEFAULT	300	/* seconds a command may take */
+#define RELOAD_TIMEOUT_MS	60000
+#define JOB_OUTPUT_MAX		4096	/* bytes of output kept per job */
+
+/* One renewal in progress. */
+struct rjob {
+	struct inv	*inv;
+	const char	*name;
+	struct entry	 e;
+	char		*section;	/* "profile NAME", or NULL (implicit) */
+	char		*profile;	/* as shown: "NAME" or "local-ca" */
+	const struct renew_kind *kind;
+	char		*ca_name;	/* local-ca */
+
+	X509		*old;
+	char		*old_serial;
+	char		 old_fp[65];
+	int64_t		 old_not_after;
+	int64_t		 old_not_before;
+
+	/* What issue made. */
+	X509		*leaf;
+	char		*full_pem;	/* leaf, then chain */
+	EVP_PKEY	*newkey;	/* NULL: the key is reused */
+	char		*key_desc;
+	struct ca	*ca;		/* local-ca: its record, updated */
+	struct buf	 out;		/* a command's output */
+	char		*tmpdir;	/* command's {out} */
+	struct ca_keycache *kc;		/* the batch's CA key, decrypted once */
+};
+
+struct renew_kind {
+	const char	*name;
+	/* Check the profile and describe what it will do. */
+	int		(*check)(struct rjob *, struct inv_renew_plan *,
+			    char **cause);
+	/* Make the new certificate (and key). */
+	int		(*issue)(struct rjob *, char **cause);
+	/* Issue under the inventory lock (it changes the repository). */
+	int		 locked;
+};
+
+static int	lca_check(struct rjob *, struct inv_renew_plan *, char **);
+static int	lca_issue(struct rjob *, char **);
+static int	cmd_check(struct rjob *, struct inv_renew_plan *, char **);
+static int	cmd_issue(struct rjob *, char **);
+
+static const struct renew_kind renew_kinds[] = {
+	{ "local-ca", lca_check, lca_issue, 1 },
+	{ "command", cmd_check, cmd_issue, 0 },
+};
+
+/* ---------------------------------------------------------------------- */
+/* Small helpers. */
+
+static const char *
+prof_get(struct rjob *j, const char *key)
+{
+	return j->section != NULL ? config_get(&j->inv->cfg, j->section, key) :
+	    NULL;
+}
+
+/* A profile's whole number, or def; -1 with *cause if malformed. */
+static int
+prof_int(struct rjob *j, const char *key, long min, long max, long def,
+    long *out, char **cause)
+{
+	const char *v = prof_get(j, key);
+	char *end;
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	errno = 0;
+	*out = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0 || *out < min ||
+	    *out > max)
+		return set_cause(cause, "certdeck.conf [%s]: %s must be a "
+		    "number from %ld to %ld", j->section, key, min, max);
+	return 0;
+}
+
+static int
+prof_yes(struct rjob *j, const char *key, int def, int *out, char **cause)
+{
+	const char *v = prof_get(j, key);
+
+	*out = def;
+	if (v == NULL)
+		return 0;
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0)
+		*out = 1;
+	else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0)
+		*out = 0;
+	else
+		return set_cause(cause, "certdeck.conf [%s]: %s must be yes "
+		    "or no", j->section, key);
+	return 0;
+}
+
+/* An unencrypted PEM of a key, for a deploy target (caller wipes). */
+static char *
+key_plain_pem(EVP_PKEY *pk, size_t *len)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *mem, *out = NULL;
+	long n;
+
+	if (bio != NULL && PEM_write_bio_PrivateKey(bio, pk, NULL, NULL, 0,
+	    NULL, NULL) && (n = BIO_get_mem_data(bio, &mem)) > 0) {
+		out = xstrndup(mem, (size_t)n);
+		*len = (size_t)n;
+	}
+	BIO_free(bio);
+	ERR_clear_error();
+	return out;
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* The SAN values of x, comma-separated, without their types. */
+static char *
+x509_sans(X509 *x)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL,
+	    NULL);
+	struct buf b;
+	int i;
+
+	buf_init(&b);
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const ASN1_STRING *s = NULL;
+		char ip[64];
+
+		if (g->type == GEN_DNS || g->type == GEN_EMAIL ||
+		    g->type == GEN_URI)
+			s = g->d.ia5;
+		if (s != NULL) {
+			if (b.len)
+				buf_addc(&b, ',');
+			buf_add(&b, ASN1_STRING_get0_data(s),
+			    (size_t)ASN1_STRING_length(s));
+		} else if (g->type == GEN_IPADD) {
+			const unsigned char *p = g->d.ip->data;
+
+			if (g->d.ip->length == 4)
+				snprintf(ip, sizeof ip, "%u.%u.%u.%u", p[0],
+				    p[1], p[2], p[3]);
+			else
+				continue;
+			if (b.len)
+				buf_addc(&b, ',');
+			buf_adds(&b, ip);
+		}
+	}
+	GENERAL_NAMES_free(gens);
+	ERR_clear_error();
+	return buf_steal(&b);
+}
+
+static char *
+x509_cn(X509 *x)
+{
+	char buf[256];
+
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, buf, sizeof buf) < 0)
+		buf[0] = '\0';
+	return xstrdup(buf);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Setting up a job: the entry, its certificate, its profile. */
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st;
+	(void)f;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+static void
+rjob_free(struct rjob *j)
+{
+	entry_free(&j->e);
+	free(j->section);
+	free(j->profile);
+	free(j->ca_name);
+	X509_free(j->old);
+	free(j->old_serial);
+	X509_free(j->leaf);
+	free(j->full_pem);
+	EVP_PKEY_free(j->newkey);
+	free(j->key_desc);
+	ca_free(j->ca);
+	buf_free(&j->out);
+	if (j->tmpdir != NULL) {
+		/* Whatever the command left there, key files included. */
+		nftw(j->tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		free(j->tmpdir);
+	}
+}
+
+static int
+rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
+{
+	STACK_OF(X509) *sk;
+	char *text = NULL, *err = NULL, *dir, *path, *data = NULL, *sec;
+	const char *prof, *type, *ca;
+	size_t len, i;
+	int found;
+
+	memset(j, 0, sizeof *j);
+	j->inv = inv;
+	j->name = name;
+	entry_init(&j->e);
+	buf_init(&j->out);
+	if (!name_valid(name) || !inv_exists(inv, name))
+		return set_cause(cause, "no such entry");
+	if (inv_entry_text(inv, name, &text, &err) < 0 ||
+	    entry_parse(text, strlen(text), &j->e, &err) != 0) {
+		set_cause(cause, "entry: %s", err);
+		free(err);
+		free(text);
+		return -1;
+	}
+	free(text);
+	dir = inv_entry_dir(name);
+	path = xasprintf("%s/cert.pem", dir);
+	free(dir);
+	found = repo_read(inv->repo, NULL, path, &data, &len, NULL, cause);
+	free(path);
+	if (found <= 0) {
+		free(data);
+		return found < 0 ? -1 : set_cause(cause, "no certificate");
+	}
+	sk = ca_pem_certs(data, len);
+	free(data);
+	if (sk == NULL)
+		return set_cause(cause, "cert.pem holds no certificate");
+	j->old = sk_X509_shift(sk);
+	sk_X509_pop_free(sk, X509_free);
+	j->old_serial = ca_x509_serial(j->old);
+	ca_x509_fp(j->old, j->old_fp);
+	j->old_not_after = ca_asn1_unix(X509_get0_notAfter(j->old));
+	j->old_not_before = ca_asn1_unix(X509_get0_notBefore(j->old));
+
+	prof = entry_get(&j->e, "profile");
+	ca = entry_get(&j->e, "ca");
+	if (prof == NULL && ca == NULL)
+		return set_cause(cause, "no renewal profile (set profile = "
+		    "NAME, a [profile NAME] of certdeck.conf)");
+	if (prof != NULL) {
+		sec = xasprintf("profile %s", prof);
+		if ((type = config_get(&inv->cfg, sec, "type")) != NULL) {
+			j->section = sec;
+			j->profile = xstrdup(prof);
+		} else {
+			free(sec);
+			if (strcmp(prof, "local-ca") != 0 || ca == NULL)
+				return set_cause(cause, "profile %s: no "
+				    "[profile %s] with a type in certdeck.conf",
+				    prof, prof);
+			type = "local-ca";
+		}
+	} else
+		type = "local-ca";
+	if (j->profile == NULL)
+		j->profile = xstrdup(type);
+	for (i = 0; i < nitems(renew_kinds); i++)
+		if (strcmp(renew_kinds[i].name, type) == 0)
+			j->kind = &renew_kinds[i];
+	if (j->kind == NULL)
+		return set_cause(cause, "certdeck.conf [%s]: type %s is not "
+		    "one of local-ca, command", j->section, type);
+	return 0;
+}
+
+/* The deploy targets of the entry, for a plan. */
+static void
+plan_deploy(struct rjob *j, struct inv_renew_plan *p)
+{
+	static const char *keys[] = { "deploy-cert", "deploy-chain",
+	    "deploy-fullchain", "deploy-key", "key-path" };
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < nitems(keys); i++)
+		if ((v = entry_get(&j->e, keys[i])) != NULL)
+			strv_addn(&p->deploy, xasprintf("%s %s", keys[i] + (
+			    strncmp(keys[i], "deploy-", 7) == 0 ? 7 : 0), v));
+	if ((v = entry_get(&j->e, "deploy-reload")) != NULL)
+		p->reload = xstrdup(v);
+	if ((v = entry_get(&j->e, "endpoints")) != NULL)
+		strv_split(&p->endpoints, v, ',');
+}
+
+/* ---------------------------------------------------------------------- */
+/* local-ca */
+
+static int
+lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
+{
+	const char *ca = prof_get(j, "ca");
+	const char *kt = prof_get(j, "key-type");
+	long days, hours;
+	int reuse;
+
+	if (ca == NULL)
+		ca = entry_get(&j->e, "ca");
+	if (ca == NULL)
+		return set_cause(cause, "certdeck.conf [%s]: ca = NAME is "
+		    "needed (or an entry made by certdeck issue)", j->section);
+	free(j->ca_name);
+	j->ca_name = xstrdup(ca);
+	if (prof_int(j, "days", 0, 36500, 0, &days, cause) != 0 ||
+	    prof_int(j, "hours", 0, 876000, 0, &hours, cause) != 0 ||
+	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0)
+		return -1;
+	if (kt != NULL && !key_type_valid(kt))
+		return set_cause(cause, "certdeck.conf [%s]: key-type %s: use "
+		    "ec:P-256, ec:P-384, rsa:3072, rsa:4096 or ed25519",
+		    j->section, kt);
+	if (p != NULL) {
+		int64_t life = days * 86400 + hours * 3600;
+
+		if (life == 0)
+			life = j->old_not_after - j->old_not_before;
+		p->new_not_after = clock_now() + life;
+		p->profile = xasprintf("%s (local CA %s)", j->profile, ca);
+		p->key = reuse || entry_get(&j->e, "key-path") != NULL ?
+		    xstrdup("reused") : xasprintf("new (%s)", kt != NULL ? kt :
+		    *key_type_of(X509_get0_pubkey(j->old)) != '\0' ?
+		    key_type_of(X509_get0_pubkey(j->old)) : KEY_TYPE_DEFAULT);
+	}
+	return 0;
+}
+
+static int
+lca_issue(struct rjob *j, char **cause)
+{
+	struct inv_renew_plan p;
+	struct ca_req rq;
+	EVP_PKEY *pub;
+	const char *kt = prof_get(j, "key-type");
+	uint32_t xku;
+	int reuse, loc;
+
+	memset(&p, 0, sizeof p);
+	strv_init(&p.deploy);
+	strv_init(&p.endpoints);
+	if (lca_check(j, &p, cause) != 0) {
+		inv_renew_plan_free(&p);
+		return -1;
+	}
+	if (prof_yes(j, "reuse-key", 0, &reuse, cause) != 0 ||
+	    ca_load_cached(j->inv, j->ca_name, j->kc, &j->ca, cause) != 0) {
+		inv_renew_plan_free(&p);
+		return -1;
+	}
+	/* A key outside the repository (key-path) stays where it is. */
+	if (entry_get(&j->e, "key-path") != NULL)
+		reuse = 1;
+	memset(&rq, 0, sizeof rq);
+	rq.subject = X509_get_subject_name(j->old);
+	loc = X509_get_ext_by_NID(j->old, NID_subject_alt_name, -1);
+	rq.san = loc >= 0 ? X509_get_ext(j->old, loc) : NULL;
+	xku = X509_get_extended_key_usage(j->old);
+	if (xku != UINT32_MAX) {
+		if (xku & XKU_SSL_SERVER)
+			rq.usage |= CA_USE_SERVER;
+		if (xku & XKU_SSL_CLIENT)
+			rq.usage |= CA_USE_CLIENT;
+	} else
+		rq.usage = CA_USE_SERVER;
+	rq.pathlen = -1;
+	rq.not_before = clock_now();
+	rq.not_after = p.new_not_after;
+	rq.entry = j->name;
+	if (reuse) {
+		pub = X509_get0_pubkey(j->old);
+		j->key_desc = xstrdup("reused");
+	} else {
+		if (kt == NULL)
+			kt = *key_type_of(X509_get0_pubkey(j->old)) != '\0' ?
+			    key_type_of(X509_get0_pubkey(j->old)) :
+			    KEY_TYPE_DEFAULT;
+		if ((j->newkey = key_generate(kt, cause)) == NULL) {
+			inv_renew_plan_free(&p);
+			return -1;
+		}
+		pub = j->newkey;
+		j->key_desc = xasprintf("new (%s)", kt);
+	}
+	inv_renew_plan_free(&p);
+	if ((j->leaf = ca_sign(j->ca, &rq, pub, cause)) == NULL)
+		return -1;
+	{
+		char *leaf = ca_x509_pem(j->leaf), *chain = ca_chain_pem(j->ca);
+
+		j->full_pem = xasprintf("%s%s", leaf, chain);
+		free(leaf);
+		free(chain);
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* command */
+
+static int
+cmd_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
+{
+	struct strv argv;
+	const char *c = prof_get(j, "command");
+	long t;
+	int rc;
+
+	if (c == NULL)
+		return set_cause(cause, "certdeck.conf [%s]: command = ... is "
+		    "needed", j->section);
+	strv_init(&argv);
+	rc = argv_split(c, &argv, cause);
+	if (rc != 0) {
+		char *e = *cause;
+
+		*cause = NULL;
+		set_cause(cause, "certdeck.conf [%s]: command: %s",
+		    j->section, e);
+		free(e);
+	}
+	strv_free(&argv);
+	if (rc != 0 || prof_int(j, "timeout", 1, 86400, RENEW_TIMEOUT_DEFAULT,
+	    &t, cause) != 0)
+		return -1;
+	if (p != NULL) {
+		p->profile = xasprintf("%s (command %s)", j->profile, c);
+		p->key = xstrdup("from the command");
+	}
+	return 0;
+}
+
+/* word with {name} {cn} {sans} {out} replaced (one argv word: no shell
+   ever sees it, so whatever a value holds stays data). */
+static char *
+placeholders(const char *w, const char *name, const char *cn,
+    const char *sans, const char *out)
+{
+	static const char *keys[] = { "{name}", "{cn}", "{sans}", "{out}" };
+	const char *vals[4] = { name, cn, sans, out };
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	while (*w != '\0') {
+		for (i = 0; i < nitems(keys); i++)
+			if (str_startswith(w, keys[i]))
+				break;
+		if (i < nitems(keys)) {
+			buf_adds(&b, vals[i]);
+			w += strlen(keys[i]);
+		} else
+			buf_addc(&b, *w++);
+	}
+	return buf_steal(&b);
+}
+
+static int
+cmd_issue(struct rjob *j, char **cause)
+{
+	struct strv argv, words, env;
+	struct run_result res;
+	STACK_OF(X509) *sk = NULL;
+	EVP_PKEY *pk = NULL;
+	const char *tmp = getenv("TMPDIR");
+	char *cn = x509_cn(j->old), *sans = x509_sans(j->old), *how;
+	char *certp = NULL, *keyp = NULL, *data = NULL, *err = NULL;
+	size_t len, i;
+	long timeout;
+	int rc = -1;
+
+	strv_init(&argv);
+	strv_init(&words);
+	strv_init(&env);
+	memset(&res, 0, sizeof res);
+	buf_init(&res.output);
+	if (cmd_check(j, NULL, cause) != 0 ||
+	    prof_int(j, "timeout", 1, 86400, RENEW_TIMEOUT_DEFAULT, &timeout,
+	    cause) != 0)
+		goto out;
+	j->tmpdir = xasprintf("%s/certdeck-renew-XXXXXX",
+	    tmp != NULL && *tmp == '/' ? tmp : "/tmp");
+	if (mkdtemp(j->tmpdir) == NULL) {
+		set_cause(cause, "%s: %s", j->tmpdir, strerror(errno));
+		free(j->tmpdir);
+		j->tmpdir = NULL;
+		goto out;
+	}
+	argv_split(prof_get(j, "command"), &words, NULL);
+	for (i = 0; i < words.n; i++)
+		strv_addn(&argv, placeholders(words.v[i], j->name, cn, sans,
+		    j->tmpdir));
+	certp = placeholders(prof_get(j, "cert") != NULL ?
+	    prof_get(j, "cert") : "{out}/cert.pem", j->name, cn, sans,
+	    j->tmpdir);
+	keyp = placeholders(prof_get(j, "key") != NULL ? prof_get(j, "key") :
+	    "{out}/key.pem", j->name, cn, sans, j->tmpdir);
+	strv_addn(&env, xasprintf("CERTDECK_ENTRY=%s", j->name));
+	strv_addn(&env, xasprintf("CERTDECK_CN=%s", cn));
+	strv_addn(&env, xasprintf("CERTDECK_SANS=%s", sans));
+	strv_addn(&env, xasprintf("CERTDECK_OUT=%s", j->tmpdir));
+	strv_addn(&env, xasprintf("CERTDECK_CERT=%s", certp));
+	strv_addn(&env, xasprintf("CERTDECK_KEY=%s", keyp));
+	strv_addn(&env, xasprintf("CERTDECK_EXPIRES=%lld",
+	    (long long)j->old_not_after));
+	strv_addn(&env, xasprintf("CERTDECK_SERIAL=%s", j->old_serial));
+	if (run_argv(argv.v, env.v, (int)timeout * 1000, &res, cause) != 0)
+		goto out;
+	buf_add(&j->out, res.output.data, res.output.len);
+	if (!run_ok(&res)) {
+		how = run_describe(&res, (int)timeout * 1000);
+		set_cause(cause, "command %s %s", argv.v[0], how);
+		free(how);
+		goto out;
+	}
+	if (read_file(certp, CERT_MAX_FILE, &data, &len, &err) != 0) {
+		set_cause(cause, "the command wrote no certificate: %s", err);
+		goto out;
+	}
+	if ((sk = ca_pem_certs(data, len)) == NULL) {
+		set_cause(cause, "%s: no PEM certificate in it", certp);
+		goto out;
+	}
+	j->leaf = sk_X509_shift(sk);
+	j->full_pem = data;
+	data = NULL;
+	if (access(keyp, F_OK) == 0) {
+		if (read_file(keyp, CERT_MAX_FILE, &data, &len, &err) != 0 ||
+		    (pk = key_decrypt_pem(data, len, NULL, &err)) == NULL) {
+			set_cause(cause, "%s: %s", keyp, err);
+			goto out;
+		}
+		if (X509_check_private_key(j->leaf, pk) != 1) {
+			set_cause(cause, "%s: not the key of the new "
+			    "certificate", keyp);
+			goto out;
+		}
+		j->newkey = pk;
+		pk = NULL;
+		j->key_desc = xasprintf("new (%s)", *key_type_of(j->newkey) ?
+		    key_type_of(j->newkey) : "from the command");
+	} else {
+		if (EVP_PKEY_eq(X509_get0_pubkey(j->leaf),
+		    X509_get0_pubkey(j->old)) != 1) {
+			set_cause(cause, "the new certificate has a new key "
+			    "but the command wrote none to %s", keyp);
+			goto out;
+		}
+		j->key_desc = xstrdup("reused");
+	}
+	if (X509_cmp(j->leaf, j->old) == 0) {
+		set_cause(cause, "the command gave back the old certificate");
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(pk);
+	sk_X509_pop_free(sk, X509_free);
+	buf_free(&res.output);
+	if (data != NULL)
+		explicit_bzero(data, len);
+	free(data);
+	free(err);
+	free(certp);
+	free(keyp);
+	free(cn);
+	free(sans);
+	strv_free(&argv);
+	strv_free(&words);
+	strv_free(&env);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Deploy, reload, verify. */
+
+struct staged {
+	char	*path;
+	char	*tmp;
+};
+
+/* The pieces of the new file: leaf PEM, and the chain after it. */
+static void
+split_full(const char *full, char **leaf, char **chain)
+{
+	const char *end = strstr(full, "-----END CERTIFICATE-----");
+	size_t n;
+
+	if (end == NULL) {
+		*leaf = xstrdup(full);
+		*chain = xstrdup("");
+		return;
+	}
+	end += strlen("-----END CERTIFICATE-----");
+	if (*end == '\n')
+		end++;
+	n = (size_t)(end - full);
+	*leaf = xstrndup(full, n);
+	*chain = xstrdup(full + n);
+}
+
+static int
+deploy(struct rjob *j, struct buf *report, char **cause)
+{
+	struct {
+		const char	*key;
+		int		 mode;
+	} targets[] = {
+		{ "deploy-cert", 0644 }, { "deploy-chain", 0644 },
+		{ "deploy-fullchain", 0644 }, { "deploy-key", 0600 },
+		{ "key-path", 0600 },
+	};
+	struct staged st[nitems(targets)];
+	char *leaf, *chain, *keypem = NULL, *err = NULL;
+	const char *data, *path;
+	size_t i, n = 0, len, keylen = 0;
+	int rc = -1, saved;
+
+	split_full(j->full_pem, &leaf, &chain);
+	if (j->newkey != NULL)
+		keypem = key_plain_pem(j->newkey, &keylen);
+	for (i = 0; i < nitems(targets); i++) {
+		if ((path = entry_get(&j->e, targets[i].key)) == NULL)
+			continue;
+		switch (i) {
+		case 0:
+			data = leaf;
+			break;
+		case 1:
+			data = chain;
+			break;
+		case 2:
+			data = j->full_pem;
+			break;
+		default:
+			/* A reused key is already where it belongs. */
+			data = keypem;
+			break;
+		}
+		if (data == NULL)
+			continue;
+		len = strlen(data);
+		if (write_file_tmp(path, NULL, data, len, targets[i].mode,
+		    &st[n].tmp, &err) != 0) {
+			set_cause(cause, "deploy: %s", err);
+			free(err);
+			goto out;
+		}
+		st[n++].path = xstrdup(path);
+	}
+	/* Everything is written: now replace them all. */
+	for (i = 0; i < n; i++) {
+		if (rename(st[i].tmp, st[i].path) != 0) {
+			saved = errno;
+			set_cause(cause, "deploy: %s: %s", st[i].path,
+			    strerror(saved));
+			goto out;
+		}
+		free(st[i].tmp);
+		st[i].tmp = NULL;
+		buf_printf(report, "%s%s", report->len ? ", " : "wrote ",
+		    st[i].path);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		if (st[i].tmp != NULL) {
+			unlink(st[i].tmp);
+			free(st[i].tmp);
+		}
+		free(st[i].path);
+	}
+	free(leaf);
+	free(chain);
+	wipe_free(keypem);
+	return rc;
+}
+
+/* Run deploy-reload; its outcome goes to report. 0 ok, -1 failed. */
+static int
+reload(struct rjob *j, struct buf *report)
+{
+	struct strv argv;
+	struct run_result res;
+	const char *cmd = entry_get(&j->e, "deploy-reload");
+	char *err = NULL, *how;
+	int rc = -1;
+
+	if (cmd == NULL)
+		return 0;
+	strv_init(&argv);
+	if (argv_split(cmd, &argv, &err) != 0) {
+		buf_printf(report, "%sreload: %s", report->len ? "; " : "",
+		    err);
+		free(err);
+		strv_free(&argv);
+		return -1;
+	}
+	if (run_argv(argv.v, NULL, RELOAD_TIMEOUT_MS, &res, &err) != 0) {
+		buf_printf(report, "%sreload failed: %s",
+		    report->len ? "; " : "", err);
+		free(err);
+	} else {
+		if (run_ok(&res)) {
+			buf_printf(report, "%sreload ok", report->len ? "; " :
+			    "");
+			rc = 0;
+		} else {
+			how = run_describe(&res, RELOAD_TIMEOUT_MS);
+			buf_printf(report, "%sreload failed: %s %s",
+			    report->len ? "; " : "", argv.v[0], how);
+			free(how);
+		}
+		if (res.output.len > 0) {
+			if (j->out.len)
+				buf_addc(&j->out, '\n');
+			buf_add(&j->out, res.output.data, res.output.len);
+		}
+		buf_free(&res.output);
+	}
+	strv_free(&argv);
+	return rc;
+}
+
+struct vctx {
+	struct inv	*inv;
+	const char	*want;
+	struct strv	*lines;		/* "host:port ok" ... */
+	int		 live;
+	int		 n;
+};
+
+static void
+verify_cb(void *arg, struct probe_result *r)
+{
+	struct vctx *v = arg;
+	struct idx_probe ip;
+	struct buf b;
+
+	v->n++;
+	if (r->kind == PROBE_OK && r->nchain > 0 &&
+	    strcmp(r->leaf_sha256, v->want) == 0)
+		strv_addn(v->lines, xasprintf("%s ok", r->endpoint));
+	else {
+		v->live = 0;
+		if (r->kind != PROBE_OK)
+			strv_addn(v->lines, xasprintf("%s failed: %s",
+			    r->endpoint, probe_kind_name(r->kind)));
+		else
+			strv_addn(v->lines, xasprintf("%s serves %.16s",
+			    r->endpoint, r->nchain > 0 ? r->leaf_sha256 :
+			    "nothing"));
+	}
+	/* The probe goes into the history as any probe does. */
+	buf_init(&b);
+	probe_result_json(r, clock_now(), &b);
+	memset(&ip, 0, sizeof ip);
+	ip.endpoint = r->endpoint;
+	ip.entry = r->entry;
+	ip.time = r->time;
+	ip.ok = r->kind == PROBE_OK;
+	ip.kind = (char *)probe_kind_name(r->kind);
+	ip.detail = r->detail;
+	ip.leaf_sha256 = r->nchain > 0 ? r->leaf_sha256 : NULL;
+	ip.json = b.data;
+	idx_probe_put(v->inv->idx, &ip, NULL);
+	buf_free(&b);
+	probe_result_free(r);
+}
+
+/*
+ * Probe the entry's endpoints. live: 1 all serve it, 0 not, -1 none. A
+ * reload takes effect a moment after the command returns (nginx -s
+ * reload only signals the master), so a mismatch is probed again a few
+ * times, VERIFY_TRIES in all, before it counts (once when the reload
+ * failed: nothing will change then).
+ */
+#define VERIFY_TRIES	5
+#define VERIFY_WAIT_MS	400
+
+static int
+verify(struct rjob *j, const struct inv_renew_opts *o, int tries,
+    struct strv *lines, int *live)
+{
+	struct probe_target *t = NULL;
+	struct probe_opts po;
+	struct vctx v;
+	char *ca, *err = NULL, fp[65];
+	char *words[1];
+	size_t nt = 0, calen;
+	int try;
+
+	*live = -1;
+	words[0] = (char *)j->name;
+	if (entry_get(&j->e, "endpoints") == NULL ||
+	    inv_probe_targets(j->inv, words, 1, 0, &t, &nt, NULL, NULL,
+	    &err) != 0 || nt == 0) {
+		free(err);
+		free(t);
+		return 0;
+	}
+	ca_x509_fp(j->leaf, fp);
+	ca = inv_probe_anchors(j->inv, &calen);
+	memset(&po, 0, sizeof po);
+	po.timeout_ms = o != NULL && o->probe_timeout_ms > 0 ?
+	    o->probe_timeout_ms : PROBE_TIMEOUT_DEFAULT_MS;
+	po.ca_pem = ca;
+	po.ca_len = calen;
+	po.cancel = o != NULL ? o->cancel : NULL;
+	for (try = 1; try <= tries; try++) {
+		memset(&v, 0, sizeof v);
+		v.inv = j->inv;
+		v.want = fp;
+		v.lines = lines;
+		v.live = 1;
+		strv_free(lines);
+		strv_init(lines);
+		if (probe_run(t, nt, &po, verify_cb, &v, &err) != 0) {
+			strv_addn(lines, xasprintf("probe: %s", err));
+			free(err);
+			err = NULL;
+			v.live = 0;
+		}
+		if ((v.live && v.n > 0) ||
+		    (po.cancel != NULL && *po.cancel))
+			break;
+		if (try < tries)
+			poll(NULL, 0, VERIFY_WAIT_MS * try);
+	}
+	*live = v.n > 0 ? v.live : 0;
+	free(ca);
+	free(t);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The job log, and the state the list shows. */
+
+/* Output fit for the index: escaped, cut. */
+static char *
+job_output(const char *error, const struct buf *out)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b);
+	if (error != NULL)
+		buf_adds(&b, error);
+	if (out != NULL && out->len > 0) {
+		if (b.len)
+			buf_addc(&b, '\n');
+		s = xstrndup(out->data, out->len > JOB_OUTPUT_MAX ?
+		    JOB_OUTPUT_MAX : out->len);
+		buf_adds(&b, s);
+		free(s);
+	}
+	s = buf_steal(&b);
+	buf_init(&b);
+	/* Line by line, so the log keeps its lines but no control bytes. */
+	{
+		char *line, *save = NULL;
+
+		for (line = strtok_r(s, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save)) {
+			if (b.len)
+				buf_addc(&b, '\n');
+			esc_text(&b, line, 0);
+		}
+	}
+	free(s);
+	return buf_steal(&b);
+}
+
+static void
+job_put(struct inv *inv, const char *name, int64_t started, int ok,
+    const char *output)
+{
+	struct idx_job jb;
+
+	memset(&jb, 0, sizeof jb);
+	jb.entry = (char *)name;
+	jb.kind = (char *)"renew";
+	jb.started = started;
+	jb.ended = clock_now();
+	jb.ok = ok;
+	jb.output = (char *)output;
+	idx_job_put(inv->idx, &jb, NULL);
+}
+
+const char *
+inv_renew_state_name(enum inv_renew_state s)
+{
+	static const char *const names[] = { NULL, "renewal failed",
+	    "renewal stuck", "renewed, not live" };
+
+	return (size_t)s < nitems(names) ? names[s] : NULL;
+}
+
+int
+inv_renew_state(struct inv *inv, const char *name,
+    enum inv_renew_state *st, char **cause)
+{
+	struct idx_job jobs[INV_RENEW_STUCK_AFTER];
+	size_t n = 0, i, failed = 0;
+	int rc = 0;
+
+	*st = INV_RENEW_NONE;
+	if (idx_job_recent(inv->idx, name, "renew", jobs, nitems(jobs), &n,
+	    cause) != 0)
+		return -1;
+	for (i = 0; i < n && !jobs[i].ok; i++)
+		failed++;
+	if (failed >= INV_RENEW_STUCK_AFTER)
+		*st = INV_RENEW_STUCK;
+	else if (failed > 0)
+		*st = INV_RENEW_FAILED;
+	else if (n > 0 && jobs[0].output != NULL &&
+	    str_startswith(jobs[0].output, "not-live ")) {
+		/* Until a probe since the renewal saw the new leaf (its
+		   fingerprint ends the first line). */
+		char *fp = xstrndup(jobs[0].output + 9,
+		    strcspn(jobs[0].output + 9, "\n"));
+
+		rc = idx_probe_seen(inv->idx, name, fp, jobs[0].ended, cause);
+		free(fp);
+		if (rc == 0)
+			*st = INV_RENEW_NOT_LIVE;
+		rc = rc < 0 ? -1 : 0;
+	}
+	for (i = 0; i < n; i++)
+		idx_job_free(&jobs[i]);
+	return rc;
+}
+
+int
+inv_renew_states(struct inv *inv, struct strv *names, struct strv *states,
+    char **cause)
+{
+	struct strv all;
+	enum inv_renew_state st;
+	size_t i;
+
+	strv_init(&all);
+	if (idx_job_entries(inv->idx, "renew", &all, cause) != 0) {
+		strv_free(&all);
+		return -1;
+	}
+	for (i = 0; i < all.n; i++) {
+		if (inv_renew_state(inv, all.v[i], &st, NULL) != 0 ||
+		    st == INV_RENEW_NONE)
+			continue;
+		strv_add(names, all.v[i]);
+		strv_add(states, inv_renew_state_name(st));
+	}
+	strv_free(&all);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Plans and runs. */
+
+void
+inv_renew_plan_free(struct inv_renew_plan *p)
+{
+	free(p->name);
+	free(p->profile);
+	free(p->key);
+	free(p->reload);
+	strv_free(&p->deploy);
+	strv_free(&p->endpoints);
+	memset(p, 0, sizeof *p);
+}
+
+int
+inv_renew_plan(struct inv *inv, const char *name, struct inv_renew_plan *p,
+    char **cause)
+{
+	struct rjob j;
+	char *e = NULL;
+	int rc;
+
+	memset(p, 0, sizeof *p);
+	strv_init(&p->deploy);
+	strv_init(&p->endpoints);
+	p->name = xstrdup(name);
+	rc = rjob_init(inv, name, &j, &e);
+	if (rc == 0) {
+		p->old_not_after = j.old_not_after;
+		rc = j.kind->check(&j, p, &e);
+		plan_deploy(&j, p);
+	}
+	if (rc != 0) {
+		set_cause(cause, "%s: %s", name, e);
+		free(e);
+	}
+	rjob_free(&j);
+	return rc;
+}
+
+static int
+renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
+    struct ca_keycache *kc, struct inv_renew_result *res, char **cause)
+{
+	struct rjob j;
+	struct repo_change ch[3];
+	struct strv trailers, vlines;
+	struct buf dep, body;
+	char *e = NULL, *pass = NULL, *keypem = NULL, *msg = NULL, *subject;
+	char *paths[3] = { NULL, NULL, NULL }, *serials = NULL, *dir, *vtext;
+	char fp[65], od[16], nd[16];
+	size_t n = 0, keylen = 0, i;
+	int64_t started = clock_now();
+	int rc = -1, locked = 0, live = -1, reload_ok;
+
+	strv_init(&trailers);
+	strv_init(&vlines);
+	buf_init(&dep);
+	buf_init(&body);
+	if (rjob_init(inv, name, &j, &e) != 0)
+		goto fail;
+	j.kc = kc;
+	res->old_not_after = j.old_not_after;
+	/* The key is stored encrypted: no passphrase, no renewal (checked
+	   before anything is made). */
+	if (entry_get(&j.e, "key-path") == NULL) {
+		pass = inv_key_passphrase(&e);
+		if (pass == NULL) {
+			if (e == NULL)
+				e = xstrdup("no passphrase to encrypt the new "
+				    "key (set CERTDECK_PASSPHRASE_FILE or use "
+				    "--passphrase-fd)");
+			goto fail;
+		}
+	}
+	if (!j.kind->locked && j.kind->issue(&j, &e) != 0)
+		goto fail;
+	if (inv_begin(inv, &e) != 0)
+		goto fail;
+	locked = 1;
+	if (j.kind->locked && j.kind->issue(&j, &e) != 0)
+		goto fail;
+	if (j.newkey != NULL && pass != NULL &&
+	    (keypem = key_encrypt_pem(j.newkey, pass, &keylen)) == NULL) {
+		e = xstrdup("encrypting the new key failed");
+		goto fail;
+	}
+	if (deploy(&j, &dep, &e) != 0)
+		goto fail;
+	reload_ok = reload(&j, &dep) == 0;
+	verify(&j, o, reload_ok ? VERIFY_TRIES : 1, &vlines, &live);
+	if (!reload_ok && live == 1)
+		live = 0;
+	res->live = live;
+
+	/* The commit. */
+	dir = inv_entry_dir(name);
+	ch[n].path = paths[n] = xasprintf("%s/cert.pem", dir);
+	ch[n].data = j.full_pem;
+	ch[n++].len = strlen(j.full_pem);
+	free(dir);
+	if (keypem != NULL) {
+		ch[n].path = paths[n] = xasprintf("keys/%s.key", name);
+		ch[n].data = keypem;
+		ch[n++].len = keylen;
+	}
+	if (j.ca != NULL) {
+		serials = ca_serials_text(j.ca);
+		ch[n].path = paths[n] = ca_path(j.ca->name, "serials");
+		ch[n].data = serials;
+		ch[n++].len = strlen(serials);
+	}
+	ca_x509_fp(j.leaf, fp);
+	res->new_not_after = ca_asn1_unix(X509_get0_notAfter(j.leaf));
+	clock_format_date(j.old_not_after, od);
+	clock_format_date(res->new_not_after, nd);
+	subject = xasprintf("renew %s: expires %s -> %s", name, od, nd);
+	{
+		char *ns = ca_x509_serial(j.leaf);
+
+		buf_printf(&body, "old serial: %s\nnew serial: %s\n",
+		    j.old_serial, ns);
+		free(ns);
+	}
+	buf_printf(&body, "old fingerprint: %s\nnew fingerprint: %s\n",
+	    j.old_fp, fp);
+	buf_printf(&body, "key: %s\nprofile: %s%s%s\n", j.key_desc,
+	    j.profile, j.ca != NULL ? ", CA " : "",
+	    j.ca != NULL ? j.ca->name : "");
+	buf_printf(&body, "deploy: %s\n", dep.len ? dep.data : "none");
+	vtext = strv_join(&vlines, ", ");
+	buf_printf(&body, "verify: %s\n", vlines.n ? vtext : live < 0 ?
+	    "no endpoints" : "none");
+	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
+	strv_addn(&trailers, xasprintf("Certdeck-Fingerprint: %s", fp));
+	strv_addn(&trailers, xasprintf("Certdeck-Profile: %s", j.profile));
+	for (i = 0; i < vlines.n; i++)
+		strv_addn(&trailers, xasprintf("Certdeck-Verified: %s",
+		    vlines.v[i]));
+	msg = inv_message(subject, body.data, "renew", &trailers);
+	free(subject);
+	if (inv_commit(inv, ch, n, msg, res->commit, &e) != 0) {
+		/* Rare (a hand edit in the way): say that the files are out
+		   there although the inventory does not have them. */
+		char *why = e;
+
+		e = xasprintf("the commit failed after the deploy (%s): %s",
+		    dep.len ? dep.data : "nothing deployed", why);
+		free(why);
+		free(vtext);
+		goto fail;
+	}
+	res->deploy = dep.len ? buf_steal(&dep) : NULL;
+	res->verify = vlines.n ? vtext : NULL;
+	if (res->verify == NULL)
+		free(vtext);
+	res->ok = 1;
+	{
+		char *out = live == 0 ? xasprintf("not-live %s", fp) :
+		    xstrdup("renewed");
+
+		if (j.out.len > 0) {
+			char *o2 = job_output(out, &j.out);
+
+			free(out);
+			out = o2;
+		}
+		job_put(inv, name, started, 1, out);
+		free(out);
+	}
+	rc = 0;
+	goto out;
+fail:
+	res->ok = 0;
+	res->error = xstrdup(e != NULL ? e : "failed");
+	{
+		char *out = job_output(res->error, &j.out);
+
+		res->output = j.out.len > 0 ? job_output(NULL, &j.out) : NULL;
+		job_put(inv, name, started, 0, out);
+		free(out);
+	}
+	rc = 0;		/* reported through res */
+out:
+	if (locked)
+		inv_end(inv);
+	free(e);
+	wipe_free(pass);
+	wipe_free(keypem);
+	free(msg);
+	free(serials);
+	for (i = 0; i < 3; i++)
+		free(paths[i]);
+	buf_free(&dep);
+	buf_free(&body);
+	strv_free(&trailers);
+	strv_free(&vlines);
+	rjob_free(&j);
+	(void)cause;
+	return rc;
+}
+
+void
+inv_renew_result_free(struct inv_renew_result *r)
+{
+	free(r->error);
+	free(r->output);
+	free(r->deploy);
+	free(r->verify);
+	memset(r, 0, sizeof *r);
+}
+
+int
+inv_renew(struct inv *inv, char *const *names, size_t n,
+    const struct inv_renew_opts *o, inv_renew_cb cb, void *arg,
+    char **cause)
+{
+	struct inv_renew_result r;
+	struct ca_keycache kc;
+	size_t i;
+	int failed = 0;
+
+	memset(&kc, 0, sizeof kc);
+	repo_batch_begin(inv->repo);
+	for (i = 0; i < n; i++) {
+		if (o != NULL && o->cancel != NULL && *o->cancel)
+			break;
+		memset(&r, 0, sizeof r);
+		r.name = names[i];
+		r.live = -1;
+		renew_one(inv, names[i], o, &kc, &r, cause);
+		if (!r.ok)
+			failed++;
+		if (cb != NULL)
+			cb(arg, &r);
+		inv_renew_result_free(&r);
+	}
+	ca_keycache_free(&kc);
+	if (repo_batch_end(inv->repo, cause) != 0)
+		return -1;
+	return failed;
+}
+
+struct due_ctx {
+	struct strv	*names;
+};
+
+static int
+due_row(void *arg, const struct inv_row *row)
+{
+	struct due_ctx *d = arg;
+	const char *m = row->r->entry->meta;
+	struct entry e;
+
+	/* A profile, or a CA that issued it (the implicit profile). */
+	if (row->r->entry->profile != NULL)
+		strv_add(d->names, row->r->entry->name);
+	else if (m != NULL && entry_parse(m, strlen(m), &e, NULL) == 0) {
+		if (entry_get(&e, "ca") != NULL)
+			strv_add(d->names, row->r->entry->name);
+		entry_free(&e);
+	}
+	return 0;
+}
+
+int
+inv_renew_due(struct inv *inv, struct strv *names, char **cause)
+{
+	struct inv_list_opts lo;
+	struct due_ctx d = { names };
+
+	memset(&lo, 0, sizeof lo);
+	lo.expiring_days = -1;
+	lo.status_mask = (1 << ST_EXPIRED) | (1 << ST_CRITICAL) |
+	    (1 << ST_WARNING);
+	lo.sort = IDX_SORT_EXPIRY;
+	return inv_list(inv, &lo, due_row, &d, cause);
+}

@@ -1,0 +1,136 @@
+# deploy.sh: renew deploys to a real nginx on 127.0.0.1 (its own config,
+# prefix, pid file and error log in the test directory; master process on;
+# stopped by PID at exit), reloads it, and the probe confirms the new
+# certificate is served (Certdeck-Verified trailer). A reload that fails
+# and a deploy path that cannot be written are both reported with nothing
+# lost: the first is committed and marked "renewed, not live" until a
+# probe sees the certificate served; the second commits nothing and leaves
+# the deployed files as they were.
+. "$(dirname "$0")/lib.sh"
+
+command -v nginx >/dev/null 2>&1 || { ok "# SKIP nginx is not installed"; exit 0; }
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+printf 'correct horse battery staple\n' >"$T/pass"
+export CERTDECK_PASSPHRASE_FILE="$T/pass"
+N=$T/nginx
+D=$T/deploy
+mkdir -p "$N/tmp" "$D"
+
+# A free port on 127.0.0.1 (nginx cannot report a port 0 choice).
+port=""
+tries=0
+while [ -z "$port" ] && [ $tries -lt 50 ]; do
+	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+	ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || port=$p
+	tries=$((tries + 1))
+done
+[ -n "$port" ] || { not_ok "found a free port"; exit 1; }
+
+C init >/dev/null
+C ca init root >/dev/null
+C issue --ca root --cn site.test --san 'DNS:site.test,IP:127.0.0.1' --days 30 >/dev/null
+E=$(ls -d "$I"/certs/*/site-test)
+C set site-test "endpoints=127.0.0.1:$port" "deploy-fullchain=$D/fullchain.pem" \
+    "deploy-cert=$D/cert.pem" "deploy-key=$D/key.pem" \
+    "deploy-reload=nginx -p $N -c $N/nginx.conf -s reload" >/dev/null
+
+# What is deployed before the first renewal: the issued certificate.
+cp "$E/cert.pem" "$D/fullchain.pem"
+cp "$E/cert.pem" "$D/cert.pem"
+openssl pkey -in "$I/keys/site-test.key" -passin file:"$T/pass" -out "$D/key.pem" 2>/dev/null
+chmod 600 "$D/key.pem"
+cat >"$N/nginx.conf" <<CONF
+worker_processes 1;
+pid $N/nginx.pid;
+error_log $N/error.log;
+master_process on;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $N/tmp/body;
+	proxy_temp_path $N/tmp/proxy;
+	fastcgi_temp_path $N/tmp/fastcgi;
+	uwsgi_temp_path $N/tmp/uwsgi;
+	scgi_temp_path $N/tmp/scgi;
+	server {
+		listen 127.0.0.1:$port ssl;
+		ssl_certificate $D/fullchain.pem;
+		ssl_certificate_key $D/key.pem;
+		location / { return 200 "ok\n"; }
+	}
+}
+CONF
+nginx -p "$N" -c "$N/nginx.conf" 2>"$N/start.err"
+stop_nginx() { [ -s "$N/nginx.pid" ] && kill "$(cat "$N/nginx.pid")" 2>/dev/null; }
+at_exit stop_nginx
+. "$(dirname "$0")/lib-tls.sh"
+wait_for "$N/nginx.pid" 'p' >/dev/null || { not_ok "nginx started"; sed 's/^/# /' "$N/start.err" "$N/error.log"; exit 1; }
+ok "nginx started on 127.0.0.1:$port"
+
+# served FILE: the SHA-256 fingerprint of what nginx serves into stdout.
+served() {
+	openssl s_client -connect "127.0.0.1:$port" -servername site.test </dev/null 2>/dev/null |
+	    openssl x509 -noout -fingerprint -sha256 2>/dev/null
+}
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
+check "nginx serves the issued certificate" test "$(served)" = "$(fp "$E/cert.pem")"
+check_out "probe trusts it through the inventory's CA" '"inventory":{"ok":true' C probe --json site-test
+
+# --- a renewal deployed, reloaded and verified
+n0=$(commits "$I")
+export CERTDECK_NOW=2026-06-25T12:00:00Z
+check_out "renew deploys and reloads" "reload ok" C renew site-test
+check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
+check "  nginx serves the new certificate" test "$(served)" = "$(fp "$E/cert.pem")"
+git -C "$I" log -1 --format=%B >"$T/msg"
+check_out "  Certdeck-Verified trailer" "Certdeck-Verified: 127.0.0.1:$port ok" cat "$T/msg"
+check_out "  the body names what was deployed" "deploy: wrote $D/cert.pem, $D/fullchain.pem, $D/key.pem; reload ok" cat "$T/msg"
+check "  the key file is mode 0600" test "$(stat -c %a "$D/key.pem")" = 600
+check "  the certificate file is mode 0644" test "$(stat -c %a "$D/cert.pem")" = 644
+check "  the deployed key is the certificate's" sh -c "
+    [ \"\$(openssl pkey -in '$D/key.pem' -pubout)\" = \"\$(openssl x509 -in '$D/cert.pem' -noout -pubkey)\" ]"
+check "  the deployed cert is the leaf alone" test "$(grep -c 'BEGIN CERT' "$D/cert.pem")" = 1
+check "  no temp file left beside the targets" test "$(ls "$D" | wc -l)" = 3
+check "  the list shows no mark" sh -c "! '$CERTDECK' -C '$I' list | grep -q '^!'"
+
+# --- a reload that fails: committed (nothing lost), marked not live
+C set site-test "deploy-reload=nginx -p $N -c $N/missing.conf -s reload" >/dev/null
+n0=$(commits "$I")
+before=$(served)
+export CERTDECK_NOW=2026-06-26T12:00:00Z
+out=$(C renew site-test 2>&1)
+rc=$?
+check "a failed reload: exit status 1" test $rc = 1
+case "$out" in *"reload failed: nginx exited with status 1"*) ok "  reported";;
+*) not_ok "  reported"; printf '%s\n' "$out" | sed 's/^/# /';; esac
+check "  the renewal is committed" test "$(commits "$I")" = $((n0 + 1))
+check "  the files are deployed" test "$(fp "$D/cert.pem")" = "$(fp "$E/cert.pem")"
+check "  nginx still serves the old one" test "$(served)" = "$before"
+git -C "$I" log -1 --format=%B >"$T/msg"
+check_out "  the commit says the reload failed" "reload failed" cat "$T/msg"
+check_out "  and what the endpoint serves" "Certdeck-Verified: 127.0.0.1:$port serves" cat "$T/msg"
+check_out "  the list shows renewed, not live" "site-test: renewed, not live" C list
+check_out "  JSON too" '"renewal":"renewed, not live"' C list --json
+nginx -p "$N" -c "$N/nginx.conf" -s reload 2>/dev/null
+i=0
+while [ "$(served)" != "$(fp "$E/cert.pem")" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+C probe site-test >/dev/null 2>&1
+check "after a probe sees it served, the mark is gone" sh -c "! '$CERTDECK' -C '$I' list | grep -q 'not live'"
+
+# --- a deploy path that cannot be written: nothing changes
+C set site-test "deploy-reload=nginx -p $N -c $N/nginx.conf -s reload" \
+    "deploy-chain=$T/no/such/dir/chain.pem" >/dev/null
+cp -p "$D/cert.pem" "$T/cert.before"; cp -p "$D/key.pem" "$T/key.before"; cp -p "$D/fullchain.pem" "$T/full.before"
+n0=$(commits "$I")
+before=$(served)
+check_out "an unwritable deploy path is reported" "deploy: $T/no/such/dir/chain.pem: No such file or directory" C renew site-test
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+check "  the deployed files are as they were" sh -c "cmp -s '$D/cert.pem' '$T/cert.before' && cmp -s '$D/key.pem' '$T/key.before' && cmp -s '$D/fullchain.pem' '$T/full.before'"
+check "  no temp file left beside the targets" test "$(ls "$D" | wc -l)" = 3
+check "  nginx serves what it served" test "$(served)" = "$before"
+check_out "  the job log says why" "chain.pem" sqlite3 "$I/.certdeck/index.db" "SELECT output FROM jobs WHERE entry='site-test' ORDER BY id DESC LIMIT 1"
+check_out "  the list shows it" "site-test: renewal failed" C list
+check "the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
+git -C "$I" cat-file --batch-all-objects --batch >"$T/objects"
+check "no git object holds an unencrypted private key" sh -c "! grep -aE 'BEGIN (RSA |EC )?PRIVATE KEY' '$T/objects'"

@@ -1,0 +1,164 @@
+# renew.sh: `certdeck renew` through the local-ca profile (new key, reused
+# key, hours of validity), the command profile driving a script that calls
+# openssl (placeholders, environment, timeout, failures recorded in the
+# index's job log and shown in the list, "stuck" after repeated ones),
+# names and SANs holding shell metacharacters that reach the command as
+# plain data, --due and --dry-run; each renewal one commit and a failed
+# one none; no unencrypted key in any git object.
+. "$(dirname "$0")/lib.sh"
+
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+printf 'correct horse battery staple\n' >"$T/pass"
+export CERTDECK_PASSPHRASE_FILE="$T/pass"
+AT=$(date -d 2026-06-02 +%s)
+# The command's {out} directories go here, to be counted.
+export TMPDIR="$T/tmp"
+mkdir -p "$TMPDIR"
+db() { sqlite3 "$I/.certdeck/index.db" "$1"; }
+C init >/dev/null
+C ca init root >/dev/null
+C issue --ca root --cn api.test --san 'DNS:api.test,IP:127.0.0.1' --days 30 >/dev/null
+d=$(ls -d "$I"/certs/*/api-test)
+old_fp=$(openssl x509 -in "$d/cert.pem" -noout -fingerprint -sha256)
+old_key=$(git -C "$I" rev-parse HEAD:keys/api-test.key)
+
+# --- local-ca, implicitly: an issued entry needs no configuration
+check_out "dry run shows the profile" "local-ca (local CA root)" C renew --dry-run api-test
+check_out "  and the new expiry" "expires 2026-07-01 -> 2026-07-01" C renew --dry-run api-test
+n0=$(commits "$I")
+C renew --dry-run api-test >/dev/null
+check "  and commits nothing" test "$(commits "$I")" = "$n0"
+export CERTDECK_NOW=2026-06-25T12:00:00Z
+check_out "renew api-test" "renewed api-test: expires 2026-07-01 -> 2026-07-25" C renew api-test
+check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
+check_out "  subject renew NAME: expires OLD -> NEW" "renew api-test: expires 2026-07-01 -> 2026-07-25" git -C "$I" log -1 --format=%s
+git -C "$I" log -1 --format=%B >"$T/msg"
+check_out "  body: old serial" "old serial: " cat "$T/msg"
+check_out "  body: new serial" "new serial: " cat "$T/msg"
+check_out "  body: new fingerprint" "new fingerprint: " cat "$T/msg"
+check_out "  body: a new key" "key: new (ec:P-256)" cat "$T/msg"
+check_out "  body: the profile" "profile: local-ca, CA root" cat "$T/msg"
+check_out "  trailer Certdeck-Action" "Certdeck-Action: renew" cat "$T/msg"
+check_out "  trailer Certdeck-Profile" "Certdeck-Profile: local-ca" cat "$T/msg"
+check "  a new certificate" test "$(openssl x509 -in "$d/cert.pem" -noout -fingerprint -sha256)" != "$old_fp"
+check "  a new key, stored encrypted" sh -c "test '$(git -C "$I" rev-parse HEAD:keys/api-test.key)' != '$old_key' && grep -q 'BEGIN ENCRYPTED PRIVATE KEY' '$I/keys/api-test.key'"
+check "  the key is the certificate's" sh -c "
+    a=\$(openssl pkey -in '$I/keys/api-test.key' -passin file:'$T/pass' -pubout 2>/dev/null);
+    b=\$(openssl x509 -in '$d/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
+check_out "  verifies with openssl" "OK" openssl verify -attime "$(date -d 2026-06-26 +%s)" -CAfile "$I/cas/root/cert.pem" "$d/cert.pem"
+check_out "  same subject" "CN = api.test" openssl x509 -in "$d/cert.pem" -noout -subject
+check_out "  same SANs" "DNS:api.test, IP Address:127.0.0.1" openssl x509 -in "$d/cert.pem" -noout -ext subjectAltName
+check "  the CA recorded both serials" test "$(grep -c ' api-test' "$I/cas/root/serials")" = 2
+check "  a renew job, ok" test "$(db "SELECT count(*) FROM jobs WHERE entry='api-test' AND kind='renew' AND ok=1")" = 1
+
+# --- local-ca with a profile: reuse-key, hours
+cat >>"$I/certdeck.conf" <<'CONF'
+
+[profile short]
+type = local-ca
+ca = root
+hours = 48
+reuse-key = yes
+CONF
+git -C "$I" commit -qam "add profile short"
+C set api-test profile=short >/dev/null
+key_before=$(git -C "$I" rev-parse HEAD:keys/api-test.key)
+check_out "renew with reuse-key and hours" "expires 2026-07-25 -> 2026-06-27" C renew api-test
+check "  the key is the same" test "$(git -C "$I" rev-parse HEAD:keys/api-test.key)" = "$key_before"
+check_out "  body: key reused" "key: reused" git -C "$I" log -1 --format=%B
+check_out "  48 hours of validity" "notAfter=Jun 27 12:00:00 2026 GMT" openssl x509 -in "$d/cert.pem" -noout -enddate
+
+# --- the command profile: a script that calls openssl
+mkdir -p "$T/tool"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/tool/ca.key" -out "$T/tool/ca.pem" -days 3650 -subj "/CN=Tool CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" 2>/dev/null
+cat >"$T/tool/issue" <<'SH'
+#!/bin/sh
+# issue NAME CN SANS OUT: what a certbot or step would do, with openssl.
+# Every argument is logged as it came, one per line, to see that no shell
+# took them apart.
+log=$(dirname "$0")/args
+: >"$log"
+for a in "$@"; do printf '%s\n' "$a" >>"$log"; done
+env | grep '^CERTDECK_' | sort >"$(dirname "$0")/env"
+case "$4" in /*) ;; *) echo "no out dir" >&2; exit 2 ;; esac
+[ -n "${FAIL:-}" ] && { printf 'boom \033[31mred\033[0m on stderr\n' >&2; exit 3; }
+[ -n "${SLOW:-}" ] && sleep 30
+d=$(dirname "$0")
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$4/key.pem" -out "$4/req.csr" -subj "/CN=$2" 2>/dev/null || exit 4
+printf 'subjectAltName=DNS:%s.test\n' "$1" >"$4/ext"
+openssl x509 -req -in "$4/req.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -CAserial "$4/srl" -days 60 -extfile "$4/ext" -out "$4/cert.pem" 2>/dev/null || exit 5
+cat "$d/ca.pem" >>"$4/cert.pem"
+echo "issued for $2"
+SH
+chmod +x "$T/tool/issue"
+cat >>"$I/certdeck.conf" <<CONF
+
+[profile tool]
+type = command
+command = $T/tool/issue {name} {cn} '{sans}' {out}
+timeout = 5
+CONF
+git -C "$I" commit -qam "add profile tool"
+# A common name and a SAN full of shell metacharacters (issue takes them
+# as data too).
+C issue --ca root --name web --cn 'web.test;$(touch PWNED)' \
+    --san 'DNS:web.test,DNS:$(touch PWNED);`id`|x' --days 20 >/dev/null
+C set web profile=tool >/dev/null
+n0=$(commits "$I")
+check_out "dry run of a command profile" "tool (command $T/tool/issue {name} {cn} '{sans}' {out})" C renew --dry-run web
+check_out "renew through the command profile" "renewed web" sh -c "cd '$T' && '$CERTDECK' -C '$I' renew web"
+check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
+check "  the command got {name} as one argument" test "$(sed -n 1p "$T/tool/args")" = "web"
+check "  {cn}, as it is" test "$(sed -n 2p "$T/tool/args")" = 'web.test;$(touch PWNED)'
+check "  {sans}, metacharacters and all, as one argument" test "$(sed -n 3p "$T/tool/args")" = 'web.test,$(touch PWNED);`id`|x'
+check "  no shell ran them" test ! -e "$T/PWNED" -a ! -e "$TOP/PWNED" -a ! -e "$I/PWNED"
+check "  the arguments were exactly four" test "$(wc -l <"$T/tool/args")" = 4
+check_out "  environment describes the entry" "CERTDECK_ENTRY=web" cat "$T/tool/env"
+check_out "  CERTDECK_SANS" 'CERTDECK_SANS=web.test,$(touch PWNED);`id`|x' cat "$T/tool/env"
+check_out "  the new certificate is from the tool's CA" "issuer=CN = Tool CA" sh -c "openssl x509 -in \$(ls '$I'/certs/*/web/cert.pem) -noout -issuer"
+check_out "  verifies with openssl" "OK" sh -c "openssl verify -CAfile '$T/tool/ca.pem' \$(ls '$I'/certs/*/web/cert.pem)"
+check "  the key the command made is stored encrypted" grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$I/keys/web.key"
+check "  the command's temp directory is gone" test -z "$(ls "$TMPDIR")"
+
+# a command that fails: nothing committed, the job log has its output
+n0=$(commits "$I")
+check_out "a failing command is reported" "command $T/tool/issue exited with status 3" env FAIL=1 "$CERTDECK" -C "$I" renew web
+check "  exit status 1" sh -c "FAIL=1 '$CERTDECK' -C '$I' renew web >/dev/null 2>&1; [ \$? = 1 ]"
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+check "  the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
+check_out "  the job log has the output" "boom" db "SELECT output FROM jobs WHERE entry='web' AND ok=0 ORDER BY id DESC LIMIT 1"
+check "  sanitised: no escape character in the index" test "$(db "SELECT count(*) FROM jobs WHERE instr(output, char(27)) > 0")" = 0
+check_out "  the list shows it" "web: renewal failed" C list
+check_out "  JSON too" '"renewal":"renewal failed"' C list --json
+FAIL=1 C renew web >/dev/null 2>&1
+check_out "three failures in a row: stuck" "web: renewal stuck" C list
+check "a command that hangs is stopped at its timeout" sh -c "SLOW=1 timeout 30 '$CERTDECK' -C '$I' renew web 2>&1 | grep -q 'timed out after 5 s'"
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+check_out "a good run clears the mark" "renewed web" C renew web
+check "  the list shows no mark" sh -c "! '$CERTDECK' -C '$I' list | grep -q '^!'"
+
+# --- refusals
+cert_at 2026-06-10 20 "$T/plain" plain.test
+C import --name plain "$T/plain.pem" >/dev/null
+check_out "an entry without a profile is refused" "no renewal profile" C renew plain
+check_out "an unknown profile is refused" "no [profile nosuch]" sh -c "'$CERTDECK' -C '$I' set plain profile=nosuch >/dev/null; '$CERTDECK' -C '$I' renew plain"
+check_out "an unknown entry is refused" "nosuch: no such entry" C renew nosuch
+check_out "the rest of a batch still runs" "renewed api-test" C renew nosuch api-test
+check_out "renew without a passphrase is refused" "no passphrase" env -u CERTDECK_PASSPHRASE_FILE "$CERTDECK" -C "$I" renew api-test
+
+# --- --due
+export CERTDECK_NOW=2026-06-27T06:00:00Z
+C set plain profile= >/dev/null
+check_out "--due lists what is due (dry run)" "api-test: would renew" C renew --due --dry-run
+check "  not an entry without a profile" sh -c "! '$CERTDECK' -C '$I' renew --due --dry-run | grep -q '^plain'"
+check_out "--due renews them" "renewed api-test" C renew --due
+
+# --- no unencrypted private key in any object
+git -C "$I" cat-file --batch-all-objects --batch >"$T/objects"
+check "no git object holds an unencrypted private key" sh -c "! grep -aE 'BEGIN (RSA |EC )?PRIVATE KEY' '$T/objects'"
+check "inventory consistent" sh -c "[ -z \"\$(git -C '$I' status --porcelain)\" ] && '$CERTDECK' -C '$I' fsck >/dev/null 2>&1"

@@ -1,0 +1,97 @@
+#!/bin/sh
+# tests/e2e/tui-renew.sh: r and R in the terminal UI, driven in tmux: r
+# asks first, showing the profile, the new expiry and the deploy targets;
+# n renews nothing; y renews in the background (one commit), with the
+# endpoint (openssl s_server on 127.0.0.1, still serving the old
+# certificate) showing "! not live"; R lists the due entries and renews
+# them all after one answer. Every wait is bounded.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v tmux >/dev/null 2>&1; then
+	ok "skipped: tmux is not installed"
+	exit 0
+fi
+SOCK=certdeck-rtest-$$
+TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
+stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
+at_exit stop_tmux
+unset NO_COLOR CERTDECK_COLOR
+. "$(dirname "$0")/lib-tls.sh"
+
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+printf 'correct horse battery staple\n' >"$T/pass"
+export CERTDECK_PASSPHRASE_FILE="$T/pass"
+mkdir -p "$T/d"
+C init >/dev/null
+C ca init root >/dev/null
+# Issued on 2026-06-01; the UI runs on 2026-07-20, when all but three.test
+# are at warning.
+C issue --ca root --cn one.test --days 60 >/dev/null
+C issue --ca root --cn two.test --days 70 >/dev/null
+C issue --ca root --cn four.test --days 65 >/dev/null
+C issue --ca root --cn three.test --days 300 >/dev/null
+export CERTDECK_NOW=2026-07-20T12:00:00Z
+E=$(ls -d "$I"/certs/*/one-test)
+openssl pkey -in "$I/keys/one-test.key" -passin file:"$T/pass" -out "$T/one.key" 2>/dev/null
+srv one 127.0.0.1:0 -cert "$E/cert.pem" -key "$T/one.key"
+C set one-test "endpoints=127.0.0.1:$port@one.test" "deploy-cert=$T/d/one.pem" >/dev/null
+
+cat >"$T/ui" <<EOS
+#!/bin/sh
+"$CERTDECK" "\$@"
+echo "EXITED \$?"
+exec sleep 600
+EOS
+chmod +x "$T/ui"
+TM new-session -d -s a -x 160 -y 30 env TERM=screen LC_ALL=C.UTF-8 \
+    HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" \
+    CERTDECK_PASSPHRASE_FILE="$CERTDECK_PASSPHRASE_FILE" "$T/ui" -C "$I"
+screen() { TM capture-pane -p -t "$1" >"$T/screen" 2>/dev/null; cat "$T/screen"; }
+keys() { _s=$1; shift; TM send-keys -t "$_s" "$@"; }
+wait_cmd() {
+	_s=$1; shift
+	_n=0 _t0=$(date +%s)
+	while [ $_n -lt 100 ] && [ $(($(date +%s) - _t0)) -le 15 ]; do
+		screen "$_s" | "$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	return 1
+}
+expect() {
+	if wait_cmd "$1" grep -qF -- "$3"; then ok "$2"
+	else not_ok "$2"; screen "$1" | sed 's/^/# /' | head -40; fi
+}
+goto() {
+	keys "$1" / "$2" Enter
+	wait_cmd "$1" sh -c "grep '^>' | grep -qF -- ' $2 '"
+}
+
+expect a "the list is up" "one-test"
+n0=$(commits "$I")
+goto a one-test
+keys a r
+expect a "r asks first, naming the profile" "renew one-test via local-ca (local CA root)"
+expect a "  the new expiry" "new expiry 2026-09-18"
+expect a "  and the deploy targets" "deploy: cert $T/d/one.pem"
+keys a n
+expect a "n renews nothing" "nothing renewed"
+check "  no commit" test "$(commits "$I")" = "$n0"
+keys a r
+expect a "r asks again" "renew one-test via"
+keys a y
+expect a "y renews in the background; the status bar says how it went" "renewed (1 not live yet), 0 failed"
+check "  one commit" test "$(commits "$I")" = $((n0 + 1))
+check_out "  the renewal's subject" "renew one-test: expires 2026-07-31 -> 2026-09-18" git -C "$I" log -1 --format=%s
+check "  the certificate was deployed" test -s "$T/d/one.pem"
+expect a "  the endpoint still serves the old one: ! not live" "! not live"
+n0=$(commits "$I")
+keys a Escape
+keys a R
+expect a "R lists the due entries" "renew 2 due: four-test, two-test?"
+keys a y
+expect a "R renews them all after one answer" "2 renewed"
+check "  two commits" test "$(commits "$I")" = $((n0 + 2))
+keys a Q
+expect a "Q quits" "EXITED 0"
