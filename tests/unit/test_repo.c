@@ -1321,10 +1321,12 @@ test_revert_changes(void **state)
 	assert_null(cause);
 }
 
-/* repo_list_dir: the files of one directory, with the blob ids git has. */
+/* repo_list_dir: the files of one directory, with the blob ids git has,
+   and its subdirectories (blob id ""). */
 struct listed {
 	struct strv	names;
 	struct strv	blobs;
+	struct strv	dirs;
 	int		stop_after;	/* 0: never stop */
 };
 
@@ -1333,6 +1335,10 @@ listed_one(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
 {
 	struct listed *l = arg;
 
+	if (*blob_id == '\0') {
+		strv_add(&l->dirs, name);
+		return 0;
+	}
 	strv_add(&l->names, name);
 	strv_add(&l->blobs, blob_id);
 	return l->stop_after != 0 && (int)l->names.n == l->stop_after;
@@ -1358,10 +1364,13 @@ test_list_dir(void **state)
 	commit_ok(fx, c, 4, "observe", id);
 	assert_int_equal(repo_list_dir(fx->r, NULL, "observed", listed_one, &l,
 	    &cause), 0);
-	/* Files only, in tree (byte) order. */
+	/* Files in tree (byte) order; the subdirectory with no blob id. */
 	assert_int_equal(l.names.n, 2);
 	assert_string_equal(l.names.v[0], "a_443");
 	assert_string_equal(l.names.v[1], "b_443");
+	assert_int_equal(l.dirs.n, 1);
+	assert_string_equal(l.dirs.v[0], "sub");
+	strv_free(&l.dirs);
 	assert_git_eq(l.blobs.v[0], fx->dir, "rev-parse", "HEAD:observed/a_443");
 	assert_git_eq(l.blobs.v[1], fx->dir, "rev-parse", "HEAD:observed/b_443");
 	strv_free(&l.names);
