@@ -1047,10 +1047,31 @@ pem_foreach(const void *data, size_t len, pem_fn fn, void *arg, char **cause)
 	return rc != 0 ? -1 : n;
 }
 
+/*
+ * Whether issuer's key verifies child's signature: 0 only when it
+ * certainly does not; a key or algorithm OpenSSL cannot use is not
+ * counted against the chain.
+ */
+static int
+link_signed(X509 *child, X509 *issuer)
+{
+	EVP_PKEY *k = X509_get0_pubkey(issuer);
+	int r;
+
+	if (k == NULL) {
+		ERR_clear_error();
+		return 1;
+	}
+	r = X509_verify(child, k);
+	ERR_clear_error();
+	return r != 0;
+}
+
 /* cert_parse_pem_file's state. */
 struct pemfile {
 	struct certfile	*cf;
 	size_t		 cap;
+	X509		*last;		/* the previous certificate */
 };
 
 static int
@@ -1080,7 +1101,11 @@ pemfile_block(void *arg, const char *label, char *header,
 		    sizeof *cf->certs);
 	}
 	parse_x509(x, body, (size_t)(p - body), &cf->certs[cf->n++]);
-	X509_free(x);
+	if (pf->last != NULL && cf->unsigned_at == 0 &&
+	    !link_signed(pf->last, x))
+		cf->unsigned_at = cf->n - 1;
+	X509_free(pf->last);
+	pf->last = x;
 	return 0;
 }
 
@@ -1094,9 +1119,12 @@ cert_parse_pem_file(const char *pem, size_t len, struct certfile *cf,
 	memset(cf, 0, sizeof *cf);
 	pf.cf = cf;
 	pf.cap = 0;
+	pf.last = NULL;
 	ERR_clear_error();
 	if (pem_foreach(pem, len, pemfile_block, &pf, cause) < 0)
 		goto fail;
+	X509_free(pf.last);
+	pf.last = NULL;
 	if (cf->n == 0) {
 		set_cause(cause, "no certificate found");
 		goto fail;
@@ -1111,6 +1139,7 @@ cert_parse_pem_file(const char *pem, size_t len, struct certfile *cf,
 	return 0;
 
 fail:
+	X509_free(pf.last);
 	certfile_free(cf);
 	memset(cf, 0, sizeof *cf);
 	ERR_clear_error();
@@ -1608,11 +1637,16 @@ group_has(const struct cert_group *g, const char *sha256)
 	return 0;
 }
 
-/* Move it (its DER and record) to the end of g. */
+/* Move it (its DER and record) to the end of g; *last is the X509 of
+   g's last certificate, for the signature check (unsigned_at). */
 static void
-group_take(struct cert_group *g, struct ld_item *it)
+group_take(struct cert_group *g, struct ld_item *it, X509 **last)
 {
 	struct cert_item *ci;
+
+	if (*last != NULL && g->unsigned_at == 0 && !link_signed(*last, it->x))
+		g->unsigned_at = g->n;
+	*last = it->x;
 
 	g->items = xreallocarray(g->items, g->n + 1, sizeof *g->items);
 	ci = &g->items[g->n++];
@@ -1636,12 +1670,13 @@ ld_group(struct loader *ld, struct cert_bundle *out, size_t *leader)
 	struct ld_item *it;
 	size_t i, g;
 	ssize_t cur = -1;	/* the group of the last leaf */
+	X509 **last = xcalloc(ld->n + 1, sizeof *last);	/* per group */
 
 	for (i = 0; i < ld->n; i++) {
 		it = &ld->items[i];
 		if (ld->one_group && i > 0) {
 			if (!group_has(&out->groups[0], it->rec.sha256))
-				group_take(&out->groups[0], it);
+				group_take(&out->groups[0], it, &last[0]);
 			continue;
 		}
 		if (!is_ca_like(it) || (ld->one_group && i == 0)) {
@@ -1656,14 +1691,14 @@ ld_group(struct loader *ld, struct cert_bundle *out, size_t *leader)
 				    out->groups[g]);
 				out->ngroups++;
 				leader[g] = i;
-				group_take(&out->groups[g], it);
+				group_take(&out->groups[g], it, &last[g]);
 			}
 			cur = (ssize_t)g;	/* a repeated leaf continues */
 			continue;
 		}
 		if (cur >= 0) {
 			if (!group_has(&out->groups[cur], it->rec.sha256))
-				group_take(&out->groups[cur], it);
+				group_take(&out->groups[cur], it, &last[cur]);
 			continue;
 		}
 		for (g = 0; g < out->ngroups; g++)
@@ -1676,8 +1711,9 @@ ld_group(struct loader *ld, struct cert_bundle *out, size_t *leader)
 		memset(&out->groups[g], 0, sizeof out->groups[g]);
 		out->ngroups++;
 		leader[g] = i;
-		group_take(&out->groups[g], it);
+		group_take(&out->groups[g], it, &last[g]);
 	}
+	free(last);
 }
 
 /* pk as encrypted PKCS#8 PEM, or NULL. */

@@ -58,6 +58,7 @@ struct cert_key {
 struct cert_group {
 	struct cert_item	*items;		/* leaf first */
 	size_t			 n;
+	size_t			 unsigned_at;	/* as struct certfile's */
 	struct cert_key		*key;		/* NULL unless a key matched the leaf
 						   and could be stored encrypted */
 };

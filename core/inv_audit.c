@@ -530,6 +530,17 @@ rule_chain(struct sweep *s, const struct audit_policy *p,
 			free(w);
 			return;
 		}
+	/* The names chain; the signatures were checked when the file was
+	   parsed (struct certfile's unsigned_at). */
+	if (r->unsigned_at > 0 && r->unsigned_at < r->n) {
+		i = r->unsigned_at - 1;
+		w = which(r->certs, i + 1);
+		add_finding(s, p, name, AR_CHAIN_BROKEN,
+		    "the signature of %s does not verify with the key of %s",
+		    i == 0 ? "the leaf" : cn_of(r->certs[i]), w);
+		free(w);
+		return;
+	}
 	last = r->certs[r->n - 1];
 	if (last->self_signed || sorted_has(&s->anchors, last->issuer) ||
 	    p->sev[AR_CHAIN_INCOMPLETE] == AUDIT_OFF)

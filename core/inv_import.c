@@ -633,6 +633,7 @@ cache_group(struct inv *inv, struct cert_group *g, const char *pem,
 	for (i = 0; i < g->n; i++)
 		cf.certs[i] = g->items[i].rec;	/* borrowed */
 	cf.eff_from = NULL;
+	cf.unsigned_at = g->unsigned_at;
 	certfile_effective(&cf);
 	idx_file_put(inv->idx, blob, &cf, NULL);
 	free(cf.certs);

@@ -56,6 +56,10 @@ struct certfile {
 	size_t		 n;
 	int64_t		 eff_not_after;
 	char		*eff_from;
+	/* 0 when each certificate's signature verifies with the next one's
+	   key (or cannot be checked: an algorithm OpenSSL does not know);
+	   else 1 + the position of the first that does not. */
+	size_t		 unsigned_at;
 };
 
 void	certrec_free(struct certrec *);		/* frees members, not the struct */

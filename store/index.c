@@ -9,7 +9,8 @@
  *
  * Schema (version IDX_SCHEMA_VERSION):
  *   meta(key, value)                      "head" = the indexed commit
- *   files(blob, ncerts, eff_not_after, eff_from)   one PEM file, by blob id
+ *   files(blob, ncerts, eff_not_after, eff_from, unsigned_at)
+ *                                         one PEM file, by blob id
  *   chain(blob, pos, cert)                its certificates; pos 0 the leaf
  *   certs(id, <every certrec field>)      one row per certificate
  *   entries(name, cert_blob, entry_blob, owner, tags, endpoints, profile, meta)
@@ -43,7 +44,7 @@
 #include "util.h"
 #include "index.h"
 
-#define IDX_SCHEMA_VERSION	1
+#define IDX_SCHEMA_VERSION	2	/* 2: files.unsigned_at */
 #define IDX_APPLICATION_ID	0x63657274	/* "cert", marks our files */
 #define IDX_BUSY_TIMEOUT_MS	10000
 
@@ -108,7 +109,8 @@ static const char idx_schema_sql[] =
 	" blob TEXT NOT NULL PRIMARY KEY,"
 	" ncerts INTEGER NOT NULL,"
 	" eff_not_after INTEGER,"		/* NULL when ncerts is 0 */
-	" eff_from TEXT"
+	" eff_from TEXT,"
+	" unsigned_at INTEGER NOT NULL DEFAULT 0"	/* certfile's */
 	") STRICT, WITHOUT ROWID;"
 	"CREATE TABLE chain("
 	" blob TEXT NOT NULL,"
@@ -168,8 +170,9 @@ static const char idx_schema_sql[] =
 	X(FILE_HAS,	"SELECT 1 FROM files WHERE blob = :blob")	\
 	X(FILE_DEL,	"DELETE FROM files WHERE blob = :blob")		\
 	X(FILE_PUT,	"INSERT INTO files(blob, ncerts,"		\
-			" eff_not_after, eff_from)"			\
-			" VALUES(:blob, :ncerts, :eff_not_after, :eff_from)") \
+			" eff_not_after, eff_from, unsigned_at)"	\
+			" VALUES(:blob, :ncerts, :eff_not_after, :eff_from,"	\
+			" :unsigned_at)")				\
 	X(CHAIN_DEL,	"DELETE FROM chain WHERE blob = :blob")		\
 	X(CHAIN_PUT,	"INSERT INTO chain(blob, pos, cert)"		\
 			" VALUES(:blob, :pos, :cert)")			\
@@ -322,7 +325,7 @@ idx_stmt_sql(struct idx *idx, enum idx_stmt_id id)
 		/* One statement, so the file and its certificates come from
 		   one snapshot. */
 		buf_printf(&b, "SELECT f.ncerts, f.eff_not_after, f.eff_from,"
-		    " h.pos, c.id, %s FROM files f"
+		    " h.pos, c.id, %s, f.unsigned_at FROM files f"
 		    " LEFT JOIN chain h ON h.blob = f.blob"
 		    " LEFT JOIN certs c ON c.id = h.cert"
 		    " WHERE f.blob = :blob ORDER BY h.pos", idx->ccols);
@@ -954,7 +957,9 @@ idx_file_put(struct idx *idx, const char *blob, const struct certfile *cf,
 	if ((st = idx_stmt(idx, ST_FILE_PUT, cause)) == NULL ||
 	    idx_bind_text(idx, st, ":blob", blob, cause) != 0 ||
 	    idx_bind_int64(idx, st, ":ncerts", (int64_t)cf->n, cause) != 0 ||
-	    idx_bind_text(idx, st, ":eff_from", cf->eff_from, cause) != 0)
+	    idx_bind_text(idx, st, ":eff_from", cf->eff_from, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":unsigned_at", (int64_t)cf->unsigned_at,
+	    cause) != 0)
 		goto out;
 	if (cf->n != 0 && idx_bind_int64(idx, st, ":eff_not_after",
 	    cf->eff_not_after, cause) != 0)
@@ -994,6 +999,7 @@ idx_file_get(struct idx *idx, const char *blob, struct certfile *out,
 	}
 	if (col_text(st, 2) != NULL)
 		out->eff_from = xstrdup(col_text(st, 2));
+	out->unsigned_at = (size_t)sqlite3_column_int64(st, 5 + NCERTCOLS);
 
 	/* Rows come in pos order; with no certs, one row of NULLs. */
 	do {
@@ -1536,8 +1542,8 @@ idx_audit_walk(struct idx *idx, idx_audit_cb cb, void *arg, char **cause)
 	buf_init(&b);
 	buf_printf(&b, "SELECT e.name, e.cert_blob, e.entry_blob, e.owner,"
 	    " e.tags, e.endpoints, e.profile, e.meta,"
-	    " f.ncerts, f.eff_not_after, f.eff_from, c.id, %s, h.pos"
-	    " FROM main.entries e"
+	    " f.ncerts, f.eff_not_after, f.eff_from, c.id, %s, h.pos,"
+	    " f.unsigned_at FROM main.entries e"
 	    " LEFT JOIN files f ON f.blob = e.cert_blob"
 	    " LEFT JOIN chain h ON h.blob = f.blob"
 	    " LEFT JOIN certs c ON c.id = h.cert"
@@ -1582,6 +1588,8 @@ idx_audit_walk(struct idx *idx, idx_audit_cb cb, void *arg, char **cause)
 			row.entry = &e;
 			row.eff_not_after = sqlite3_column_int64(st,
 			    LC_EFF_NOT_AFTER);
+			row.unsigned_at = (size_t)sqlite3_column_int64(st,
+			    pos_col + 1);
 			have = 1;
 			entryno++;
 		}

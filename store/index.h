@@ -155,6 +155,7 @@ struct idx_audit_row {
 	const struct certrec	**certs;
 	size_t			 n;
 	int64_t			 eff_not_after;
+	size_t			 unsigned_at;	/* as struct certfile's */
 };
 typedef int (*idx_audit_cb)(void *arg, const struct idx_audit_row *);
 int	 idx_audit_walk(struct idx *, idx_audit_cb, void *arg, char **cause);

@@ -94,7 +94,11 @@ struct list {
 	int		 status;	/* -1 = all */
 	char		*at;		/* commit of a list of the past, or NULL */
 	char		*label;		/* its banner, escaped */
-	struct list_mark *marks;	/* sorted by entry, during a load */
+	/* The last sweep's findings at the HEAD the counts were read at
+	   (read again only when HEAD moves, not per keystroke of /). */
+	struct audit_finding *findings;
+	size_t		 nfindings;
+	struct list_mark *marks;	/* sorted by entry, into findings */
 	size_t		 nmarks;
 };
 
@@ -267,26 +271,34 @@ list_audit_cell(struct list *l, struct list_row *lr)
 	lr->cell[COL_AUDIT] = xstrdup(m->worst <= AUDIT_WARNING ? "!" : "+");
 }
 
+static void
+list_marks_free(struct list *l)
+{
+	audit_findings_free(l->findings, l->nfindings);
+	free(l->marks);
+	l->findings = NULL;
+	l->nfindings = 0;
+	l->marks = NULL;
+	l->nmarks = 0;
+}
+
 /* The marks of the last sweep, from audit/findings at HEAD (sorted by
    entry, so one pass groups them). Info findings do not mark an entry. */
 static void
-list_marks_load(struct tui *t, struct list *l, struct audit_finding **f,
-    size_t *nf)
+list_marks_load(struct tui *t, struct list *l)
 {
 	char *err = NULL;
 	size_t i;
 
-	l->marks = NULL;
-	l->nmarks = 0;
-	if (l->at != NULL || audit_findings_read(t->inv, f, nf, &err) != 0) {
+	list_marks_free(l);
+	if (l->at != NULL || audit_findings_read(t->inv, &l->findings,
+	    &l->nfindings, &err) != 0) {
 		free(err);
-		*f = NULL;
-		*nf = 0;
 		return;
 	}
-	l->marks = xcalloc(*nf + 1, sizeof *l->marks);
-	for (i = 0; i < *nf; i++) {
-		struct audit_finding *x = &(*f)[i];
+	l->marks = xcalloc(l->nfindings + 1, sizeof *l->marks);
+	for (i = 0; i < l->nfindings; i++) {
+		struct audit_finding *x = &l->findings[i];
 		struct list_mark *m;
 
 		if (x->sev == AUDIT_INFO)
@@ -385,9 +397,8 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 {
 	struct inv_list_opts o;
 	struct list_load ld = { t, l, 0, { NULL, 0, 0 }, { NULL, 0, 0 } };
-	struct audit_finding *f;
 	char *keep = NULL, *err = NULL;
-	size_t i, nf, old = l->cur;
+	size_t i, old = l->cur;
 	int found = 0, c;
 
 	if (l->cur < l->n)
@@ -406,7 +417,6 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 	o.reverse = l->reverse;
 	o.status_mask = l->status >= 0 ? 1 << l->status : 0;
 	o.at = l->at;
-	list_marks_load(t, l, &f, &nf);
 	strv_init(&ld.rnames);
 	strv_init(&ld.rstates);
 	if (l->at == NULL)
@@ -415,10 +425,6 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 		tui_message(t, "%s", err);
 		free(err);
 	}
-	free(l->marks);
-	l->marks = NULL;
-	l->nmarks = 0;
-	audit_findings_free(f, nf);
 	strv_free(&ld.rnames);
 	strv_free(&ld.rstates);
 	l->cur = 0;
@@ -442,6 +448,7 @@ list_counts(struct tui *t, struct list *l, int pass)
 
 	memset(l->counts, 0, sizeof l->counts);
 	l->total = 0;
+	list_marks_load(t, l);
 	memset(&o, 0, sizeof o);
 	o.expiring_days = -1;
 	o.at = l->at;
@@ -519,6 +526,7 @@ list_leave(struct tui *t, struct view *v)
 
 	list_rows_free(l);
 	free(l->rows);
+	list_marks_free(l);
 	buf_free(&l->filter);
 	free(l->at);
 	free(l->label);

@@ -103,6 +103,16 @@ cert_at 2026-05-01 200 self self.test
 # A chain in the wrong order, and a leaf without its (unknown) issuer.
 mk broken 20260501000000Z 20270101000000Z
 cat broken.pem shortint.pem >broken-chain.pem
+# An impostor: the intermediate's name and key identifier, another key.
+ski=$(openssl x509 -in inter.pem -noout -ext subjectKeyIdentifier | sed -n 's/^ *\([0-9A-F:]*\)$/\1/p' | tr -d :)
+faketime -f "@2026-01-01 00:00:00" openssl req -x509 -newkey ec \
+    -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout fakeint.key -out fakeint.pem \
+    -days 1500 -subj "/CN=Audit Intermediate" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -addext "subjectKeyIdentifier=$ski" 2>/dev/null
+mk forged 20260501000000Z 20270101000000Z
+cat forged.pem fakeint.pem >forged-chain.pem
 ca_at 2026-01-01 3650 lone "Lone Root"
 ca_at 2026-01-01 1500 loneint "Lone Intermediate" lone
 ISSUER=loneint mk orphan 20260501000000Z 20270101000000Z
@@ -149,13 +159,14 @@ C import --name nosign --owner team "$T/c/nosign.pem" >/dev/null
 C import --name self --owner team "$T/c/self.pem" >/dev/null
 C import --name broken --owner team "$T/c/broken-chain.pem" >/dev/null
 C import --name orphan --owner team "$T/c/orphan.pem" >/dev/null
+C import --name forged --owner team "$T/c/forged-chain.pem" >/dev/null
 C import --name noowner "$T/c/served.pem" >/dev/null
 # Profiles for all but no-profile's subject (good has none).
 C list --json >"$J"
 for n in $(jq_ "(SELECT group_concat(json_extract(value,'\$.name'), ' ') FROM json_each(j))"); do
 	[ "$n" = good ] || C set "$n" profile=default >/dev/null
 done
-check "the inventory holds every test entry" test "$(jq_ "json_array_length(j)")" = 34
+check "the inventory holds every test entry" test "$(jq_ "json_array_length(j)")" = 35
 
 # --- usage and rules
 check_out "--rules lists every rule with its fix" "validity-too-long" C audit --rules
@@ -175,7 +186,7 @@ check "audit/findings is committed" test -n "$(git -C "$I" ls-files audit/findin
 check "git status is clean" test -z "$(git -C "$I" status --porcelain)"
 check "audit/findings is sorted" sh -c "grep -v '^#' '$F' | LC_ALL=C sort -c"
 check_out "the table says what was recorded" "recorded in commit" cat "$T/t1.txt"
-check_out "the table has a summary" "34 entries," cat "$T/t1.txt"
+check_out "the table has a summary" "35 entries," cat "$T/t1.txt"
 
 finds_not "good: no finding" good expired
 check "good: only no-profile" test "$(grep -c '^good ' "$F")" = 1
@@ -211,6 +222,9 @@ finds_not "a CA with keyCertSign" audit-root ca-no-keycertsign
 finds "a self-signed leaf" self self-signed-leaf
 finds_not "a self-signed CA is not a self-signed leaf" audit-root self-signed-leaf
 finds "a chain out of order" broken chain-broken
+finds "a chain whose names match but whose signature does not" forged chain-broken
+check "... says which signature" grep -q '^forged chain-broken critical the signature of the leaf does not verify with the key of chain certificate 1 (Audit Intermediate)$' "$F"
+finds_not "a chain that verifies" good chain-broken
 finds "a leaf whose issuer is nowhere" orphan chain-incomplete
 finds_not "an issuer imported as its own entry completes a chain" inter chain-incomplete
 finds_not "leaf + intermediate of an imported root is complete" good chain-incomplete
@@ -239,6 +253,7 @@ C audit >/dev/null 2>&1
 finds "the same certificate in two entries" good duplicate-cert
 finds "... both of them" good-copy duplicate-cert
 finds_not "the same certificate is not a shared key" good shared-key
+finds_not "a chain parsed from a hand commit that verifies" good-copy chain-broken
 check "the commit counts new and resolved" sh -c "git -C '$I' log -1 --format=%s | grep -qx 'audit: [0-9]* new findings, 1 resolved'"
 C rm good-copy >/dev/null
 C audit >/dev/null 2>&1
@@ -249,6 +264,20 @@ check "log audit is the history of sweeps" test "$(C log audit | wc -l)" = 3
 check_out "log audit shows the subjects" "audit: first sweep" C log audit
 C log audit --json >"$J"
 check "log audit --json lists only audit commits" test "$(jq_ "(SELECT count(*) FROM json_each(j) WHERE json_extract(value,'\$.action') = 'audit')")" = 3
+
+# A forged chain that reaches the index by a hand commit (parsed from git,
+# not imported) is found the same.
+sh=$(printf 'forged-copy' | sha256sum | cut -c1-2)
+fd=$(cd "$I" && ls -d certs/*/forged)
+mkdir -p "$I/certs/$sh/forged-copy"
+cp "$I/$fd/cert.pem" "$I/certs/$sh/forged-copy/cert.pem"
+git -C "$I" add certs >/dev/null && git -C "$I" commit -qm "copy forged by hand"
+rm -f "$I/.certdeck/index.db"*
+C audit >/dev/null 2>&1
+finds "a forged chain parsed from git (index rebuilt)" forged-copy chain-broken
+finds "... and the imported one again" forged chain-broken
+C rm forged-copy >/dev/null
+C audit >/dev/null 2>&1
 
 # --- key-mismatch: key-path naming another certificate's key
 C set rsa2048 "key-path=$T/c/rsa2048.key" >/dev/null

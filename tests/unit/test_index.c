@@ -267,12 +267,12 @@ test_open_create_reopen(void **state)
 	struct idx *idx2;
 
 	assert_int_equal(access(f->path, F_OK), 0);
-	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 1);
+	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 2);
 	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('meta', 'files', 'certs',"
 	    " 'entries', 'probes', 'jobs')"), 6);
 	ASSERT_CLI(f->path, "PRAGMA journal_mode", "wal\n");
-	ASSERT_CLI(f->path, "PRAGMA user_version", "1\n");
+	ASSERT_CLI(f->path, "PRAGMA user_version", "2\n");
 	ASSERT_CLI(f->path, "SELECT count(*) FROM probes; SELECT count(*)"
 	    " FROM jobs", "0\n0\n");
 	/* The unversioned tables take rows as the later features will. */
@@ -472,9 +472,11 @@ test_file_roundtrip(void **state)
 	free(cf.eff_from);
 	cf.eff_from = NULL;
 	cf.eff_not_after = T9999;
+	cf.unsigned_at = 1;
 	put_file(f->idx, BLOB_F1, &cf);
 	assert_int_equal(idx_file_get(f->idx, BLOB_F1, &got, &cause), 1);
 	assert_int_equal(got.n, 1);
+	assert_int_equal(got.unsigned_at, 1);
 	assert_null(got.eff_from);
 	assert_int_equal(got.eff_not_after, T9999);
 	assert_certrec_equal(&got.certs[0], &cf.certs[0]);
@@ -1367,10 +1369,10 @@ test_schema_mismatch(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(idx_file_has(f->idx, BLOB_F1), 0);
 	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM certs"), 0);
-	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 1);
+	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 2);
 	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE name LIKE 'junk%'"), 0);
-	ASSERT_CLI(f->path, "PRAGMA user_version", "1\n");
+	ASSERT_CLI(f->path, "PRAGMA user_version", "2\n");
 	ASSERT_CLI(f->path, "SELECT count(*) FROM entries", "0\n");
 
 	/* And it works as new. */
