@@ -454,13 +454,16 @@ list_perms(struct list *l)
 static int
 list_match(const struct list_row *r, const char *pat, size_t plen)
 {
-	const char *h = r->hay;
+	const unsigned char *h = (const unsigned char *)r->hay;
+	unsigned char c0 = (unsigned char)pat[0];
+	unsigned char c1 = (unsigned char)pat[1];	/* '\0' if plen 1 */
 
-	while ((h = strchr(h, pat[0])) != NULL) {
-		if (strncmp(h, pat, plen) == 0)
+	/* One pass, no call per candidate: most candidates fail at the
+	   first or second byte. */
+	for (; *h != '\0'; h++)
+		if (*h == c0 && (plen == 1 || h[1] == c1) &&
+		    memcmp(h, pat, plen) == 0)
 			return 1;
-		h++;
-	}
 	return 0;
 }
 
