@@ -85,9 +85,9 @@ static const struct {
 struct list {
 	struct list_row	*rows;		/* every row read, in expiry order */
 	size_t		 nall, cap;
-	size_t		*perm[5];	/* rows in each sort's order, keyed
-					   rows first (nkey of them) */
-	size_t		 nkey[5];
+	size_t		*perm[nitems(list_sorts)];	/* rows in each sort's
+					   order, keyed rows first (nkey) */
+	size_t		 nkey[nitems(list_sorts)];
 	size_t		*vis;		/* the rows shown, in order */
 	size_t		 n;		/* how many */
 	size_t		 cur, top;	/* in vis */
@@ -459,10 +459,10 @@ list_match(const struct list_row *r, const char *pat, size_t plen)
 	unsigned char c1 = (unsigned char)pat[1];	/* '\0' if plen 1 */
 
 	/* One pass, no call per candidate: most candidates fail at the
-	   first or second byte. */
+	   first or second byte (strncmp, not memcmp: h may be shorter). */
 	for (; *h != '\0'; h++)
 		if (*h == c0 && (plen == 1 || h[1] == c1) &&
-		    memcmp(h, pat, plen) == 0)
+		    strncmp((const char *)h, pat, plen) == 0)
 			return 1;
 	return 0;
 }
