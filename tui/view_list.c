@@ -253,7 +253,7 @@ static int list_fold(int);
 
 /* What the filter looks in: idx_list's filter columns, each after a
    \001 (typed text holds no control character, so a match never spans
-   two), folded once here so that a keystroke is one strstr per row. */
+   two), folded once here so that a keystroke is one pass per row. */
 static char *
 list_hay(const struct idx_row *r)
 {
