@@ -2,7 +2,8 @@
  * ttydrive.c: drive a terminal program under a pseudo-terminal and measure
  * what reaches the screen, for the UI benchmark (bench/tui). The program
  * runs on a pty of COLSxLINES; each measurement writes keys and reads the
- * output until it has been quiet for QUIET ms. Reported per step: the time
+ * output until, after its first byte, it has been quiet for QUIET ms (every
+ * key measured must draw something). Reported per step: the time
  * from the write (or, for the start, from the fork) to the LAST byte of
  * the response, and the bytes of the response. The quiet wait is not
  * counted: the screen was complete when its last byte arrived.
@@ -60,8 +61,10 @@ now_ms(void)
 }
 
 /*
- * Read until quiet for quiet ms (after want was seen, if given). Returns
- * the time of the last byte read (or t0 if none) and the byte count.
+ * Read until quiet for quiet ms after the first byte (after want was seen,
+ * if given), or until the program exits; a key that draws nothing waits
+ * for DEADLINE_MS and fails. Returns the time of the last byte read and
+ * the byte count.
  */
 static double
 settle(double t0, int quiet, const char *want, size_t *bytes)
@@ -72,7 +75,7 @@ settle(double t0, int quiet, const char *want, size_t *bytes)
 	struct pollfd p;
 	double last = t0, t;
 	ssize_t n;
-	int seen = want == NULL, rc;
+	int seen = 0, rc;
 
 	*bytes = 0;
 	tlen = 0;
@@ -90,7 +93,7 @@ settle(double t0, int quiet, const char *want, size_t *bytes)
 		if (rc < 0)
 			die("poll");
 		if (rc == 0) {
-			if (seen && (*bytes > 0 || want == NULL))
+			if (seen)
 				return last;
 			continue;
 		}
@@ -101,6 +104,8 @@ settle(double t0, int quiet, const char *want, size_t *bytes)
 		}
 		last = now_ms();
 		*bytes += (size_t)n;
+		if (want == NULL)
+			seen = 1;
 		if (!seen) {
 			/* Keep the end of the output to find want across
 			   reads. */
@@ -243,12 +248,15 @@ main(int argc, char **argv)
 	fclose(steps);
 	if (write(master, "Q", 1) != 1)
 		die("write");
-	/* Drain what it still writes; at most about 5 s. */
+	/* Let it end, reading what it still writes; at most about 5 s. */
 	for (i = 0; i < 100; i++) {
-		settle(now_ms(), 50, NULL, &b);
+		struct pollfd p = { master, POLLIN, 0 };
+		char buf[4096];
+
+		if (poll(&p, 1, 50) > 0 && read(master, buf, sizeof buf) <= 0)
+			usleep(50000);
 		if (waitpid(child, &status, WNOHANG) == child)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-		usleep(50000);
 	}
 	fprintf(stderr, "ttydrive: the program did not exit after Q\n");
 	kill(child, SIGTERM);

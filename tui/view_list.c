@@ -1,10 +1,18 @@
 /*
  * view_list.c: the list view, every entry of the inventory sorted by days
  * left, one line each, coloured by status slot and marked with a status
- * glyph and word so it reads without colour. Filtering, sorting and the
- * status choice are passed to inv_list, the same call `certdeck list` makes;
- * a list of the past (from the history's t) is inv_list with at, as
- * `certdeck list --at` is, and read-only.
+ * glyph and word so it reads without colour. The rows come from inv_list,
+ * the call `certdeck list` makes; a list of the past (from the history's
+ * t) is inv_list with at, as `certdeck list --at` is, and read-only.
+ *
+ * Sorting, filtering and the status choice happen here, in memory, on the
+ * rows read once (list_order, list_match), with idx_list's rules: the
+ * same sort keys (NOCASE: ASCII case folded), rows without the key last
+ * either way, then the name; the filter an ASCII case-insensitive
+ * substring of name, subject, SANs, issuer, owner or tags. Asking SQLite
+ * again cost a whole read of the inventory per key (about 1.7 s at
+ * 100,000 entries); tests/e2e/tui.sh checks the orders against `certdeck
+ * list --sort`.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -32,6 +40,13 @@ struct list_ep {
 struct list_row {
 	char		*name;		/* raw, for the detail view */
 	char		*cell[COL_COUNT];	/* escaped, by enum col */
+	/* As the index holds them (NULL: none), to sort and filter. */
+	char		*hay;		/* name, subject, SANs, issuer, owner
+					   and tags, ASCII-folded, each after
+					   a \001: what the filter looks in */
+	char		*owner, *subject_cn, *issuer_cn;
+	int64_t		 expiry;
+	int		 has_expiry;
 	int		 status;
 	struct list_ep	*eps;
 	size_t		 neps;
@@ -79,9 +94,14 @@ static const struct {
 };
 
 struct list {
-	struct list_row	*rows;
-	size_t		 n, cap;
-	size_t		 cur, top;
+	struct list_row	*rows;		/* every row read, in expiry order */
+	size_t		 nall, cap;
+	size_t		*perm[nitems(list_sorts)];	/* rows in each sort's
+					   order, keyed rows first (nkey) */
+	size_t		 nkey[nitems(list_sorts)];
+	size_t		*vis;		/* the rows shown, in order */
+	size_t		 n;		/* how many */
+	size_t		 cur, top;	/* in vis */
 	size_t		 counts[ST_COUNT];	/* whole inventory */
 	size_t		 total;
 	int		 colw[COL_COUNT];	/* widest cell of each column,
@@ -108,22 +128,39 @@ list_rows_free(struct list *l)
 	size_t i, e;
 	int c;
 
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < l->nall; i++) {
 		free(l->rows[i].name);
 		for (c = 0; c < COL_COUNT; c++)
 			free(l->rows[i].cell[c]);
+		free(l->rows[i].hay);
+		free(l->rows[i].owner);
+		free(l->rows[i].subject_cn);
+		free(l->rows[i].issuer_cn);
 		for (e = 0; e < l->rows[i].neps; e++)
 			free(l->rows[i].eps[e].endpoint);
 		free(l->rows[i].eps);
 		free(l->rows[i].renewal);
 	}
+	l->nall = 0;
 	l->n = 0;
+	for (c = 0; c < (int)nitems(l->perm); c++) {
+		free(l->perm[c]);
+		l->perm[c] = NULL;
+	}
+	free(l->vis);
+	l->vis = NULL;
+}
+
+/* The row shown at position i. */
+static struct list_row *
+list_at(struct list *l, size_t i)
+{
+	return &l->rows[l->vis[i]];
 }
 
 struct list_load {
 	struct tui	*t;
 	struct list	*l;
-	int		 count;		/* the counts of the header, too */
 	struct strv	 rnames;	/* entries with a renewal state */
 	struct strv	 rstates;
 };
@@ -234,7 +271,7 @@ list_probe_landed(struct tui *t, struct view *v, const char *entry,
 
 	if (l->at != NULL || entry == NULL)
 		return;
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < l->nall; i++) {
 		lr = &l->rows[i];
 		if (strcmp(lr->name, entry) != 0)
 			continue;
@@ -244,6 +281,33 @@ list_probe_landed(struct tui *t, struct view *v, const char *entry,
 				lr->eps[e].last = *last;
 		list_probe_cell(t, l, lr);
 	}
+}
+
+static int list_fold(int);
+
+/* What the filter looks in: idx_list's filter columns, each after a
+   \001 (typed text holds no control character, so a match never spans
+   two), folded once here so that a keystroke is one pass per row. */
+static char *
+list_hay(const struct idx_row *r)
+{
+	const char *f[] = { r->entry->name, r->leaf ? r->leaf->subject : NULL,
+	    r->leaf ? r->leaf->sans : NULL, r->leaf ? r->leaf->issuer : NULL,
+	    r->entry->owner, r->entry->tags };
+	struct buf b;
+	size_t i;
+	char *p;
+
+	buf_init(&b);
+	for (i = 0; i < nitems(f); i++)
+		if (f[i] != NULL) {
+			buf_addc(&b, '\001');
+			buf_adds(&b, f[i]);
+		}
+	buf_addc(&b, '\0');
+	for (p = b.data; *p != '\0'; p++)
+		*p = (char)list_fold((unsigned char)*p);
+	return buf_steal(&b);
 }
 
 static int
@@ -326,13 +390,23 @@ list_load_row(void *arg, const struct inv_row *row)
 	int c;
 	size_t i;
 
-	if (l->n == l->cap) {
+	if (l->nall == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		l->rows = xreallocarray(l->rows, l->cap, sizeof *l->rows);
 	}
-	lr = &l->rows[l->n++];
+	lr = &l->rows[l->nall++];
 	memset(lr, 0, sizeof *lr);
 	lr->name = xstrdup(r->entry->name);
+	lr->owner = r->entry->owner != NULL ? xstrdup(r->entry->owner) : NULL;
+	lr->hay = list_hay(r);
+	if (r->leaf != NULL) {
+		lr->subject_cn = r->leaf->subject_cn ?
+		    xstrdup(r->leaf->subject_cn) : NULL;
+		lr->issuer_cn = r->leaf->issuer_cn ?
+		    xstrdup(r->leaf->issuer_cn) : NULL;
+		lr->expiry = r->eff_not_after;
+		lr->has_expiry = 1;
+	}
 	lr->status = row->status;
 	snprintf(buf, sizeof buf, "%s %s", tui_status_glyph(t, row->status),
 	    status_name(row->status));
@@ -364,58 +438,220 @@ list_load_row(void *arg, const struct inv_row *row)
 	for (c = 0; c < COL_COUNT; c++)
 		if (c != COL_PROBE)
 			list_colw(l, c, lr->cell[c]);
-	/* Unfiltered, the rows are the whole inventory: count them here
-	   rather than in a second pass (list_counts). */
-	if (ld->count) {
-		if (row->status >= 0 && row->status < ST_COUNT)
-			l->counts[row->status]++;
-		l->total++;
-	}
-	return 0;
-}
-
-static int
-list_count_row(void *arg, const struct inv_row *row)
-{
-	struct list *l = arg;
-
+	/* The rows are the whole inventory: count them as they come. */
 	if (row->status >= 0 && row->status < ST_COUNT)
 		l->counts[row->status]++;
 	l->total++;
 	return 0;
 }
 
-static void list_counts(struct tui *, struct list *, int pass);
+/* ASCII case folding, as SQLite's NOCASE and LIKE do. */
+static int
+list_fold(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
 
-/* Read the rows again with the current filter, sort and status choice;
-   the cursor stays on the same entry when it is still listed, else (with
-   keep_pos, after the entry went) on the same line. With counts, the
-   header's counts and HEAD too: in the same pass when nothing is left
-   out, which is the start. */
+/* NOCASE: the folded bytes, then the shorter first. */
+static int
+list_nocase(const char *a, const char *b)
+{
+	const unsigned char *x = (const unsigned char *)a;
+	const unsigned char *y = (const unsigned char *)b;
+
+	while (*x != '\0' && list_fold(*x) == list_fold(*y)) {
+		x++;
+		y++;
+	}
+	return list_fold(*x) - list_fold(*y);
+}
+
+struct list_sortarg {
+	const struct list	*l;
+	int			 s;		/* index into list_sorts */
+};
+
+/* Rows i and j in sort s's ascending order (idx_list's ORDER BY: the
+   key, rows without it last, then the name). */
+static int
+list_order(const void *pa, const void *pb, void *arg)
+{
+	const struct list *l = ((const struct list_sortarg *)arg)->l;
+	int s = ((const struct list_sortarg *)arg)->s;
+	const struct list_row *a = &l->rows[*(const size_t *)pa];
+	const struct list_row *b = &l->rows[*(const size_t *)pb];
+	const char *ka = NULL, *kb = NULL;
+	int c = 0;
+
+	switch (list_sorts[s].sort) {
+	case IDX_SORT_EXPIRY:
+		if (a->has_expiry != b->has_expiry)
+			return a->has_expiry ? -1 : 1;
+		c = a->expiry < b->expiry ? -1 : a->expiry > b->expiry;
+		break;
+	case IDX_SORT_NAME:
+		break;
+	case IDX_SORT_SUBJECT:
+		ka = a->subject_cn, kb = b->subject_cn;
+		break;
+	case IDX_SORT_ISSUER:
+		ka = a->issuer_cn, kb = b->issuer_cn;
+		break;
+	default:
+		ka = a->owner, kb = b->owner;
+		break;
+	}
+	if (list_sorts[s].sort != IDX_SORT_EXPIRY &&
+	    list_sorts[s].sort != IDX_SORT_NAME) {
+		if ((ka == NULL) != (kb == NULL))
+			return ka == NULL ? 1 : -1;
+		if (ka != NULL)
+			c = list_nocase(ka, kb);
+	}
+	return c != 0 ? c : strcmp(a->name, b->name);
+}
+
+/* Whether sort s has a key for row r (rows without one go last). */
+static int
+list_has_key(const struct list_row *r, int s)
+{
+	switch (list_sorts[s].sort) {
+	case IDX_SORT_EXPIRY:
+		return r->has_expiry;
+	case IDX_SORT_NAME:
+		return 1;
+	case IDX_SORT_SUBJECT:
+		return r->subject_cn != NULL;
+	case IDX_SORT_ISSUER:
+		return r->issuer_cn != NULL;
+	default:
+		return r->owner != NULL;
+	}
+}
+
+/* Each sort's order of the rows, once per read: a sort key press then
+   only walks one (forwards or, reversed, each part backwards). */
 static void
-list_load(struct tui *t, struct list *l, int keep_pos, int counts)
+list_perms(struct list *l)
+{
+	struct list_sortarg arg;
+	size_t i;
+	int s;
+
+	for (s = 0; s < (int)nitems(list_sorts); s++) {
+		l->perm[s] = xreallocarray(NULL, l->nall ? l->nall : 1,
+		    sizeof *l->perm[s]);
+		for (i = 0; i < l->nall; i++)
+			l->perm[s][i] = i;
+		/* The rows come in expiry order already. */
+		arg.l = l;
+		arg.s = s;
+		if (list_sorts[s].sort != IDX_SORT_EXPIRY)
+			qsort_r(l->perm[s], l->nall, sizeof *l->perm[s],
+			    list_order, &arg);
+		l->nkey[s] = 0;
+		for (i = 0; i < l->nall; i++)
+			if (list_has_key(&l->rows[i], s))
+				l->nkey[s]++;
+	}
+}
+
+/* The filter, as LIKE '%text%' ESCAPE: an ASCII case-insensitive
+   substring of one of the fields (pat folded already, plen > 0). */
+static int
+list_match(const struct list_row *r, const char *pat, size_t plen)
+{
+	const unsigned char *h = (const unsigned char *)r->hay;
+	unsigned char c0 = (unsigned char)pat[0];
+	unsigned char c1 = (unsigned char)pat[1];	/* '\0' if plen 1 */
+
+	/* One pass, no call per candidate: most candidates fail at the
+	   first or second byte (strncmp, not memcmp: h may be shorter). */
+	for (; *h != '\0'; h++)
+		if (*h == c0 && (plen == 1 || h[1] == c1) &&
+		    strncmp((const char *)h, pat, plen) == 0)
+			return 1;
+	return 0;
+}
+
+/* The rows shown: sort order, direction, status choice and filter over
+   the rows read. The cursor stays on its row when it is still shown,
+   else goes to the top (or, with keep_pos, stays on its line). narrow:
+   only the filter changed, by growing at its end, so only the rows shown
+   can still match; they are filtered where they are. */
+static void
+list_view(struct list *l, size_t keep, int keep_pos, int narrow)
+{
+	const size_t *p = l->perm[l->sort];
+	size_t i, k, nk = l->nkey[l->sort], old = l->cur, plen = l->filter.len;
+	size_t nvis = l->n;
+	char *pat = NULL, *c;
+	int found = 0;
+
+	if (l->filter.len > 0) {
+		pat = xstrdup(l->filter.data);
+		for (c = pat; *c != '\0'; c++)
+			*c = (char)list_fold((unsigned char)*c);
+	}
+	if (!narrow || l->vis == NULL || pat == NULL)
+		nvis = l->nall, narrow = 0;
+	if (l->vis == NULL)
+		l->vis = xreallocarray(NULL, l->nall ? l->nall : 1,
+		    sizeof *l->vis);
+	l->n = 0;
+	for (i = 0; i < nvis; i++) {
+		/* Reversed: the keyed part backwards, then the rest. */
+		k = narrow ? l->vis[i] : !l->reverse ? p[i] : i < nk ?
+		    p[nk - 1 - i] : p[l->nall - 1 - (i - nk)];
+		if (!narrow && l->status >= 0 && l->rows[k].status != l->status)
+			continue;
+		if (pat != NULL && !list_match(&l->rows[k], pat, plen))
+			continue;
+		if (k == keep) {
+			l->cur = l->n;
+			found = 1;
+		}
+		l->vis[l->n++] = k;
+	}
+	if (!found)
+		l->cur = keep_pos && l->n > 0 ? (old < l->n ? old : l->n - 1) :
+		    0;
+	free(pat);
+}
+
+/* The row under the cursor, as an index into rows (SIZE_MAX: none). */
+static size_t
+list_cur_row(const struct list *l)
+{
+	return l->cur < l->n ? l->vis[l->cur] : SIZE_MAX;
+}
+
+static void list_counts(struct tui *, struct list *);
+
+/* Read every row again, then show them as chosen; the cursor stays on the
+   same entry when it is still listed, else (with keep_pos, after the entry
+   went) on the same line. The header's counts come from the same pass. */
+static void
+list_load(struct tui *t, struct list *l, int keep_pos)
 {
 	struct inv_list_opts o;
-	struct list_load ld = { t, l, 0, { NULL, 0, 0 }, { NULL, 0, 0 } };
+	struct list_load ld;
 	char *keep = NULL, *err = NULL;
-	size_t i, old = l->cur;
-	int found = 0, c;
+	size_t i, found = SIZE_MAX;
+	int c;
 
+	memset(&ld, 0, sizeof ld);
+	ld.t = t;
+	ld.l = l;
 	if (l->cur < l->n)
-		keep = xstrdup(l->rows[l->cur].name);
+		keep = xstrdup(list_at(l, l->cur)->name);
 	list_rows_free(l);
 	for (c = 0; c < COL_COUNT; c++)
 		l->colw[c] = 0;
-	if (counts) {
-		ld.count = l->filter.len == 0 && l->status < 0;
-		list_counts(t, l, !ld.count);
-	}
+	list_counts(t, l);
 	memset(&o, 0, sizeof o);
 	o.expiring_days = -1;
-	o.filter = l->filter.len > 0 ? l->filter.data : NULL;
-	o.sort = list_sorts[l->sort].sort;
-	o.reverse = l->reverse;
-	o.status_mask = l->status >= 0 ? 1 << l->status : 0;
+	o.sort = IDX_SORT_EXPIRY;
 	o.at = l->at;
 	strv_init(&ld.rnames);
 	strv_init(&ld.rstates);
@@ -427,36 +663,24 @@ list_load(struct tui *t, struct list *l, int keep_pos, int counts)
 	}
 	strv_free(&ld.rnames);
 	strv_free(&ld.rstates);
-	l->cur = 0;
-	for (i = 0; keep != NULL && i < l->n; i++)
-		if (strcmp(l->rows[i].name, keep) == 0) {
-			l->cur = i;
-			found = 1;
-		}
-	if (keep != NULL && !found && keep_pos && l->n > 0)
-		l->cur = old < l->n ? old : l->n - 1;
+	list_perms(l);
+	for (i = 0; keep != NULL && i < l->nall; i++)
+		if (strcmp(l->rows[i].name, keep) == 0)
+			found = i;
+	list_view(l, found, keep != NULL && keep_pos, 0);
 	free(keep);
 }
 
-/* The counts of the header line (zeroed; counted here with pass, else
-   by the caller's pass over every row) and the HEAD it names. */
+/* The counts of the header line, zeroed (list_load_row counts), and the
+   HEAD it names. */
 static void
-list_counts(struct tui *t, struct list *l, int pass)
+list_counts(struct tui *t, struct list *l)
 {
-	struct inv_list_opts o;
 	char *err = NULL, head[41];
 
 	memset(l->counts, 0, sizeof l->counts);
 	l->total = 0;
 	list_marks_load(t, l);
-	memset(&o, 0, sizeof o);
-	o.expiring_days = -1;
-	o.at = l->at;
-	if (pass && inv_list(t->inv, &o, list_count_row, l, &err) != 0) {
-		tui_message(t, "%s", err);
-		free(err);
-		err = NULL;
-	}
 	if (l->at != NULL)
 		snprintf(l->head, sizeof l->head, "%.7s", l->at);
 	else if (idx_get_head(t->inv->idx, head, &err) == 0)
@@ -478,7 +702,7 @@ view_list_new_at(struct tui *t, const char *commit, const char *label)
 		l->at = xstrdup(commit);
 		l->label = tui_esc(t, label != NULL ? label : commit);
 	}
-	list_load(t, l, 0, 1);
+	list_load(t, l, 0);
 	return l;
 }
 
@@ -496,7 +720,7 @@ list_reload(struct tui *t, struct view *v)
 
 	if (l->at != NULL)
 		return;
-	list_load(t, l, 1, 1);
+	list_load(t, l, 1);
 }
 
 const char *
@@ -504,7 +728,7 @@ view_list_current(struct view *v)
 {
 	struct list *l = v->priv;
 
-	return l->cur < l->n ? l->rows[l->cur].name : NULL;
+	return l->cur < l->n ? list_at(l, l->cur)->name : NULL;
 }
 
 int
@@ -651,7 +875,7 @@ list_draw(struct tui *t, struct view *v)
 	}
 	page = list_page();
 	for (y = 0; y < page && l->top + (size_t)y < l->n; y++) {
-		struct list_row *r = &l->rows[l->top + (size_t)y];
+		struct list_row *r = list_at(l, l->top + (size_t)y);
 		int is_cur = l->top + (size_t)y == l->cur;
 
 		a = theme_attr(theme_status_slot(r->status));
@@ -754,6 +978,7 @@ list_key(struct tui *t, struct view *v, int key)
 	char mb[MB_LEN_MAX + 1];
 	mbstate_t ps;
 	size_t n;
+	int narrow = 0;
 
 	if (!l->typing)
 		return 0;
@@ -794,10 +1019,12 @@ list_key(struct tui *t, struct view *v, int key)
 		n = wcrtomb(mb, (wchar_t)key, &ps);
 		if (n == (size_t)-1 || l->filter.len + n > 256)
 			return 1;
+		/* Typing on: only the rows shown can still match. */
+		narrow = l->filter.len > 0;
 		buf_add(&l->filter, mb, n);
 		break;
 	}
-	list_load(t, l, 0, 0);
+	list_view(l, list_cur_row(l), 0, narrow);
 	return 1;
 }
 
@@ -815,7 +1042,7 @@ view_list_open(struct tui *t, struct view *v, int arg)
 		    "(q goes back)");
 		return;
 	}
-	d = view_detail_new(t, l->rows[l->cur].name);
+	d = view_detail_new(t, list_at(l, l->cur)->name);
 	if (d != NULL)
 		tui_push(t, &view_detail_ops, d);
 }
@@ -836,7 +1063,7 @@ view_list_filter_clear(struct tui *t, struct view *v, int arg)
 
 	buf_reset(&l->filter);
 	l->status = -1;
-	list_load(t, l, 0, 0);
+	list_view(l, list_cur_row(l), 0, 0);
 }
 
 void
@@ -845,7 +1072,7 @@ view_list_sort_next(struct tui *t, struct view *v, int arg)
 	struct list *l = v->priv;
 
 	l->sort = (l->sort + 1) % (int)nitems(list_sorts);
-	list_load(t, l, 0, 0);
+	list_view(l, list_cur_row(l), 0, 0);
 	tui_message(t, "sorted by %s", list_sorts[l->sort].name);
 }
 
@@ -855,7 +1082,7 @@ view_list_sort_reverse(struct tui *t, struct view *v, int arg)
 	struct list *l = v->priv;
 
 	l->reverse = !l->reverse;
-	list_load(t, l, 0, 0);
+	list_view(l, list_cur_row(l), 0, 0);
 	tui_message(t, "sorted by %s%s", list_sorts[l->sort].name,
 	    l->reverse ? ", reversed" : "");
 }
@@ -866,7 +1093,7 @@ view_list_show_status(struct tui *t, struct view *v, int status)
 	struct list *l = v->priv;
 
 	l->status = status;
-	list_load(t, l, 0, 0);
+	list_view(l, list_cur_row(l), 0, 0);
 }
 
 void

@@ -100,6 +100,49 @@ keys m s S
 expect m "s comes back to expiry" "sort expiry  "
 expect_cmd m "back in expiry order" sh -c "sed -n 3p | grep -qF ' $first '"
 
+# Every order and filter the list makes in memory is `certdeck list`'s
+# (the index's ORDER BY and LIKE): each sort both ways, with and without a
+# filter, row for row, on a pane tall enough for every entry. The owner
+# sort has entries without an owner (last, both ways).
+"$CERTDECK" -C "$DEMO" list --json | grep -o '"owner":null' >"$T/noowner"
+check "the demo has entries without an owner (for the owner sort)" test -s "$T/noowner"
+start o 220x70
+wait_text o "STATUS"
+# same_order SORT REVERSE FILTER: the screen (stdin) lists, in order,
+# what certdeck list --sort SORT [--reverse] [--filter FILTER] does.
+same_order() {
+	rows | awk 'NF > 3 { print $4 }' >"$T/ui_order"
+	"$CERTDECK" -C "$DEMO" list --sort "$1" ${2:+--reverse} \
+	    ${3:+--filter "$3"} | awk 'NR > 1 { print $3 }' >"$T/cli_order"
+	[ -s "$T/cli_order" ] && cmp -s "$T/ui_order" "$T/cli_order"
+}
+for f in "" "EXAMPLE.org" "team"; do
+	if [ -n "$f" ]; then
+		keys o Escape / "$f" Enter
+		wait_text o "/$f  "
+	fi
+	for so in expiry name subject issuer owner; do
+		for rev in "" 1; do
+			expect_cmd o "the list sorted by $so${rev:+, reversed}${f:+, filter $f} is certdeck list's order" \
+			    same_order "$so" "$rev" "$f"
+			keys o S
+		done
+		keys o s
+	done
+done
+# status_order: the screen lists the expired entries with the filter, in
+# certdeck list --status expired's order.
+status_order() {
+	rows | awk 'NF > 3 { print $4 }' >"$T/ui_order"
+	"$CERTDECK" -C "$DEMO" list --status expired --filter team |
+	    awk 'NR > 1 { print $3 }' >"$T/cli_order"
+	[ -s "$T/cli_order" ] && cmp -s "$T/ui_order" "$T/cli_order"
+}
+keys o 1
+expect_cmd o "1 shows the expired entries, in list --status expired's order" \
+    status_order
+TM kill-session -t o
+
 # One status at a time.
 keys m 2
 expect m "2 shows only critical" "only critical"
