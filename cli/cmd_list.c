@@ -436,6 +436,23 @@ show_log_json(void *arg, const struct inv_commit *c)
 	return 0;
 }
 
+/* The entry's last renewal run, if any: 1 and *job filled (caller
+   idx_job_free's), else 0. */
+static int
+last_renewal(struct inv *inv, const char *name, struct idx_job *job,
+    const char **state)
+{
+	enum inv_renew_state st;
+	size_t n = 0;
+
+	if (idx_job_recent(inv->idx, name, "renew", job, 1, &n, NULL) != 0 ||
+	    n == 0)
+		return 0;
+	*state = inv_renew_state(inv, name, &st, NULL) == 0 ?
+	    inv_renew_state_name(st) : NULL;
+	return 1;
+}
+
 int
 cmd_show(struct cli *cli, int argc, char **argv)
 {
@@ -448,7 +465,8 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	struct inv_list_opts o;
 	struct inv *inv;
 	struct entry meta;
-	const char *name;
+	struct idx_job job;
+	const char *name, *state = NULL;
 	char *err = NULL, *data = NULL, *path, *dir;
 	size_t len, i;
 	int64_t now = clock_now();
@@ -554,6 +572,19 @@ cmd_show(struct cli *cli, int argc, char **argv)
 		json_end(&a, '}');
 		buf_add(&j.b, a.b.data, a.b.len);
 		buf_free(&a.b);
+		if (last_renewal(inv, name, &job, &state)) {
+			json_key(&j, "renewal");
+			json_begin(&a, stdout, '{');
+			json_str(&a, "state", state);
+			json_time(&a, "last_run", job.ended);
+			json_bool(&a, "ok", job.ok);
+			json_str(&a, "output", job.output);
+			json_end(&a, '}');
+			buf_add(&j.b, a.b.data, a.b.len);
+			buf_free(&a.b);
+			idx_job_free(&job);
+		} else
+			json_null(&j, "renewal");
 		json_key(&j, "history");
 		json_begin(&a, stdout, '[');
 		inv_log(inv, name, 10, show_log_json, &a, NULL);
@@ -601,6 +632,27 @@ cmd_show(struct cli *cli, int argc, char **argv)
 		puts("  (none)");
 	for (i = 0; i < meta.k.n; i++)
 		field(cli, meta.k.v[i], meta.v.v[i]);
+	if (last_renewal(inv, name, &job, &state)) {
+		char d[32];
+
+		clock_format(job.ended, d);
+		printf("\nRenewal: %s\n  last run %s: %s\n", state != NULL ?
+		    state : "ok", d, job.ok ? "renewed" : "failed");
+		if (job.output != NULL) {
+			struct strv lines;
+			size_t k;
+
+			strv_init(&lines);
+			strv_split(&lines, job.output, '\n');
+			for (k = 0; k < lines.n && k < 20; k++) {
+				fputs("  ", stdout);
+				out_text(cli, stdout, lines.v[k]);
+				putchar('\n');
+			}
+			strv_free(&lines);
+		}
+		idx_job_free(&job);
+	}
 	puts("\nHistory:");
 	inv_log(inv, name, 10, show_log_text, cli, NULL);
 	rc = 0;

@@ -135,6 +135,8 @@ check_out "  the job log has the output" "boom" db "SELECT output FROM jobs WHER
 check "  sanitised: no escape character in the index" test "$(db "SELECT count(*) FROM jobs WHERE instr(output, char(27)) > 0")" = 0
 check_out "  the list shows it" "web: renewal failed" C list
 check_out "  JSON too" '"renewal":"renewal failed"' C list --json
+check_out "  show says so" "Renewal: renewal failed" C show web
+check_out "  with the command's output, escaped" 'boom \x1b[31mred' C show web
 FAIL=1 C renew web >/dev/null 2>&1
 check_out "three failures in a row: stuck" "web: renewal stuck" C list
 check "a command that hangs is stopped at its timeout" sh -c "SLOW=1 timeout 30 '$CERTDECK' -C '$I' renew web 2>&1 | grep -q 'timed out after 5 s'"

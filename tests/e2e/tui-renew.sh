@@ -4,7 +4,8 @@
 # n renews nothing; y renews in the background (one commit), with the
 # endpoint (openssl s_server on 127.0.0.1, still serving the old
 # certificate) showing "! not live"; R lists the due entries and renews
-# them all after one answer. Every wait is bounded.
+# them all after one answer; without a passphrase file, issue asks for
+# the key passphrase on the terminal without echo. Every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v tmux >/dev/null 2>&1; then
@@ -95,3 +96,13 @@ expect a "R renews them all after one answer" "2 renewed"
 check "  two commits" test "$(commits "$I")" = $((n0 + 2))
 keys a Q
 expect a "Q quits" "EXITED 0"
+
+# Without CERTDECK_PASSPHRASE_FILE, a command that needs a key asks on the
+# terminal, without echo.
+TM new-session -d -s p -x 100 -y 10 env -u CERTDECK_PASSPHRASE_FILE TERM=screen \
+    HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$T/ui" -C "$I" issue --ca root --cn prompt.test
+expect p "issue asks for the key passphrase" "certdeck: key passphrase:"
+keys p "correct horse battery staple" Enter
+expect p "  and issues with it" "issued prompt-test"
+check "  the passphrase was not echoed" sh -c "! grep -q 'horse' '$T/screen'"
+check "  the key is encrypted with it" sh -c "openssl pkey -in '$I/keys/prompt-test.key' -passin file:'$T/pass' -noout 2>/dev/null"
