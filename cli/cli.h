@@ -76,6 +76,10 @@ int	 cmd_show(struct cli *, int, char **);
 int	 cmd_log(struct cli *, int, char **);
 int	 cmd_fsck(struct cli *, int, char **);
 int	 cmd_probe(struct cli *, int, char **);
+int	 cmd_clone(struct cli *, int, char **);
+int	 cmd_remote(struct cli *, int, char **);
+int	 cmd_sync(struct cli *, int, char **);
+int	 cmd_status(struct cli *, int, char **);
 
 /* The keys `set` takes, from core's table, for its --help. */
 void	 cmd_set_keys(FILE *);

@@ -29,6 +29,7 @@
 
 #include "crash.h"
 #include "repo.h"
+#include "repopriv.h"
 #include "util.h"
 
 struct repo {
@@ -80,7 +81,7 @@ static const char repo_exclude[] = ".certdeck/";
  * Set *cause to "WHAT: libgit2's last error" on one line. Must be called
  * right after the failing libgit2 call, before any other one. Returns -1.
  */
-static int __attribute__((format(printf, 2, 3)))
+int
 repo_gerr(char **cause, const char *fmt, ...)
 {
 	const git_error *e = git_error_last();
@@ -104,14 +105,14 @@ repo_gerr(char **cause, const char *fmt, ...)
 	return -1;
 }
 
-static void
+void
 repo_hex(char out[REPO_OID_HEX], const git_oid *id)
 {
 	git_oid_tostr(out, REPO_OID_HEX, id);
 }
 
 /* A full 40-digit hex id; git_oid_fromstr reads 40 bytes whatever it gets. */
-static int
+int
 repo_parse_oid(const char *s, git_oid *id)
 {
 	size_t i;
@@ -333,6 +334,12 @@ repo_close(struct repo *r)
 	free(r->workdir);
 	free(r);
 	git_libgit2_shutdown();
+}
+
+git_repository *
+repo_git(struct repo *r)
+{
+	return r->git;
 }
 
 const char *
@@ -1176,7 +1183,7 @@ out:
 }
 
 /* The operator: git's configured identity, else login name and host. */
-static int
+int
 repo_signature(struct repo *r, git_signature **out, char **cause)
 {
 	struct passwd *pw;
@@ -1727,18 +1734,11 @@ repo_rev_tree(struct repo *r, const char *rev, int empty_ok, git_tree **out,
 }
 
 /*
- * One file that differs between two trees: old or new is NULL when the
- * path is absent (or not a file) on that side.
- */
-typedef int (*repo_tdiff_cb)(void *arg, const char *path,
-    const git_tree_entry *old, const git_tree_entry *new_);
-
-/*
  * Compare trees a and b (either may be NULL), descending only into
  * subtrees whose ids differ, so the cost follows the size of the change.
  * path holds the directory prefix ("" or "dir/") and is restored.
  */
-static int
+int
 repo_tdiff(struct repo *r, const git_tree *a, const git_tree *b,
     struct buf *path, repo_tdiff_cb cb, void *arg, char **cause)
 {
