@@ -22,6 +22,7 @@ enum job_ev_type {
 	JOB_EV_PROGRESS,	/* done of total */
 	JOB_EV_PROBE,		/* an endpoint's result landed */
 	JOB_EV_DONE,		/* the job ended; text says how */
+	JOB_EV_CONFLICTS,	/* a sync stopped: payload is its result */
 };
 struct job_ev {
 	enum job_ev_type	 type;
@@ -30,6 +31,8 @@ struct job_ev {
 	char			*endpoint;	/* PROBE */
 	struct inv_probe_last	 last;		/* PROBE */
 	char			*text;		/* DONE: escaped by the UI */
+	void			*payload;	/* CONFLICTS: taken by the UI */
+	void			(*payload_free)(void *);
 	struct job_ev		*next;
 };
 

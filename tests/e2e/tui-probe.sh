@@ -7,16 +7,7 @@
 # gives the terminal back. Servers are stopped by PID at exit; every wait
 # is bounded (about 5 s, polling the screen).
 . "$(dirname "$0")/lib.sh"
-
-if ! command -v tmux >/dev/null 2>&1; then
-	ok "skipped: tmux is not installed"
-	exit 0
-fi
-SOCK=certdeck-ptest-$$
-TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
-stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
-at_exit stop_tmux
-unset NO_COLOR CERTDECK_COLOR
+. "$(dirname "$0")/lib-tmux.sh"
 
 I=$T/inv
 C() { "$CERTDECK" -C "$I" "$@"; }
@@ -62,44 +53,8 @@ C set lone-test "endpoints=127.0.0.1:$lone_port@lone.test" >/dev/null
 check "the inventory has five entries with endpoints" \
     test "$(C list | grep -c -- '-test ')" = 5
 
-# --- tmux
-cat >"$T/ui" <<EOS
-#!/bin/sh
-"$CERTDECK" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-EOS
-chmod +x "$T/ui"
-start() {
-	TM new-session -d -s "$1" -x 120 -y 30 env TERM=screen LC_ALL=${LOC:-C.UTF-8} \
-	    HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$T/ui" -C "$I"
-}
-TM new-session -d -s keep -x 80 -y 24 sleep 900
-screen() {
-	TM capture-pane -p -t "$1" >"$T/screen" 2>/dev/null
-	cat "$T/screen"
-}
-keys() { _s=$1; shift; TM send-keys -t "$_s" "$@"; }
-wait_cmd() {
-	_s=$1; shift
-	_n=0 _t0=$(date +%s)
-	while [ $_n -lt 50 ] && [ $(($(date +%s) - _t0)) -le 6 ]; do
-		screen "$_s" | "$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-		_n=$((_n + 1))
-	done
-	return 1
-}
-fmt() { sed 's/^/# /' | head -40; }
-expect() {
-	if wait_cmd "$1" grep -qF -- "$3"; then ok "$2"
-	else not_ok "$2"; screen "$1" | fmt; fi
-}
-expect_cmd() {
-	_s=$1 _d=$2; shift 2
-	if wait_cmd "$_s" "$@"; then ok "$_d"
-	else not_ok "$_d"; screen "$_s" | fmt; fi
-}
+# --- tmux (lib-tmux.sh)
+start() { ui_start "$1" "$I"; }
 fmtv() { TM display-message -p -t "$1" "$2"; }
 # row NAME: the list row of entry NAME holds the pattern on stdin's screen.
 row_has() { grep -F -- " $1 " | grep -qF -- "$2"; }
