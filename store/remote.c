@@ -345,7 +345,6 @@ repo_clone(const char *url, const char *dir, char **cause)
 	git_clone_options co;
 	git_repository *git = NULL;
 	struct remote_cb cb;
-	char *exclude = NULL;
 	int rc = -1;
 
 	git_libgit2_init();
@@ -356,18 +355,10 @@ repo_clone(const char *url, const char *dir, char **cause)
 		goto out;
 	}
 	/* .certdeck/ is local state, as repo_create arranges. */
-	exclude = xasprintf("%sinfo", git_repository_path(git));
-	if (mkdir_p(exclude, 0755) != 0) {
-		set_cause(cause, "%s: %s", exclude, strerror(errno));
-		goto out;
-	}
-	free(exclude);
-	exclude = xasprintf("%sinfo/exclude", git_repository_path(git));
-	if (write_file_atomic(exclude, ".certdeck/\n", 11, 0644, cause) != 0)
+	if (repo_exclude_local(git, cause) != 0)
 		goto out;
 	rc = 0;
 out:
-	free(exclude);
 	git_repository_free(git);
 	git_libgit2_shutdown();
 	return rc;

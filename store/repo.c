@@ -200,18 +200,44 @@ repo_path_ok(const char *path)
 }
 
 int
+repo_exclude_local(git_repository *git, char **cause)
+{
+	struct buf b;
+	char *exclude, *old = NULL;
+	size_t oldlen = 0;
+	int rc = -1;
+
+	buf_init(&b);
+	exclude = xasprintf("%sinfo", git_repository_path(git));
+	if (mkdir_p(exclude, 0755) != 0) {
+		set_cause(cause, "%s: %s", exclude, strerror(errno));
+		goto out;
+	}
+	free(exclude);
+	exclude = xasprintf("%sinfo/exclude", git_repository_path(git));
+	if (read_file(exclude, 1 << 20, &old, &oldlen, NULL) == 0)
+		buf_add(&b, old, oldlen);
+	if (b.len != 0 && b.data[b.len - 1] != '\n')
+		buf_addc(&b, '\n');
+	buf_printf(&b, "%s\n", repo_exclude);
+	rc = write_file_atomic(exclude, b.data, b.len, 0644, cause);
+out:
+	free(old);
+	free(exclude);
+	buf_free(&b);
+	return rc;
+}
+
+int
 repo_create(const char *dir, char **cause)
 {
 	git_repository_init_options opts;
 	git_repository *git = NULL;
 	struct stat st;
-	struct buf b;
-	char *dotgit, *exclude = NULL, *old = NULL;
-	size_t oldlen = 0;
+	char *dotgit;
 	int rc = -1;
 
 	git_libgit2_init();
-	buf_init(&b);
 	dotgit = xasprintf("%s/.git", dir);
 	if (lstat(dotgit, &st) == 0) {
 		set_cause(cause, "%s is already a git repository", dir);
@@ -234,26 +260,11 @@ repo_create(const char *dir, char **cause)
 	 * .certdeck/ (SQLite index, lock) is local state: keep it out of
 	 * git status here even before the inventory commits a .gitignore.
 	 */
-	exclude = xasprintf("%sinfo", git_repository_path(git));
-	if (mkdir_p(exclude, 0755) != 0) {
-		set_cause(cause, "%s: %s", exclude, strerror(errno));
-		goto out;
-	}
-	free(exclude);
-	exclude = xasprintf("%sinfo/exclude", git_repository_path(git));
-	if (read_file(exclude, 1 << 20, &old, &oldlen, NULL) == 0)
-		buf_add(&b, old, oldlen);
-	if (b.len != 0 && b.data[b.len - 1] != '\n')
-		buf_addc(&b, '\n');
-	buf_printf(&b, "%s\n", repo_exclude);
-	if (write_file_atomic(exclude, b.data, b.len, 0644, cause) != 0)
+	if (repo_exclude_local(git, cause) != 0)
 		goto out;
 	rc = 0;
 
 out:
-	free(old);
-	free(exclude);
-	buf_free(&b);
 	git_repository_free(git);
 	free(dotgit);
 	git_libgit2_shutdown();

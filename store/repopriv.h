@@ -16,6 +16,8 @@ int	 repo_gerr(char **cause, const char *fmt, ...)
 void	 repo_hex(char out[REPO_OID_HEX], const git_oid *);
 int	 repo_parse_oid(const char *, git_oid *);
 int	 repo_signature(struct repo *, git_signature **, char **cause);
+/* Add .certdeck/ (local state) to the repository's info/exclude. */
+int	 repo_exclude_local(git_repository *, char **cause);
 
 /* One file that differs between two trees: old or new is NULL when the
    path is absent (or not a file) on that side. */
