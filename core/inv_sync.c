@@ -468,11 +468,11 @@ replay_group(struct sync_replay *rp, struct sync_group *g)
 		nconf += conf[i];
 	}
 	choice = state_choice(rp->st, g->name);
-	/* The entry file alone in conflict: merge it by key. */
-	if (g->dir != NULL && conf[1] && !conf[0] &&
+	/* An entry file both changed: merge it by key. */
+	if (g->dir != NULL && conf[1] &&
 	    merge_entry(rp, &g->f[1], choice, &merged, &keys) &&
 	    keys.n == 0)
-		nconf = 0;
+		nconf--;
 	if (nconf != 0 && choice == 0) {
 		add_conflict(rp, g, &keys);
 		choice = 2;	/* go on as if theirs, to find every conflict */
@@ -483,7 +483,7 @@ replay_group(struct sync_replay *rp, struct sync_group *g)
 	}
 	for (i = 0; i < g->nf; i++) {
 		f = &g->f[i];
-		if (conf[i] && merged != NULL) {
+		if (i == 1 && merged != NULL) {
 			/* By key; conflicting keys from the chosen side. */
 			replay_change(rp, f->path, merged, strlen(merged));
 			merged = NULL;

@@ -131,8 +131,10 @@ set -- r1 r2 2026-08-08 2026-08-10 r3 r4 2026-08-12 2026-08-14
 for side in ours theirs; do
 	cd_ "$A" import --into h0-example-com "$T/certs/$1.pem" >/dev/null
 	cd_ "$B" import --into h0-example-com "$T/certs/$2.pem" >/dev/null
+	cd_ "$B" set h0-example-com notes="renewed-$side" >/dev/null
 	cd_ "$A" sync >/dev/null 2>&1
 	conflict "both renewed ($side)" $side
+	check_out "both renewed ($side): B's other change still went in" "renewed-$side" meta_of "$C" h0-example-com
 	check_out "both renewed ($side): both certificates described" "here: new certificate expiring $4" cat "$T/c.out"
 	check_out "both renewed ($side): ... and the remote's" "origin: new certificate expiring $3" cat "$T/c.out"
 	want=$3; [ $side = ours ] && want=$4
