@@ -116,61 +116,118 @@ remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb)
 	rc->payload = cb;
 }
 
+/*
+ * Remotes are read and written in the repository's config directly, and
+ * fetched through anonymous remotes with explicit refspecs: libgit2 1.5's
+ * git_remote_lookup, git_remote_create and git_remote_list match config
+ * names with regular expressions, and its git_regexp_match leaks its PCRE2
+ * match data on every non-match (found by LeakSanitizer).
+ */
+static char *
+remote_url(struct repo *r, const char *name)
+{
+	char *key, *url;
+
+	if (!remote_name_ok(name))
+		return NULL;
+	key = xasprintf("remote.%s.url", name);
+	url = repo_config_get(r, key);
+	free(key);
+	if (url != NULL && *url == '\0') {
+		free(url);
+		url = NULL;
+	}
+	return url;
+}
+
 int
 repo_remote_add(struct repo *r, const char *name, const char *url,
     char **cause)
 {
-	git_remote *rm = NULL;
+	git_config *cfg = NULL;
+	char *old, *key = NULL, *spec = NULL;
+	int rc = -1;
 
 	if (!remote_name_ok(name))
 		return set_cause(cause, "%s: not a valid remote name", name);
-	if (git_remote_create(&rm, repo_git(r), name, url) != 0)
-		return repo_gerr(cause, "cannot add remote %s", name);
-	git_remote_free(rm);
-	return 0;
+	if (*url == '\0')
+		return set_cause(cause, "%s: empty URL", name);
+	if ((old = remote_url(r, name)) != NULL) {
+		set_cause(cause, "a remote named %s already exists (%s)", name,
+		    old);
+		free(old);
+		return -1;
+	}
+	if (git_repository_config(&cfg, repo_git(r)) != 0)
+		return repo_gerr(cause, "cannot read the git config");
+	key = xasprintf("remote.%s.url", name);
+	if (git_config_set_string(cfg, key, url) != 0) {
+		repo_gerr(cause, "cannot add remote %s", name);
+		goto out;
+	}
+	free(key);
+	key = xasprintf("remote.%s.fetch", name);
+	spec = xasprintf("+refs/heads/*:refs/remotes/%s/*", name);
+	if (git_config_set_string(cfg, key, spec) != 0) {
+		repo_gerr(cause, "cannot add remote %s", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(spec);
+	free(key);
+	git_config_free(cfg);
+	return rc;
 }
 
 int
 repo_remote_list(struct repo *r, repo_remote_cb cb, void *arg, char **cause)
 {
-	git_strarray names = { NULL, 0 };
-	git_remote *rm;
-	size_t i;
-	int rc = 0;
+	git_config *cfg = NULL, *snap = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	struct strv names, urls;
+	const char *n;
+	size_t i, len;
+	int rc = -1;
 
-	if (git_remote_list(&names, repo_git(r)) != 0)
-		return repo_gerr(cause, "cannot list remotes");
-	for (i = 0; i < names.count && rc == 0; i++) {
-		if (git_remote_lookup(&rm, repo_git(r), names.strings[i]) != 0) {
-			rc = repo_gerr(cause, "cannot read remote %s",
-			    names.strings[i]);
-			break;
-		}
-		rc = cb(arg, names.strings[i], git_remote_url(rm) != NULL ?
-		    git_remote_url(rm) : "");
-		git_remote_free(rm);
+	strv_init(&names);
+	strv_init(&urls);
+	if (git_repository_config(&cfg, repo_git(r)) != 0 ||
+	    git_config_snapshot(&snap, cfg) != 0 ||
+	    git_config_iterator_new(&it, snap) != 0) {
+		repo_gerr(cause, "cannot list remotes");
+		goto out;
 	}
-	git_strarray_dispose(&names);
+	while (git_config_next(&e, it) == 0) {
+		n = e->name;
+		len = strlen(n);
+		if (!str_startswith(n, "remote.") || len <= 11 ||
+		    strcmp(n + len - 4, ".url") != 0)
+			continue;
+		strv_addn(&names, xstrndup(n + 7, len - 11));
+		strv_add(&urls, e->value != NULL ? e->value : "");
+	}
+	git_error_clear();
+	for (i = 0, rc = 0; i < names.n && rc == 0; i++)
+		rc = cb(arg, names.v[i], urls.v[i]);
+out:
+	strv_free(&names);
+	strv_free(&urls);
+	git_config_iterator_free(it);
+	git_config_free(snap);
+	git_config_free(cfg);
 	return rc;
 }
 
 int
 repo_remote_exists(struct repo *r, const char *name, char **cause)
 {
-	git_remote *rm = NULL;
-	int e;
+	char *url = remote_url(r, name);
 
-	if (!remote_name_ok(name))
-		return 0;
-	e = git_remote_lookup(&rm, repo_git(r), name);
-	if (e == GIT_ENOTFOUND) {
-		git_error_clear();
-		return 0;
-	}
-	if (e != 0)
-		return repo_gerr(cause, "cannot read remote %s", name);
-	git_remote_free(rm);
-	return 1;
+	(void)cause;
+	free(url);
+	return url != NULL;
 }
 
 int
@@ -228,20 +285,48 @@ repo_tracking(struct repo *r, const char *remote, const char *branch,
 	return rc;
 }
 
+/*
+ * A remote object for url (named: saved in the config, as clone wants),
+ * without url.*.insteadOf rewriting: reading those is one more
+ * regular-expression walk of the config (see remote_url).
+ */
+static int
+remote_create(git_remote **rm, git_repository *git, const char *name,
+    const char *url)
+{
+	git_remote_create_options o;
+
+	git_remote_create_options_init(&o, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	o.repository = git;
+	o.name = name;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	return git_remote_create_with_opts(rm, url, &o);
+}
+
+static int
+remote_clone_cb(git_remote **rm, git_repository *git, const char *name,
+    const char *url, void *payload)
+{
+	(void)payload;
+	return remote_create(rm, git, name, url);
+}
+
+/* An anonymous remote for REMOTE's URL (see remote_url). */
 static int
 remote_lookup(struct repo *r, const char *remote, git_remote **rm,
     char **cause)
 {
-	int e = git_remote_lookup(rm, repo_git(r), remote);
+	char *url = remote_url(r, remote);
+	int rc = 0;
 
-	if (e == GIT_ENOTFOUND || e == GIT_EINVALIDSPEC) {
-		git_error_clear();
+	*rm = NULL;
+	if (url == NULL)
 		return set_cause(cause, "no remote named %s (add one with: "
 		    "certdeck remote add %s URL)", remote, remote);
-	}
-	if (e != 0)
-		return repo_gerr(cause, "cannot read remote %s", remote);
-	return 0;
+	if (remote_create(rm, repo_git(r), NULL, url) != 0)
+		rc = repo_gerr(cause, "remote %s: bad URL %s", remote, url);
+	free(url);
+	return rc;
 }
 
 int
@@ -250,8 +335,9 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 {
 	git_fetch_options fo;
 	git_remote *rm = NULL;
+	git_strarray specs;
 	struct remote_cb cb;
-	char *msg;
+	char *msg, *spec;
 	int e;
 
 	tip[0] = '\0';
@@ -261,7 +347,11 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 	remote_callbacks(&fo.callbacks, &cb);
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	msg = xasprintf("certdeck sync: fetch %s", remote);
-	e = git_remote_fetch(rm, NULL, &fo, msg);
+	spec = xasprintf("+refs/heads/*:refs/remotes/%s/*", remote);
+	specs.strings = &spec;
+	specs.count = 1;
+	e = git_remote_fetch(rm, &specs, &fo, msg);
+	free(spec);
 	free(msg);
 	if (e != 0) {
 		repo_gerr(cause, "cannot fetch from %s (%s)", remote,
@@ -350,6 +440,7 @@ repo_clone(const char *url, const char *dir, char **cause)
 	git_libgit2_init();
 	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
 	remote_callbacks(&co.fetch_opts.callbacks, &cb);
+	co.remote_cb = remote_clone_cb;
 	if (git_clone(&git, url, dir, &co) != 0) {
 		repo_gerr(cause, "cannot clone %s", url);
 		goto out;
