@@ -606,6 +606,27 @@ out:
 	return rc;
 }
 
+/* A merge commit of head and rtip with the tree of replayed. */
+static int
+merge(struct inv *inv, const char *head, const char *rtip,
+    const char *replayed, const char *remote, char out[REPO_OID_HEX],
+    char **cause)
+{
+	char *subject, *msg, *branch = NULL;
+	int rc;
+
+	if (repo_branch(inv->repo, &branch, cause) != 0)
+		return -1;
+	subject = xasprintf("sync: merge %s/%s", remote, branch);
+	msg = inv_message(subject, NULL, "sync", NULL);
+	rc = repo_merge_commit(inv->repo, head, rtip, replayed, msg, out,
+	    cause);
+	free(msg);
+	free(subject);
+	free(branch);
+	return rc;
+}
+
 /*
  * Under the lock: put HEAD on top of the fetched tip rtip ("" when the
  * remote has no branch yet). The new local tip goes to out.
@@ -640,6 +661,10 @@ integrate(struct inv *inv, const char *rtip, const struct sync_state *st,
 		r = replay(inv, base, head, rtip, st, res, next, cause);
 		if (r != 0)
 			return r;
+		/* sync = merge: the same tree, as one merge commit. */
+		if (inv->cfg.sync_merge && merge(inv, head, rtip, next,
+		    res->remote, next, cause) != 0)
+			return -1;
 	}
 	res->taken += behind;
 	crash_point("sync-replayed");

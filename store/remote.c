@@ -672,6 +672,49 @@ out:
 }
 
 int
+repo_merge_commit(struct repo *r, const char *ours, const char *theirs,
+    const char *tree_of, const char *message, char out[REPO_OID_HEX],
+    char **cause)
+{
+	git_commit *c[3] = { NULL, NULL, NULL };
+	const char *ids[3] = { ours, theirs, tree_of };
+	const git_commit *parents[2];
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_oid id;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; i < 3; i++)
+		if (repo_parse_oid(ids[i], &id) != 0 ||
+		    git_commit_lookup(&c[i], repo_git(r), &id) != 0) {
+			repo_gerr(cause, "cannot read commit %.12s", ids[i]);
+			goto out;
+		}
+	if (git_commit_tree(&tree, c[2]) != 0) {
+		repo_gerr(cause, "cannot read the tree of %.12s", tree_of);
+		goto out;
+	}
+	if (repo_signature(r, &sig, cause) != 0)
+		goto out;
+	parents[0] = c[0];
+	parents[1] = c[1];
+	if (git_commit_create(&id, repo_git(r), NULL, sig, sig, NULL, message,
+	    tree, 2, parents) != 0) {
+		repo_gerr(cause, "cannot create the merge commit");
+		goto out;
+	}
+	repo_hex(out, &id);
+	rc = 0;
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	for (i = 0; i < 3; i++)
+		git_commit_free(c[i]);
+	return rc;
+}
+
+int
 repo_move_head(struct repo *r, const char *old, const char *new_,
     const char *reflog, char **cause)
 {

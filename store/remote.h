@@ -81,6 +81,14 @@ int	 repo_replay(struct repo *, const char *parent, const char *orig,
 	    const struct repo_change *, size_t n, char out[REPO_OID_HEX],
 	    char **cause);
 /*
+ * A merge commit of ours and theirs (in that parent order) with the tree
+ * of commit tree_of (the result of replaying ours on theirs), the
+ * operator as author. Objects only, like repo_replay.
+ */
+int	 repo_merge_commit(struct repo *, const char *ours, const char *theirs,
+	    const char *tree_of, const char *message, char out[REPO_OID_HEX],
+	    char **cause);
+/*
  * Move HEAD's branch from old to new with a compare-and-swap: refused
  * ("moved meanwhile") if it is no longer at old. The work tree and
  * .git/index are then behind, as after a crash: repo_sync_worktree.

@@ -246,6 +246,25 @@ else
 	same_everywhere "after the daemon tests: in step" "$A" "$B" "$C"
 fi
 
+# --- sync = merge in certdeck.conf: one merge commit instead ------------
+printf 'sync = merge\n' >>"$A/certdeck.conf"
+git -C "$A" commit -q -am "sync by merging"
+cd_ "$A" sync >/dev/null 2>&1; cd_ "$B" sync >/dev/null 2>&1; cd_ "$C" sync >/dev/null 2>&1
+cd_ "$A" set h1-example-com owner=merge-a >/dev/null
+cd_ "$B" set h1-example-com notes=merge-b >/dev/null
+cd_ "$A" sync >/dev/null 2>&1
+check_out "sync = merge: B syncs" "synced with origin" cd_ "$B" sync
+check "sync = merge: B's HEAD is a merge of its commit and the remote's" \
+    test "$(git -C "$B" rev-list --parents -1 HEAD | wc -w)" = 3
+check_out "sync = merge: named as such" "sync: merge origin/main" git -C "$B" log -1 --format=%s
+m=$(meta_of "$B" h1-example-com)
+case "$m" in
+*"notes = merge-b"*"owner = merge-a"*) ok "sync = merge: keys of both sides won" ;;
+*) not_ok "sync = merge: keys of both sides won"; printf '%s\n' "$m" | sed 's/^/# /' ;;
+esac
+cd_ "$A" sync >/dev/null 2>&1; cd_ "$C" sync >/dev/null 2>&1
+same_everywhere "sync = merge: in step afterwards" "$A" "$B" "$C"
+
 # --- Unrelated history ---------------------------------------------------
 CERTDECK_NOW=2026-06-02T12:00:00Z "$CERTDECK" init "$T/other" >/dev/null
 cd_ "$T/other" remote add origin "$BARE"

@@ -122,6 +122,19 @@ t_config(void **state)
 	assert_int_equal(config_parse("critical-days = 40\n", 19, "c", &c,
 	    &err), -1);
 	free(err);
+	err = NULL;
+	assert_int_equal(c.sync_merge, 0);
+	assert_int_equal(config_parse("sync = merge\n", 13, "c", &c, &err), 0);
+	assert_int_equal(c.sync_merge, 1);
+	config_free(&c);
+	assert_int_equal(config_parse("sync = rebase\n", 14, "c", &c, &err),
+	    0);
+	assert_int_equal(c.sync_merge, 0);
+	config_free(&c);
+	assert_int_equal(config_parse("sync = squash\n", 14, "c", &c, &err),
+	    -1);
+	assert_non_null(strstr(err, "sync must be rebase or merge"));
+	free(err);
 }
 
 static void
