@@ -429,6 +429,51 @@ out:
 	return rc;
 }
 
+/*
+ * A bare repository made with `git init --bare` points its HEAD at its
+ * default branch (often master), while certdeck pushes main: git_clone
+ * then checks nothing out. Check out origin/main as main in that case.
+ */
+static int
+remote_clone_main(git_repository *git, char **cause)
+{
+	git_checkout_options co;
+	git_reference *br = NULL;
+	git_config *cfg = NULL;
+	git_oid id;
+	int e, rc = -1;
+
+	if (git_repository_head_unborn(git) != 1)
+		return 0;
+	e = git_reference_name_to_id(&id, git, "refs/remotes/origin/main");
+	if (e == GIT_ENOTFOUND) {
+		git_error_clear();
+		return 0;		/* the caller says what is missing */
+	}
+	if (e != 0)
+		return repo_gerr(cause, "cannot read origin/main");
+	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	co.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (git_reference_create(&br, git, "refs/heads/main", &id, 0,
+	    "certdeck clone: main from origin/main") != 0 ||
+	    git_repository_set_head(git, "refs/heads/main") != 0 ||
+	    git_checkout_head(git, &co) != 0) {
+		repo_gerr(cause, "cannot check out origin/main");
+		goto out;
+	}
+	/* What git clone records, so that a plain git pull works too. */
+	if (git_repository_config(&cfg, git) != 0 ||
+	    git_config_set_string(cfg, "branch.main.remote", "origin") != 0 ||
+	    git_config_set_string(cfg, "branch.main.merge",
+	    "refs/heads/main") != 0)
+		git_error_clear();
+	rc = 0;
+out:
+	git_config_free(cfg);
+	git_reference_free(br);
+	return rc;
+}
+
 int
 repo_clone(const char *url, const char *dir, char **cause)
 {
@@ -445,6 +490,8 @@ repo_clone(const char *url, const char *dir, char **cause)
 		repo_gerr(cause, "cannot clone %s", url);
 		goto out;
 	}
+	if (remote_clone_main(git, cause) != 0)
+		goto out;
 	/* .certdeck/ is local state, as repo_create arranges. */
 	if (repo_exclude_local(git, cause) != 0)
 		goto out;

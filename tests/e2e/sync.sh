@@ -64,6 +64,15 @@ check_out "status after a sync" "0 ahead, 0 behind" cd_ "$B" status
 check_out "status names the last sync" "last sync: 2026-06-01T12:00:00Z with origin" cd_ "$B" status
 check_out "already in step" "already in step" cd_ "$C" sync
 same_everywhere "three operators start in step" "$A" "$B" "$C"
+# A bare repository whose HEAD names another branch (git init --bare
+# without init.defaultBranch makes it master): clone still checks out main.
+git init -q --bare -b master "$T/master.git"
+cd_ "$A" remote add m "$T/master.git"
+cd_ "$A" sync m >/dev/null 2>&1
+check_out "clone of a bare repository whose HEAD is master" "cloned" "$CERTDECK" clone "$T/master.git" "$T/m"
+check "... checks out main" test "$(git -C "$T/m" symbolic-ref HEAD)" = refs/heads/main
+check "... with its upstream, for a plain git pull" test "$(git -C "$T/m" config branch.main.merge)" = refs/heads/main
+check_out "... and is an inventory" "h2-example-com" cd_ "$T/m" list
 
 # --- Interleaved changes, synced in every order ---------------------------
 k=3 round=0
