@@ -270,17 +270,70 @@ describe_cert(struct inv *inv, const char *id, struct buf *b)
 	free(data);
 }
 
+/*
+ * "set owner=a, notes=b" for the keys (all that differ between the entry
+ * files base and side when keys is empty). -1 if a file does not parse.
+ */
+static int
+describe_keys(struct inv *inv, const char *base, const char *side,
+    const struct strv *keys, struct buf *b)
+{
+	struct entry eb, es;
+	struct strv diff;
+	const char *v;
+	char *tb, *ts, *err = NULL;
+	size_t lb, ls, k;
+	int rc = -1;
+
+	strv_init(&diff);
+	tb = blob_text(inv, base, &lb);
+	ts = blob_text(inv, side, &ls);
+	entry_init(&eb);
+	entry_init(&es);
+	if (entry_parse(tb, lb, &eb, &err) != 0 ||
+	    entry_parse(ts, ls, &es, &err) != 0)
+		goto out;
+	if (keys != NULL && keys->n > 0)
+		for (k = 0; k < keys->n; k++)
+			strv_add(&diff, keys->v[k]);
+	else {
+		for (k = 0; k < es.k.n; k++)
+			if ((v = entry_get(&eb, es.k.v[k])) == NULL ||
+			    strcmp(v, es.v.v[k]) != 0)
+				strv_add(&diff, es.k.v[k]);
+		for (k = 0; k < eb.k.n; k++)
+			if (entry_get(&es, eb.k.v[k]) == NULL)
+				strv_add(&diff, eb.k.v[k]);
+		strv_sort(&diff);
+	}
+	if (diff.n == 0)
+		goto out;
+	buf_adds(b, "set ");
+	for (k = 0; k < diff.n; k++) {
+		v = entry_get(&es, diff.v[k]);
+		buf_printf(b, "%s%s=%s", k ? ", " : "", diff.v[k],
+		    v != NULL ? v : "");
+	}
+	rc = 0;
+out:
+	free(err);
+	entry_free(&eb);
+	entry_free(&es);
+	free(tb);
+	free(ts);
+	strv_free(&diff);
+	return rc;
+}
+
 /* What one side did to a group, from o to side (n or t), one line. */
 static char *
 describe(struct inv *inv, const struct sync_group *g, int theirs,
     const struct strv *keys)
 {
 	struct buf b;
-	struct entry e;
 	const struct sync_file *f;
-	const char *side, *v;
-	char *text, *err = NULL;
-	size_t i, len, gone = 0;
+	const char *side;
+	size_t i, gone = 0;
 
 	buf_init(&b);
 	for (i = 0; i < g->nf; i++)
@@ -302,28 +355,14 @@ describe(struct inv *inv, const struct sync_group *g, int theirs,
 			    "new ");
 			if (*side != '\0')
 				describe_cert(inv, side, &b);
-		} else if (g->dir != NULL && keys != NULL && keys->n > 0) {
-			text = blob_text(inv, side, &len);
-			if (entry_parse(text, len, &e, &err) == 0) {
-				size_t k;
-
-				buf_adds(&b, "set ");
-				for (k = 0; k < keys->n; k++) {
-					v = entry_get(&e, keys->v[k]);
-					buf_printf(&b, "%s%s=%s", k ? ", " : "",
-					    keys->v[k], v != NULL ? v : "");
-				}
-				entry_free(&e);
-			}
-			free(err);
-			err = NULL;
-			free(text);
-		} else
+		} else if (g->dir != NULL && *side != '\0' &&
+		    describe_keys(inv, f->o, side, keys, &b) == 0)
+			;
+		else {
 			buf_adds(&b, *side == '\0' ? "removed " : "changed ");
-		if (g->dir != NULL && i == 1 && (keys == NULL || keys->n == 0))
-			buf_adds(&b, "the metadata");
-		else if (g->dir == NULL)
-			buf_adds(&b, "the file");
+			buf_adds(&b, g->dir != NULL ? "the metadata" :
+			    "the file");
+		}
 	}
 	if (b.len == 0)
 		buf_adds(&b, "left it as it was");

@@ -155,7 +155,7 @@ for side in ours theirs; do
 	cd_ "$B" set h0-example-com owner="kept-$side" >/dev/null
 	cd_ "$A" sync >/dev/null 2>&1
 	conflict "removed vs changed ($side)" $side
-	check_out "removed vs changed ($side): what each side did" "origin: removed the entry" cat "$T/c.out"
+	check_out "removed vs changed ($side): what each side did" "here: set owner=kept-$side; origin: removed the entry" cat "$T/c.out"
 	if [ $side = ours ]; then
 		check "removed vs changed (ours): the entry is back, changed" test "$(owner_of "$A" h0-example-com)" = kept-ours
 	else
