@@ -103,7 +103,8 @@ const struct cmd cmds[] = {
 	  "Entry files merge by key; the same key set to different values,\n"
 	  "or two new certificates for one entry, is a conflict: the sync\n"
 	  "stops, changes nothing, lists both sides and exits 1. A push the\n"
-	  "remote refused because it moved is retried after a new fetch.\n" },
+	  "remote refused because it moved is retried after a new fetch.\n"
+	  "With sync = merge in certdeck.conf, one merge commit instead.\n" },
 	{ "status", cmd_status, "[REMOTE]",
 	  "entries, commits ahead and behind the remote, the last sync",
 	  "Ahead and behind count commits as of the last sync or fetch.\n"

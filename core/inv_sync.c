@@ -193,6 +193,9 @@ struct sync_replay {
 	const char		*parent;	/* the local commit's parent */
 	const char		*commit;	/* the local commit */
 	const char		*cur;		/* the new base */
+	const char		*base;		/* where the branches parted */
+	const char		*local;		/* the local tip */
+	const char		*remote;	/* the remote's tip */
 	const struct sync_state	*st;
 	struct inv_sync_result	*res;
 	struct strv		 seen;		/* groups done in this commit */
@@ -403,25 +406,50 @@ side_text(struct inv *inv, const struct sync_group *g, int theirs)
 	return buf_steal(&b);
 }
 
-static void
-add_conflict(struct sync_replay *rp, const struct sync_group *g,
-    const struct strv *keys)
+static int	merge_entry(struct sync_replay *, const struct sync_file *,
+		    int, char **, struct strv *);
+
+/*
+ * Record a conflict on group g (once per entry), described over the whole
+ * sync: what the local branch and the remote each did since they parted,
+ * not only the local commit that met it.
+ */
+static int
+add_conflict(struct sync_replay *rp, const struct sync_group *g)
 {
 	struct inv_sync_result *res = rp->res;
 	struct inv_conflict *c;
+	struct sync_group w;
+	struct strv keys;
+	char *merged = NULL;
 	size_t i;
 
 	for (i = 0; i < res->nconflicts; i++)
 		if (strcmp(res->conflicts[i].name, g->name) == 0)
-			return;
+			return 0;
+	w = *g;
+	for (i = 0; i < w.nf; i++)
+		if (blob_at(rp->inv, rp->base, w.f[i].path, w.f[i].o,
+		    rp->cause) != 0 ||
+		    blob_at(rp->inv, rp->local, w.f[i].path, w.f[i].n,
+		    rp->cause) != 0 ||
+		    blob_at(rp->inv, rp->remote, w.f[i].path, w.f[i].t,
+		    rp->cause) != 0)
+			return -1;
+	strv_init(&keys);
+	if (w.dir != NULL)
+		merge_entry(rp, &w.f[1], 0, &merged, &keys);
+	free(merged);
 	res->conflicts = xreallocarray(res->conflicts, res->nconflicts + 1,
 	    sizeof *res->conflicts);
 	c = &res->conflicts[res->nconflicts++];
-	c->name = xstrdup(g->name);
-	c->ours = describe(rp->inv, g, 0, keys);
-	c->theirs = describe(rp->inv, g, 1, keys);
-	c->ours_text = side_text(rp->inv, g, 0);
-	c->theirs_text = side_text(rp->inv, g, 1);
+	c->name = xstrdup(w.name);
+	c->ours = describe(rp->inv, &w, 0, &keys);
+	c->theirs = describe(rp->inv, &w, 1, &keys);
+	c->ours_text = side_text(rp->inv, &w, 0);
+	c->theirs_text = side_text(rp->inv, &w, 1);
+	strv_free(&keys);
+	return 0;
 }
 
 /* Take side (n: ours) of file f into the replayed commit. */
@@ -513,7 +541,8 @@ replay_group(struct sync_replay *rp, struct sync_group *g)
 	    keys.n == 0)
 		nconf--;
 	if (nconf != 0 && choice == 0) {
-		add_conflict(rp, g, &keys);
+		if (add_conflict(rp, g) != 0)
+			goto out;
 		choice = 2;	/* go on as if theirs, to find every conflict */
 	}
 	if (nconf != 0 && choice == 2 && ours_gone) {
@@ -620,6 +649,9 @@ replay(struct inv *inv, const char *base, const char *local,
 		rp.parent = parent;
 		rp.commit = ids.v[i];
 		rp.cur = cur;
+		rp.base = base;
+		rp.local = local;
+		rp.remote = remote;
 		rp.st = st;
 		rp.res = res;
 		rp.cause = cause;
