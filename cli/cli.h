@@ -86,6 +86,10 @@ int	 cmd_renew(struct cli *, int, char **);
    and --passphrase-fd N. */
 void	 cli_passphrase_setup(void);
 int	 cli_passphrase_fd(struct cli *, const char *fd);
+int	 cmd_clone(struct cli *, int, char **);
+int	 cmd_remote(struct cli *, int, char **);
+int	 cmd_sync(struct cli *, int, char **);
+int	 cmd_status(struct cli *, int, char **);
 
 /* The keys `set` takes, from core's table, for its --help. */
 void	 cmd_set_keys(FILE *);

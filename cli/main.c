@@ -154,6 +154,31 @@ const struct cmd cmds[] = {
 	  "the endpoints for the new certificate and is one commit saying\n"
 	  "so. A failed renewal changes nothing in the repository.\n"
 	  "Exit status 1 when one failed or is not served yet.\n" },
+	{ "clone", cmd_clone, "URL [DIR]",
+	  "copy a shared inventory from a git remote and build its index",
+	  "The copy's remote origin is URL. A plain git clone works too: the\n"
+	  "first certdeck command in it builds the index.\n" },
+	{ "remote", cmd_remote, "[-v] | add NAME URL",
+	  "list the git remotes the inventory syncs with, or add one",
+	  "  -v                with their URLs\n"
+	  "  add NAME URL      add a remote: a path, file://, ssh://,\n"
+	  "                    user@host:path, https:// or git:// URL\n"
+	  "ssh uses the ssh agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa;\n"
+	  "https a user and password in the URL (no credential helpers).\n" },
+	{ "sync", cmd_sync, "[--ours NAME]... [--theirs NAME]... [REMOTE]",
+	  "fetch, put local changes on top of the remote's, push",
+	  "  --ours NAME       in a conflict on entry NAME, keep your side\n"
+	  "  --theirs NAME     in a conflict on entry NAME, take the remote's\n"
+	  "REMOTE defaults to the remote of a stopped sync, else origin.\n"
+	  "Entry files merge by key; the same key set to different values,\n"
+	  "or two new certificates for one entry, is a conflict: the sync\n"
+	  "stops, changes nothing, lists both sides and exits 1. A push the\n"
+	  "remote refused because it moved is retried after a new fetch.\n"
+	  "With sync = merge in certdeck.conf, one merge commit instead.\n" },
+	{ "status", cmd_status, "[REMOTE]",
+	  "entries, commits ahead and behind the remote, the last sync",
+	  "Ahead and behind count commits as of the last sync or fetch.\n"
+	  "Exit status 1 while a sync is stopped on conflicts.\n" },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

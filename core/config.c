@@ -69,6 +69,14 @@ set_int(struct config *c, const char *key, const char *value,
 		*(int *)((char *)c + config_ints[i].off) = (int)n;
 		return 0;
 	}
+	if (strcmp(key, "sync") == 0) {
+		/* How certdeck sync puts local and remote commits together. */
+		if (strcmp(value, "rebase") != 0 && strcmp(value, "merge") != 0)
+			return set_cause(cause, "%s:%d: sync must be rebase or "
+			    "merge", name, lineno);
+		c->sync_merge = strcmp(value, "merge") == 0;
+		return 0;
+	}
 	return set_cause(cause, "%s:%d: unknown setting %s", name, lineno, key);
 }
 

@@ -21,6 +21,7 @@ struct config_item {
 struct config {
 	int			 critical_days;	/* default 7 */
 	int			 warning_days;	/* default 30 */
+	int			 sync_merge;	/* sync = merge (default rebase) */
 	struct config_item	*items;
 	size_t			 nitems;
 };

@@ -258,6 +258,52 @@ entry_equal(const struct entry *a, const struct entry *b)
 	return 1;
 }
 
+/* NULL and "" both mean unset. */
+static int
+value_same(const char *a, const char *b)
+{
+	if (a == NULL)
+		a = "";
+	if (b == NULL)
+		b = "";
+	return strcmp(a, b) == 0;
+}
+
+void
+entry_merge(const struct entry *base, const struct entry *ours,
+    const struct entry *theirs, int prefer, struct entry *out,
+    struct strv *conflicts)
+{
+	struct strv keys;
+	const char *b, *o, *t;
+	size_t i;
+
+	strv_init(&keys);
+	for (i = 0; i < base->k.n; i++)
+		strv_add(&keys, base->k.v[i]);
+	for (i = 0; i < ours->k.n; i++)
+		strv_add(&keys, ours->k.v[i]);
+	for (i = 0; i < theirs->k.n; i++)
+		strv_add(&keys, theirs->k.v[i]);
+	strv_sort(&keys);
+	strv_uniq(&keys);
+	entry_init(out);
+	for (i = 0; i < keys.n; i++) {
+		b = entry_get(base, keys.v[i]);
+		o = entry_get(ours, keys.v[i]);
+		t = entry_get(theirs, keys.v[i]);
+		if (value_same(o, b) || value_same(o, t))
+			entry_put(out, keys.v[i], t);
+		else if (value_same(t, b))
+			entry_put(out, keys.v[i], o);
+		else {
+			strv_add(conflicts, keys.v[i]);
+			entry_put(out, keys.v[i], prefer == 1 ? o : t);
+		}
+	}
+	strv_free(&keys);
+}
+
 static int
 has_control(const char *s)
 {

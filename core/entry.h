@@ -54,6 +54,15 @@ void	 entry_put(struct entry *, const char *key, const char *value);
  */
 int	 entry_apply(struct entry *, const char *assignment, char **cause);
 int	 entry_equal(const struct entry *, const struct entry *);
+/*
+ * Three-way merge by key (a sync): a key only one side changed takes that
+ * side's value, so two operators setting different keys both win. A key
+ * both changed to different values is added to conflicts and takes ours
+ * when prefer is 1, theirs otherwise. out is initialised here.
+ */
+void	 entry_merge(const struct entry *base, const struct entry *ours,
+	    const struct entry *theirs, int prefer, struct entry *out,
+	    struct strv *conflicts);
 
 /* An endpoint: HOST:PORT[/STARTTLS][@SNI], HOST may be [IPv6]. */
 struct endpoint {

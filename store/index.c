@@ -167,6 +167,9 @@ static const char idx_schema_sql[] =
 	X(HEAD_GET,	"SELECT value FROM meta WHERE key = 'head'")	\
 	X(HEAD_SET,	"INSERT INTO meta(key, value) VALUES('head', :value)" \
 			" ON CONFLICT(key) DO UPDATE SET value = excluded.value") \
+	X(META_GET,	"SELECT value FROM meta WHERE key = :key")	\
+	X(META_SET,	"INSERT INTO meta(key, value) VALUES(:key, :value)" \
+			" ON CONFLICT(key) DO UPDATE SET value = excluded.value") \
 	X(FILE_HAS,	"SELECT 1 FROM files WHERE blob = :blob")	\
 	X(FILE_DEL,	"DELETE FROM files WHERE blob = :blob")		\
 	X(FILE_PUT,	"INSERT INTO files(blob, ncerts,"		\
@@ -863,6 +866,39 @@ idx_set_head(struct idx *idx, const char *commit, char **cause)
 		    commit);
 	if ((st = idx_stmt(idx, ST_HEAD_SET, cause)) == NULL ||
 	    idx_bind_text(idx, st, ":value", commit, cause) != 0 ||
+	    idx_step(idx, st, cause) < 0)
+		return -1;
+	return 0;
+}
+
+int
+idx_meta_get(struct idx *idx, const char *key, char **value, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*value = NULL;
+	if ((st = idx_stmt(idx, ST_META_GET, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":key", key, cause) != 0)
+		return -1;
+	if ((rc = idx_step(idx, st, cause)) < 0)
+		return -1;
+	if (rc == 1) {
+		*value = xstrdup(col_text(st, 0));
+		idx_reset(st);
+	}
+	return rc;
+}
+
+int
+idx_meta_set(struct idx *idx, const char *key, const char *value,
+    char **cause)
+{
+	sqlite3_stmt *st;
+
+	if ((st = idx_stmt(idx, ST_META_SET, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":key", key, cause) != 0 ||
+	    idx_bind_text(idx, st, ":value", value, cause) != 0 ||
 	    idx_step(idx, st, cause) < 0)
 		return -1;
 	return 0;

@@ -35,6 +35,12 @@ void	 idx_rollback(struct idx *);
 /* The commit the index reflects; "" when never indexed. */
 int	 idx_get_head(struct idx *, char out[41], char **cause);
 int	 idx_set_head(struct idx *, const char *commit, char **cause);
+/* Other local facts in the meta table (the last sync): 1 and *value
+   (caller frees), 0 if unset, -1 error. */
+int	 idx_meta_get(struct idx *, const char *key, char **value,
+	    char **cause);
+int	 idx_meta_set(struct idx *, const char *key, const char *value,
+	    char **cause);
 
 /* Parsed-certificate cache, keyed by PEM blob id. */
 int	 idx_file_has(struct idx *, const char *blob);	/* 1, 0, -1 */

@@ -29,6 +29,7 @@
 
 #include "crash.h"
 #include "repo.h"
+#include "repopriv.h"
 #include "util.h"
 
 struct repo {
@@ -80,7 +81,7 @@ static const char repo_exclude[] = ".certdeck/";
  * Set *cause to "WHAT: libgit2's last error" on one line. Must be called
  * right after the failing libgit2 call, before any other one. Returns -1.
  */
-static int __attribute__((format(printf, 2, 3)))
+int
 repo_gerr(char **cause, const char *fmt, ...)
 {
 	const git_error *e = git_error_last();
@@ -104,14 +105,14 @@ repo_gerr(char **cause, const char *fmt, ...)
 	return -1;
 }
 
-static void
+void
 repo_hex(char out[REPO_OID_HEX], const git_oid *id)
 {
 	git_oid_tostr(out, REPO_OID_HEX, id);
 }
 
 /* A full 40-digit hex id; git_oid_fromstr reads 40 bytes whatever it gets. */
-static int
+int
 repo_parse_oid(const char *s, git_oid *id)
 {
 	size_t i;
@@ -199,18 +200,44 @@ repo_path_ok(const char *path)
 }
 
 int
+repo_exclude_local(git_repository *git, char **cause)
+{
+	struct buf b;
+	char *exclude, *old = NULL;
+	size_t oldlen = 0;
+	int rc = -1;
+
+	buf_init(&b);
+	exclude = xasprintf("%sinfo", git_repository_path(git));
+	if (mkdir_p(exclude, 0755) != 0) {
+		set_cause(cause, "%s: %s", exclude, strerror(errno));
+		goto out;
+	}
+	free(exclude);
+	exclude = xasprintf("%sinfo/exclude", git_repository_path(git));
+	if (read_file(exclude, 1 << 20, &old, &oldlen, NULL) == 0)
+		buf_add(&b, old, oldlen);
+	if (b.len != 0 && b.data[b.len - 1] != '\n')
+		buf_addc(&b, '\n');
+	buf_printf(&b, "%s\n", repo_exclude);
+	rc = write_file_atomic(exclude, b.data, b.len, 0644, cause);
+out:
+	free(old);
+	free(exclude);
+	buf_free(&b);
+	return rc;
+}
+
+int
 repo_create(const char *dir, char **cause)
 {
 	git_repository_init_options opts;
 	git_repository *git = NULL;
 	struct stat st;
-	struct buf b;
-	char *dotgit, *exclude = NULL, *old = NULL;
-	size_t oldlen = 0;
+	char *dotgit;
 	int rc = -1;
 
 	git_libgit2_init();
-	buf_init(&b);
 	dotgit = xasprintf("%s/.git", dir);
 	if (lstat(dotgit, &st) == 0) {
 		set_cause(cause, "%s is already a git repository", dir);
@@ -233,26 +260,11 @@ repo_create(const char *dir, char **cause)
 	 * .certdeck/ (SQLite index, lock) is local state: keep it out of
 	 * git status here even before the inventory commits a .gitignore.
 	 */
-	exclude = xasprintf("%sinfo", git_repository_path(git));
-	if (mkdir_p(exclude, 0755) != 0) {
-		set_cause(cause, "%s: %s", exclude, strerror(errno));
-		goto out;
-	}
-	free(exclude);
-	exclude = xasprintf("%sinfo/exclude", git_repository_path(git));
-	if (read_file(exclude, 1 << 20, &old, &oldlen, NULL) == 0)
-		buf_add(&b, old, oldlen);
-	if (b.len != 0 && b.data[b.len - 1] != '\n')
-		buf_addc(&b, '\n');
-	buf_printf(&b, "%s\n", repo_exclude);
-	if (write_file_atomic(exclude, b.data, b.len, 0644, cause) != 0)
+	if (repo_exclude_local(git, cause) != 0)
 		goto out;
 	rc = 0;
 
 out:
-	free(old);
-	free(exclude);
-	buf_free(&b);
 	git_repository_free(git);
 	free(dotgit);
 	git_libgit2_shutdown();
@@ -333,6 +345,12 @@ repo_close(struct repo *r)
 	free(r->workdir);
 	free(r);
 	git_libgit2_shutdown();
+}
+
+git_repository *
+repo_git(struct repo *r)
+{
+	return r->git;
 }
 
 const char *
@@ -1176,7 +1194,7 @@ out:
 }
 
 /* The operator: git's configured identity, else login name and host. */
-static int
+int
 repo_signature(struct repo *r, git_signature **out, char **cause)
 {
 	struct passwd *pw;
@@ -1772,18 +1790,11 @@ repo_rev_tree(struct repo *r, const char *rev, int empty_ok, git_tree **out,
 }
 
 /*
- * One file that differs between two trees: old or new is NULL when the
- * path is absent (or not a file) on that side.
- */
-typedef int (*repo_tdiff_cb)(void *arg, const char *path,
-    const git_tree_entry *old, const git_tree_entry *new_);
-
-/*
  * Compare trees a and b (either may be NULL), descending only into
  * subtrees whose ids differ, so the cost follows the size of the change.
  * path holds the directory prefix ("" or "dir/") and is restored.
  */
-static int
+int
 repo_tdiff(struct repo *r, const git_tree *a, const git_tree *b,
     struct buf *path, repo_tdiff_cb cb, void *arg, char **cause)
 {

@@ -57,10 +57,13 @@ static void	act_quit(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'i', "i", view_list_import, 0, "import a file or directory (asks for the path)") \
 	K(VIEW_LIST, 'd', "d", view_list_remove, 0, "remove the entry (asks first)") \
 	K(VIEW_LIST, 'u', "u", view_list_undo, 0, "undo the last change by committing its revert (asks first)") \
+	K(VIEW_LIST, 'Y', "Y", view_list_sync, 0, "sync with the remote in the background, as certdeck sync does; a conflict opens the conflicts view") \
 	K(VIEW_DETAIL, 'p', "p", view_detail_probe, 0, "probe the entry's endpoints in the background (their lines update as results land)") \
 	K(VIEW_HISTORY, KEY_RETURN, "Enter", view_history_open, 0, "the diff of the commit under the cursor") \
 	K(VIEW_HISTORY, 't', "t", view_history_at, 0, "the list as of the commit under the cursor (read-only)") \
-	K(VIEW_AUDIT, KEY_RETURN, "Enter", view_audit_open, 0, "details of the entry of the finding under the cursor")
+	K(VIEW_AUDIT, KEY_RETURN, "Enter", view_audit_open, 0, "details of the entry of the finding under the cursor") \
+	K(VIEW_CONFLICT, 'o', "o", view_conflict_choose, 1, "keep your side of the entry under the cursor") \
+	K(VIEW_CONFLICT, 't', "t", view_conflict_choose, 2, "take the remote's side of the entry under the cursor; once every entry has a side, the sync runs again")
 
 const struct tui_key tui_keys[] = {
 #define K(view, key, name, action, arg, help) \
@@ -71,7 +74,8 @@ const struct tui_key tui_keys[] = {
 const size_t tui_nkeys = nitems(tui_keys);
 
 static const char *view_names[VIEW_COUNT] = {
-	"Everywhere", "List", "Detail", "Help", "History", "Diff", "Audit"
+	"Everywhere", "List", "Detail", "Help", "History", "Diff", "Audit",
+	"Conflicts"
 };
 
 const char *

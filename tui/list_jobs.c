@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "inventory.h"
 #include "probe.h"
+#include "sync.h"
 #include "view.h"
 #include "worker.h"
 
@@ -407,4 +408,72 @@ view_list_renew_due(struct tui *t, struct view *v, int arg)
 	tui_confirm(t, renew_confirmed, rj, "renew %zu due: %s?",
 	    rj->names.n, list);
 	free(list);
+}
+
+/* --- Y: sync, as certdeck sync does */
+
+static void
+sync_result_free(void *arg)
+{
+	struct inv_sync_result *res = arg;
+
+	inv_sync_result_free(res);
+	free(res);
+}
+
+static void
+sync_job_run(struct job *j, struct inv *inv, void *arg)
+{
+	struct inv_sync_result *res = xcalloc(1, sizeof *res);
+	struct job_ev *ev;
+	char *err = NULL;
+	int r;
+
+	(void)arg;
+	r = inv_sync(inv, NULL, res, &err);
+	if (r < 0)
+		worker_done(j, "sync: %s", err);
+	else if (r == 1) {
+		char *msg = xasprintf("sync with %s stopped on %zu "
+		    "conflict%s: o keeps yours, t takes %s's", res->remote,
+		    res->nconflicts, res->nconflicts == 1 ? "" : "s",
+		    res->remote);
+
+		/* Before DONE (the main thread joins the job at DONE);
+		   res is the UI's from here. */
+		ev = xcalloc(1, sizeof *ev);
+		ev->type = JOB_EV_CONFLICTS;
+		ev->payload = res;
+		ev->payload_free = sync_result_free;
+		res = NULL;
+		worker_post(j, ev);
+		worker_done(j, "%s", msg);
+		free(msg);
+	} else if (res->taken == 0 && res->pushed == 0)
+		worker_done(j, "%s: already in step", res->remote);
+	else
+		worker_done(j, "synced with %s: %zu taken, %zu replayed on "
+		    "top, %zu pushed", res->remote, res->taken, res->replayed,
+		    res->pushed);
+	if (res != NULL)
+		sync_result_free(res);
+	free(err);
+}
+
+void
+tui_sync_start(struct tui *t)
+{
+	/* Not cancellable: it stops only between its steps, each of which
+	   leaves both repositories usable, but a half-done push is not
+	   worth the surprise. */
+	if (worker_start(t, "sync", 0, sync_job_run, NULL, NULL) == 0)
+		tui_message(t, "syncing");
+}
+
+void
+view_list_sync(struct tui *t, struct view *v, int arg)
+{
+	if (view_list_readonly(t, v))
+		return;
+	tui_sync_start(t);
 }

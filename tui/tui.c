@@ -32,6 +32,7 @@
 #include "editor.h"
 #include "escape.h"
 #include "inventory.h"
+#include "sync.h"
 #include "tui.h"
 #include "view.h"
 #include "worker.h"
@@ -416,12 +417,36 @@ tui_reload(struct tui *t)
 		tui_message(t, "%s", err);
 		free(err);
 	}
+	tui_sync_note(t);
 	for (i = 0; i < t->depth; i++)
 		if (t->stack[i].ops->reload != NULL)
 			t->stack[i].ops->reload(t, &t->stack[i]);
 	if (repo_head(t->inv->repo, t->head_seen, NULL) < 0)
 		t->head_seen[0] = '\0';
 	t->head_wait[0] = '\0';
+}
+
+void
+tui_sync_note(struct tui *t)
+{
+	struct inv_sync_status s;
+	char *e;
+
+	t->sync_note[0] = '\0';
+	if (inv_sync_status(t->inv, NULL, &s, NULL) == 0 && s.remote != NULL) {
+		e = tui_esc(t, s.remote);
+		if (s.pending > 0)
+			snprintf(t->sync_note, sizeof t->sync_note,
+			    "%s: sync stopped (Y)", e);
+		else if (s.tracked)
+			snprintf(t->sync_note, sizeof t->sync_note,
+			    "%s %zu ahead %zu behind", e, s.ahead, s.behind);
+		else
+			snprintf(t->sync_note, sizeof t->sync_note,
+			    "%s never synced", e);
+		free(e);
+	}
+	inv_sync_status_free(&s);
 }
 
 /*
@@ -663,6 +688,7 @@ tui_main(const char *dir_opt, const char *theme_opt)
 	theme_init(theme_opt, &theme_msgs);
 
 	t.running = 1;
+	tui_sync_note(&t);
 	lv = view_list_new(&t);
 	tui_push(&t, &view_list_ops, lv);
 	if (theme_msgs.n > 0 && t.msg[0] == '\0')

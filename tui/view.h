@@ -30,6 +30,7 @@ enum view_id {
 	VIEW_HISTORY,
 	VIEW_DIFF,
 	VIEW_AUDIT,
+	VIEW_CONFLICT,
 	VIEW_COUNT
 };
 
@@ -98,6 +99,7 @@ struct tui {
 	struct tui_prompt prompt;	/* the question in the status bar */
 	char		 head_seen[41];	/* HEAD the views were read at */
 	char		 head_wait[41];	/* HEAD the index was seen behind */
+	char		 sync_note[96];	/* ahead/behind for the header */
 };
 
 /* tui.c: the view stack, messages and drawing helpers. */
@@ -246,6 +248,19 @@ void	 tui_probe_start(struct tui *, const char *name);
 void	 list_import_start(struct tui *, char *path);
 void	 view_list_renew(struct tui *, struct view *, int);
 void	 view_list_renew_due(struct tui *, struct view *, int);
+/* Y: sync with the remote in the background (list_jobs.c). */
+void	 view_list_sync(struct tui *, struct view *, int);
+void	 tui_sync_start(struct tui *);
+
+/* The conflicts of a stopped sync (view_conflict.c): shown when the sync
+   job posts them (result is a struct inv_sync_result, taken over); o and
+   t choose a side per entry; with every side chosen the sync runs again. */
+extern const struct view_ops view_conflict_ops;
+void	 view_conflict_landed(struct tui *, void *result);
+void	 view_conflict_choose(struct tui *, struct view *, int theirs);
+/* The header's words about the remote, from inv_sync_status. */
+void	 tui_sync_note(struct tui *);
+
 /* The glyph of a probe health (enum inv_probe_health). */
 const char *tui_probe_glyph(struct tui *, int health);
 

@@ -859,8 +859,10 @@ list_draw(struct tui *t, struct view *v)
 	for (c = 0; c < ST_COUNT; c++)
 		if (c != ST_NONE || l->counts[c] > 0)
 			buf_printf(&b, " %zu %s", l->counts[c], status_name(c));
-	buf_printf(&b, "  %s %s  %s", l->at != NULL ? "at" : "HEAD", l->head,
-	    t->dir_esc);
+	buf_printf(&b, "  %s %s", l->at != NULL ? "at" : "HEAD", l->head);
+	if (l->at == NULL && t->sync_note[0] != '\0')
+		buf_printf(&b, "  %s", t->sync_note);
+	buf_printf(&b, "  %s", t->dir_esc);
 	tui_put(0, 0, b.data, COLS, theme_attr(SLOT_TITLE));
 	buf_reset(&b);
 

@@ -96,6 +96,8 @@ ev_free(struct job_ev *ev)
 	free(ev->entry);
 	free(ev->endpoint);
 	free(ev->text);
+	if (ev->payload != NULL && ev->payload_free != NULL)
+		ev->payload_free(ev->payload);
 	free(ev);
 }
 
@@ -320,6 +322,10 @@ worker_drain(struct tui *t)
 					t->stack[i].ops->probe_landed(t,
 					    &t->stack[i], ev->entry,
 					    ev->endpoint, &ev->last);
+			break;
+		case JOB_EV_CONFLICTS:
+			view_conflict_landed(t, ev->payload);
+			ev->payload = NULL;
 			break;
 		case JOB_EV_DONE:
 			j->ended = 1;

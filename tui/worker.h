@@ -23,6 +23,7 @@ enum job_ev_type {
 	JOB_EV_PROBE,		/* an endpoint's result landed */
 	JOB_EV_DONE,		/* the job ended; text says how */
 	JOB_EV_NOTE,		/* a step's outcome for the status bar */
+	JOB_EV_CONFLICTS,	/* a sync stopped: payload is its result */
 };
 struct job_ev {
 	enum job_ev_type	 type;
@@ -34,6 +35,8 @@ struct job_ev {
 	/* DONE: run on the main thread once the views are read again
 	   (may be NULL). */
 	void			(*then)(struct tui *);
+	void			*payload;	/* CONFLICTS: taken by the UI */
+	void			(*payload_free)(void *);
 	struct job_ev		*next;
 };
 

@@ -210,7 +210,7 @@ sed -n 's/^[[:space:]]*K(\(VIEW_[A-Z]*\), [^,]*, "\([^"]*\)".*/\1	\2/p' \
 	BEGIN { s["VIEW_ANY"] = "Everywhere"; s["VIEW_LIST"] = "List"
 		s["VIEW_DETAIL"] = "Detail"; s["VIEW_HELP"] = "Help"
 		s["VIEW_HISTORY"] = "History"; s["VIEW_DIFF"] = "Diff"
-		s["VIEW_AUDIT"] = "Audit" }
+		s["VIEW_AUDIT"] = "Audit"; s["VIEW_CONFLICT"] = "Conflicts" }
 	{ print s[$1] "\t" $2 }' | sort -u >"$T/tuikeys"
 awk -F '\t' '$1 == "TERMINAL UI" && $2 != "" { print $2 "\t" $3 }' "$tags" |
     sort -u >"$T/mantuikeys"

@@ -122,6 +122,19 @@ t_config(void **state)
 	assert_int_equal(config_parse("critical-days = 40\n", 19, "c", &c,
 	    &err), -1);
 	free(err);
+	err = NULL;
+	assert_int_equal(c.sync_merge, 0);
+	assert_int_equal(config_parse("sync = merge\n", 13, "c", &c, &err), 0);
+	assert_int_equal(c.sync_merge, 1);
+	config_free(&c);
+	assert_int_equal(config_parse("sync = rebase\n", 14, "c", &c, &err),
+	    0);
+	assert_int_equal(c.sync_merge, 0);
+	config_free(&c);
+	assert_int_equal(config_parse("sync = squash\n", 14, "c", &c, &err),
+	    -1);
+	assert_non_null(strstr(err, "sync must be rebase or merge"));
+	free(err);
 }
 
 static void
@@ -297,6 +310,66 @@ t_escape(void **state)
 	assert_int_equal(esc_width("\xe6\x97\xa5\xe6\x9c\xac"), 4);	/* 日本 */
 }
 
+/* Parse text into an entry (the test owns it). */
+static void
+entry_of(const char *text, struct entry *e)
+{
+	assert_int_equal(entry_parse(text, strlen(text), e, NULL), 0);
+}
+
+static void
+t_entry_merge(void **state)
+{
+	struct entry b, o, t, m;
+	struct strv conf;
+	char *s;
+
+	(void)state;
+	/* Different keys on each side: both win; a key only one side
+	   removed is removed; one both set alike is no conflict. */
+	entry_of("notes = n\nowner = base\ntags = x\n", &b);
+	entry_of("notes = n\nowner = alice\ntags = y\n", &o);
+	entry_of("endpoints = h:443\nowner = base\ntags = y\n", &t);
+	strv_init(&conf);
+	entry_merge(&b, &o, &t, 0, &m, &conf);
+	assert_int_equal(conf.n, 0);
+	s = entry_format(&m);
+	assert_string_equal(s, "endpoints = h:443\nowner = alice\ntags = y\n");
+	free(s);
+	entry_free(&m);
+	entry_free(&t);
+
+	/* The same key set differently: a conflict, resolved by prefer. */
+	entry_of("notes = n\nowner = carol\ntags = x\n", &t);
+	entry_merge(&b, &o, &t, 0, &m, &conf);
+	assert_int_equal(conf.n, 1);
+	assert_string_equal(conf.v[0], "owner");
+	assert_string_equal(entry_get(&m, "owner"), "carol");
+	assert_string_equal(entry_get(&m, "tags"), "y");
+	entry_free(&m);
+	strv_free(&conf);
+	strv_init(&conf);
+	entry_merge(&b, &o, &t, 1, &m, &conf);
+	assert_int_equal(conf.n, 1);
+	assert_string_equal(entry_get(&m, "owner"), "alice");
+	entry_free(&m);
+	strv_free(&conf);
+
+	/* Removed on one side, changed on the other: a conflict too. */
+	entry_free(&o);
+	entry_of("tags = x\n", &o);
+	strv_init(&conf);
+	entry_merge(&b, &o, &t, 0, &m, &conf);
+	assert_int_equal(conf.n, 1);
+	assert_string_equal(conf.v[0], "owner");
+	assert_null(entry_get(&m, "notes"));
+	entry_free(&m);
+	strv_free(&conf);
+	entry_free(&b);
+	entry_free(&o);
+	entry_free(&t);
+}
+
 int
 main(void)
 {
@@ -306,6 +379,7 @@ main(void)
 		cmocka_unit_test(t_status),
 		cmocka_unit_test(t_config),
 		cmocka_unit_test(t_entry),
+		cmocka_unit_test(t_entry_merge),
 		cmocka_unit_test(t_endpoint),
 		cmocka_unit_test(t_names),
 		cmocka_unit_test(t_escape),
