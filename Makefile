@@ -7,7 +7,7 @@ PKGS	 = openssl ncursesw sqlite3 libgit2 yaml-0.1
 # Debian packages needed to build and to test (see .ci/run).
 DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
 	    libgit2-dev libcmocka-dev libyaml-dev
-DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml
+DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.

@@ -103,13 +103,14 @@ int	 audit_sev_parse(const char *, enum audit_sev *);
 	  "certificate",						\
 	  "make the server require client certificates")		\
 	X(REVOKED, "revoked", CRITICAL,					\
-	  "revoked, by a stapled OCSP response or a local CRL",		\
+	  "revoked, by its local CA, a stapled OCSP response or a "	\
+	  "local CRL",							\
 	  "renew it and deploy the new certificate")			\
 	X(NO_OWNER, "no-owner", NOTICE,					\
 	  "an entry with no owner",					\
 	  "certdeck set NAME owner=...")				\
 	X(NO_PROFILE, "no-profile", NOTICE,				\
-	  "an entry with no renewal profile",				\
+	  "an entry with no renewal profile (nor a local CA)",		\
 	  "certdeck set NAME profile=...")				\
 	X(RENEWAL_STUCK, "renewal-stuck", WARNING,			\
 	  "renewal has failed repeatedly since its last success",	\

@@ -16,6 +16,7 @@
 
 #include "audit.h"
 #include "auditpriv.h"
+#include "ca.h"
 #include "cert.h"
 #include "clock.h"
 #include "entry.h"
@@ -75,6 +76,11 @@ struct sweep {
 						   inventory, sorted */
 	struct crlfile		*crls;
 	size_t			 ncrls;
+	struct {
+		char		*name;
+		struct ca	*ca;	/* NULL: cannot be read */
+	}			*lcas;		/* local CAs (cas/), as read */
+	size_t			 nlcas;
 	size_t			 cap_f, cap_leaves, cap_exp;
 	struct {
 		char	*name;
@@ -679,6 +685,63 @@ rule_crl(struct sweep *s, const struct audit_policy *p,
 	strv_free(&urls);
 }
 
+/* The value of key in an entry file's text (the index's meta), or NULL. */
+static char *
+meta_get(const char *meta, const char *key)
+{
+	size_t kl = strlen(key);
+	const char *l, *v, *nl;
+
+	for (l = meta; l != NULL && *l != '\0'; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (strncmp(l, key, kl) != 0 || strncmp(l + kl, " = ", 3) != 0)
+			continue;
+		v = l + kl + 3;
+		return nl ? xstrndup(v, (size_t)(nl - v)) : xstrdup(v);
+	}
+	return NULL;
+}
+
+/* A local CA of the inventory by name, read once per sweep. */
+static const struct ca *
+local_ca(struct sweep *s, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->nlcas; i++)
+		if (strcmp(s->lcas[i].name, name) == 0)
+			return s->lcas[i].ca;
+	s->lcas = xreallocarray(s->lcas, s->nlcas + 1, sizeof *s->lcas);
+	s->lcas[s->nlcas].name = xstrdup(name);
+	if (ca_load(s->inv, name, 0, &s->lcas[s->nlcas].ca, NULL) != 0)
+		s->lcas[s->nlcas].ca = NULL;
+	return s->lcas[s->nlcas++].ca;
+}
+
+/* An entry issued by a local CA (entry key ca): revoked in its record. */
+static void
+rule_local_revoked(struct sweep *s, const struct audit_policy *p,
+    const struct idx_audit_row *r, const char *caname)
+{
+	const struct certrec *leaf = r->certs[0];
+	const struct ca *ca;
+	char d[16];
+	size_t i;
+
+	if (leaf->serial == NULL || (ca = local_ca(s, caname)) == NULL)
+		return;
+	for (i = 0; i < ca->nrecs; i++)
+		if (ca->recs[i].revoked &&
+		    strcmp(ca->recs[i].serial, leaf->serial) == 0) {
+			add_finding(s, p, r->entry->name, AR_REVOKED,
+			    "revoked by local CA %s on %s (%s)", caname,
+			    date_of(ca->recs[i].revoked_at, d),
+			    ca->recs[i].reason ? ca->recs[i].reason :
+			    "unspecified");
+			return;
+		}
+}
+
 static int
 job_cmp_entry(const void *key, const void *elem)
 {
@@ -732,6 +795,7 @@ entry_row(void *arg, const struct idx_audit_row *r)
 	const struct audit_policy *p = audit_policy_for(&s->ps, e->tags);
 	const struct jobfail *jf;
 	struct leafkey *lk;
+	char *caname;
 	size_t i;
 
 	rep->entries++;
@@ -740,7 +804,9 @@ entry_row(void *arg, const struct idx_audit_row *r)
 			rep->enabled[i] = 1;
 	if (e->owner == NULL || *e->owner == '\0')
 		add_finding(s, p, e->name, AR_NO_OWNER, "no owner");
-	if (e->profile == NULL || *e->profile == '\0')
+	/* An entry made by certdeck issue renews through its CA. */
+	caname = e->meta != NULL ? meta_get(e->meta, "ca") : NULL;
+	if ((e->profile == NULL || *e->profile == '\0') && caname == NULL)
 		add_finding(s, p, e->name, AR_NO_PROFILE, "no profile");
 	if (s->njobs > 0 && (jf = bsearch(e->name, s->jobs, s->njobs,
 	    sizeof *s->jobs, job_cmp_entry)) != NULL &&
@@ -751,8 +817,10 @@ entry_row(void *arg, const struct idx_audit_row *r)
 	if (e->meta != NULL && strstr(e->meta, "key-path") != NULL)
 		strv_add(&s->keypath, e->name);
 	rule_probes(s, p, r);
-	if (r->n == 0)
+	if (r->n == 0) {
+		free(caname);
 		return 0;
+	}
 
 	if (rep->nexp == s->cap_exp) {
 		s->cap_exp = s->cap_exp ? s->cap_exp * 2 : 256;
@@ -774,6 +842,9 @@ entry_row(void *arg, const struct idx_audit_row *r)
 			strv_add(&s->ca_subjects, r->certs[i]->subject);
 	rule_chain(s, p, r);
 	rule_crl(s, p, r);
+	if (caname != NULL)
+		rule_local_revoked(s, p, r, caname);
+	free(caname);
 	if (p->sev[AR_PQ_INVENTORY] != AUDIT_OFF)
 		count_alg(s, r->certs[0]);
 
@@ -1003,6 +1074,12 @@ sweep_free(struct sweep *s)
 		cert_crl_free(s->crls[i].crl);
 	}
 	free(s->crls);
+	for (i = 0; i < s->nlcas; i++) {
+		free(s->lcas[i].name);
+		if (s->lcas[i].ca != NULL)
+			ca_free(s->lcas[i].ca);
+	}
+	free(s->lcas);
 	for (i = 0; i < s->nalgs; i++)
 		free(s->algs[i].name);
 	free(s->algs);

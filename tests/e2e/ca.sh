@@ -124,3 +124,12 @@ unset CERTDECK_PASSPHRASE_FILE
 check "issue with --passphrase-fd" sh -c "'$CERTDECK' --passphrase-fd 3 -C '$I' issue --ca root --cn fd.test 3<'$T/pass' >/dev/null"
 check_out "--passphrase-fd with a wrong passphrase cannot use the CA key" "wrong passphrase" \
     sh -c "echo nope | '$CERTDECK' --passphrase-fd 0 -C '$I' issue --ca root --cn fd2.test"
+
+# The audit knows local CAs: an entry made by issue renews through its
+# CA (no no-profile finding), and one its CA revoked is found revoked.
+C audit --fail-on none >/dev/null 2>&1
+git -C "$I" show HEAD:audit/findings >"$T/findings" 2>/dev/null
+check "audit: an issued entry has no no-profile finding" sh -c "! grep -q '^s1-test no-profile ' '$T/findings'"
+check "audit: an imported entry without a profile has one" grep -q '^other-test no-profile ' "$T/findings"
+check "audit: the entry its local CA revoked is found revoked" grep -q '^api-test revoked .*revoked by local CA inter on .* (key-compromise)' "$T/findings"
+check "audit: an entry its CA did not revoke is not" sh -c "! grep -q '^s1-test revoked ' '$T/findings'"
