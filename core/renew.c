@@ -4,10 +4,10 @@
  * serves it; one commit per renewal (inventory.h, inv_renew).
  *
  * A profile is a [profile NAME] section of certdeck.conf whose "type"
- * picks one of renew_kinds below: local-ca (a CA under cas/) or command
- * (an external program). An acme kind fits the same table: it makes the
- * new certificate and key (issue) before the inventory lock is taken, as
- * command does. An entry made by `certdeck issue` (entry key "ca") with
+ * picks one of renew_kinds below: local-ca (a CA under cas/), command
+ * (an external program) or acme (an ACME CA; acme.h). acme makes the new
+ * certificate and key (issue) before the inventory lock is taken, as
+ * command does; a new ACME account key joins the renewal's commit. An entry made by `certdeck issue` (entry key "ca") with
  * no profile renews through its CA: the implicit local-ca profile.
  *
  * Order, and what a failure leaves:
@@ -40,6 +40,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "acme.h"
 #include "ca.h"
 #include "cert.h"
 #include "clock.h"
@@ -80,6 +81,8 @@ struct rjob {
 	struct buf	 out;		/* a command's output */
 	char		*tmpdir;	/* command's {out} */
 	struct ca_keycache *kc;		/* the batch's CA key, decrypted once */
+	const char	*pass;		/* the key passphrase, or NULL */
+	struct acme_renewal acme;	/* acme: a new account key */
 };
 
 struct renew_kind {
@@ -97,10 +100,13 @@ static int	lca_check(struct rjob *, struct inv_renew_plan *, char **);
 static int	lca_issue(struct rjob *, char **);
 static int	cmd_check(struct rjob *, struct inv_renew_plan *, char **);
 static int	cmd_issue(struct rjob *, char **);
+static int	acme_check(struct rjob *, struct inv_renew_plan *, char **);
+static int	acme_issue_job(struct rjob *, char **);
 
 static const struct renew_kind renew_kinds[] = {
 	{ "local-ca", lca_check, lca_issue, 1 },
 	{ "command", cmd_check, cmd_issue, 0 },
+	{ "acme", acme_check, acme_issue_job, 0 },
 };
 
 /* ---------------------------------------------------------------------- */
@@ -259,6 +265,7 @@ rjob_free(struct rjob *j)
 	EVP_PKEY_free(j->newkey);
 	free(j->key_desc);
 	ca_free(j->ca);
+	acme_renewal_free(&j->acme);
 	buf_free(&j->out);
 	if (j->tmpdir != NULL) {
 		/* Whatever the command left there, key files included. */
@@ -338,7 +345,7 @@ rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
 			j->kind = &renew_kinds[i];
 	if (j->kind == NULL)
 		return set_cause(cause, "certdeck.conf [%s]: type %s is not "
-		    "one of local-ca, command", j->section, type);
+		    "one of local-ca, command, acme", j->section, type);
 	return 0;
 }
 
@@ -646,6 +653,52 @@ out:
 	strv_free(&words);
 	strv_free(&env);
 	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* acme (acme.h, inv_acme.c) */
+
+static int
+acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
+{
+	const char *ru = prof_get(j, "reuse-key");
+	char *desc = NULL;
+
+	if (acme_renew_check(j->inv, j->section, &desc, cause) != 0)
+		return -1;
+	if (p != NULL) {
+		p->profile = xasprintf("%s (%s)", j->profile, desc);
+		p->key = ru != NULL && (strcmp(ru, "yes") == 0 ||
+		    strcmp(ru, "true") == 0) ? xstrdup("reused") :
+		    xstrdup("new");
+	}
+	free(desc);
+	return 0;
+}
+
+static int
+acme_issue_job(struct rjob *j, char **cause)
+{
+	struct acme_renewal *r = &j->acme;
+
+	r->inv = j->inv;
+	r->section = j->section;
+	r->profile = j->profile;
+	r->entry = j->name;
+	r->key_path = entry_get(&j->e, "key-path");
+	r->old = j->old;
+	r->pass = j->pass;
+	if (acme_renew(r, &j->out, cause) != 0)
+		return -1;
+	j->full_pem = r->full_pem;
+	j->leaf = r->leaf;
+	j->newkey = r->newkey;
+	j->key_desc = r->key_desc;
+	r->full_pem = NULL;
+	r->leaf = NULL;
+	r->newkey = NULL;
+	r->key_desc = NULL;
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1079,11 +1132,11 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
     struct ca_keycache *kc, struct inv_renew_result *res, char **cause)
 {
 	struct rjob j;
-	struct repo_change ch[3];
+	struct repo_change ch[4];
 	struct strv trailers, vlines;
 	struct buf dep, body;
 	char *e = NULL, *pass = NULL, *keypem = NULL, *msg = NULL, *subject;
-	char *paths[3] = { NULL, NULL, NULL }, *serials = NULL, *dir, *vtext;
+	char *paths[4] = { NULL, NULL, NULL, NULL }, *serials = NULL, *dir, *vtext;
 	char fp[65], od[16], nd[16];
 	size_t n = 0, keylen = 0, i;
 	int64_t started = clock_now();
@@ -1109,6 +1162,7 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 			goto fail;
 		}
 	}
+	j.pass = pass;
 	if (!j.kind->locked && j.kind->issue(&j, &e) != 0)
 		goto fail;
 	if (inv_begin(inv, &e) != 0)
@@ -1145,6 +1199,11 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 		ch[n].path = paths[n] = ca_path(j.ca->name, "serials");
 		ch[n].data = serials;
 		ch[n++].len = strlen(serials);
+	}
+	if (j.acme.acct_pem != NULL) {
+		ch[n].path = j.acme.acct_path;
+		ch[n].data = j.acme.acct_pem;
+		ch[n++].len = j.acme.acct_len;
 	}
 	ca_x509_fp(j.leaf, fp);
 	res->new_not_after = ca_asn1_unix(X509_get0_notAfter(j.leaf));
@@ -1225,7 +1284,7 @@ out:
 	wipe_free(keypem);
 	free(msg);
 	free(serials);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < nitems(paths); i++)
 		free(paths[i]);
 	buf_free(&dep);
 	buf_free(&body);
