@@ -188,7 +188,6 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 			    "without a passphrase");
 			goto out;
 		}
-		buf_printf(log, "new account key %s\n", r->acct_path);
 		break;
 	default:
 		free(r->acct_path);

@@ -94,6 +94,9 @@ struct renew_kind {
 	int		(*issue)(struct rjob *, char **cause);
 	/* Issue under the inventory lock (it changes the repository). */
 	int		 locked;
+	/* Its output is a log of steps, for the job log only: a failure
+	   is the one line of its cause. */
+	int		 log_only;
 };
 
 static int	lca_check(struct rjob *, struct inv_renew_plan *, char **);
@@ -104,9 +107,9 @@ static int	acme_check(struct rjob *, struct inv_renew_plan *, char **);
 static int	acme_issue_job(struct rjob *, char **);
 
 static const struct renew_kind renew_kinds[] = {
-	{ "local-ca", lca_check, lca_issue, 1 },
-	{ "command", cmd_check, cmd_issue, 0 },
-	{ "acme", acme_check, acme_issue_job, 0 },
+	{ "local-ca", lca_check, lca_issue, 1, 0 },
+	{ "command", cmd_check, cmd_issue, 0, 0 },
+	{ "acme", acme_check, acme_issue_job, 0, 1 },
 };
 
 /* ---------------------------------------------------------------------- */
@@ -1271,7 +1274,8 @@ fail:
 	{
 		char *out = job_output(res->error, &j.out);
 
-		res->output = j.out.len > 0 ? job_output(NULL, &j.out) : NULL;
+		res->output = j.out.len > 0 && (j.kind == NULL ||
+		    !j.kind->log_only) ? job_output(NULL, &j.out) : NULL;
 		job_put(inv, name, started, 0, out);
 		free(out);
 	}

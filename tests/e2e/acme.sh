@@ -1,0 +1,230 @@
+#!/bin/sh
+# acme.sh: `certdeck renew` through an acme profile against pebble (the
+# ACME test CA) on 127.0.0.1. Pebble has no certificate of its own: the
+# test makes one for 127.0.0.1 and trusts it through ca-bundle.
+#  1. PEBBLE_VA_ALWAYS_VALID=1, with 30% of nonces refused (retried): an
+#     issue and a renewal, each one commit; the account key stored
+#     encrypted once and reused; the chain verifies against pebble's root
+#     from its management port.
+#  2. Real validation, pebble-challtestsrv as pebble's DNS (its other
+#     listeners off): pebble fetches the HTTP-01 token from certdeck's own
+#     listener, and from a webroot served by python3 -m http.server.
+#  3. Failures: the directory unreachable, its TLS untrusted, a challenge
+#     that fails (nothing listening; the wrong webroot) and so an invalid
+#     order, a server that is no ACME server: each one line, no commit,
+#     and a failed renew job saying why.
+# Every server listens on 127.0.0.1 only and is stopped by PID; every wait
+# is bounded.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tls.sh"
+
+if ! command -v pebble >/dev/null 2>&1 ||
+    ! command -v pebble-challtestsrv >/dev/null 2>&1; then
+	ok "skipped: pebble is not installed (Debian package pebble)"
+	exit 0
+fi
+
+I=$T/inv
+C() { "$CERTDECK" -C "$I" "$@"; }
+printf 'correct horse battery staple\n' >"$T/pass"
+export CERTDECK_PASSPHRASE_FILE="$T/pass"
+db() { sqlite3 "$I/.certdeck/index.db" "$1"; }
+last_job() { db "SELECT output FROM jobs WHERE entry='$1' AND kind='renew' ORDER BY id DESC LIMIT 1"; }
+last_ok() { db "SELECT ok FROM jobs WHERE entry='$1' AND kind='renew' ORDER BY id DESC LIMIT 1"; }
+
+# A free port on 127.0.0.1: bind port 0 and let it go (python3), else a
+# random high one; whoever uses it retries on a clash.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+	    echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+}
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$T/pebble.key" -out "$T/pebble.pem" -days 30 -subj "/CN=pebble" \
+    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+
+# start_pebble NAME HTTPPORT [pebble args...]: pebble with the environment
+# the caller exported; sets $ppid $pport $mport. Up to 3 tries on a port
+# clash.
+start_pebble() {
+	_n=$1 _h=$2; shift 2
+	_try=0
+	while [ $_try -lt 3 ]; do
+		pport=$(free_port) mport=$(free_port)
+		cat >"$T/$_n.json" <<EOF
+{"pebble": {"listenAddress": "127.0.0.1:$pport",
+ "managementListenAddress": "127.0.0.1:$mport",
+ "certificate": "$T/pebble.pem", "privateKey": "$T/pebble.key",
+ "httpPort": $_h, "tlsPort": $(free_port), "ocspResponderURL": "",
+ "externalAccountBindingRequired": false}}
+EOF
+		pebble -config "$T/$_n.json" "$@" >"$T/$_n.log" 2>&1 </dev/null &
+		ppid=$!
+		pids="$pids $ppid"
+		if wait_for "$T/$_n.log" '/ACME directory available/p' $ppid >/dev/null; then
+			return 0
+		fi
+		kill $ppid 2>/dev/null
+		_try=$((_try + 1))
+	done
+	echo "# pebble $_n did not start:"; fmt <"$T/$_n.log"
+	return 1
+}
+# profile NAME SETTINGS...: a [profile NAME] section, committed.
+profile() {
+	_p=$1; shift
+	printf '\n[profile %s]\ntype = acme\n' "$_p" >>"$I/certdeck.conf"
+	for _s in "$@"; do printf '%s\n' "$_s" >>"$I/certdeck.conf"; done
+	git -C "$I" commit -qam "add profile $_p"
+}
+
+C init >/dev/null
+C ca init root >/dev/null
+C issue --ca root --cn a.test --san 'DNS:a.test,DNS:www.a.test' --days 30 >/dev/null
+d=$(ls -d "$I"/certs/*/a-test)
+
+# --- 1. pebble that says yes to every challenge
+export PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=30
+lport=$(free_port)
+start_pebble p1 "$lport" || exit 1
+unset PEBBLE_VA_ALWAYS_VALID PEBBLE_WFE_NONCEREJECT
+profile pebble "directory = https://127.0.0.1:$pport/dir" \
+    "contact = mailto:ops@a.test" "ca-bundle = $T/pebble.pem" \
+    "http-listen = 127.0.0.1:$lport"
+C set a-test profile=pebble >/dev/null
+check_out "dry run names the ACME directory" "pebble (ACME https://127.0.0.1:$pport/dir, http-01 on 127.0.0.1:$lport)" C renew --dry-run a-test
+n0=$(commits "$I")
+check_out "renew through pebble" "renewed a-test: expires" C renew a-test
+check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
+check_out "  the commit names the profile" "Certdeck-Profile: pebble" git -C "$I" log -1 --format=%B
+check_out "  the account key is in it" "acme/pebble/account.key" git -C "$I" show --stat --format= HEAD
+check_out "  stored encrypted" "BEGIN ENCRYPTED PRIVATE KEY" cat "$I/acme/pebble/account.key"
+check_out "  pebble issued it" "Pebble Intermediate CA" openssl x509 -in "$d/cert.pem" -noout -issuer
+check_out "  with the same names" "DNS:a.test, DNS:www.a.test" openssl x509 -in "$d/cert.pem" -noout -ext subjectAltName
+curl -s --cacert "$T/pebble.pem" "https://127.0.0.1:$mport/roots/0" >"$T/root.pem"
+curl -s --cacert "$T/pebble.pem" "https://127.0.0.1:$mport/intermediates/0" >"$T/int.pem"
+check_out "  the chain verifies against pebble's root" "OK" openssl verify -CAfile "$T/root.pem" -untrusted "$d/cert.pem" "$d/cert.pem"
+check "  the chain holds pebble's intermediate" sh -c "grep -c 'BEGIN CERTIFICATE' '$d/cert.pem' | grep -qx 2 &&
+    openssl x509 -in '$T/int.pem' -noout -subject | grep -q 'Pebble Intermediate'"
+check "  the key is the certificate's" sh -c "
+    a=\$(openssl pkey -in '$I/keys/a-test.key' -passin file:'$T/pass' -pubout 2>/dev/null);
+    b=\$(openssl x509 -in '$d/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
+check "  a renew job, ok" test "$(last_ok a-test)" = 1
+check_out "  the job log has the new account" "(new)" last_job a-test
+acct=$(git -C "$I" rev-parse HEAD:acme/pebble/account.key)
+fp1=$(openssl x509 -in "$d/cert.pem" -noout -fingerprint -sha256)
+check_out "renew again" "renewed a-test" C renew a-test
+check "  one more commit" test "$(commits "$I")" = $((n0 + 2))
+check "  a new certificate" test "$(openssl x509 -in "$d/cert.pem" -noout -fingerprint -sha256)" != "$fp1"
+check "  the same account key" test "$(git -C "$I" rev-parse HEAD:acme/pebble/account.key)" = "$acct"
+check_out "  the same account" "(existing)" last_job a-test
+# A third renewal: three runs of about ten requests with 30% of nonces
+# refused leave next to no chance that none was retried.
+C renew a-test >/dev/null
+check_out "bad nonces were retried" "bad nonce, retried" db "SELECT group_concat(output) FROM jobs WHERE entry='a-test' AND ok=1"
+check "  and every renewal succeeded" test "$(db "SELECT count(*) FROM jobs WHERE entry='a-test' AND ok=0")" = 0
+check "no unencrypted key in any git object" sh -c "! git -C '$I' rev-list --objects --all | cut -d' ' -f1 |
+    git -C '$I' cat-file --batch | grep -q 'BEGIN PRIVATE KEY\|BEGIN EC PRIVATE KEY'"
+
+# reuse-key
+profile reuse "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport" "reuse-key = yes"
+C set a-test profile=reuse >/dev/null
+k0=$(git -C "$I" rev-parse HEAD:keys/a-test.key)
+check_out "renew with reuse-key" "renewed a-test" C renew a-test
+check "  the key is the same" test "$(git -C "$I" rev-parse HEAD:keys/a-test.key)" = "$k0"
+check_out "  body: key reused" "key: reused" git -C "$I" log -1 --format=%B
+check "  a second profile, a second account" test -f "$I/acme/reuse/account.key"
+
+# --- 3. failures: one line each, no commit, the job log says why
+fail_case() {
+	_d=$1 _e=$2
+	_n=$(commits "$I")
+	_o=$(C renew a-test 2>&1); printf "# %s\n" "$_o"
+	_rc=$?
+	case "$_o" in
+	*"$_e"*) [ $_rc -ne 0 ] && ok "$_d" || { not_ok "$_d (exit 0)"; } ;;
+	*) not_ok "$_d"; printf '# expected: %s\n' "$_e"; printf '%s\n' "$_o" | fmt ;;
+	esac
+	check "  one line" test "$(printf '%s\n' "$_o" | wc -l)" = 1
+	check "  nothing committed" test "$(commits "$I")" = "$_n"
+	check "  the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
+	_j=$(last_job a-test)
+	case "$_j" in
+	*"$_e"*) [ "$(last_ok a-test)" = 0 ] && ok "  the job log says why" || not_ok "  the job log says why (ok=1)" ;;
+	*) not_ok "  the job log says why"; printf '%s\n' "$_j" | fmt ;;
+	esac
+}
+dead=$(free_port)
+profile unreachable "directory = https://127.0.0.1:$dead/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=unreachable >/dev/null
+fail_case "directory unreachable" "127.0.0.1:$dead: Failed to connect"
+profile untrusted "directory = https://127.0.0.1:$pport/dir" \
+    "http-listen = 127.0.0.1:$lport"
+C set a-test profile=untrusted >/dev/null
+fail_case "directory TLS untrusted" "the directory's TLS certificate is not trusted"
+# A TLS server that is no ACME server: s_server -HTTP answers each path
+# with the file of that name, a whole HTTP response.
+mkdir -p "$T/www"
+printf 'HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hello</html>\n' >"$T/www/dir"
+printf 'HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n\r\n{"type": "urn:ietf:params:acme:error:serverInternal", "detail": "down for maintenance", "status": 503}\n' >"$T/www/down"
+(cd "$T/www" && exec openssl s_server -accept 127.0.0.1:0 -HTTP -cert "$T/pebble.pem" -key "$T/pebble.key") >"$T/www.out" 2>&1 </dev/null &
+wpid=$!
+pids="$pids $wpid"
+wport=$(wait_for "$T/www.out" 's/^ACCEPT .*:\([0-9][0-9]*\)$/\1/p' $wpid) || wport=1
+profile notacme "directory = https://127.0.0.1:$wport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=notacme >/dev/null
+fail_case "a server that is not an ACME CA" "the CA's answer to the directory request is not a JSON object"
+profile down "directory = https://127.0.0.1:$wport/down" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=down >/dev/null
+fail_case "a server error, in plain words" "the CA refused the directory request: serverInternal: down for maintenance"
+kill $wpid 2>/dev/null
+kill $ppid 2>/dev/null
+
+# --- 2. real validation: challtestsrv answers every name with 127.0.0.1
+dport=$(free_port)
+pebble-challtestsrv -http01 "" -https01 "" -tlsalpn01 "" \
+    -dns01 "127.0.0.1:$dport" -management "127.0.0.1:$(free_port)" \
+    -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$T/dns.log" 2>&1 </dev/null &
+pids="$pids $!"
+wait_for "$T/dns.log" '/Starting challenge servers\|DNS server\|dns/Ip' $! >/dev/null
+export PEBBLE_AUTHZREUSE=0
+start_pebble p2 "$lport" -dnsserver "127.0.0.1:$dport" || exit 1
+profile real "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=real >/dev/null
+check_out "renew, pebble fetching the token from certdeck's listener" "renewed a-test" C renew a-test
+check_out "  pebble validated it over HTTP" "a.test: valid (http-01)" last_job a-test
+check_out "  pebble's log shows the fetch" "Attempting to validate w/ HTTP: http://a.test:$lport/.well-known/acme-challenge/" cat "$T/p2.log"
+
+if command -v python3 >/dev/null 2>&1 && python3 -c 'import http.server' 2>/dev/null; then
+	mkdir -p "$T/webroot" "$T/other"
+	python3 -m http.server "$lport" --bind 127.0.0.1 --directory "$T/webroot" >"$T/http.log" 2>&1 </dev/null &
+	hpid=$!
+	pids="$pids $hpid"
+	_i=0
+	while [ $_i -lt 100 ] && ! curl -s -o /dev/null "http://127.0.0.1:$lport/"; do sleep 0.1; _i=$((_i + 1)); done
+	profile web "directory = https://127.0.0.1:$pport/dir" \
+	    "ca-bundle = $T/pebble.pem" "webroot = $T/webroot"
+	C set a-test profile=web >/dev/null
+	check_out "renew through a webroot" "renewed a-test" C renew a-test
+	check_out "  the web server served the token" "GET /.well-known/acme-challenge/" cat "$T/http.log"
+	check "  the token files are gone" test -z "$(ls -A "$T/webroot/.well-known/acme-challenge" 2>/dev/null)"
+	# The wrong webroot: the server answers 404, the order goes invalid.
+	profile wrongroot "directory = https://127.0.0.1:$pport/dir" \
+	    "ca-bundle = $T/pebble.pem" "webroot = $T/other"
+	C set a-test profile=wrongroot >/dev/null
+	fail_case "a challenge that fails (the wrong token: 404)" "http-01 challenge for"
+	kill $hpid 2>/dev/null
+else
+	ok "skipped: the webroot cases need python3 -m http.server"
+fi
+# Nothing on pebble's HTTP port: the listener is on another one.
+profile deaf "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$(free_port)"
+C set a-test profile=deaf >/dev/null
+fail_case "a challenge that fails (nothing listening)" "http-01 challenge for"
+check_out "  pebble's reason is shown" "connection" last_job a-test
