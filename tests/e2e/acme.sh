@@ -93,6 +93,7 @@ profile pebble "directory = https://127.0.0.1:$pport/dir" \
     "http-listen = 127.0.0.1:$lport"
 C set a-test profile=pebble >/dev/null
 check_out "dry run names the ACME directory" "pebble (ACME https://127.0.0.1:$pport/dir, http-01 on 127.0.0.1:$lport)" C renew --dry-run a-test
+check_out "  the CA sets the expiry" "(what the issuer gives)" C renew --dry-run a-test
 n0=$(commits "$I")
 check_out "renew through pebble" "renewed a-test: expires" C renew a-test
 check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
