@@ -137,12 +137,57 @@ check "  the key is the same" test "$(git -C "$I" rev-parse HEAD:keys/a-test.key
 check_out "  body: key reused" "key: reused" git -C "$I" log -1 --format=%B
 check "  a second profile, a second account" test -f "$I/acme/reuse/account.key"
 
+# --- the terminal UI: r on an entry with the acme profile, end to end
+if command -v tmux >/dev/null 2>&1; then
+	SOCK=certdeck-acme-$$
+	TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
+	stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
+	at_exit stop_tmux
+	C set a-test profile=pebble >/dev/null
+	cat >"$T/ui" <<EOS
+#!/bin/sh
+"$CERTDECK" "\$@"
+echo "EXITED \$?"
+exec sleep 600
+EOS
+	chmod +x "$T/ui"
+	TM new-session -d -s a -x 200 -y 30 env TERM=screen LC_ALL=C.UTF-8 \
+	    HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" \
+	    CERTDECK_PASSPHRASE_FILE="$CERTDECK_PASSPHRASE_FILE" "$T/ui" -C "$I"
+	expect() {
+		_n=0 _t0=$(date +%s)
+		while [ $_n -lt 150 ] && [ $(($(date +%s) - _t0)) -le 20 ]; do
+			TM capture-pane -p -t a >"$T/screen" 2>/dev/null
+			grep -qF -- "$2" "$T/screen" && { ok "$1"; return 0; }
+			sleep 0.1
+			_n=$((_n + 1))
+		done
+		not_ok "$1"; fmt <"$T/screen"
+	}
+	expect "the UI is up" "a-test"
+	n0=$(commits "$I")
+	TM send-keys -t a / a-test Enter
+	expect "  the entry is under the cursor" "a-test"
+	TM send-keys -t a r
+	expect "r asks, naming the ACME directory" "renew a-test via pebble (ACME https://127.0.0.1:$pport/dir"
+	TM send-keys -t a y
+	expect "y renews through pebble in the background" "1 renewed"
+	check "  one commit" test "$(commits "$I")" = $((n0 + 1))
+	check_out "  pebble issued it" "Pebble Intermediate CA" openssl x509 -in "$d/cert.pem" -noout -issuer
+	TM send-keys -t a Q
+	expect "Q quits" "EXITED 0"
+	stop_tmux
+else
+	ok "skipped: the UI case needs tmux"
+fi
+
 # --- 3. failures: one line each, no commit, the job log says why
 fail_case() {
 	_d=$1 _e=$2
 	_n=$(commits "$I")
-	_o=$(C renew a-test 2>&1); printf "# %s\n" "$_o"
+	_o=$(C renew a-test 2>&1)
 	_rc=$?
+	printf '# %s\n' "$_o"
 	case "$_o" in
 	*"$_e"*) [ $_rc -ne 0 ] && ok "$_d" || { not_ok "$_d (exit 0)"; } ;;
 	*) not_ok "$_d"; printf '# expected: %s\n' "$_e"; printf '%s\n' "$_o" | fmt ;;
