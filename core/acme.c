@@ -26,6 +26,7 @@
 #include "acme.h"
 #include "clock.h"
 #include "key.h"
+#include "run.h"
 
 #define ACME_TIMEOUT_DEFAULT	300	/* seconds for a whole issue */
 #define ACME_HTTP_TIMEOUT	30	/* seconds for one request */
@@ -35,6 +36,7 @@
 #define ACME_RETRY_MIN_MS	250
 #define ACME_RETRY_MAX_MS	10000
 #define ACME_ERR		"urn:ietf:params:acme:error:"
+#define ACME_HOOK_TIMEOUT_MS	120000	/* a dns-hook run */
 
 /* ---------------------------------------------------------------------- */
 /* Encodings, keys, signatures. */
@@ -261,6 +263,7 @@ struct acme {
 	char		*kid;		/* the account URL */
 	char		*new_nonce, *new_account, *new_order;
 	char		*thumb;
+	struct strv	 txt;		/* dns-01: "domain value" added */
 	/* Of the last response. */
 	long		 status;
 	struct buf	 body;
@@ -859,6 +862,76 @@ webroot_path(const char *root, const char *token)
 }
 
 /* ---------------------------------------------------------------------- */
+/* DNS-01: the hook adds and removes _acme-challenge.DOMAIN TXT VALUE. */
+
+static int
+dns_hook(struct acme *a, const char *action, const char *domain,
+    const char *value, char **cause)
+{
+	static const char *const keys[] = { "{action}", "{domain}",
+	    "{name}", "{value}" };
+	struct strv words, argv, env;
+	struct run_result res;
+	char *name = xasprintf("_acme-challenge.%s.", domain), *how, *out;
+	const char *vals[4] = { action, domain, name, value };
+	size_t i;
+	int rc = -1;
+
+	strv_init(&words);
+	strv_init(&argv);
+	strv_init(&env);
+	memset(&res, 0, sizeof res);
+	buf_init(&res.output);
+	if (argv_split(a->o->dns_hook, &words, cause) != 0 || words.n == 0) {
+		if (*cause == NULL)
+			set_cause(cause, "dns-hook is empty");
+		goto out;
+	}
+	for (i = 0; i < words.n; i++)
+		strv_addn(&argv, str_subst(words.v[i], keys, vals, 4));
+	strv_addn(&env, xasprintf("CERTDECK_ACME_ACTION=%s", action));
+	strv_addn(&env, xasprintf("CERTDECK_ACME_DOMAIN=%s", domain));
+	strv_addn(&env, xasprintf("CERTDECK_ACME_NAME=%s", name));
+	strv_addn(&env, xasprintf("CERTDECK_ACME_VALUE=%s", value));
+	if (run_argv(argv.v, env.v, ACME_HOOK_TIMEOUT_MS, &res, cause) != 0)
+		goto out;
+	if (res.output.len > 0)
+		buf_printf(a->log, "dns-hook %s %s: %.*s%s", action, domain,
+		    (int)(res.output.len > 1024 ? 1024 : res.output.len),
+		    res.output.data, res.output.data[res.output.len - 1] ==
+		    '\n' ? "" : "\n");
+	if (!run_ok(&res)) {
+		how = run_describe(&res, ACME_HOOK_TIMEOUT_MS);
+		out = xstrndup(res.output.data, strcspn(res.output.data,
+		    "\r\n"));
+		set_cause(cause, "dns-hook %s %s: %s %s%s%s", action, domain,
+		    argv.v[0], how, *out ? ": " : "", out);
+		free(out);
+		free(how);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&res.output);
+	strv_free(&words);
+	strv_free(&argv);
+	strv_free(&env);
+	free(name);
+	return rc;
+}
+
+/* The TXT value for a key authorization: base64url(SHA-256). */
+static char *
+dns_value(const char *keyauth)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n;
+
+	EVP_Digest(keyauth, strlen(keyauth), md, &n, EVP_sha256(), NULL);
+	return acme_b64url(md, n);
+}
+
+/* ---------------------------------------------------------------------- */
 /* The order. */
 
 static char *
@@ -1033,7 +1106,26 @@ authorize(struct acme *a, const char *url, struct listener *l,
 		goto out;
 	}
 	keyauth = xasprintf("%s.%s", token, a->thumb);
-	if (l != NULL)
+	if (strcmp(type, "dns-01") == 0) {
+		char *v = dns_value(keyauth);
+
+		rc = dns_hook(a, "add", ident, v, cause);
+		if (rc == 0)
+			strv_addn(&a->txt, xasprintf("%s %s", ident, v));
+		free(v);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+		if (a->o->dns_wait_s > 0) {
+			if (clock_mono_ms() + a->o->dns_wait_s * 1000LL >=
+			    a->deadline) {
+				set_cause(cause, "dns-wait %d s is past the "
+				    "timeout", a->o->dns_wait_s);
+				goto out;
+			}
+			poll(NULL, 0, a->o->dns_wait_s * 1000);
+		}
+	} else if (l != NULL)
 		l_add(l, token, keyauth);
 	else {
 		path = webroot_path(a->o->webroot, token);
@@ -1238,15 +1330,20 @@ acme_issue(const struct acme_opts *o, char *const *names, size_t n,
 	*full_pem = NULL;
 	if (n == 0)
 		return set_cause(cause, "no names to ask for");
-	if (strcmp(ch, "http-01") != 0)
-		return set_cause(cause, "challenge %s: certdeck does http-01 "
-		    "only for now", ch);
-	if ((o->http_listen == NULL) == (o->webroot == NULL))
+	if (strcmp(ch, "dns-01") == 0) {
+		if (o->dns_hook == NULL)
+			return set_cause(cause, "dns-01 needs dns-hook = "
+			    "COMMAND");
+	} else if (strcmp(ch, "http-01") != 0)
+		return set_cause(cause, "challenge %s: use http-01 or dns-01",
+		    ch);
+	else if ((o->http_listen == NULL) == (o->webroot == NULL))
 		return set_cause(cause, "http-01 needs one of http-listen = "
 		    "ADDR:PORT or webroot = DIR");
 	pthread_once(&once, curl_start);
 	memset(&a, 0, sizeof a);
 	strv_init(&files);
+	strv_init(&a.txt);
 	buf_init(&a.body);
 	a.o = o;
 	a.log = log;
@@ -1261,7 +1358,7 @@ acme_issue(const struct acme_opts *o, char *const *names, size_t n,
 		    "nor RSA");
 		goto out;
 	}
-	if (o->http_listen != NULL) {
+	if (strcmp(ch, "http-01") == 0 && o->http_listen != NULL) {
 		if (l_start(&l, o->http_listen, cause) != 0) {
 			l_stop(&l);
 			goto out;
@@ -1279,6 +1376,18 @@ out:
 	for (i = 0; i < files.n; i++)
 		unlink(files.v[i]);
 	strv_free(&files);
+	/* The records added, removed whatever happened (a failure to
+	   remove one is logged, not fatal: the certificate is good). */
+	for (i = 0; i < a.txt.n; i++) {
+		char *sp = strchr(a.txt.v[i], ' '), *err = NULL;
+
+		*sp = '\0';
+		if (dns_hook(&a, "remove", a.txt.v[i], sp + 1, &err) != 0) {
+			buf_printf(log, "%s\n", err);
+			free(err);
+		}
+	}
+	strv_free(&a.txt);
 	if (a.curl != NULL)
 		curl_easy_cleanup(a.curl);
 	buf_free(&a.body);

@@ -2,7 +2,8 @@
  * acme.h: an RFC 8555 (ACME) client: the directory, nonces, the account,
  * an order and its authorizations, HTTP-01 challenges (a built-in
  * listener or a webroot directory), finalize with a CSR and the
- * certificate chain. HTTPS through libcurl, JSON through jansson, keys,
+ * certificate chain; DNS-01 through a hook command that adds and removes
+ * the TXT record. HTTPS through libcurl, JSON through jansson, keys,
  * JWS signatures and the CSR through OpenSSL.
  *
  * Every wait is bounded: polling honours Retry-After (clamped) up to a
@@ -22,9 +23,13 @@ struct acme_opts {
 	const char	*directory;	/* https URL of the directory */
 	const char	*contact;	/* "mailto:a@b", or NULL */
 	const char	*ca_bundle;	/* PEM file trusted for the directory */
-	const char	*challenge;	/* "http-01" (NULL: http-01) */
-	const char	*http_listen;	/* "ADDR:PORT" for the listener */
+	const char	*challenge;	/* "http-01" (NULL) or "dns-01" */
+	const char	*http_listen;	/* http-01: "ADDR:PORT" to listen on */
 	const char	*webroot;	/* or a directory a web server serves */
+	const char	*dns_hook;	/* dns-01: command words, {action}
+					   (add, remove) {domain} {name}
+					   {value} replaced in each */
+	int		 dns_wait_s;	/* dns-01: wait after adding */
 	int		 timeout_s;	/* the whole issue; 0: 300 */
 	EVP_PKEY	*account_key;	/* the account's key (borrowed) */
 };

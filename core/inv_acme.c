@@ -23,7 +23,7 @@
 
 static const char *const acme_keys[] = { "type", "directory", "contact",
     "ca-bundle", "challenge", "http-listen", "webroot", "key-type",
-    "reuse-key", "timeout", NULL };
+    "reuse-key", "timeout", "dns-hook", "dns-wait", NULL };
 
 static void
 free_secret(char *s, size_t len)
@@ -46,6 +46,8 @@ acme_renew_check(struct inv *inv, const char *section, char **desc,
 	const char *kt = config_get(c, section, "key-type");
 	const char *ru = config_get(c, section, "reuse-key");
 	const char *to = config_get(c, section, "timeout");
+	const char *dh = config_get(c, section, "dns-hook");
+	const char *dw = config_get(c, section, "dns-wait");
 	size_t i, k;
 	char *end;
 	long t;
@@ -64,10 +66,32 @@ acme_renew_check(struct inv *inv, const char *section, char **desc,
 	if (dir == NULL || !str_startswith(dir, "https://"))
 		return set_cause(cause, "certdeck.conf [%s]: directory = "
 		    "https://... is needed", section);
-	if (ch != NULL && strcmp(ch, "http-01") != 0)
+	if (ch != NULL && strcmp(ch, "dns-01") == 0) {
+		struct strv w;
+		char *e = NULL;
+		int bad;
+
+		if (dh == NULL)
+			return set_cause(cause, "certdeck.conf [%s]: dns-01 "
+			    "needs dns-hook = COMMAND", section);
+		strv_init(&w);
+		bad = argv_split(dh, &w, &e) != 0 || w.n == 0;
+		strv_free(&w);
+		if (bad) {
+			set_cause(cause, "certdeck.conf [%s]: dns-hook: %s",
+			    section, e != NULL ? e : "empty");
+			free(e);
+			return -1;
+		}
+		if (dw != NULL && (strtol(dw, &end, 10) < 0 ||
+		    strtol(dw, &end, 10) > 3600 || *dw == '\0' ||
+		    *end != '\0'))
+			return set_cause(cause, "certdeck.conf [%s]: dns-wait "
+			    "must be a number from 0 to 3600", section);
+	} else if (ch != NULL && strcmp(ch, "http-01") != 0)
 		return set_cause(cause, "certdeck.conf [%s]: challenge %s: "
-		    "only http-01 is supported", section, ch);
-	if ((hl == NULL) == (wr == NULL))
+		    "use http-01 or dns-01", section, ch);
+	else if ((hl == NULL) == (wr == NULL))
 		return set_cause(cause, "certdeck.conf [%s]: http-01 needs "
 		    "one of http-listen = ADDR:PORT or webroot = DIR", section);
 	if (kt != NULL && !key_type_valid(kt))
@@ -84,7 +108,9 @@ acme_renew_check(struct inv *inv, const char *section, char **desc,
 			return set_cause(cause, "certdeck.conf [%s]: timeout "
 			    "must be a number from 1 to 86400", section);
 	}
-	if (desc != NULL)
+	if (desc != NULL && ch != NULL && strcmp(ch, "dns-01") == 0)
+		*desc = xasprintf("ACME %s, dns-01 by %s", dir, dh);
+	else if (desc != NULL)
 		*desc = xasprintf("ACME %s, http-01 %s %s", dir,
 		    hl != NULL ? "on" : "in webroot", hl != NULL ? hl : wr);
 	return 0;
@@ -224,6 +250,9 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	o.challenge = config_get(c, r->section, "challenge");
 	o.http_listen = config_get(c, r->section, "http-listen");
 	o.webroot = config_get(c, r->section, "webroot");
+	o.dns_hook = config_get(c, r->section, "dns-hook");
+	o.dns_wait_s = config_get(c, r->section, "dns-wait") != NULL ?
+	    atoi(config_get(c, r->section, "dns-wait")) : 0;
 	o.timeout_s = to != NULL ? atoi(to) : 0;
 	o.account_key = acct;
 	if (acme_issue(&o, names.v, names.n, key, &r->full_pem, log,

@@ -522,23 +522,11 @@ static char *
 placeholders(const char *w, const char *name, const char *cn,
     const char *sans, const char *out)
 {
-	static const char *keys[] = { "{name}", "{cn}", "{sans}", "{out}" };
-	const char *vals[4] = { name, cn, sans, out };
-	struct buf b;
-	size_t i;
+	static const char *const keys[] = { "{name}", "{cn}", "{sans}",
+	    "{out}" };
+	const char *const vals[] = { name, cn, sans, out };
 
-	buf_init(&b);
-	while (*w != '\0') {
-		for (i = 0; i < nitems(keys); i++)
-			if (str_startswith(w, keys[i]))
-				break;
-		if (i < nitems(keys)) {
-			buf_adds(&b, vals[i]);
-			w += strlen(keys[i]);
-		} else
-			buf_addc(&b, *w++);
-	}
-	return buf_steal(&b);
+	return str_subst(w, keys, vals, nitems(keys));
 }
 
 static int

@@ -86,5 +86,9 @@ int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
 int	 mkdir_p(const char *path, int mode);
 /* Words of a command (blanks separate; '' and "" quote; no expansion). */
 int	 argv_split(const char *s, struct strv *out, char **cause);
+/* w with each keys[i] ("{name}") replaced by vals[i], in one pass: what
+   a value holds is never replaced again (caller frees). */
+char	*str_subst(const char *w, const char *const *keys,
+	    const char *const *vals, size_t n);
 
 #endif

@@ -231,9 +231,9 @@ kill $wpid 2>/dev/null
 kill $ppid 2>/dev/null
 
 # --- 2. real validation: challtestsrv answers every name with 127.0.0.1
-dport=$(free_port)
+dport=$(free_port) cport=$(free_port)
 pebble-challtestsrv -http01 "" -https01 "" -tlsalpn01 "" \
-    -dns01 "127.0.0.1:$dport" -management "127.0.0.1:$(free_port)" \
+    -dns01 "127.0.0.1:$dport" -management "127.0.0.1:$cport" \
     -defaultIPv4 127.0.0.1 -defaultIPv6 "" >"$T/dns.log" 2>&1 </dev/null &
 pids="$pids $!"
 wait_for "$T/dns.log" '/Starting challenge servers\|DNS server\|dns/Ip' $! >/dev/null
@@ -274,3 +274,42 @@ profile deaf "directory = https://127.0.0.1:$pport/dir" \
 C set a-test profile=deaf >/dev/null
 fail_case "a challenge that fails (nothing listening)" "http-01 challenge for"
 check_out "  pebble's reason is shown" "connection" last_job a-test
+
+# DNS-01: the hook sets the TXT record in challtestsrv (its management
+# API), as a DNS provider's API would be called; its arguments come as
+# separate words, the name and value in them as data.
+cat >"$T/dnshook" <<'SH'
+#!/bin/sh
+# dnshook PORT ACTION NAME VALUE
+printf '%s\n' "$*" >>"${0%/*}/dnshook.log"
+case $2 in
+add) curl -sf -d "{\"host\":\"$3\",\"value\":\"$4\"}" "http://127.0.0.1:$1/set-txt" ;;
+remove) curl -sf -d "{\"host\":\"$3\"}" "http://127.0.0.1:$1/clear-txt" ;;
+*) exit 2 ;;
+esac
+SH
+chmod +x "$T/dnshook"
+profile dns "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "challenge = dns-01" \
+    "dns-hook = $T/dnshook $cport {action} {name} {value}"
+C set a-test profile=dns >/dev/null
+check_out "dry run names the hook" "dns-01 by $T/dnshook" C renew --dry-run a-test
+n0=$(commits "$I")
+check_out "renew through DNS-01, the hook setting the TXT record" "renewed a-test" C renew a-test
+check "  one commit" test "$(commits "$I")" = $((n0 + 1))
+check_out "  challtestsrv served the record" "Added DNS-01 TXT challenge for Host \"_acme-challenge.a.test.\"" cat "$T/dns.log"
+check_out "  and it was removed" "Removed DNS-01 TXT challenge for Host \"_acme-challenge.www.a.test.\"" cat "$T/dns.log"
+check_out "  the hook added the records" "add _acme-challenge.www.a.test." cat "$T/dnshook.log"
+check "  and removed both" test "$(grep -c '^[0-9]* remove _acme-challenge' "$T/dnshook.log")" = 2
+check_out "  pebble validated it" "a.test: valid (dns-01)" last_job a-test
+# A hook that fails: one line naming it, nothing committed.
+cat >"$T/badhook" <<'SH'
+#!/bin/sh
+echo "provider API: 403 forbidden"
+exit 3
+SH
+chmod +x "$T/badhook"
+profile baddns "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = $T/badhook {action} {name}"
+C set a-test profile=baddns >/dev/null
+fail_case "a dns-hook that fails" "exited with status 3: provider API: 403 forbidden"
