@@ -20,6 +20,7 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -1007,14 +1008,48 @@ directory(struct acme *a, char **cause)
 		a->new_order = xstrdup(jstr(j, "newOrder"));
 		meta = json_object_get(j, "meta");
 		if (json_is_true(json_object_get(meta,
-		    "externalAccountRequired")))
+		    "externalAccountRequired")) && a->o->eab_kid == NULL)
 			set_cause(cause, "the CA requires external account "
-			    "binding, which certdeck does not do yet");
+			    "binding: set eab-kid and eab-hmac-key-file in the "
+			    "profile");
 		else
 			rc = 0;
 	}
 	json_decref(j);
 	return rc;
+}
+
+/* The externalAccountBinding member: a JWS of the account's JWK, MACed
+   with the CA's key (HS256), naming the CA's key id. */
+static json_t *
+eab(struct acme *a)
+{
+	json_t *prot = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "kid",
+	    a->o->eab_kid, "url", a->new_account), *jwk, *out;
+	char *ps, *js, *p64, *j64, *signing, *s64;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	ps = json_dumps(prot, JSON_COMPACT);
+	jwk = jwk_of(a->o->account_key);
+	js = json_dumps(jwk, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(prot);
+	json_decref(jwk);
+	p64 = acme_b64url(ps, strlen(ps));
+	j64 = acme_b64url(js, strlen(js));
+	signing = xasprintf("%s.%s", p64, j64);
+	HMAC(EVP_sha256(), a->o->eab_key, (int)a->o->eab_keylen,
+	    (const unsigned char *)signing, strlen(signing), mac, &maclen);
+	s64 = acme_b64url(mac, maclen);
+	out = json_pack("{s:s, s:s, s:s}", "protected", p64, "payload", j64,
+	    "signature", s64);
+	free(ps);
+	free(js);
+	free(p64);
+	free(j64);
+	free(signing);
+	free(s64);
+	return out;
 }
 
 /* Create the account, or find it: newAccount answers the same key with
@@ -1024,6 +1059,9 @@ account(struct acme *a, char **cause)
 {
 	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
 	int rc;
+
+	if (a->o->eab_kid != NULL)
+		json_object_set_new(p, "externalAccountBinding", eab(a));
 
 	if (a->o->contact != NULL && *a->o->contact != '\0') {
 		struct strv cs;

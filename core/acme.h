@@ -3,7 +3,7 @@
  * an order and its authorizations, HTTP-01 challenges (a built-in
  * listener or a webroot directory), finalize with a CSR and the
  * certificate chain; DNS-01 through a hook command that adds and removes
- * the TXT record. HTTPS through libcurl, JSON through jansson, keys,
+ * the TXT record; external account binding (RFC 8555 7.3.4). HTTPS through libcurl, JSON through jansson, keys,
  * JWS signatures and the CSR through OpenSSL.
  *
  * Every wait is bounded: polling honours Retry-After (clamped) up to a
@@ -30,6 +30,9 @@ struct acme_opts {
 					   (add, remove) {domain} {name}
 					   {value} replaced in each */
 	int		 dns_wait_s;	/* dns-01: wait after adding */
+	const char	*eab_kid;	/* external account binding, or NULL */
+	const unsigned char *eab_key;	/* its HMAC key */
+	size_t		 eab_keylen;
 	int		 timeout_s;	/* the whole issue; 0: 300 */
 	EVP_PKEY	*account_key;	/* the account's key (borrowed) */
 };

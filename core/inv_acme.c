@@ -23,7 +23,8 @@
 
 static const char *const acme_keys[] = { "type", "directory", "contact",
     "ca-bundle", "challenge", "http-listen", "webroot", "key-type",
-    "reuse-key", "timeout", "dns-hook", "dns-wait", NULL };
+    "reuse-key", "timeout", "dns-hook", "dns-wait", "eab-kid",
+    "eab-hmac-key-file", NULL };
 
 static void
 free_secret(char *s, size_t len)
@@ -94,6 +95,10 @@ acme_renew_check(struct inv *inv, const char *section, char **desc,
 	else if ((hl == NULL) == (wr == NULL))
 		return set_cause(cause, "certdeck.conf [%s]: http-01 needs "
 		    "one of http-listen = ADDR:PORT or webroot = DIR", section);
+	if ((config_get(c, section, "eab-kid") == NULL) !=
+	    (config_get(c, section, "eab-hmac-key-file") == NULL))
+		return set_cause(cause, "certdeck.conf [%s]: eab-kid and "
+		    "eab-hmac-key-file go together", section);
 	if (kt != NULL && !key_type_valid(kt))
 		return set_cause(cause, "certdeck.conf [%s]: key-type %s: use "
 		    "ec:P-256, ec:P-384, rsa:3072, rsa:4096 or ed25519",
@@ -180,6 +185,66 @@ load_key(struct acme_renewal *r, const char *path, int in_repo,
 	return 0;
 }
 
+/*
+ * The EAB HMAC key: the file holds it as the CA gives it, base64url
+ * (RFC 8555 7.3.4), one line. Kept out of certdeck.conf, which is in
+ * the repository.
+ */
+static int
+eab_key(const char *path, unsigned char **key, size_t *len, char **cause)
+{
+	char *data = NULL, *err = NULL, *t;
+	size_t n, i;
+	int dl;
+
+	*key = NULL;
+	*len = 0;
+	if (read_file(path, 4096, &data, &n, &err) != 0) {
+		set_cause(cause, "eab-hmac-key-file %s", err);
+		free(err);
+		return -1;
+	}
+	t = str_trim(data);
+	n = strlen(t);
+	for (i = 0; i < n; i++) {
+		if (t[i] == '-')
+			t[i] = '+';
+		else if (t[i] == '_')
+			t[i] = '/';
+		else if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= 'a' &&
+		    t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') ||
+		    t[i] == '+' || t[i] == '/' || t[i] == '='))
+			break;
+	}
+	if (n == 0 || i < n) {
+		free_secret(data, strlen(data));
+		return set_cause(cause, "eab-hmac-key-file %s: not one line of "
+		    "base64url", path);
+	}
+	{
+		char *padded = xmalloc(n + 4);
+
+		memcpy(padded, t, n);
+		while (n % 4)
+			padded[n++] = '=';
+		padded[n] = '\0';
+		*key = xmalloc(n);
+		dl = EVP_DecodeBlock(*key, (unsigned char *)padded, (int)n);
+		for (i = n; i > 0 && padded[i - 1] == '='; i--)
+			dl--;
+		free_secret(padded, n);
+	}
+	free_secret(data, strlen(data));
+	if (dl <= 0) {
+		free(*key);
+		*key = NULL;
+		return set_cause(cause, "eab-hmac-key-file %s: not base64url",
+		    path);
+	}
+	*len = (size_t)dl;
+	return 0;
+}
+
 int
 acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 {
@@ -192,9 +257,11 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	const char *ru = config_get(c, r->section, "reuse-key");
 	const char *to = config_get(c, r->section, "timeout");
 	char *kpath = NULL;
+	unsigned char *eabk = NULL;
 	int rc = -1, reuse;
 
 	strv_init(&names);
+	memset(&o, 0, sizeof o);
 	if (acme_renew_check(r->inv, r->section, NULL, cause) != 0)
 		return -1;
 	reuse = r->key_path != NULL || (ru != NULL && (strcmp(ru, "yes") ==
@@ -243,7 +310,6 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	}
 
 	old_names(r->old, &names);
-	memset(&o, 0, sizeof o);
 	o.directory = config_get(c, r->section, "directory");
 	o.contact = config_get(c, r->section, "contact");
 	o.ca_bundle = config_get(c, r->section, "ca-bundle");
@@ -255,6 +321,11 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	    atoi(config_get(c, r->section, "dns-wait")) : 0;
 	o.timeout_s = to != NULL ? atoi(to) : 0;
 	o.account_key = acct;
+	if ((o.eab_kid = config_get(c, r->section, "eab-kid")) != NULL &&
+	    eab_key(config_get(c, r->section, "eab-hmac-key-file"), &eabk,
+	    &o.eab_keylen, cause) != 0)
+		goto out;
+	o.eab_key = eabk;
 	if (acme_issue(&o, names.v, names.n, key, &r->full_pem, log,
 	    cause) != 0)
 		goto out;
@@ -283,6 +354,7 @@ out:
 	EVP_PKEY_free(acct);
 	EVP_PKEY_free(key);
 	free(kpath);
+	free_secret((char *)eabk, o.eab_keylen);
 	strv_free(&names);
 	return rc;
 }

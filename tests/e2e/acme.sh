@@ -313,3 +313,38 @@ profile baddns "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = $T/badhook {action} {name}"
 C set a-test profile=baddns >/dev/null
 fail_case "a dns-hook that fails" "exited with status 3: provider API: 403 forbidden"
+
+# --- external account binding: a pebble that requires it
+kill $ppid 2>/dev/null
+eab_json='"externalAccountBindingRequired": true, "externalAccountMACKeys": {"kid-1": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}'
+export PEBBLE_VA_ALWAYS_VALID=1
+start_pebble p3 "$lport" || exit 1
+unset PEBBLE_VA_ALWAYS_VALID
+# start_pebble wrote the plain config: add the binding and restart.
+kill $ppid 2>/dev/null
+sed -i "s|\"externalAccountBindingRequired\": false|$eab_json|" "$T/p3.json"
+PEBBLE_VA_ALWAYS_VALID=1 pebble -config "$T/p3.json" >"$T/p3b.log" 2>&1 </dev/null &
+ppid=$!
+pids="$pids $ppid"
+wait_for "$T/p3b.log" '/ACME directory available/p' $ppid >/dev/null ||
+    { not_ok "pebble with EAB did not start"; fmt <"$T/p3b.log"; }
+pport=$(sed -n 's/.*"listenAddress": "127.0.0.1:\([0-9]*\)".*/\1/p' "$T/p3.json")
+profile noeab "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=noeab >/dev/null
+fail_case "a CA that requires EAB, without it" "the CA requires external account binding: set eab-kid and eab-hmac-key-file"
+printf 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W\n' >"$T/eab.key"
+printf 'AAAAZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W\n' >"$T/eab.bad"
+profile badeab "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport" \
+    "eab-kid = kid-1" "eab-hmac-key-file = $T/eab.bad"
+C set a-test profile=badeab >/dev/null
+fail_case "EAB with the wrong HMAC key" "the CA refused the account: unauthorized"
+profile eab "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport" \
+    "eab-kid = kid-1" "eab-hmac-key-file = $T/eab.key"
+C set a-test profile=eab >/dev/null
+check_out "renew with external account binding" "renewed a-test" C renew a-test
+check_out "  a new account, bound" "(new)" last_job a-test
+check_out "renew again: the account is found by its key" "renewed a-test" C renew a-test
+check_out "  the same account" "(existing)" last_job a-test
