@@ -34,7 +34,7 @@
 #define ACME_BODY_MAX		(1024 * 1024)
 #define ACME_NONCE_TRIES	8	/* badNonce retries of one request */
 #define ACME_POLL_MAX		120	/* polls of one object */
-#define ACME_RETRY_MIN_MS	250
+#define ACME_RETRY_MIN_MS	50	/* then doubling, without Retry-After */
 #define ACME_RETRY_MAX_MS	10000
 #define ACME_ERR		"urn:ietf:params:acme:error:"
 #define ACME_HOOK_TIMEOUT_MS	120000	/* a dns-hook run */
@@ -552,13 +552,13 @@ jstr(json_t *j, const char *key)
 	return json_string_value(json_object_get(j, key));
 }
 
-/* Sleep until the next poll: Retry-After if given, clamped, else a
-   growing step; -1 when that passes the deadline. */
+/* Sleep until the next poll: Retry-After if given, clamped, else 50 ms
+   doubling up to the cap; -1 when that passes the deadline. */
 static int
 poll_wait(struct acme *a, int n)
 {
 	int64_t ms = a->retry_after >= 0 ? (int64_t)a->retry_after * 1000 :
-	    (int64_t)ACME_RETRY_MIN_MS * (n < 8 ? n : 8);
+	    (int64_t)ACME_RETRY_MIN_MS << (n < 8 ? n - 1 : 7);
 
 	if (ms < ACME_RETRY_MIN_MS)
 		ms = ACME_RETRY_MIN_MS;
@@ -1090,15 +1090,39 @@ account(struct acme *a, char **cause)
 	return 0;
 }
 
-/* One authorization: answer its challenge and wait for it. */
+/* An authorization whose challenge is being answered. */
+struct pending {
+	char	*url;		/* the authorization */
+	char	*ident;
+	char	*chal;		/* its challenge's URL */
+};
+
+static void
+pending_free(struct pending *pd, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(pd[i].url);
+		free(pd[i].ident);
+		free(pd[i].chal);
+	}
+	free(pd);
+}
+
+/*
+ * One authorization, first step: fetch it and put its challenge's answer
+ * in place (the listener, the webroot, the DNS record). A pending one is
+ * added to *pd for the CA to be told once every answer is in place.
+ */
 static int
-authorize(struct acme *a, const char *url, struct listener *l,
-    struct strv *files, char **cause)
+authz_prepare(struct acme *a, const char *url, struct listener *l,
+    struct strv *files, struct pending **pd, size_t *npd, char **cause)
 {
 	const char *type = a->o->challenge != NULL ? a->o->challenge :
 	    "http-01", *ident, *token = NULL, *curl = NULL, *st;
-	json_t *az = NULL, *chs, *ch, *done = NULL, *empty;
-	char *keyauth = NULL, *path, *err = NULL, *what;
+	json_t *az = NULL, *chs, *ch;
+	char *keyauth = NULL, *path, *err = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -1111,7 +1135,6 @@ authorize(struct acme *a, const char *url, struct listener *l,
 	ident = jstr(json_object_get(az, "identifier"), "value");
 	if (ident == NULL)
 		ident = "?";
-	what = xasprintf("authorization of %s", ident);
 	st = jstr(az, "status");
 	if (st != NULL && strcmp(st, "valid") == 0) {
 		buf_printf(a->log, "%s: already valid\n", ident);
@@ -1119,8 +1142,8 @@ authorize(struct acme *a, const char *url, struct listener *l,
 		goto out;
 	}
 	if (st == NULL || strcmp(st, "pending") != 0) {
-		set_cause(cause, "the %s is %s", what, st != NULL ? st :
-		    "without a status");
+		set_cause(cause, "the authorization of %s is %s", ident,
+		    st != NULL ? st : "without a status");
 		goto out;
 	}
 	chs = json_object_get(az, "challenges");
@@ -1154,32 +1177,21 @@ authorize(struct acme *a, const char *url, struct listener *l,
 		if (rc != 0)
 			goto out;
 		rc = -1;
-		if (a->o->dns_wait_s > 0) {
-			if (clock_mono_ms() + a->o->dns_wait_s * 1000LL >=
-			    a->deadline) {
-				set_cause(cause, "dns-wait %d s is past the "
-				    "timeout", a->o->dns_wait_s);
-				goto out;
-			}
-			poll(NULL, 0, a->o->dns_wait_s * 1000);
-		}
 	} else if (l != NULL)
 		l_add(l, token, keyauth);
 	else {
-		path = webroot_path(a->o->webroot, token);
-		{
-			char *dir = xstrndup(path, (size_t)(strrchr(path,
-			    '/') - path));
+		char *dir;
 
-			if (mkdir_p(dir, 0755) != 0) {
-				set_cause(cause, "webroot %s: %s", dir,
-				    strerror(errno));
-				free(dir);
-				free(path);
-				goto out;
-			}
+		path = webroot_path(a->o->webroot, token);
+		dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+		if (mkdir_p(dir, 0755) != 0) {
+			set_cause(cause, "webroot %s: %s", dir,
+			    strerror(errno));
 			free(dir);
+			free(path);
+			goto out;
 		}
+		free(dir);
 		if (write_file_atomic(path, keyauth, strlen(keyauth), 0644,
 		    &err) != 0) {
 			set_cause(cause, "webroot: %s", err);
@@ -1189,22 +1201,33 @@ authorize(struct acme *a, const char *url, struct listener *l,
 		}
 		strv_addn(files, path);
 	}
-	/* Ready: tell the CA, then wait for its verdict. */
-	empty = json_object();
-	rc = post(a, curl, empty, 0, cause);
-	json_decref(empty);
-	if (rc != 0)
-		goto out;
-	rc = -1;
-	if (a->status != 200) {
-		resp_error(a, what, cause);
-		goto out;
-	}
-	if (poll_object(a, url, ",pending,", what, &done, cause) != 0)
+	*pd = xreallocarray(*pd, *npd + 1, sizeof **pd);
+	(*pd)[*npd].url = xstrdup(url);
+	(*pd)[*npd].ident = xstrdup(ident);
+	(*pd)[(*npd)++].chal = xstrdup(curl);
+	rc = 0;
+out:
+	free(keyauth);
+	json_decref(az);
+	return rc;
+}
+
+/* Last step: wait for the CA's verdict on one authorization. */
+static int
+authz_wait(struct acme *a, const struct pending *pd, char **cause)
+{
+	const char *type = a->o->challenge != NULL ? a->o->challenge :
+	    "http-01", *st;
+	json_t *done = NULL, *chs;
+	char *what = xasprintf("authorization of %s", pd->ident);
+	size_t i;
+	int rc = -1;
+
+	if (poll_object(a, pd->url, ",pending,", what, &done, cause) != 0)
 		goto out;
 	st = jstr(done, "status");
 	if (st != NULL && strcmp(st, "valid") == 0) {
-		buf_printf(a->log, "%s: valid (%s)\n", ident, type);
+		buf_printf(a->log, "%s: valid (%s)\n", pd->ident, type);
 		rc = 0;
 		goto out;
 	}
@@ -1218,7 +1241,7 @@ authorize(struct acme *a, const char *url, struct listener *l,
 
 			p = s != NULL ? acme_problem_text(s, strlen(s)) : NULL;
 			set_cause(cause, "%s challenge for %s failed: %s",
-			    type, ident, p != NULL ? p : "no reason given");
+			    type, pd->ident, p != NULL ? p : "no reason given");
 			free(p);
 			free(s);
 			goto out;
@@ -1226,10 +1249,70 @@ authorize(struct acme *a, const char *url, struct listener *l,
 	}
 	set_cause(cause, "the %s is %s", what, st != NULL ? st : "unknown");
 out:
-	free(keyauth);
 	free(what);
-	json_decref(az);
 	json_decref(done);
+	return rc;
+}
+
+/*
+ * Every authorization of the order: all answers put in place (and, for
+ * DNS, given dns-wait to spread, once), then the CA told of each, then
+ * each waited for, so the CA validates them side by side.
+ */
+static int
+authorize(struct acme *a, json_t *azs, struct listener *l,
+    struct strv *files, char **cause)
+{
+	struct pending *pd = NULL;
+	json_t *empty;
+	size_t i, npd = 0;
+	int rc = -1;
+
+	for (i = 0; json_is_array(azs) && i < json_array_size(azs); i++) {
+		const char *u = json_string_value(json_array_get(azs, i));
+
+		if (u == NULL) {
+			set_cause(cause, "the CA's order lists a broken "
+			    "authorization");
+			goto out;
+		}
+		if (authz_prepare(a, u, l, files, &pd, &npd, cause) != 0)
+			goto out;
+	}
+	if (npd > 0 && a->o->dns_wait_s > 0 && a->o->challenge != NULL &&
+	    strcmp(a->o->challenge, "dns-01") == 0) {
+		if (clock_mono_ms() + a->o->dns_wait_s * 1000LL >=
+		    a->deadline) {
+			set_cause(cause, "dns-wait %d s is past the timeout",
+			    a->o->dns_wait_s);
+			goto out;
+		}
+		poll(NULL, 0, a->o->dns_wait_s * 1000);
+	}
+	/* Ready: tell the CA. */
+	for (i = 0; i < npd; i++) {
+		empty = json_object();
+		rc = post(a, pd[i].chal, empty, 0, cause);
+		json_decref(empty);
+		if (rc != 0)
+			goto out;
+		rc = -1;
+		if (a->status != 200) {
+			char *what = xasprintf("%s challenge for %s",
+			    a->o->challenge != NULL ? a->o->challenge :
+			    "http-01", pd[i].ident);
+
+			resp_error(a, what, cause);
+			free(what);
+			goto out;
+		}
+	}
+	for (i = 0; i < npd; i++)
+		if (authz_wait(a, &pd[i], cause) != 0)
+			goto out;
+	rc = 0;
+out:
+	pending_free(pd, npd);
 	return rc;
 }
 
@@ -1265,12 +1348,8 @@ order(struct acme *a, char *const *names, size_t n, EVP_PKEY *key,
 		goto out;
 	buf_printf(a->log, "order %s\n", ourl);
 	azs = json_object_get(ord, "authorizations");
-	for (i = 0; json_is_array(azs) && i < json_array_size(azs); i++) {
-		const char *u = json_string_value(json_array_get(azs, i));
-
-		if (u == NULL || authorize(a, u, l, files, cause) != 0)
-			goto out;
-	}
+	if (authorize(a, azs, l, files, cause) != 0)
+		goto out;
 	/* Ready (or pending a moment more): finalize with the CSR. */
 	if (poll_object(a, ourl, ",pending,", "order", &fin, cause) != 0)
 		goto out;
