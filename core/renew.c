@@ -1142,8 +1142,9 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	j.kc = kc;
 	res->old_not_after = j.old_not_after;
 	/* The key is stored encrypted: no passphrase, no renewal (checked
-	   before anything is made). */
-	if (entry_get(&j.e, "key-path") == NULL) {
+	   before anything is made). An ACME account key is stored too. */
+	if (entry_get(&j.e, "key-path") == NULL ||
+	    strcmp(j.kind->name, "acme") == 0) {
 		pass = inv_key_passphrase(&e);
 		if (pass == NULL) {
 			if (e == NULL)
