@@ -137,6 +137,18 @@ check "  the key is the same" test "$(git -C "$I" rev-parse HEAD:keys/a-test.key
 check_out "  body: key reused" "key: reused" git -C "$I" log -1 --format=%B
 check "  a second profile, a second account" test -f "$I/acme/reuse/account.key"
 
+# A key outside the inventory (key-path) stays where it is: the request
+# is signed with it.
+C issue --ca root --cn b.test --days 30 >/dev/null
+openssl pkey -in "$I/keys/b-test.key" -passin file:"$T/pass" -out "$T/b.key" 2>/dev/null
+C set b-test profile=pebble "key-path=$T/b.key" >/dev/null
+bd=$(ls -d "$I"/certs/*/b-test)
+check_out "renew an entry with key-path" "renewed b-test" C renew b-test
+check "  the certificate is for the key at key-path" sh -c "
+    a=\$(openssl pkey -in '$T/b.key' -pubout 2>/dev/null);
+    b=\$(openssl x509 -in '$bd/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
+check_out "  issued by pebble" "Pebble Intermediate CA" openssl x509 -in "$bd/cert.pem" -noout -issuer
+
 # --- the terminal UI: r on an entry with the acme profile, end to end
 if command -v tmux >/dev/null 2>&1; then
 	SOCK=certdeck-acme-$$
