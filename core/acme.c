@@ -416,12 +416,19 @@ http(struct acme *a, const char *url, const char *body, int head,
 	return 0;
 }
 
+/* The last response's body as a string ("" when it had none). */
+static const char *
+body_of(const struct acme *a)
+{
+	return a->body.data != NULL ? a->body.data : "";
+}
+
 /* The last response as an error line: its problem document, else its
    status. what: "new order", ... */
 static int
 resp_error(struct acme *a, const char *what, char **cause)
 {
-	char *p = acme_problem_text(a->body.data, a->body.len);
+	char *p = acme_problem_text(body_of(a), a->body.len);
 	int rc;
 
 	if (p != NULL)
@@ -442,7 +449,7 @@ is_problem(struct acme *a, const char *type)
 
 	if (a->ctype == NULL || strstr(a->ctype, "problem+json") == NULL)
 		return 0;
-	if ((j = json_loadb(a->body.data, a->body.len, 0, NULL)) == NULL)
+	if ((j = json_loadb(body_of(a), a->body.len, 0, NULL)) == NULL)
 		return 0;
 	t = json_string_value(json_object_get(j, "type"));
 	yes = t != NULL && str_startswith(t, ACME_ERR) &&
@@ -535,7 +542,7 @@ post(struct acme *a, const char *url, json_t *payload, int use_jwk,
 static json_t *
 resp_json(struct acme *a, const char *what, char **cause)
 {
-	json_t *j = json_loadb(a->body.data, a->body.len, 0, NULL);
+	json_t *j = json_loadb(body_of(a), a->body.len, 0, NULL);
 
 	if (j == NULL || !json_is_object(j)) {
 		json_decref(j);
@@ -903,7 +910,8 @@ dns_hook(struct acme *a, const char *action, const char *domain,
 		    '\n' ? "" : "\n");
 	if (!run_ok(&res)) {
 		how = run_describe(&res, ACME_HOOK_TIMEOUT_MS);
-		out = xstrndup(res.output.data, strcspn(res.output.data,
+		out = xstrndup(res.output.len > 0 ? res.output.data : "",
+		    strcspn(res.output.len > 0 ? res.output.data : "",
 		    "\r\n"));
 		set_cause(cause, "dns-hook %s %s: %s %s%s%s", action, domain,
 		    argv.v[0], how, *out ? ": " : "", out);
@@ -1410,7 +1418,7 @@ order(struct acme *a, char *const *names, size_t n, EVP_PKEY *key,
 		resp_error(a, "certificate download", cause);
 		goto out;
 	}
-	if (strstr(a->body.data, "-----BEGIN CERTIFICATE-----") == NULL) {
+	if (strstr(body_of(a), "-----BEGIN CERTIFICATE-----") == NULL) {
 		set_cause(cause, "the CA's certificate download holds no PEM "
 		    "certificate");
 		goto out;

@@ -325,6 +325,10 @@ profile baddns "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = $T/badhook {action} {name}"
 C set a-test profile=baddns >/dev/null
 fail_case "a dns-hook that fails" "exited with status 3: provider API: 403 forbidden"
+profile silentdns "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = false {name}"
+C set a-test profile=silentdns >/dev/null
+fail_case "a dns-hook that fails saying nothing" "dns-hook add a.test: false exited with status 1"
 
 # --- external account binding: a pebble that requires it
 kill $ppid 2>/dev/null
