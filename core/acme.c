@@ -782,7 +782,7 @@ l_start(struct listener *l, const char *spec, char **cause)
 		return set_cause(cause, "http-listen %s: expected ADDR:PORT",
 		    spec);
 	port = strtol(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
+	if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535)
 		return set_cause(cause, "http-listen %s: bad port", spec);
 	host = xstrndup(spec, (size_t)(colon - spec));
 	memset(&ss, 0, sizeof ss);
@@ -850,6 +850,49 @@ l_stop(struct listener *l)
 	pthread_mutex_destroy(&l->mu);
 	memset(l, 0, sizeof *l);
 	l->fd = l->stop[0] = l->stop[1] = -1;
+}
+
+struct acme_listener *
+acme_listen(const char *spec, char **cause)
+{
+	struct listener *l = xmalloc(sizeof *l);
+
+	if (l_start(l, spec, cause) != 0) {
+		l_stop(l);
+		free(l);
+		return NULL;
+	}
+	return (struct acme_listener *)l;
+}
+
+int
+acme_listen_port(struct acme_listener *al)
+{
+	struct listener *l = (struct listener *)al;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(l->fd, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	return ntohs(ss.ss_family == AF_INET ?
+	    ((struct sockaddr_in *)&ss)->sin_port :
+	    ((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+void
+acme_listen_add(struct acme_listener *l, const char *token,
+    const char *keyauth)
+{
+	l_add((struct listener *)l, token, keyauth);
+}
+
+void
+acme_listen_free(struct acme_listener *l)
+{
+	if (l != NULL) {
+		l_stop((struct listener *)l);
+		free(l);
+	}
 }
 
 /* A token is base64url (RFC 8555 8.3): nothing else reaches a path. */

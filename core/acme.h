@@ -79,6 +79,19 @@ int	 acme_renew_check(struct inv *, const char *section, char **desc,
 int	 acme_renew(struct acme_renewal *, struct buf *log, char **cause);
 void	 acme_renewal_free(struct acme_renewal *);
 
+/*
+ * The HTTP-01 listener alone (acme_issue runs one for http-listen): on
+ * "ADDR:PORT" (port 0: any), answering GET
+ * /.well-known/acme-challenge/TOKEN for the tokens added, 404 for other
+ * paths, 405 for other methods; HTTP/1.0, one request a connection.
+ */
+struct acme_listener;
+struct acme_listener *acme_listen(const char *spec, char **cause);
+int	 acme_listen_port(struct acme_listener *);
+void	 acme_listen_add(struct acme_listener *, const char *token,
+	    const char *keyauth);
+void	 acme_listen_free(struct acme_listener *);
+
 /* base64url without padding (RFC 7515), of n bytes (caller frees). */
 char	*acme_b64url(const void *, size_t n);
 /* The JWK thumbprint of key (RFC 7638), base64url; NULL if the key is

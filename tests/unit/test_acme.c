@@ -1,8 +1,16 @@
 /* test_acme.c: the pieces of the ACME client that need no CA: base64url,
    JWK thumbprints (RFC 7638's own example), JWS signatures (ES256 as raw
-   r||s, RS256) and error documents as one line. */
+   r||s, RS256), error documents as one line, and the HTTP-01 listener
+   over real sockets on 127.0.0.1. */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -160,6 +168,118 @@ t_problem(void **state)
 	assert_null(acme_problem_text("{}", 2));
 }
 
+static int
+connect_to(int port)
+{
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	return fd;
+}
+
+/* Send req, read the whole answer (the server closes), at most 5 s. */
+static char *
+ask(int port, const char *req)
+{
+	struct pollfd pf;
+	char *out = xmalloc(4096);
+	size_t len = 0;
+	ssize_t n;
+	int fd = connect_to(port), i;
+
+	assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+	for (i = 0; i < 50 && len < 4095; i++) {
+		pf.fd = fd;
+		pf.events = POLLIN;
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		if ((n = recv(fd, out + len, 4095 - len, 0)) <= 0)
+			break;
+		len += (size_t)n;
+	}
+	out[len] = '\0';
+	close(fd);
+	return out;
+}
+
+static void
+t_listener(void **state)
+{
+	struct acme_listener *l;
+	char *err = NULL, *r, big[2049];	/* exactly the 2 KB it reads */
+	int port, idle;
+
+	(void)state;
+	assert_null(acme_listen("localhost:80", &err));
+	assert_non_null(strstr(err, "not an IP address"));
+	free(err);
+	err = NULL;
+	assert_null(acme_listen("127.0.0.1", &err));
+	free(err);
+	err = NULL;
+	l = acme_listen("127.0.0.1:0", &err);
+	assert_non_null(l);
+	port = acme_listen_port(l);
+	assert_true(port > 0);
+	acme_listen_add(l, "tok-1_A", "tok-1_A.thumb");
+
+	/* A client that connects and says nothing holds no one up. */
+	idle = connect_to(port);
+	r = ask(port, "GET /.well-known/acme-challenge/tok-1_A HTTP/1.1\r\n"
+	    "Host: a.test\r\nUser-Agent: pebble\r\n\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 200 OK\r\n"));
+	assert_non_null(strstr(r, "Content-Length: 13\r\n"));
+	assert_true(str_endswith(r, "\r\n\r\ntok-1_A.thumb"));
+	free(r);
+	close(idle);
+
+	r = ask(port, "GET /.well-known/acme-challenge/other HTTP/1.0\r\n\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	r = ask(port, "GET /.well-known/acme-challenge/../acme-challenge/tok-1_A"
+	    " HTTP/1.0\r\n\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	r = ask(port, "GET /index.html HTTP/1.0\r\n\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	r = ask(port, "POST /.well-known/acme-challenge/tok-1_A HTTP/1.0\r\n"
+	    "\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 405 "));
+	free(r);
+	/* Not HTTP at all; and 2 KB without an end (it reads no more). */
+	r = ask(port, "GET /.well-known/acme-challenge/tok-1_A\r\n\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	memset(big, 'a', sizeof big - 1);
+	memcpy(big, "GET /", 5);
+	big[sizeof big - 1] = '\0';
+	r = ask(port, big);
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	acme_listen_free(l);
+
+	/* Stopped: the port is closed. */
+	{
+		struct sockaddr_in sin;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_not_equal(connect(fd, (struct sockaddr *)&sin,
+		    sizeof sin), 0);
+		close(fd);
+	}
+}
+
 int
 main(void)
 {
@@ -168,6 +288,7 @@ main(void)
 		cmocka_unit_test(t_thumbprint),
 		cmocka_unit_test(t_sign),
 		cmocka_unit_test(t_problem),
+		cmocka_unit_test(t_listener),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
