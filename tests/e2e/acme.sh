@@ -5,7 +5,7 @@
 #  1. PEBBLE_VA_ALWAYS_VALID=1, with 30% of nonces refused (retried): an
 #     issue and a renewal, each one commit; the account key stored
 #     encrypted once and reused; the chain verifies against pebble's root
-#     from its management port.
+#     from its management port. (tui-acme.sh: the same from the UI.)
 #  2. Real validation, pebble-challtestsrv as pebble's DNS (its other
 #     listeners off): pebble fetches the HTTP-01 token from certdeck's own
 #     listener, and from a webroot served by python3 -m http.server.
@@ -17,12 +17,7 @@
 # is bounded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tls.sh"
-
-if ! command -v pebble >/dev/null 2>&1 ||
-    ! command -v pebble-challtestsrv >/dev/null 2>&1; then
-	ok "skipped: pebble is not installed (Debian package pebble)"
-	exit 0
-fi
+. "$(dirname "$0")/lib-acme.sh"
 
 I=$T/inv
 C() { "$CERTDECK" -C "$I" "$@"; }
@@ -31,52 +26,6 @@ export CERTDECK_PASSPHRASE_FILE="$T/pass"
 db() { sqlite3 "$I/.certdeck/index.db" "$1"; }
 last_job() { db "SELECT output FROM jobs WHERE entry='$1' AND kind='renew' ORDER BY id DESC LIMIT 1"; }
 last_ok() { db "SELECT ok FROM jobs WHERE entry='$1' AND kind='renew' ORDER BY id DESC LIMIT 1"; }
-
-# A free port on 127.0.0.1: bind port 0 and let it go (python3), else a
-# random high one; whoever uses it retries on a clash.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-}
-
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout "$T/pebble.key" -out "$T/pebble.pem" -days 30 -subj "/CN=pebble" \
-    -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
-
-# start_pebble NAME HTTPPORT [pebble args...]: pebble with the environment
-# the caller exported; sets $ppid $pport $mport. Up to 3 tries on a port
-# clash.
-start_pebble() {
-	_n=$1 _h=$2; shift 2
-	_try=0
-	while [ $_try -lt 3 ]; do
-		pport=$(free_port) mport=$(free_port)
-		cat >"$T/$_n.json" <<EOF
-{"pebble": {"listenAddress": "127.0.0.1:$pport",
- "managementListenAddress": "127.0.0.1:$mport",
- "certificate": "$T/pebble.pem", "privateKey": "$T/pebble.key",
- "httpPort": $_h, "tlsPort": $(free_port), "ocspResponderURL": "",
- "externalAccountBindingRequired": false}}
-EOF
-		pebble -config "$T/$_n.json" "$@" >"$T/$_n.log" 2>&1 </dev/null &
-		ppid=$!
-		pids="$pids $ppid"
-		if wait_for "$T/$_n.log" '/ACME directory available/p' $ppid >/dev/null; then
-			return 0
-		fi
-		kill $ppid 2>/dev/null
-		_try=$((_try + 1))
-	done
-	echo "# pebble $_n did not start:"; fmt <"$T/$_n.log"
-	return 1
-}
-# profile NAME SETTINGS...: a [profile NAME] section, committed.
-profile() {
-	_p=$1; shift
-	printf '\n[profile %s]\ntype = acme\n' "$_p" >>"$I/certdeck.conf"
-	for _s in "$@"; do printf '%s\n' "$_s" >>"$I/certdeck.conf"; done
-	git -C "$I" commit -qam "add profile $_p"
-}
 
 C init >/dev/null
 C ca init root >/dev/null
@@ -148,50 +97,6 @@ check "  the certificate is for the key at key-path" sh -c "
     a=\$(openssl pkey -in '$T/b.key' -pubout 2>/dev/null);
     b=\$(openssl x509 -in '$bd/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
 check_out "  issued by pebble" "Pebble Intermediate CA" openssl x509 -in "$bd/cert.pem" -noout -issuer
-
-# --- the terminal UI: r on an entry with the acme profile, end to end
-if command -v tmux >/dev/null 2>&1; then
-	SOCK=certdeck-acme-$$
-	TM() { tmux -u -L "$SOCK" -f /dev/null "$@"; }
-	stop_tmux() { TM kill-server >/dev/null 2>&1 || true; }
-	at_exit stop_tmux
-	C set a-test profile=pebble >/dev/null
-	cat >"$T/ui" <<EOS
-#!/bin/sh
-"$CERTDECK" "\$@"
-echo "EXITED \$?"
-exec sleep 600
-EOS
-	chmod +x "$T/ui"
-	TM new-session -d -s a -x 200 -y 30 env TERM=screen LC_ALL=C.UTF-8 \
-	    HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" \
-	    CERTDECK_PASSPHRASE_FILE="$CERTDECK_PASSPHRASE_FILE" "$T/ui" -C "$I"
-	expect() {
-		_n=0 _t0=$(date +%s)
-		while [ $_n -lt 150 ] && [ $(($(date +%s) - _t0)) -le 20 ]; do
-			TM capture-pane -p -t a >"$T/screen" 2>/dev/null
-			grep -qF -- "$2" "$T/screen" && { ok "$1"; return 0; }
-			sleep 0.1
-			_n=$((_n + 1))
-		done
-		not_ok "$1"; fmt <"$T/screen"
-	}
-	expect "the UI is up" "a-test"
-	n0=$(commits "$I")
-	TM send-keys -t a / a-test Enter
-	expect "  the entry is under the cursor" "a-test"
-	TM send-keys -t a r
-	expect "r asks, naming the ACME directory" "renew a-test via pebble (ACME https://127.0.0.1:$pport/dir"
-	TM send-keys -t a y
-	expect "y renews through pebble in the background" "1 renewed"
-	check "  one commit" test "$(commits "$I")" = $((n0 + 1))
-	check_out "  pebble issued it" "Pebble Intermediate CA" openssl x509 -in "$d/cert.pem" -noout -issuer
-	TM send-keys -t a Q
-	expect "Q quits" "EXITED 0"
-	stop_tmux
-else
-	ok "skipped: the UI case needs tmux"
-fi
 
 # --- 3. failures: one line each, no commit, the job log says why
 fail_case() {
@@ -328,7 +233,7 @@ fail_case "a dns-hook that fails" "exited with status 3: provider API: 403 forbi
 profile silentdns "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = false {name}"
 C set a-test profile=silentdns >/dev/null
-fail_case "a dns-hook that fails saying nothing" "dns-hook add a.test: false exited with status 1"
+fail_case "a dns-hook that fails saying nothing" "a.test: false exited with status 1"
 
 # --- external account binding: a pebble that requires it
 kill $ppid 2>/dev/null
