@@ -7,8 +7,9 @@
  * picks one of renew_kinds below: local-ca (a CA under cas/), command
  * (an external program) or acme (an ACME CA; acme.h). acme makes the new
  * certificate and key (issue) before the inventory lock is taken, as
- * command does; a new ACME account key joins the renewal's commit. An entry made by `certdeck issue` (entry key "ca") with
- * no profile renews through its CA: the implicit local-ca profile.
+ * command does; a new ACME account key joins the renewal's commit. An
+ * entry made by `certdeck issue` (entry key "ca") with no profile renews
+ * through its CA: the implicit local-ca profile.
  *
  * Order, and what a failure leaves:
  *   1. issue: the new certificate and key, in memory (or in a private
@@ -652,16 +653,18 @@ out:
 static int
 acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 {
-	const char *ru = prof_get(j, "reuse-key");
 	char *desc = NULL;
+	int reuse;
 
-	if (acme_renew_check(j->inv, j->section, &desc, cause) != 0)
+	if (acme_renew_check(j->inv, j->section, &desc, cause) != 0 ||
+	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0) {
+		free(desc);
 		return -1;
+	}
 	if (p != NULL) {
 		p->profile = xasprintf("%s (%s)", j->profile, desc);
-		p->key = ru != NULL && (strcmp(ru, "yes") == 0 ||
-		    strcmp(ru, "true") == 0) ? xstrdup("reused") :
-		    xstrdup("new");
+		p->key = xstrdup(reuse || entry_get(&j->e, "key-path") !=
+		    NULL ? "reused" : "new");
 	}
 	free(desc);
 	return 0;
