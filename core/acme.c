@@ -271,6 +271,7 @@ struct acme {
 	char		*location;
 	char		*ctype;
 	int		 retry_after;	/* seconds, -1 none */
+	char		*retry_raw;	/* the header as sent, for messages */
 };
 
 struct resp {
@@ -329,7 +330,10 @@ on_header(char *p, size_t sz, size_t n, void *arg)
 		/* Seconds; an HTTP date counts as "a while" (the cap). */
 		a->retry_after = *v != '\0' && *end == '\0' && s >= 0 ?
 		    (int)(s > 86400 ? 86400 : s) : ACME_RETRY_MAX_MS / 1000;
-		free(v);
+		free(a->retry_raw);
+		if (strlen(v) > 64)
+			v[64] = '\0';
+		a->retry_raw = v;
 	}
 	return sz * n;
 }
@@ -366,7 +370,8 @@ http(struct acme *a, const char *url, const char *body, int head,
 	buf_reset(&a->body);
 	free(a->location);
 	free(a->ctype);
-	a->location = a->ctype = NULL;
+	free(a->retry_raw);
+	a->location = a->ctype = a->retry_raw = NULL;
 	a->retry_after = -1;
 	a->status = 0;
 	curl_easy_reset(a->curl);
@@ -424,18 +429,25 @@ body_of(const struct acme *a)
 }
 
 /* The last response as an error line: its problem document, else its
-   status. what: "new order", ... */
+   status, and when the CA says to come back later (rateLimited,
+   serverInternal), when. what: "new order", ... */
 static int
 resp_error(struct acme *a, const char *what, char **cause)
 {
-	char *p = acme_problem_text(body_of(a), a->body.len);
+	char *p = acme_problem_text(body_of(a), a->body.len), *when = NULL;
 	int rc;
 
+	if (a->retry_raw != NULL)
+		when = a->retry_raw[strspn(a->retry_raw, "0123456789")] ==
+		    '\0' ? xasprintf("; try again in %s s", a->retry_raw) :
+		    xasprintf("; try again after %s", a->retry_raw);
 	if (p != NULL)
-		rc = set_cause(cause, "the CA refused the %s: %s", what, p);
+		rc = set_cause(cause, "the CA refused the %s: %s%s", what, p,
+		    when != NULL ? when : "");
 	else
-		rc = set_cause(cause, "the CA answered the %s with HTTP %ld",
-		    what, a->status);
+		rc = set_cause(cause, "the CA answered the %s with HTTP %ld%s",
+		    what, a->status, when != NULL ? when : "");
+	free(when);
 	free(p);
 	return rc;
 }
@@ -1567,5 +1579,6 @@ out:
 	free(a.thumb);
 	free(a.location);
 	free(a.ctype);
+	free(a.retry_raw);
 	return rc;
 }

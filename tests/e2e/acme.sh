@@ -132,6 +132,7 @@ fail_case "directory TLS untrusted" "the directory's TLS certificate is not trus
 mkdir -p "$T/www"
 printf 'HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html>hello</html>\n' >"$T/www/dir"
 printf 'HTTP/1.0 503 Service Unavailable\r\nContent-Type: application/problem+json\r\n\r\n{"type": "urn:ietf:params:acme:error:serverInternal", "detail": "down for maintenance", "status": 503}\n' >"$T/www/down"
+printf 'HTTP/1.0 429 Too Many Requests\r\nContent-Type: application/problem+json\r\nRetry-After: 3600\r\n\r\n{"type": "urn:ietf:params:acme:error:rateLimited", "detail": "too many new orders", "status": 429}\n' >"$T/www/busy"
 (cd "$T/www" && exec openssl s_server -accept 127.0.0.1:0 -HTTP -cert "$T/pebble.pem" -key "$T/pebble.key") >"$T/www.out" 2>&1 </dev/null &
 wpid=$!
 pids="$pids $wpid"
@@ -144,6 +145,10 @@ profile down "directory = https://127.0.0.1:$wport/down" \
     "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
 C set a-test profile=down >/dev/null
 fail_case "a server error, in plain words" "the CA refused the directory request: serverInternal: down for maintenance"
+profile busy "directory = https://127.0.0.1:$wport/busy" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=busy >/dev/null
+fail_case "a rate limit says when to come back (Retry-After)" "the CA refused the directory request: rateLimited: too many new orders; try again in 3600 s"
 kill $wpid 2>/dev/null
 kill $ppid 2>/dev/null
 
