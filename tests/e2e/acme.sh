@@ -186,6 +186,9 @@ if command -v python3 >/dev/null 2>&1 && python3 -c 'import http.server' 2>/dev/
 	    "ca-bundle = $T/pebble.pem" "webroot = $T/other"
 	C set a-test profile=wrongroot >/dev/null
 	fail_case "a challenge that fails (the wrong token: 404)" "http-01 challenge for"
+	# The listener's port is the web server's now.
+	C set a-test profile=real >/dev/null
+	fail_case "http-listen on a port in use" "http-listen 127.0.0.1:$lport: Address already in use"
 	kill $hpid 2>/dev/null
 else
 	ok "skipped: the webroot cases need python3 -m http.server"
