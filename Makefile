@@ -3,11 +3,11 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
-PKGS	 = openssl ncursesw sqlite3 libgit2 yaml-0.1
+PKGS	 = openssl ncursesw sqlite3 libgit2 yaml-0.1 libcurl jansson
 # Debian packages needed to build and to test (see .ci/run).
 DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
-	    libgit2-dev libcmocka-dev libyaml-dev
-DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx
+	    libgit2-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev libjansson-dev
+DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.
@@ -86,7 +86,7 @@ FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE
 FUZZ_LIB = $(filter-out store/%,$(LIB_SRC)) store/certrec.c
 fuzz: fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s
 fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB)
-	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(filter-out core/inventory.c core/inv_%.c,$(FUZZ_LIB)) $(PKG_LIBS)
+	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(filter-out core/inventory.c core/inv_%.c core/renew.c,$(FUZZ_LIB)) $(PKG_LIBS)
 
 install: certdeck
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \

@@ -65,7 +65,7 @@ plan_print(struct cli *cli, const struct inv_renew_plan *p)
 		clock_format_date(p->new_not_after, nd);
 		printf("\n  expires %s -> %s", od, nd);
 	} else
-		printf("\n  expires %s -> (what the command gets)", od);
+		printf("\n  expires %s -> (what the issuer gives)", od);
 	printf("\n  key: ");
 	out_text(cli, stdout, p->key);
 	s = strv_join(&p->deploy, ", ");

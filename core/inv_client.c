@@ -21,15 +21,6 @@
 #include "invpriv.h"
 #include "probe.h"
 
-/* Free a buffer that held key material or a passphrase. */
-static void
-free_secret(char *s, size_t len)
-{
-	if (s == NULL)
-		return;
-	explicit_bzero(s, len);
-	free(s);
-}
 
 int
 inv_probe_client(struct inv *inv, const char *name,

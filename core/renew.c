@@ -4,11 +4,12 @@
  * serves it; one commit per renewal (inventory.h, inv_renew).
  *
  * A profile is a [profile NAME] section of certdeck.conf whose "type"
- * picks one of renew_kinds below: local-ca (a CA under cas/) or command
- * (an external program). An acme kind fits the same table: it makes the
- * new certificate and key (issue) before the inventory lock is taken, as
- * command does. An entry made by `certdeck issue` (entry key "ca") with
- * no profile renews through its CA: the implicit local-ca profile.
+ * picks one of renew_kinds below: local-ca (a CA under cas/), command
+ * (an external program) or acme (an ACME CA; acme.h). acme makes the new
+ * certificate and key (issue) before the inventory lock is taken, as
+ * command does; a new ACME account key joins the renewal's commit. An
+ * entry made by `certdeck issue` (entry key "ca") with no profile renews
+ * through its CA: the implicit local-ca profile.
  *
  * Order, and what a failure leaves:
  *   1. issue: the new certificate and key, in memory (or in a private
@@ -40,6 +41,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "acme.h"
 #include "ca.h"
 #include "cert.h"
 #include "clock.h"
@@ -80,6 +82,8 @@ struct rjob {
 	struct buf	 out;		/* a command's output */
 	char		*tmpdir;	/* command's {out} */
 	struct ca_keycache *kc;		/* the batch's CA key, decrypted once */
+	const char	*pass;		/* the key passphrase, or NULL */
+	struct acme_renewal acme;	/* acme: a new account key */
 };
 
 struct renew_kind {
@@ -91,16 +95,22 @@ struct renew_kind {
 	int		(*issue)(struct rjob *, char **cause);
 	/* Issue under the inventory lock (it changes the repository). */
 	int		 locked;
+	/* Its output is a log of steps, for the job log only: a failure
+	   is the one line of its cause. */
+	int		 log_only;
 };
 
 static int	lca_check(struct rjob *, struct inv_renew_plan *, char **);
 static int	lca_issue(struct rjob *, char **);
 static int	cmd_check(struct rjob *, struct inv_renew_plan *, char **);
 static int	cmd_issue(struct rjob *, char **);
+static int	acme_check(struct rjob *, struct inv_renew_plan *, char **);
+static int	acme_issue_job(struct rjob *, char **);
 
 static const struct renew_kind renew_kinds[] = {
-	{ "local-ca", lca_check, lca_issue, 1 },
-	{ "command", cmd_check, cmd_issue, 0 },
+	{ "local-ca", lca_check, lca_issue, 1, 0 },
+	{ "command", cmd_check, cmd_issue, 0, 0 },
+	{ "acme", acme_check, acme_issue_job, 0, 1 },
 };
 
 /* ---------------------------------------------------------------------- */
@@ -167,15 +177,6 @@ key_plain_pem(EVP_PKEY *pk, size_t *len)
 	BIO_free(bio);
 	ERR_clear_error();
 	return out;
-}
-
-static void
-wipe_free(char *s)
-{
-	if (s != NULL) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
 }
 
 /* The SAN values of x, comma-separated, without their types. */
@@ -259,6 +260,7 @@ rjob_free(struct rjob *j)
 	EVP_PKEY_free(j->newkey);
 	free(j->key_desc);
 	ca_free(j->ca);
+	acme_renewal_free(&j->acme);
 	buf_free(&j->out);
 	if (j->tmpdir != NULL) {
 		/* Whatever the command left there, key files included. */
@@ -338,7 +340,7 @@ rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
 			j->kind = &renew_kinds[i];
 	if (j->kind == NULL)
 		return set_cause(cause, "certdeck.conf [%s]: type %s is not "
-		    "one of local-ca, command", j->section, type);
+		    "one of local-ca, command, acme", j->section, type);
 	return 0;
 }
 
@@ -512,23 +514,11 @@ static char *
 placeholders(const char *w, const char *name, const char *cn,
     const char *sans, const char *out)
 {
-	static const char *keys[] = { "{name}", "{cn}", "{sans}", "{out}" };
-	const char *vals[4] = { name, cn, sans, out };
-	struct buf b;
-	size_t i;
+	static const char *const keys[] = { "{name}", "{cn}", "{sans}",
+	    "{out}" };
+	const char *const vals[] = { name, cn, sans, out };
 
-	buf_init(&b);
-	while (*w != '\0') {
-		for (i = 0; i < nitems(keys); i++)
-			if (str_startswith(w, keys[i]))
-				break;
-		if (i < nitems(keys)) {
-			buf_adds(&b, vals[i]);
-			w += strlen(keys[i]);
-		} else
-			buf_addc(&b, *w++);
-	}
-	return buf_steal(&b);
+	return str_subst(w, keys, vals, nitems(keys));
 }
 
 static int
@@ -649,6 +639,54 @@ out:
 }
 
 /* ---------------------------------------------------------------------- */
+/* acme (acme.h, inv_acme.c) */
+
+static int
+acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
+{
+	char *desc = NULL;
+	int reuse;
+
+	if (acme_renew_check(j->inv, j->section, &desc, cause) != 0 ||
+	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0) {
+		free(desc);
+		return -1;
+	}
+	if (p != NULL) {
+		p->profile = xasprintf("%s (%s)", j->profile, desc);
+		p->key = xstrdup(reuse || entry_get(&j->e, "key-path") !=
+		    NULL ? "reused" : "new");
+	}
+	free(desc);
+	return 0;
+}
+
+static int
+acme_issue_job(struct rjob *j, char **cause)
+{
+	struct acme_renewal *r = &j->acme;
+
+	r->inv = j->inv;
+	r->section = j->section;
+	r->profile = j->profile;
+	r->entry = j->name;
+	r->key_path = entry_get(&j->e, "key-path");
+	r->old = j->old;
+	r->pass = j->pass;
+	if (acme_renew(r, &j->out, cause) != 0)
+		return -1;
+	j->full_pem = r->full_pem;
+	j->leaf = r->leaf;
+	j->newkey = r->newkey;
+	j->key_desc = r->key_desc;
+	r->full_pem = NULL;
+	r->leaf = NULL;
+	r->newkey = NULL;
+	r->key_desc = NULL;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
 /* Deploy, reload, verify. */
 
 struct staged {
@@ -749,7 +787,7 @@ out:
 	}
 	free(leaf);
 	free(chain);
-	wipe_free(keypem);
+	free_secret(keypem, keypem ? strlen(keypem) : 0);
 	return rc;
 }
 
@@ -1079,11 +1117,11 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
     struct ca_keycache *kc, struct inv_renew_result *res, char **cause)
 {
 	struct rjob j;
-	struct repo_change ch[3];
+	struct repo_change ch[4];
 	struct strv trailers, vlines;
 	struct buf dep, body;
 	char *e = NULL, *pass = NULL, *keypem = NULL, *msg = NULL, *subject;
-	char *paths[3] = { NULL, NULL, NULL }, *serials = NULL, *dir, *vtext;
+	char *paths[4] = { NULL, NULL, NULL, NULL }, *serials = NULL, *dir, *vtext;
 	char fp[65], od[16], nd[16];
 	size_t n = 0, keylen = 0, i;
 	int64_t started = clock_now();
@@ -1098,8 +1136,9 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	j.kc = kc;
 	res->old_not_after = j.old_not_after;
 	/* The key is stored encrypted: no passphrase, no renewal (checked
-	   before anything is made). */
-	if (entry_get(&j.e, "key-path") == NULL) {
+	   before anything is made). An ACME account key is stored too. */
+	if (entry_get(&j.e, "key-path") == NULL ||
+	    strcmp(j.kind->name, "acme") == 0) {
 		pass = inv_key_passphrase(&e);
 		if (pass == NULL) {
 			if (e == NULL)
@@ -1109,6 +1148,7 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 			goto fail;
 		}
 	}
+	j.pass = pass;
 	if (!j.kind->locked && j.kind->issue(&j, &e) != 0)
 		goto fail;
 	if (inv_begin(inv, &e) != 0)
@@ -1145,6 +1185,11 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 		ch[n].path = paths[n] = ca_path(j.ca->name, "serials");
 		ch[n].data = serials;
 		ch[n++].len = strlen(serials);
+	}
+	if (j.acme.acct_pem != NULL) {
+		ch[n].path = j.acme.acct_path;
+		ch[n].data = j.acme.acct_pem;
+		ch[n++].len = j.acme.acct_len;
 	}
 	ca_x509_fp(j.leaf, fp);
 	res->new_not_after = ca_asn1_unix(X509_get0_notAfter(j.leaf));
@@ -1212,7 +1257,8 @@ fail:
 	{
 		char *out = job_output(res->error, &j.out);
 
-		res->output = j.out.len > 0 ? job_output(NULL, &j.out) : NULL;
+		res->output = j.out.len > 0 && (j.kind == NULL ||
+		    !j.kind->log_only) ? job_output(NULL, &j.out) : NULL;
 		job_put(inv, name, started, 0, out);
 		free(out);
 	}
@@ -1221,11 +1267,11 @@ out:
 	if (locked)
 		inv_end(inv);
 	free(e);
-	wipe_free(pass);
-	wipe_free(keypem);
+	free_secret(pass, pass ? strlen(pass) : 0);
+	free_secret(keypem, keypem ? strlen(keypem) : 0);
 	free(msg);
 	free(serials);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < nitems(paths); i++)
 		free(paths[i]);
 	buf_free(&dep);
 	buf_free(&body);

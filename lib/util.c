@@ -609,3 +609,33 @@ utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+
+char *
+str_subst(const char *w, const char *const *keys, const char *const *vals,
+    size_t n)
+{
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	while (*w != '\0') {
+		for (i = 0; i < n; i++)
+			if (str_startswith(w, keys[i]))
+				break;
+		if (i < n) {
+			buf_adds(&b, vals[i]);
+			w += strlen(keys[i]);
+		} else
+			buf_addc(&b, *w++);
+	}
+	return buf_steal(&b);
+}
+
+void
+free_secret(char *s, size_t len)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, len);
+	free(s);
+}

@@ -84,7 +84,13 @@ int	 write_file_atomic_via(const char *path, const char *tmpdir,
 int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
 	    size_t, int mode, char **tmp, char **cause);
 int	 mkdir_p(const char *path, int mode);
+/* Free a buffer that held key material or a passphrase (wiped first). */
+void	 free_secret(char *, size_t len);
 /* Words of a command (blanks separate; '' and "" quote; no expansion). */
 int	 argv_split(const char *s, struct strv *out, char **cause);
+/* w with each keys[i] ("{name}") replaced by vals[i], in one pass: what
+   a value holds is never replaced again (caller frees). */
+char	*str_subst(const char *w, const char *const *keys,
+	    const char *const *vals, size_t n);
 
 #endif

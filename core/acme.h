@@ -1,0 +1,106 @@
+/*
+ * acme.h: an RFC 8555 (ACME) client: the directory, nonces, the account,
+ * an order and its authorizations, HTTP-01 challenges (a built-in
+ * listener or a webroot directory), finalize with a CSR and the
+ * certificate chain; DNS-01 through a hook command that adds and removes
+ * the TXT record; external account binding (RFC 8555 7.3.4). HTTPS through libcurl, JSON through jansson, keys,
+ * JWS signatures and the CSR through OpenSSL.
+ *
+ * Every wait is bounded: polling honours Retry-After (clamped) up to a
+ * deadline; a badNonce answer is retried a few times with the nonce it
+ * carries. An error document (urn:ietf:params:acme:error:*) becomes one
+ * plain line: "the CA refused the order: rejectedIdentifier: ...".
+ */
+#ifndef CD_ACME_H
+#define CD_ACME_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "util.h"
+
+struct acme_opts {
+	const char	*directory;	/* https URL of the directory */
+	const char	*contact;	/* "mailto:a@b", or NULL */
+	const char	*ca_bundle;	/* PEM file trusted for the directory */
+	const char	*challenge;	/* "http-01" (NULL) or "dns-01" */
+	const char	*http_listen;	/* http-01: "ADDR:PORT" to listen on */
+	const char	*webroot;	/* or a directory a web server serves */
+	const char	*dns_hook;	/* dns-01: command words, {action}
+					   (add, remove) {domain} {name}
+					   {value} replaced in each */
+	int		 dns_wait_s;	/* dns-01: wait after adding */
+	const char	*eab_kid;	/* external account binding, or NULL */
+	const unsigned char *eab_key;	/* its HMAC key */
+	size_t		 eab_keylen;
+	int		 timeout_s;	/* the whole issue; 0: 300 */
+	EVP_PKEY	*account_key;	/* the account's key (borrowed) */
+};
+
+/*
+ * Get a certificate for names (dns or IP addresses; the first is the
+ * subject's CN) with key: on success *full_pem (caller frees) is the
+ * leaf and its chain as the CA sent it. log gets one line per step (for
+ * the job log). -1 with *cause: one line for the operator.
+ */
+int	 acme_issue(const struct acme_opts *, char *const *names, size_t n,
+	    EVP_PKEY *key, char **full_pem, struct buf *log, char **cause);
+
+/*
+ * A renewal through an acme profile (renew.c; inv_acme.c): the profile is
+ * the [section] of certdeck.conf, the names are the old certificate's
+ * (its DNS and IP SANs, else its CN). The account key is
+ * acme/PROFILE/account.key at HEAD, decrypted with pass; with none, a new
+ * one is made and handed back encrypted (acct_path, acct_pem) for the
+ * renewal's commit. reuse-key (or a key-path entry) signs the request
+ * with the entry's current key; otherwise a new key of key-type.
+ */
+struct inv;
+struct acme_renewal {
+	struct inv	*inv;
+	const char	*section;	/* "profile NAME" */
+	const char	*profile;	/* NAME */
+	const char	*entry;
+	const char	*key_path;	/* the entry's key-path, or NULL */
+	X509		*old;
+	const char	*pass;
+	/* Out. */
+	char		*full_pem;
+	X509		*leaf;
+	EVP_PKEY	*newkey;	/* NULL: the key was reused */
+	char		*key_desc;
+	char		*acct_path;	/* a new account key to commit */
+	char		*acct_pem;
+	size_t		 acct_len;
+};
+/* Check the profile's settings; *desc (caller frees) says what it does. */
+int	 acme_renew_check(struct inv *, const char *section, char **desc,
+	    char **cause);
+int	 acme_renew(struct acme_renewal *, struct buf *log, char **cause);
+void	 acme_renewal_free(struct acme_renewal *);
+
+/*
+ * The HTTP-01 listener alone (acme_issue runs one for http-listen): on
+ * "ADDR:PORT" (port 0: any), answering GET
+ * /.well-known/acme-challenge/TOKEN for the tokens added, 404 for other
+ * paths, 405 for other methods; HTTP/1.0, one request a connection.
+ */
+struct acme_listener;
+struct acme_listener *acme_listen(const char *spec, char **cause);
+int	 acme_listen_port(struct acme_listener *);
+void	 acme_listen_add(struct acme_listener *, const char *token,
+	    const char *keyauth);
+void	 acme_listen_free(struct acme_listener *);
+
+/* base64url without padding (RFC 7515), of n bytes (caller frees). */
+char	*acme_b64url(const void *, size_t n);
+/* The JWK thumbprint of key (RFC 7638), base64url; NULL if the key is
+   neither EC P-256/P-384 nor RSA. */
+char	*acme_thumbprint(EVP_PKEY *);
+/* A JWS signature over data: ES256/ES384 as r||s, RS256 (caller frees). */
+unsigned char *acme_sign(EVP_PKEY *, const void *data, size_t n,
+	    size_t *siglen);
+/* An "urn:ietf:params:acme:error:*" problem document as one line. */
+char	*acme_problem_text(const char *json, size_t len);
+
+#endif
