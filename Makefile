@@ -7,7 +7,7 @@ PKGS	 = openssl ncursesw sqlite3 libgit2 yaml-0.1 libcurl jansson
 # Debian packages needed to build and to test (see .ci/run).
 DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
 	    libgit2-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev libjansson-dev
-DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble
+DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.
