@@ -113,8 +113,15 @@ check_out "  and what the endpoint serves" "Certdeck-Verified: 127.0.0.1:$port s
 check_out "  the list shows renewed, not live" "site-test: renewed, not live" C list
 check_out "  JSON too" '"renewal":"renewed, not live"' C list --json
 nginx -p "$N" -c "$N/nginx.conf" -s reload 2>/dev/null
+# A graceful reload leaves the old worker accepting connections until it
+# has closed its listeners: wait until the master has only its new worker
+# and that serves the new certificate (bounded: 20 s).
+workers() { ps -o pid= --ppid "$(cat "$N/nginx.pid")" | wc -l; }
 i=0
-while [ "$(served)" != "$(fp "$E/cert.pem")" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while { [ "$(workers)" != 1 ] || [ "$(served)" != "$(fp "$E/cert.pem")" ]; } && [ $i -lt 200 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+check "  nginx reloaded by hand serves the renewed certificate" test "$(served)" = "$(fp "$E/cert.pem")"
 C probe site-test >/dev/null 2>&1
 check "after a probe sees it served, the mark is gone" sh -c "! '$CERTDECK' -C '$I' list | grep -q 'not live'"
 
