@@ -20,7 +20,9 @@ cmd_set_keys(FILE *f)
 
 	fputs("\nKeys:\n", f);
 	for (k = entry_keys; k->name != NULL; k++)
-		if (k->settable)
+		if (k->settable && strlen(k->name) > 17)
+			fprintf(f, "  %s\n  %-17s %s\n", k->name, "", k->help);
+		else if (k->settable)
 			fprintf(f, "  %-17s %s\n", k->name, k->help);
 	fputs("KEY= (empty) removes a key. Lists (tags, endpoints, policy) "
 	    "take\ncomma-separated items; KEY+=ITEM adds, KEY-=ITEM removes.\n"

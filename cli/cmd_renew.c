@@ -44,6 +44,8 @@ renew_done(void *arg, const struct inv_renew_result *r)
 		out_text(c->cli, stdout, r->verify);
 		putchar('\n');
 	}
+	if (r->deploy_failed)
+		c->problems = 1;
 	if (r->live == 0) {
 		c->problems = 1;
 		printf("  renewed, not live: the endpoints do not serve the "

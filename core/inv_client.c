@@ -21,6 +21,44 @@
 #include "invpriv.h"
 #include "probe.h"
 
+int
+inv_entry_key(struct inv *inv, const char *name, const struct entry *e,
+    char **key, size_t *len, char **from, char **cause)
+{
+	char *path = xasprintf("keys/%s.key", name), *err = NULL;
+	const char *keypath;
+	int found;
+
+	*key = NULL;
+	*len = 0;
+	*from = NULL;
+	found = repo_read(inv->repo, NULL, path, key, len, NULL, &err);
+	if (found < 0) {
+		set_cause(cause, "%s: %s", path, err);
+		free(err);
+		free(path);
+		return -1;
+	}
+	if (found == 1) {
+		*from = path;
+		return 0;
+	}
+	keypath = entry_get(e, "key-path");
+	if (keypath == NULL || *keypath == '\0') {
+		set_cause(cause, "no private key: none stored (%s) and no "
+		    "key-path set", path);
+		free(path);
+		return -1;
+	}
+	free(path);
+	if (read_file(keypath, CERT_MAX_FILE, key, len, &err) != 0) {
+		set_cause(cause, "key-path %s: %s", keypath, err);
+		free(err);
+		return -1;
+	}
+	*from = xstrdup(keypath);
+	return 0;
+}
 
 int
 inv_probe_client(struct inv *inv, const char *name,
@@ -28,8 +66,7 @@ inv_probe_client(struct inv *inv, const char *name,
 {
 	struct entry e;
 	char *dir = NULL, *path = NULL, *text = NULL, *cert = NULL;
-	char *key = NULL, *pass = NULL, *err = NULL;
-	const char *keypath, *from;
+	char *key = NULL, *pass = NULL, *err = NULL, *from = NULL;
 	size_t cert_len = 0, key_len = 0;
 	int rc = -1, found;
 
@@ -53,28 +90,9 @@ inv_probe_client(struct inv *inv, const char *name,
 		    "the entry has no certificate");
 		goto out;
 	}
-	free(path);
-	path = xasprintf("keys/%s.key", name);
-	found = repo_read(inv->repo, NULL, path, &key, &key_len, NULL, &err);
-	if (found < 0) {
-		set_cause(cause, "--client %s: %s: %s", name, path, err);
+	if (inv_entry_key(inv, name, &e, &key, &key_len, &from, &err) != 0) {
+		set_cause(cause, "--client %s: %s", name, err);
 		goto out;
-	}
-	from = path;
-	keypath = entry_get(&e, "key-path");
-	if (found == 0) {
-		if (keypath == NULL || *keypath == '\0') {
-			set_cause(cause, "--client %s: no private key: none "
-			    "stored (%s) and no key-path set", name, path);
-			goto out;
-		}
-		if (read_file(keypath, CERT_MAX_FILE, &key, &key_len,
-		    &err) != 0) {
-			set_cause(cause, "--client %s: key-path %s: %s", name,
-			    keypath, err);
-			goto out;
-		}
-		from = keypath;
 	}
 	pass = inv_key_passphrase(&err);
 	if (pass == NULL && err != NULL) {
@@ -93,6 +111,7 @@ out:
 	free(cert);
 	free(text);
 	free(path);
+	free(from);
 	free(dir);
 	free(err);
 	entry_free(&e);

@@ -258,6 +258,7 @@ struct inv_renew_result {
 	char		*deploy;	/* "wrote ...; reload ok", or NULL */
 	char		*verify;	/* "127.0.0.1:443 ok, ...", or NULL */
 	int		 live;		/* 1 served, 0 not, -1 not checked */
+	int		 deploy_failed;	/* a reload or apply failed */
 	char		 commit[REPO_OID_HEX];
 };
 typedef void (*inv_renew_cb)(void *arg, const struct inv_renew_result *);

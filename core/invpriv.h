@@ -19,6 +19,13 @@ void	 inv_report(inv_report_cb cb, void *arg, int level, const char *input,
 /* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL (and *cause
    set if the file is named but unusable). */
 char	*inv_key_passphrase(char **cause);
+/*
+ * An entry's private key as stored: keys/NAME.key at HEAD (encrypted
+ * PKCS#8), else the file its key-path names. *from says which; the caller
+ * wipes *key (free_secret) and frees *from.
+ */
+int	 inv_entry_key(struct inv *, const char *name, const struct entry *,
+	    char **key, size_t *len, char **from, char **cause);
 char	*inv_message(const char *subject, const char *body,
 	    const char *action, const struct strv *trailers);
 int	 inv_cache_file(struct inv *, const char *blob, char **cause);

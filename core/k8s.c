@@ -392,3 +392,87 @@ k8s_result_free(struct k8s_result *res)
 	free(res->msgs);
 	memset(res, 0, sizeof *res);
 }
+
+/* ---------------------------------------------------------------------- */
+/* Writing a Secret (the kubernetes-secret deploy target). */
+
+/*
+ * An RFC 1123 name as Kubernetes checks it: lowercase letters, digits and
+ * '-', starting and ending with a letter or digit; a subdomain may have
+ * '.' between such labels too.
+ */
+int
+k8s_name_valid(const char *s, int subdomain)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > (subdomain ? 253u : 63u))
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (alnum)
+			continue;
+		if (c == '-' && i > 0 && i + 1 < n)
+			continue;
+		if (subdomain && c == '.' && i > 0 && i + 1 < n &&
+		    s[i - 1] != '.' && s[i - 1] != '-' && s[i + 1] != '.' &&
+		    s[i + 1] != '-')
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+static char *
+b64_line(const char *data, size_t len)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)data,
+	    (int)len);
+	return out;
+}
+
+char *
+k8s_tls_secret(const char *ns, const char *name, const char *crt,
+    const char *key, const char *entry, char **cause)
+{
+	char *c64, *k64, *out;
+
+	if (!k8s_name_valid(ns, 0)) {
+		set_cause(cause, "namespace %s is not a Kubernetes namespace "
+		    "name (lowercase letters, digits and '-', at most 63)", ns);
+		return NULL;
+	}
+	if (!k8s_name_valid(name, 1)) {
+		set_cause(cause, "secret name %s is not a Kubernetes name "
+		    "(lowercase letters, digits, '-' and '.'); set secret=",
+		    name);
+		return NULL;
+	}
+	if (strlen(crt) > INT_MAX / 2 || strlen(key) > INT_MAX / 2) {
+		set_cause(cause, "the certificate or key is too large");
+		return NULL;
+	}
+	c64 = b64_line(crt, strlen(crt));
+	k64 = b64_line(key, strlen(key));
+	/* Names are checked above and base64 is plain: nothing to quote. */
+	out = xasprintf(
+	    "# Written by certdeck for entry %s.\n"
+	    "apiVersion: v1\n"
+	    "kind: Secret\n"
+	    "type: kubernetes.io/tls\n"
+	    "metadata:\n"
+	    "  name: %s\n"
+	    "  namespace: %s\n"
+	    "  labels:\n"
+	    "    app.kubernetes.io/managed-by: certdeck\n"
+	    "data:\n"
+	    "  tls.crt: %s\n"
+	    "  tls.key: %s\n", entry, name, ns, c64, k64);
+	free(c64);
+	free_secret(k64, strlen(k64));
+	return out;
+}

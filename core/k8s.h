@@ -43,4 +43,17 @@ int	 k8s_parse(const char *data, size_t len, const char *source,
 	    struct k8s_result *res, char **cause);
 void	 k8s_result_free(struct k8s_result *);
 
+/* 1 if s is an RFC 1123 label (subdomain 0: a namespace) or subdomain
+   (1: a Secret's name) as Kubernetes accepts it. */
+int	 k8s_name_valid(const char *s, int subdomain);
+/*
+ * A kubernetes.io/tls Secret manifest (YAML) holding crt (PEM, leaf and
+ * chain) and key (PEM, in the clear: the caller writes it mode 0600 or
+ * pipes it to kubectl, and wipes it), labelled as certdeck's; entry is
+ * named in a comment and must be a valid entry name. NULL with *cause if
+ * ns or name is not a valid Kubernetes name.
+ */
+char	*k8s_tls_secret(const char *ns, const char *name, const char *crt,
+	    const char *key, const char *entry, char **cause);
+
 #endif

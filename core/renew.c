@@ -49,6 +49,7 @@
 #include "escape.h"
 #include "inventory.h"
 #include "invpriv.h"
+#include "k8s.h"
 #include "key.h"
 #include "probe.h"
 #include "run.h"
@@ -349,7 +350,8 @@ static void
 plan_deploy(struct rjob *j, struct inv_renew_plan *p)
 {
 	static const char *keys[] = { "deploy-cert", "deploy-chain",
-	    "deploy-fullchain", "deploy-key", "key-path" };
+	    "deploy-fullchain", "deploy-key", "key-path",
+	    "deploy-kubernetes-secret", "deploy-kubernetes-apply" };
 	const char *v;
 	size_t i;
 
@@ -714,8 +716,58 @@ split_full(const char *full, char **leaf, char **chain)
 	*chain = xstrdup(full + n);
 }
 
+/*
+ * The kubernetes-secret target: a kubernetes.io/tls Secret with the full
+ * chain and the key in the clear, named by the entry's namespace and
+ * secret keys (defaults: "default" and the entry's name). A reused key is
+ * read back from where it is kept and decrypted in memory.
+ */
+static char *
+secret_manifest(struct rjob *j, const char *keypem, char **cause)
+{
+	const char *ns = entry_get(&j->e, "namespace");
+	const char *sn = entry_get(&j->e, "secret");
+	char *stored = NULL, *from = NULL, *plain = NULL, *err = NULL, *m;
+	size_t len = 0, plen = 0;
+	EVP_PKEY *pk;
+
+	if (keypem == NULL) {
+		if (inv_entry_key(j->inv, j->name, &j->e, &stored, &len,
+		    &from, &err) != 0) {
+			set_cause(cause, "kubernetes secret: %s", err);
+			free(err);
+			return NULL;
+		}
+		pk = key_decrypt_pem(stored, len, j->pass, &err);
+		free_secret(stored, len);
+		if (pk == NULL) {
+			set_cause(cause, "kubernetes secret: %s: %s", from,
+			    err);
+			free(err);
+			free(from);
+			return NULL;
+		}
+		free(from);
+		plain = key_plain_pem(pk, &plen);
+		EVP_PKEY_free(pk);
+		keypem = plain;
+	}
+	m = k8s_tls_secret(ns != NULL ? ns : "default", sn != NULL ? sn :
+	    j->name, j->full_pem, keypem, j->name, &err);
+	if (m == NULL) {
+		set_cause(cause, "kubernetes secret: %s", err);
+		free(err);
+	}
+	free_secret(plain, plen);
+	return m;
+}
+
+/*
+ * Write every deploy target; *manifest is the Secret when the entry has a
+ * kubernetes target (for apply), else NULL. The caller wipes it.
+ */
 static int
-deploy(struct rjob *j, struct buf *report, char **cause)
+deploy(struct rjob *j, struct buf *report, char **manifest, char **cause)
 {
 	struct {
 		const char	*key;
@@ -723,7 +775,7 @@ deploy(struct rjob *j, struct buf *report, char **cause)
 	} targets[] = {
 		{ "deploy-cert", 0644 }, { "deploy-chain", 0644 },
 		{ "deploy-fullchain", 0644 }, { "deploy-key", 0600 },
-		{ "key-path", 0600 },
+		{ "key-path", 0600 }, { "deploy-kubernetes-secret", 0600 },
 	};
 	struct staged st[nitems(targets)];
 	char *leaf, *chain, *keypem = NULL, *err = NULL;
@@ -731,9 +783,14 @@ deploy(struct rjob *j, struct buf *report, char **cause)
 	size_t i, n = 0, len, keylen = 0;
 	int rc = -1, saved;
 
+	*manifest = NULL;
 	split_full(j->full_pem, &leaf, &chain);
 	if (j->newkey != NULL)
 		keypem = key_plain_pem(j->newkey, &keylen);
+	if ((entry_get(&j->e, "deploy-kubernetes-secret") != NULL ||
+	    entry_get(&j->e, "deploy-kubernetes-apply") != NULL) &&
+	    (*manifest = secret_manifest(j, keypem, cause)) == NULL)
+		goto out;
 	for (i = 0; i < nitems(targets); i++) {
 		if ((path = entry_get(&j->e, targets[i].key)) == NULL)
 			continue;
@@ -746,6 +803,9 @@ deploy(struct rjob *j, struct buf *report, char **cause)
 			break;
 		case 2:
 			data = j->full_pem;
+			break;
+		case 5:
+			data = *manifest;
 			break;
 		default:
 			/* A reused key is already where it belongs. */
@@ -788,16 +848,26 @@ out:
 	free(leaf);
 	free(chain);
 	free_secret(keypem, keypem ? strlen(keypem) : 0);
+	if (rc != 0 && *manifest != NULL) {
+		free_secret(*manifest, strlen(*manifest));
+		*manifest = NULL;
+	}
 	return rc;
 }
 
-/* Run deploy-reload; its outcome goes to report. 0 ok, -1 failed. */
+/*
+ * Run the entry's command under key (deploy-reload, or
+ * deploy-kubernetes-apply with the Secret on its stdin); its outcome goes
+ * to report as "WHAT ok" or "WHAT failed: ...". 0 ok or not configured,
+ * -1 failed.
+ */
 static int
-reload(struct rjob *j, struct buf *report)
+hook(struct rjob *j, const char *key, const char *what, const char *input,
+    struct buf *report)
 {
 	struct strv argv;
 	struct run_result res;
-	const char *cmd = entry_get(&j->e, "deploy-reload");
+	const char *cmd = entry_get(&j->e, key);
 	char *err = NULL, *how;
 	int rc = -1;
 
@@ -805,25 +875,26 @@ reload(struct rjob *j, struct buf *report)
 		return 0;
 	strv_init(&argv);
 	if (argv_split(cmd, &argv, &err) != 0) {
-		buf_printf(report, "%sreload: %s", report->len ? "; " : "",
+		buf_printf(report, "%s%s: %s", report->len ? "; " : "", what,
 		    err);
 		free(err);
 		strv_free(&argv);
 		return -1;
 	}
-	if (run_argv(argv.v, NULL, RELOAD_TIMEOUT_MS, &res, &err) != 0) {
-		buf_printf(report, "%sreload failed: %s",
-		    report->len ? "; " : "", err);
+	if (run_argv_input(argv.v, NULL, input, input ? strlen(input) : 0,
+	    RELOAD_TIMEOUT_MS, &res, &err) != 0) {
+		buf_printf(report, "%s%s failed: %s",
+		    report->len ? "; " : "", what, err);
 		free(err);
 	} else {
 		if (run_ok(&res)) {
-			buf_printf(report, "%sreload ok", report->len ? "; " :
-			    "");
+			buf_printf(report, "%s%s ok", report->len ? "; " : "",
+			    what);
 			rc = 0;
 		} else {
 			how = run_describe(&res, RELOAD_TIMEOUT_MS);
-			buf_printf(report, "%sreload failed: %s %s",
-			    report->len ? "; " : "", argv.v[0], how);
+			buf_printf(report, "%s%s failed: %s %s",
+			    report->len ? "; " : "", what, argv.v[0], how);
 			free(how);
 		}
 		if (res.output.len > 0) {
@@ -1125,7 +1196,8 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	char fp[65], od[16], nd[16];
 	size_t n = 0, keylen = 0, i;
 	int64_t started = clock_now();
-	int rc = -1, locked = 0, live = -1, reload_ok;
+	char *manifest = NULL;
+	int rc = -1, locked = 0, live = -1, hooks_ok;
 
 	strv_init(&trailers);
 	strv_init(&vlines);
@@ -1161,13 +1233,21 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 		e = xstrdup("encrypting the new key failed");
 		goto fail;
 	}
-	if (deploy(&j, &dep, &e) != 0)
+	if (deploy(&j, &dep, &manifest, &e) != 0)
 		goto fail;
-	reload_ok = reload(&j, &dep) == 0;
-	verify(&j, o, reload_ok ? VERIFY_TRIES : 1, &vlines, &live);
-	if (!reload_ok && live == 1)
+	hooks_ok = hook(&j, "deploy-kubernetes-apply", "apply", manifest,
+	    &dep) == 0;
+	if (manifest != NULL) {
+		free_secret(manifest, strlen(manifest));
+		manifest = NULL;
+	}
+	if (hook(&j, "deploy-reload", "reload", NULL, &dep) != 0)
+		hooks_ok = 0;
+	verify(&j, o, hooks_ok ? VERIFY_TRIES : 1, &vlines, &live);
+	if (!hooks_ok && live == 1)
 		live = 0;
 	res->live = live;
+	res->deploy_failed = !hooks_ok;
 
 	/* The commit. */
 	dir = inv_entry_dir(name);
@@ -1269,6 +1349,7 @@ out:
 	free(e);
 	free_secret(pass, pass ? strlen(pass) : 0);
 	free_secret(keypem, keypem ? strlen(keypem) : 0);
+	free_secret(manifest, manifest ? strlen(manifest) : 0);
 	free(msg);
 	free(serials);
 	for (i = 0; i < nitems(paths); i++)

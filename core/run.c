@@ -48,13 +48,23 @@ int
 run_argv(char *const *argv, char *const *env, int timeout_ms,
     struct run_result *res, char **cause)
 {
+	return run_argv_input(argv, env, NULL, 0, timeout_ms, res, cause);
+}
+
+int
+run_argv_input(char *const *argv, char *const *env, const char *input,
+    size_t inlen, int timeout_ms, struct run_result *res, char **cause)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
+	struct sigaction ign, oldpipe;
 	sigset_t def;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	char **envp, chunk[4096];
 	int64_t deadline, killed_at = 0, now;
-	int pipefd[2], status, e, open_pipe = 1, reaped = 0;
+	int pipefd[2], infd[2] = { -1, -1 }, status, e, open_pipe = 1;
+	int reaped = 0, np;
+	size_t inoff = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -64,8 +74,18 @@ run_argv(char *const *argv, char *const *env, int timeout_ms,
 		return set_cause(cause, "empty command");
 	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return set_cause(cause, "pipe: %s", strerror(errno));
+	if (input != NULL && pipe2(infd, O_CLOEXEC) != 0) {
+		e = errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return set_cause(cause, "pipe: %s", strerror(e));
+	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (input != NULL)
+		posix_spawn_file_actions_adddup2(&fa, infd[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	posix_spawnattr_init(&attr);
@@ -85,10 +105,26 @@ run_argv(char *const *argv, char *const *env, int timeout_ms,
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(pipefd[1]);
+	if (input != NULL)
+		close(infd[0]);
 	if (e != 0) {
 		close(pipefd[0]);
+		if (input != NULL)
+			close(infd[1]);
 		return set_cause(cause, "cannot run %s: %s", argv[0],
 		    strerror(e));
+	}
+	if (input != NULL) {
+		/* A command that exits without reading all of its input must
+		   not take us down with SIGPIPE: EPIPE ends the input. */
+		memset(&ign, 0, sizeof ign);
+		ign.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &ign, &oldpipe);
+		fcntl(infd[1], F_SETFL, fcntl(infd[1], F_GETFL) | O_NONBLOCK);
+		if (inlen == 0) {
+			close(infd[1]);
+			infd[1] = -1;
+		}
 	}
 
 	deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
@@ -120,12 +156,32 @@ run_argv(char *const *argv, char *const *env, int timeout_ms,
 			poll(NULL, 0, 20);
 			continue;
 		}
-		pfd.fd = pipefd[0];
-		pfd.events = POLLIN;
-		e = poll(&pfd, 1, 50);
+		pfd[0].fd = pipefd[0];
+		pfd[0].events = POLLIN;
+		pfd[0].revents = 0;
+		np = 1;
+		if (infd[1] >= 0) {
+			pfd[1].fd = infd[1];
+			pfd[1].events = POLLOUT;
+			pfd[1].revents = 0;
+			np = 2;
+		}
+		e = poll(pfd, (nfds_t)np, 50);
 		if (e < 0 && errno != EINTR)
 			open_pipe = 0;
 		if (e <= 0)
+			continue;
+		if (np == 2 && pfd[1].revents != 0) {
+			n = write(infd[1], input + inoff, inlen - inoff);
+			if (n > 0)
+				inoff += (size_t)n;
+			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+			    inoff == inlen) {
+				close(infd[1]);
+				infd[1] = -1;
+			}
+		}
+		if (pfd[0].revents == 0)
 			continue;
 		n = read(pipefd[0], chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)
@@ -140,6 +196,10 @@ run_argv(char *const *argv, char *const *env, int timeout_ms,
 			    RUN_OUTPUT_MAX - res->output.len : (size_t)n);
 	}
 	close(pipefd[0]);
+	if (infd[1] >= 0)
+		close(infd[1]);
+	if (input != NULL)
+		sigaction(SIGPIPE, &oldpipe, NULL);
 	/* Whatever the leader left behind in its group goes too. */
 	kill(-pid, SIGKILL);
 	if (WIFEXITED(status)) {

@@ -74,6 +74,18 @@ served() {
 	    openssl x509 -noout -fingerprint -sha256 2>/dev/null
 }
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256; }
+# A graceful reload leaves the old worker accepting connections for a
+# while after the new one serves: one connection that saw the new
+# certificate (certdeck's verify) does not mean the next one will. Wait
+# until the master has only its one worker, and that one serves the
+# entry's certificate (bounded: 20 s).
+workers() { ps -o pid= --ppid "$(cat "$N/nginx.pid")" | wc -l; }
+settled() {
+	_i=0
+	while { [ "$(workers)" != 1 ] || [ "$(served)" != "$(fp "$E/cert.pem")" ]; } && [ $_i -lt 200 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
 check "nginx serves the issued certificate" test "$(served)" = "$(fp "$E/cert.pem")"
 check_out "probe trusts it through the inventory's CA" '"inventory":{"ok":true' C probe --json site-test
 
@@ -82,6 +94,7 @@ n0=$(commits "$I")
 export CERTDECK_NOW=2026-06-25T12:00:00Z
 check_out "renew deploys and reloads" "reload ok" C renew site-test
 check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
+settled
 check "  nginx serves the new certificate" test "$(served)" = "$(fp "$E/cert.pem")"
 git -C "$I" log -1 --format=%B >"$T/msg"
 check_out "  Certdeck-Verified trailer" "Certdeck-Verified: 127.0.0.1:$port ok" cat "$T/msg"
@@ -113,14 +126,7 @@ check_out "  and what the endpoint serves" "Certdeck-Verified: 127.0.0.1:$port s
 check_out "  the list shows renewed, not live" "site-test: renewed, not live" C list
 check_out "  JSON too" '"renewal":"renewed, not live"' C list --json
 nginx -p "$N" -c "$N/nginx.conf" -s reload 2>/dev/null
-# A graceful reload leaves the old worker accepting connections until it
-# has closed its listeners: wait until the master has only its new worker
-# and that serves the new certificate (bounded: 20 s).
-workers() { ps -o pid= --ppid "$(cat "$N/nginx.pid")" | wc -l; }
-i=0
-while { [ "$(workers)" != 1 ] || [ "$(served)" != "$(fp "$E/cert.pem")" ]; } && [ $i -lt 200 ]; do
-	sleep 0.1; i=$((i + 1))
-done
+settled
 check "  nginx reloaded by hand serves the renewed certificate" test "$(served)" = "$(fp "$E/cert.pem")"
 C probe site-test >/dev/null 2>&1
 check "after a probe sees it served, the mark is gone" sh -c "! '$CERTDECK' -C '$I' list | grep -q 'not live'"

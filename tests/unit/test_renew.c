@@ -95,6 +95,41 @@ t_run(void **state)
 	buf_free(&r.output);
 }
 
+/* Input on stdin: more than a pipe holds, none, and a command that
+   never reads it (no SIGPIPE for us, no hang). */
+static void
+t_run_input(void **state)
+{
+	char *wc[] = { "wc", "-c", NULL };
+	char *cat[] = { "cat", NULL };
+	char *no[] = { "sh", "-c", "exec 0<&-; echo closed", NULL };
+	size_t big = 300 * 1024;
+	char *data = xmalloc(big);
+	struct run_result r;
+	char *err = NULL;
+
+	(void)state;
+	memset(data, 'x', big);
+	assert_int_equal(run_argv_input(wc, NULL, data, big, 10000, &r,
+	    &err), 0);
+	assert_true(run_ok(&r));
+	assert_int_equal(strtol(r.output.data, NULL, 10), (long)big);
+	buf_free(&r.output);
+
+	assert_int_equal(run_argv_input(cat, NULL, "", 0, 5000, &r, &err), 0);
+	assert_true(run_ok(&r));
+	assert_int_equal(r.output.len, 0);
+	buf_free(&r.output);
+
+	assert_int_equal(run_argv_input(no, NULL, data, big, 5000, &r, &err),
+	    0);
+	assert_true(run_ok(&r));
+	assert_false(r.timed_out);
+	assert_string_equal(r.output.data, "closed\n");
+	buf_free(&r.output);
+	free(data);
+}
+
 static void
 t_keys(void **state)
 {
@@ -230,6 +265,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_argv_split),
 		cmocka_unit_test(t_run),
+		cmocka_unit_test(t_run_input),
 		cmocka_unit_test(t_keys),
 		cmocka_unit_test(t_ca_sign),
 	};
