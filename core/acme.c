@@ -921,7 +921,7 @@ static char *
 webroot_path(const char *root, const char *token)
 {
 	return xasprintf("%s%s%s", root, root[strlen(root) - 1] == '/' ?
-	    L_PREFIX + 1 : L_PREFIX, token);
+	    &L_PREFIX[1] : L_PREFIX, token);
 }
 
 /* ---------------------------------------------------------------------- */
