@@ -12,9 +12,19 @@
 
 #include "util.h"
 
+static void	(*fatal_hook)(void);
+
+void
+util_on_fatal(void (*fn)(void))
+{
+	fatal_hook = fn;
+}
+
 static void
 oom(void)
 {
+	if (fatal_hook != NULL)
+		fatal_hook();
 	fputs("certdeck: out of memory\n", stderr);
 	abort();
 }

@@ -9,6 +9,9 @@
 #define nitems(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocation that cannot fail: on out-of-memory these abort with a message. */
+/* Called (if set) before an allocation failure's message and abort: the
+   UI gives the terminal back there. It must not allocate. */
+void	 util_on_fatal(void (*)(void));
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);

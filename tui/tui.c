@@ -97,9 +97,14 @@ tui_crash_prepare(void)
 	}
 }
 
-/* A fatal signal: give the terminal back by hand, then die of it. */
+/*
+ * Give the terminal back by hand (async-signal-safe, no allocation): for a
+ * fatal signal, and before the message of an allocation that failed
+ * (util_on_fatal), which would otherwise be drawn on curses' screen and
+ * vanish with it.
+ */
 static void
-tui_crash(int sig)
+tui_crash_restore(void)
 {
 	ssize_t w;
 	size_t off = 0;
@@ -118,6 +123,13 @@ tui_crash(int sig)
 		if (tui_tty_saved)
 			tcsetattr(STDIN_FILENO, TCSANOW, &tui_tty);
 	}
+}
+
+/* A fatal signal: give the terminal back, then die of it. */
+static void
+tui_crash(int sig)
+{
+	tui_crash_restore();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -610,6 +622,7 @@ tui_signals_setup(void)
 	sa.sa_flags = SA_RESETHAND | SA_NODEFER;
 	for (i = 0; i < nitems(tui_fatal_signals); i++)
 		sigaction(tui_fatal_signals[i], &sa, NULL);
+	util_on_fatal(tui_crash_restore);
 	/* The modes the shell had: what tui_crash puts back. */
 	tui_tty_saved = tcgetattr(STDIN_FILENO, &tui_tty) == 0;
 	return 0;
