@@ -48,13 +48,21 @@ int
 run_argv(char *const *argv, char *const *env, int timeout_ms,
     struct run_result *res, char **cause)
 {
+	return run_argv_in(argv, env, NULL, 0, timeout_ms, res, cause);
+}
+
+int
+run_argv_in(char *const *argv, char *const *env, const char *input,
+    size_t inlen, int timeout_ms, struct run_result *res, char **cause)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t def;
 	struct pollfd pfd;
 	char **envp, chunk[4096];
 	int64_t deadline, killed_at = 0, now;
-	int pipefd[2], status, e, open_pipe = 1, reaped = 0;
+	int pipefd[2], infd[2] = { -1, -1 }, status, e, open_pipe = 1;
+	int reaped = 0;
 	ssize_t n;
 	pid_t pid;
 
@@ -62,10 +70,36 @@ run_argv(char *const *argv, char *const *env, int timeout_ms,
 	buf_init(&res->output);
 	if (argv == NULL || argv[0] == NULL || *argv[0] == '\0')
 		return set_cause(cause, "empty command");
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return set_cause(cause, "pipe: %s", strerror(errno));
+	if (inlen > RUN_INPUT_MAX)
+		return set_cause(cause, "input for %s too long", argv[0]);
+	/*
+	 * The input goes into the pipe before the command starts (it fits
+	 * in the pipe's buffer): a command that exits without reading it
+	 * cannot leave us writing into a closed pipe.
+	 */
+	if (input != NULL && (pipe2(infd, O_CLOEXEC) != 0 ||
+	    write(infd[1], input, inlen) != (ssize_t)inlen)) {
+		e = errno;
+		if (infd[0] >= 0) {
+			close(infd[0]);
+			close(infd[1]);
+		}
+		return set_cause(cause, "pipe: %s", strerror(e));
+	}
+	if (infd[1] >= 0)
+		close(infd[1]);
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		e = errno;
+		if (infd[0] >= 0)
+			close(infd[0]);
+		return set_cause(cause, "pipe: %s", strerror(e));
+	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	if (infd[0] >= 0)
+		posix_spawn_file_actions_adddup2(&fa, infd[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+		    O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
 	posix_spawnattr_init(&attr);
@@ -85,6 +119,8 @@ run_argv(char *const *argv, char *const *env, int timeout_ms,
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	close(pipefd[1]);
+	if (infd[0] >= 0)
+		close(infd[0]);
 	if (e != 0) {
 		close(pipefd[0]);
 		return set_cause(cause, "cannot run %s: %s", argv[0],

@@ -29,6 +29,11 @@ struct run_result {
  */
 int	 run_argv(char *const *argv, char *const *env, int timeout_ms,
 	    struct run_result *res, char **cause);
+/* The same with input (at most RUN_INPUT_MAX bytes) on its stdin. */
+#define RUN_INPUT_MAX	4096
+int	 run_argv_in(char *const *argv, char *const *env, const char *input,
+	    size_t inlen, int timeout_ms, struct run_result *res,
+	    char **cause);
 /* 1 if it exited 0. */
 int	 run_ok(const struct run_result *);
 /* "exited with status 3", "killed by signal 9", "timed out after 30 s". */
