@@ -9,7 +9,7 @@ DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev 
 	    libgit2-dev libssh2-1-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev \
 	    libjansson-dev
 DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl \
-	    openssh-server
+	    openssh-server fcgiwrap
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.
