@@ -85,47 +85,53 @@ remote_authority(const char *url, const char **start, const char **end)
 	return 1;
 }
 
-char *
-repo_url_redact(const char *url)
+/* Where the password of url starts (after "user:") and ends (at "@");
+   0 if it has none. */
+static int
+remote_password(const char *url, const char **pass, const char **end)
 {
-	const char *a, *e, *at = NULL, *colon, *p;
+	const char *a, *e, *at = NULL, *p;
 
 	if (!remote_authority(url, &a, &e))
-		return xstrdup(url);
+		return 0;
 	for (p = a; p < e; p++)
 		if (*p == '@')
 			at = p;
-	if (at == NULL || (colon = memchr(a, ':', (size_t)(at - a))) == NULL)
+	if (at == NULL || (p = memchr(a, ':', (size_t)(at - a))) == NULL)
+		return 0;
+	*pass = p + 1;
+	*end = at;
+	return 1;
+}
+
+char *
+repo_url_redact(const char *url)
+{
+	const char *p, *e;
+
+	if (!remote_password(url, &p, &e))
 		return xstrdup(url);
-	return xasprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
+	return xasprintf("%.*s***%s", (int)(p - url), url, e);
 }
 
 /* The URL without its password (caller frees): for credential helpers. */
 static char *
 remote_url_nopass(const char *url)
 {
-	const char *a, *e, *at = NULL, *colon, *p;
+	const char *p, *e;
 
-	if (!remote_authority(url, &a, &e))
+	if (!remote_password(url, &p, &e))
 		return xstrdup(url);
-	for (p = a; p < e; p++)
-		if (*p == '@')
-			at = p;
-	if (at == NULL || (colon = memchr(a, ':', (size_t)(at - a))) == NULL)
-		return xstrdup(url);
-	return xasprintf("%.*s%s", (int)(colon - url), url, at);
+	return xasprintf("%.*s%s", (int)(p - 1 - url), url, e);
 }
 
 static int
 remote_url_has_password(const char *url)
 {
-	char *plain = remote_url_nopass(url);
-	int has = strcmp(plain, url) != 0;
+	const char *p, *e;
 
-	free(plain);
-	return has;
+	return remote_password(url, &p, &e);
 }
-
 /* The port of an ssh URL (22 for user@host:path). */
 static int
 remote_ssh_port(const char *url)

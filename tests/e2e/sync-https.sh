@@ -9,6 +9,7 @@
 # stored in the inventory.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tls.sh"
+. "$(dirname "$0")/lib-sync.sh"
 
 BACKEND=/usr/lib/git-core/git-http-backend
 if ! command -v nginx >/dev/null 2>&1 || ! command -v fcgiwrap >/dev/null 2>&1 ||
@@ -106,36 +107,11 @@ check "curl with the test CA and the password sees the repository" \
     curl -sf --cacert "$T/test-ca.pem" -u "op:$PW" -o /dev/null \
     "$URL/info/refs?service=git-upload-pack"
 
-cd_() { d=$1; shift; "$CERTDECK" -C "$d" "$@"; }
-# bounded ARGS...: certdeck ARGS with no terminal, killed after 60 s (a
-# hang is a failure, exit 124); its output in $T/out, and kept in
-# $T/all-output to look for the password in at the end.
-bounded() {
-	timeout 60 "$CERTDECK" "$@" </dev/null >"$T/out" 2>&1
-	_rc=$?
-	cat "$T/out" >>"$T/all-output"
-	return $_rc
-}
 # B: its own HOME, with the CA and a credential helper in ~/.gitconfig.
 HB=$T/home-b
 mkdir -p "$HB"
 cp "$HOME/.gitconfig" "$HB/"
 as_b() { HOME=$HB bounded "$@"; }
-head_of() { git -C "$1" rev-parse HEAD; }
-consistent() {
-	[ -z "$(git -C "$1" status --porcelain)" ] &&
-	git -C "$1" fsck --strict >/dev/null 2>&1 &&
-	cd_ "$1" fsck >/dev/null 2>&1
-}
-refused() {
-	_rc=$1 _what=$2 _e=$3 _dir=$4
-	check "$_what: exit 2, no hang" test "$_rc" = 2
-	check_out "$_what: says why" "$_e" cat "$T/out"
-	check "$_what: one line" test "$(wc -l <"$T/out")" = 1
-	check "$_what: the local commit is kept" test "$(head_of "$_dir")" = "$kept"
-	check "$_what: the remote is unchanged" test "$(central)" = "$was"
-	check "$_what: the inventory is consistent" consistent "$_dir"
-}
 # requests: how many requests nginx has logged so far.
 requests() { wc -l <"$N/access.log"; }
 

@@ -11,6 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-tls.sh"
 . "$(dirname "$0")/lib-tmux.sh"
+. "$(dirname "$0")/lib-sync.sh"
 
 SSHD=/usr/sbin/sshd
 if [ ! -x "$SSHD" ] || ! command -v ssh-agent >/dev/null 2>&1 ||
@@ -77,10 +78,6 @@ ok "sshd started on 127.0.0.1:$port"
 URL="ssh://$(id -un)@127.0.0.1:$port$BARE"
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$S/host_key.pub")" >"$HOME/.ssh/known_hosts"
 
-cd_() { d=$1; shift; "$CERTDECK" -C "$d" "$@"; }
-# bounded ARGS...: certdeck ARGS with no terminal, killed after 60 s (a
-# hang is a failure, exit 124), its stdout and stderr in $T/out.
-bounded() { timeout 60 "$CERTDECK" "$@" </dev/null >"$T/out" 2>&1; }
 # as_b ARGS...: certdeck ARGS as operator B, with B's home and agent.
 as_b() { HOME=$HB SSH_AUTH_SOCK=$T/agent.sock bounded "$@"; }
 # no_agent_b ARGS...: the same without an agent.
@@ -98,13 +95,7 @@ expect_long() { if wait_long "$1" "$3"; then ok "$2"; else show_fail "$2" "$1"; 
 # accepted FILE: the sshd log says the key FILE logged in (since MARK).
 mark() { log_mark=$(wc -l <"$S/sshd.log"); }
 accepted() { tail -n +"$((log_mark + 1))" "$S/sshd.log" | grep -q "Accepted publickey .* $(fp "$1")"; }
-head_of() { git -C "$1" rev-parse HEAD; }
 central() { git -C "$BARE" rev-parse main 2>/dev/null; }
-consistent() {
-	[ -z "$(git -C "$1" status --porcelain)" ] &&
-	git -C "$1" fsck --strict >/dev/null 2>&1 &&
-	cd_ "$1" fsck >/dev/null 2>&1
-}
 # same_everywhere DESC: A, B and the central repository agree.
 same_everywhere() {
 	_bad=0
@@ -116,17 +107,6 @@ same_everywhere() {
 	consistent "$A" || _bad=1
 	consistent "$B" || _bad=1
 	check "$1" test "$_bad" = 0
-}
-# refused RC DESC EXPECTED DIR: the last bounded sync (exit RC) of DIR failed with one
-# line saying EXPECTED, its local commit is kept and the remote unchanged.
-refused() {
-	_rc=$1 _what=$2 _e=$3 _dir=$4
-	check "$_what: exit 2, no hang" test "$_rc" = 2
-	check_out "$_what: says why" "$_e" cat "$T/out"
-	check "$_what: one line" test "$(wc -l <"$T/out")" = 1
-	check "$_what: the local commit is kept" test "$(head_of "$_dir")" = "$kept"
-	check "$_what: the remote is unchanged" test "$(central)" = "$was"
-	check "$_what: the inventory is consistent" consistent "$_dir"
 }
 
 mkdir -p "$T/certs"
