@@ -59,7 +59,8 @@ cred_value_ok(const char *v)
 static void
 cred_wipe(struct run_result *res)
 {
-	explicit_bzero(res->output.data, res->output.len);
+	if (res->output.data != NULL)
+		explicit_bzero(res->output.data, res->output.len);
 	buf_free(&res->output);
 }
 
