@@ -46,7 +46,8 @@ printf 'op:%s\n' "$(openssl passwd -apr1 "$PW")" >"$N/htpasswd"
 fcgi_pid=""
 stop_fcgi() { [ -n "$fcgi_pid" ] && kill "$fcgi_pid" 2>/dev/null; }
 at_exit stop_fcgi
-fcgiwrap -s "unix:$T/fcgi.sock" -c 2 </dev/null >"$T/fcgi.log" 2>&1 &
+# One process (-c 1 does not fork), so its PID is all there is to stop.
+fcgiwrap -s "unix:$T/fcgi.sock" -c 1 </dev/null >"$T/fcgi.log" 2>&1 &
 fcgi_pid=$!
 _i=0
 while [ ! -S "$T/fcgi.sock" ] && [ $_i -lt 200 ] && kill -0 "$fcgi_pid" 2>/dev/null; do
