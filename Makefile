@@ -3,11 +3,13 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
-PKGS	 = openssl ncursesw sqlite3 libgit2 yaml-0.1 libcurl jansson
+PKGS	 = openssl ncursesw sqlite3 libgit2 libssh2 yaml-0.1 libcurl jansson
 # Debian packages needed to build and to test (see .ci/run).
 DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
-	    libgit2-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev libjansson-dev
-DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl
+	    libgit2-dev libssh2-1-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev \
+	    libjansson-dev
+DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl \
+	    openssh-server fcgiwrap
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.

@@ -85,6 +85,8 @@ int	 cmd_renew(struct cli *, int, char **);
 /* Key passphrases: the terminal prompt (for commands that need a key),
    and --passphrase-fd N. */
 void	 cli_passphrase_setup(void);
+/* The terminal prompt for ssh key passphrases (sync, clone). */
+void	 cli_cred_setup(void);
 int	 cli_passphrase_fd(struct cli *, const char *fd);
 int	 cmd_clone(struct cli *, int, char **);
 int	 cmd_remote(struct cli *, int, char **);

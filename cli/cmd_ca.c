@@ -1,6 +1,6 @@
 /*
  * cmd_ca.c: the local CA commands: ca init, ca crl, issue, revoke; and the
- * passphrase prompt the commands that need a key install.
+ * passphrase prompts the commands that need a key (or an ssh key) install.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,15 +12,16 @@
 
 #include "ca.h"
 #include "cli.h"
+#include "cred.h"
 #include "inventory.h"
 
 /*
- * Ask for the key passphrase on the terminal, without echo; NULL when
- * there is no terminal (a script gets the CERTDECK_PASSPHRASE_FILE error
- * instead of a hang).
+ * Ask question on the terminal, without echo; NULL when there is no
+ * terminal (a script gets a clear error instead of a hang). The answer
+ * is the caller's to free_secret.
  */
 static char *
-cli_pass_prompt(void)
+cli_prompt_secret(const char *question)
 {
 	struct termios old, quiet;
 	char line[1024];
@@ -38,7 +39,8 @@ cli_pass_prompt(void)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	ok = write(fd, "certdeck: key passphrase: ", 26) == 26;
+	ok = write(fd, question, strlen(question)) ==
+	    (ssize_t)strlen(question);
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	while (ok && (r = read(fd, &c, 1)) == 1 && c != '\n' &&
 	    n < (int)sizeof line - 1)
@@ -56,10 +58,34 @@ cli_pass_prompt(void)
 	}
 }
 
+/* The key passphrase, for inv_set_passphrase_prompt. */
+static char *
+cli_pass_prompt(void)
+{
+	return cli_prompt_secret("certdeck: key passphrase: ");
+}
+
+/* An ssh key's passphrase, for cred_set_prompt. */
+static char *
+cli_cred_prompt(const char *question)
+{
+	char *q = xasprintf("certdeck: %s", question), *a;
+
+	a = cli_prompt_secret(q);
+	free(q);
+	return a;
+}
+
 void
 cli_passphrase_setup(void)
 {
 	inv_set_passphrase_prompt(cli_pass_prompt);
+}
+
+void
+cli_cred_setup(void)
+{
+	cred_set_prompt(cli_cred_prompt);
 }
 
 int

@@ -107,6 +107,7 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		remote = argv[optind];
+	cli_cred_setup();
 	if (cli_open(cli, &inv) != 0) {
 		rc = EXIT_ERROR;
 		goto done;
@@ -221,12 +222,13 @@ cmd_status(struct cli *cli, int argc, char **argv)
 int
 cmd_clone(struct cli *cli, int argc, char **argv)
 {
-	char *err = NULL;
+	char *err = NULL, *shown;
 
 	if (argc < 2 || argc > 3) {
 		cmd_usage(cmd_find("clone"), stderr);
 		return EXIT_ERROR;
 	}
+	cli_cred_setup();
 	cli->dir = argc == 3 ? xstrdup(argv[2]) : inv_locate(cli->dir_opt);
 	if (inv_clone(argv[1], cli->dir, &err) != 0) {
 		cli_error(cli, "%s", err);
@@ -234,7 +236,9 @@ cmd_clone(struct cli *cli, int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	printf("cloned ");
-	out_text(cli, stdout, argv[1]);
+	shown = inv_url_shown(argv[1]);
+	out_text(cli, stdout, shown);
+	free(shown);
 	printf(" into ");
 	out_text(cli, stdout, cli->dir);
 	putchar('\n');

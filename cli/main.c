@@ -157,14 +157,20 @@ const struct cmd cmds[] = {
 	{ "clone", cmd_clone, "URL [DIR]",
 	  "copy a shared inventory from a git remote and build its index",
 	  "The copy's remote origin is URL. A plain git clone works too: the\n"
-	  "first certdeck command in it builds the index.\n" },
+	  "first certdeck command in it builds the index. Credentials and\n"
+	  "trust as for remote, from the user's git config.\n" },
 	{ "remote", cmd_remote, "[-v] | add NAME URL",
 	  "list the git remotes the inventory syncs with, or add one",
 	  "  -v                with their URLs\n"
 	  "  add NAME URL      add a remote: a path, file://, ssh://,\n"
 	  "                    user@host:path, https:// or git:// URL\n"
-	  "ssh uses the ssh agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa;\n"
-	  "https a user and password in the URL (no credential helpers).\n" },
+	  "Passwords in URLs stay in .git/config and are shown as ***.\n"
+	  "ssh: the ssh agent, then git config certdeck.sshKey, else\n"
+	  "~/.ssh/id_ed25519, id_ecdsa, id_rsa (a passphrase is asked on the\n"
+	  "terminal); the host key must be in certdeck.sshKnownHosts, else\n"
+	  "~/.ssh/known_hosts. https: the CA of http.sslCAInfo, else the\n"
+	  "system's; the URL's user and password, else git's credential\n"
+	  "helpers (git credential fill).\n" },
 	{ "sync", cmd_sync, "[--ours NAME]... [--theirs NAME]... [REMOTE]",
 	  "fetch, put local changes on top of the remote's, push",
 	  "  --ours NAME       in a conflict on entry NAME, keep your side\n"
@@ -174,7 +180,8 @@ const struct cmd cmds[] = {
 	  "or two new certificates for one entry, is a conflict: the sync\n"
 	  "stops, changes nothing, lists both sides and exits 1. A push the\n"
 	  "remote refused because it moved is retried after a new fetch.\n"
-	  "With sync = merge in certdeck.conf, one merge commit instead.\n" },
+	  "With sync = merge in certdeck.conf, one merge commit instead.\n"
+	  "Credentials and trust: as for remote (see its help).\n" },
 	{ "status", cmd_status, "[REMOTE]",
 	  "entries, commits ahead and behind the remote, the last sync",
 	  "Ahead and behind count commits as of the last sync or fetch.\n"

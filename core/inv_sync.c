@@ -20,6 +20,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "crash.h"
+#include "cred.h"
 #include "entry.h"
 #include "invpriv.h"
 #include "sync.h"
@@ -772,6 +773,7 @@ inv_sync(struct inv *inv, const char *remote, struct inv_sync_result *res,
 
 	memset(res, 0, sizeof *res);
 	refused[0] = '\0';
+	cred_install();
 	if (state_load(inv, &st, cause) != 0)
 		return -1;
 	if (remote == NULL)
@@ -942,6 +944,12 @@ inv_sync_status_free(struct inv_sync_status *s)
 	memset(s, 0, sizeof *s);
 }
 
+char *
+inv_url_shown(const char *url)
+{
+	return repo_url_redact(url);
+}
+
 int
 inv_clone(const char *url, const char *dir, char **cause)
 {
@@ -951,13 +959,17 @@ inv_clone(const char *url, const char *dir, char **cause)
 	if (access(dir, F_OK) == 0 && rmdir(dir) != 0)
 		return set_cause(cause, "%s: exists and is not an empty "
 		    "directory", dir);
+	cred_install();
 	if (repo_clone(url, dir, cause) != 0)
 		return -1;
 	conf = xasprintf("%s/certdeck.conf", dir);
 	if (access(conf, F_OK) != 0) {
 		free(conf);
-		return set_cause(cause, "%s: cloned into %s, but it is not a "
-		    "certdeck inventory (no certdeck.conf)", url, dir);
+		conf = repo_url_redact(url);
+		set_cause(cause, "%s: cloned into %s, but it is not a "
+		    "certdeck inventory (no certdeck.conf)", conf, dir);
+		free(conf);
+		return -1;
 	}
 	free(conf);
 	/* Opening builds the index from HEAD. */

@@ -69,6 +69,8 @@ int	 inv_sync_status(struct inv *, const char *remote,
 	    struct inv_sync_status *, char **cause);
 void	 inv_sync_status_free(struct inv_sync_status *);
 
+/* url as it may be shown: any password in it replaced by "***". */
+char	*inv_url_shown(const char *url);
 /* A second operator's copy: clone URL into DIR and build its index. */
 int	 inv_clone(const char *url, const char *dir, char **cause);
 

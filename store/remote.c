@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,20 +15,328 @@
 #include <unistd.h>
 
 #include <git2.h>
+#include <libssh2.h>
 
 #include "remote.h"
 #include "repopriv.h"
 #include "util.h"
 
-/* How many times libgit2 may ask for credentials before we give up. */
-#define REMOTE_CRED_TRIES	6
+/*
+ * How many times libgit2 may ask for credentials in one connection before
+ * we give up: it asks again after every refusal, for ever.
+ */
+#define REMOTE_CRED_TRIES	8
 
+static struct repo_auth remote_auth;
+
+void
+repo_set_auth(const struct repo_auth *a)
+{
+	if (a != NULL)
+		remote_auth = *a;
+	else
+		memset(&remote_auth, 0, sizeof remote_auth);
+}
+
+/* One fetch, push or clone: its settings and what its callbacks saw. */
 struct remote_cb {
+	const char	*url;		/* as configured: may hold a password */
+	const char	*dir;		/* the repository's work tree, or NULL */
+	char		*ssh_key;	/* certdeck.sshKey, or NULL */
+	char		*known_hosts;	/* certdeck.sshKnownHosts, or NULL */
 	int		 tries;
 	int		 agent_tried;
+	int		 agent_used;
+	int		 key_unlocked;	/* key_used was given a passphrase */
 	int		 key;		/* next key file to offer */
+	char		*key_used;	/* the key file offered last */
+	char		*user, *pass;	/* what fill gave, for its verdict */
+	char		*why;		/* the reason we stopped, for the person */
+	char		*skipped;	/* a key we could not unlock, and why */
 	char		*rejected;	/* first refused ref update, for push */
+	int		 tls_refused;	/* libgit2's words say why */
 };
+
+static void
+remote_why(struct remote_cb *cb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+remote_why(struct remote_cb *cb, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(cb->why);
+	va_start(ap, fmt);
+	cb->why = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+/* Where "scheme://" ends and the authority [user[:pass]@]host[:port]
+   starts and ends; 0 if url has no authority (a path, user@host:path). */
+static int
+remote_authority(const char *url, const char **start, const char **end)
+{
+	const char *p = strstr(url, "://");
+
+	if (p == NULL || strcspn(url, "/") < (size_t)(p - url))
+		return 0;
+	*start = p + 3;
+	*end = *start + strcspn(*start, "/");
+	return 1;
+}
+
+/* Where the password of url starts (after "user:") and ends (at "@");
+   0 if it has none. */
+static int
+remote_password(const char *url, const char **pass, const char **end)
+{
+	const char *a, *e, *at = NULL, *p;
+
+	if (!remote_authority(url, &a, &e))
+		return 0;
+	for (p = a; p < e; p++)
+		if (*p == '@')
+			at = p;
+	if (at == NULL || (p = memchr(a, ':', (size_t)(at - a))) == NULL)
+		return 0;
+	*pass = p + 1;
+	*end = at;
+	return 1;
+}
+
+char *
+repo_url_redact(const char *url)
+{
+	const char *p, *e;
+
+	if (!remote_password(url, &p, &e))
+		return xstrdup(url);
+	return xasprintf("%.*s***%s", (int)(p - url), url, e);
+}
+
+/* The URL without its password (caller frees): for credential helpers. */
+static char *
+remote_url_nopass(const char *url)
+{
+	const char *p, *e;
+
+	if (!remote_password(url, &p, &e))
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(p - 1 - url), url, e);
+}
+
+static int
+remote_url_has_password(const char *url)
+{
+	const char *p, *e;
+
+	return remote_password(url, &p, &e);
+}
+/* The port of an ssh URL (22 for user@host:path). */
+static int
+remote_ssh_port(const char *url)
+{
+	const char *a, *e, *p, *colon = NULL;
+	long port;
+
+	if (!remote_authority(url, &a, &e))
+		return 22;
+	for (p = a; p < e; p++) {
+		if (*p == '@')
+			colon = NULL;
+		else if (*p == ']')
+			colon = NULL;
+		else if (*p == ':')
+			colon = p;
+	}
+	if (colon == NULL || colon + 1 == e)
+		return 22;
+	port = strtol(colon + 1, NULL, 10);
+	return port > 0 && port < 65536 ? (int)port : 22;
+}
+
+static const char *
+remote_home(void)
+{
+	const char *home = getenv("HOME");
+	struct passwd *pw;
+
+	if (home != NULL && *home != '\0')
+		return home;
+	pw = getpwuid(getuid());
+	return pw != NULL ? pw->pw_dir : "/";
+}
+
+static const char *const remote_keys[] = {
+	"id_ed25519", "id_ecdsa", "id_rsa", NULL
+};
+
+/* Offer key file priv, unlocked through remote_auth when it needs it:
+   0 offered, 1 skipped (cb->skipped says why), -1 error. */
+static int
+remote_offer_key(git_credential **out, struct remote_cb *cb,
+    const char *user, const char *priv)
+{
+	char *pub, *pass = NULL, *err = NULL;
+	int need = 0, rc;
+
+	if (remote_auth.key_passphrase != NULL) {
+		need = remote_auth.key_passphrase(remote_auth.arg, priv, &pass,
+		    &err);
+		if (need == 2 || need < 0) {
+			free(cb->skipped);
+			cb->skipped = err != NULL ? err : xasprintf("%s: needs "
+			    "a passphrase", priv);
+			return 1;
+		}
+		free(err);
+	}
+	pub = xasprintf("%s.pub", priv);
+	rc = git_credential_ssh_key_new(out, user,
+	    access(pub, R_OK) == 0 ? pub : NULL, priv, pass);
+	free(pub);
+	if (pass != NULL)
+		free_secret(pass, strlen(pass));
+	free(cb->key_used);
+	cb->key_used = xstrdup(priv);
+	cb->key_unlocked = need == 1;
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * ssh: the agent first, then the configured key file or the usual ones.
+ * Each is offered once: libgit2 asks again after every refusal.
+ */
+static int
+remote_cred_ssh(git_credential **out, struct remote_cb *cb, const char *user)
+{
+	char *priv;
+	int rc;
+
+	if (!cb->agent_tried) {
+		cb->agent_tried = 1;
+		if (getenv("SSH_AUTH_SOCK") != NULL) {
+			cb->agent_used = 1;
+			return git_credential_ssh_key_from_agent(out, user);
+		}
+	}
+	if (cb->ssh_key != NULL) {
+		if (cb->key++ == 0) {
+			if (access(cb->ssh_key, R_OK) != 0) {
+				remote_why(cb, "certdeck.sshKey %s: %s",
+				    cb->ssh_key, strerror(errno));
+				return GIT_EUSER;
+			}
+			if ((rc = remote_offer_key(out, cb, user,
+			    cb->ssh_key)) <= 0)
+				return rc;
+		}
+	} else {
+		for (; remote_keys[cb->key] != NULL; cb->key++) {
+			priv = xasprintf("%s/.ssh/%s", remote_home(),
+			    remote_keys[cb->key]);
+			if (access(priv, R_OK) != 0) {
+				free(priv);
+				continue;
+			}
+			cb->key++;
+			rc = remote_offer_key(out, cb, user, priv);
+			free(priv);
+			if (rc <= 0)
+				return rc;
+		}
+	}
+	if (cb->skipped != NULL)
+		remote_why(cb, "the ssh server accepted no key offered; %s "
+		    "(or add the key to the ssh agent: ssh-add)", cb->skipped);
+	else if (!cb->agent_used && cb->key_used == NULL)
+		remote_why(cb, "no ssh key to offer: no ssh agent "
+		    "(SSH_AUTH_SOCK) and no key file (~/.ssh/id_ed25519, "
+		    "id_ecdsa, id_rsa, or git config certdeck.sshKey)");
+	else
+		remote_why(cb, "the ssh server refused the keys offered "
+		    "(%s%s%s%s)", cb->agent_used ? "the ssh agent's" : "",
+		    cb->agent_used && cb->key_used != NULL ? ", then " : "",
+		    cb->key_used != NULL ? cb->key_used : "",
+		    cb->key_unlocked ? ", with the passphrase given: a "
+		    "wrong one?" : "");
+	return GIT_EUSER;
+}
+
+/*
+ * https: libgit2 tries a user and password in the URL itself; we are
+ * asked only when there are none or they were refused. Then remote_auth's
+ * fill (git's credential helpers), once: asked again means refused.
+ */
+static int
+remote_cred_http(git_credential **out, struct remote_cb *cb,
+    const char *user)
+{
+	char *plain, *err = NULL;
+	int r;
+
+	plain = remote_url_nopass(cb->url);
+	if (cb->pass != NULL) {
+		if (remote_auth.verdict != NULL)
+			remote_auth.verdict(remote_auth.arg, cb->dir, plain,
+			    cb->user, cb->pass, 0);
+		remote_why(cb, "the server refused the user and password "
+		    "from git's credential helper (%s; told the helper to "
+		    "forget them)", cb->user);
+		free(plain);
+		return GIT_EUSER;
+	}
+	if (remote_url_has_password(cb->url)) {
+		remote_why(cb, "the server refused the user and password in "
+		    "the URL");
+		free(plain);
+		return GIT_EUSER;
+	}
+	if (remote_auth.fill == NULL) {
+		remote_why(cb, "the server asks for a user and password and "
+		    "the URL has none");
+		free(plain);
+		return GIT_EUSER;
+	}
+	r = remote_auth.fill(remote_auth.arg, cb->dir, plain, user,
+	    &cb->user, &cb->pass, &err);
+	free(plain);
+	if (r != 0) {
+		remote_why(cb, "%s", err != NULL ? err : "no credentials");
+		free(err);
+		return GIT_EUSER;
+	}
+	return git_credential_userpass_plaintext_new(out, cb->user, cb->pass);
+}
+
+static int
+remote_cred(git_credential **out, const char *url, const char *user_from_url,
+    unsigned int allowed, void *payload)
+{
+	struct remote_cb *cb = payload;
+	struct passwd *pw;
+	const char *user = user_from_url;
+
+	(void)url;
+	if (++cb->tries > REMOTE_CRED_TRIES) {
+		remote_why(cb, "authentication failed %d times", cb->tries - 1);
+		return GIT_EUSER;
+	}
+	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT &&
+	    !(allowed & GIT_CREDENTIAL_SSH_KEY))
+		return remote_cred_http(out, cb, user_from_url);
+	if (user == NULL || *user == '\0') {
+		pw = getpwuid(getuid());
+		user = pw != NULL ? pw->pw_name : "git";
+	}
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
+	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		return remote_cred_ssh(out, cb, user);
+	remote_why(cb, "the server asks for a kind of authentication certdeck "
+	    "does not offer");
+	return GIT_EUSER;
+}
 
 /* Whether NAME is a valid remote name. */
 static int
@@ -42,57 +351,111 @@ remote_name_ok(const char *name)
 	return valid;
 }
 
-static const char *const remote_keys[] = {
-	"id_ed25519", "id_ecdsa", "id_rsa", NULL
-};
+/* libssh2's known-host key type for the host key libgit2 saw. */
+static int
+remote_hostkey_type(git_cert_ssh_raw_type_t t)
+{
+	switch (t) {
+	case GIT_CERT_SSH_RAW_TYPE_RSA:
+		return LIBSSH2_KNOWNHOST_KEY_SSHRSA;
+	case GIT_CERT_SSH_RAW_TYPE_DSS:
+		return LIBSSH2_KNOWNHOST_KEY_SSHDSS;
+	case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_256:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_256;
+	case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_384:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_384;
+	case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_521:
+		return LIBSSH2_KNOWNHOST_KEY_ECDSA_521;
+	case GIT_CERT_SSH_RAW_TYPE_KEY_ED25519:
+		return LIBSSH2_KNOWNHOST_KEY_ED25519;
+	default:
+		return 0;
+	}
+}
 
 /*
- * Credentials: the ssh agent first, then the usual key files (without a
- * passphrase). https with a user and password in the URL is handled by
- * libgit2 itself. Bounded: libgit2 asks again after each failure.
+ * The ssh server's host key must be in the known_hosts file, for this
+ * host and port: our own check (libssh2's parser, so hashed names and
+ * [host]:port work) rather than libgit2's, which reads only
+ * ~/.ssh/known_hosts and cannot tell an unknown key from a changed one.
  */
 static int
-remote_cred(git_credential **out, const char *url, const char *user_from_url,
-    unsigned int allowed, void *payload)
+remote_hostkey_check(struct remote_cb *cb, const git_cert_hostkey *hk,
+    const char *host)
+{
+	LIBSSH2_SESSION *s = NULL;
+	LIBSSH2_KNOWNHOSTS *kh = NULL;
+	struct libssh2_knownhost *found = NULL;
+	char *file, *where;
+	int port = remote_ssh_port(cb->url), type, check, rc = GIT_ECERTIFICATE;
+
+	file = cb->known_hosts != NULL ? xstrdup(cb->known_hosts) :
+	    xasprintf("%s/.ssh/known_hosts", remote_home());
+	where = port == 22 ? xstrdup(host) : xasprintf("[%s]:%d", host, port);
+	type = (hk->type & GIT_CERT_SSH_RAW) ?
+	    remote_hostkey_type(hk->raw_type) : 0;
+	if (type == 0) {
+		remote_why(cb, "ssh host key of %s: a kind certdeck cannot "
+		    "check", where);
+		goto out;
+	}
+	if ((s = libssh2_session_init()) == NULL ||
+	    (kh = libssh2_knownhost_init(s)) == NULL) {
+		remote_why(cb, "cannot check the ssh host key of %s", where);
+		goto out;
+	}
+	if (access(file, F_OK) == 0 && libssh2_knownhost_readfile(kh, file,
+	    LIBSSH2_KNOWNHOST_FILE_OPENSSH) < 0) {
+		remote_why(cb, "cannot read known hosts file %s (a line "
+		    "libssh2 cannot parse?)", file);
+		goto out;
+	}
+	check = libssh2_knownhost_checkp(kh, host, port, hk->hostkey,
+	    hk->hostkey_len, LIBSSH2_KNOWNHOST_TYPE_PLAIN |
+	    LIBSSH2_KNOWNHOST_KEYENC_RAW | type, &found);
+	switch (check) {
+	case LIBSSH2_KNOWNHOST_CHECK_MATCH:
+		rc = 0;
+		break;
+	case LIBSSH2_KNOWNHOST_CHECK_MISMATCH:
+		remote_why(cb, "the ssh host key of %s does not match the one "
+		    "in %s: it changed, or someone is in between; refusing "
+		    "to connect", where, file);
+		break;
+	case LIBSSH2_KNOWNHOST_CHECK_NOTFOUND:
+		remote_why(cb, "the ssh host key of %s is not in %s: check "
+		    "the server's key and add it there (ssh does, after "
+		    "asking, or git config certdeck.sshKnownHosts FILE)",
+		    where, file);
+		break;
+	default:
+		remote_why(cb, "cannot check the ssh host key of %s against "
+		    "%s", where, file);
+		break;
+	}
+out:
+	if (kh != NULL)
+		libssh2_knownhost_free(kh);
+	if (s != NULL)
+		libssh2_session_free(s);
+	free(where);
+	free(file);
+	return rc;
+}
+
+static int
+remote_cert_check(git_cert *cert, int valid, const char *host, void *payload)
 {
 	struct remote_cb *cb = payload;
-	struct passwd *pw;
-	const char *user = user_from_url, *home;
-	char *pub, *priv;
-	int rc;
 
-	(void)url;
-	if (++cb->tries > REMOTE_CRED_TRIES)
-		return GIT_EUSER;
-	pw = getpwuid(getuid());
-	if (user == NULL || *user == '\0')
-		user = pw != NULL ? pw->pw_name : "git";
-	if (allowed & GIT_CREDENTIAL_USERNAME)
-		return git_credential_username_new(out, user);
-	if (!(allowed & GIT_CREDENTIAL_SSH_KEY))
-		return GIT_PASSTHROUGH;
-	if (!cb->agent_tried) {
-		cb->agent_tried = 1;
-		if (getenv("SSH_AUTH_SOCK") != NULL)
-			return git_credential_ssh_key_from_agent(out, user);
-	}
-	home = getenv("HOME");
-	if (home == NULL || *home == '\0')
-		home = pw != NULL ? pw->pw_dir : "/";
-	for (; remote_keys[cb->key] != NULL; cb->key++) {
-		priv = xasprintf("%s/.ssh/%s", home, remote_keys[cb->key]);
-		if (access(priv, R_OK) != 0) {
-			free(priv);
-			continue;
-		}
-		pub = xasprintf("%s.pub", priv);
-		rc = git_credential_ssh_key_new(out, user,
-		    access(pub, R_OK) == 0 ? pub : NULL, priv, NULL);
-		free(pub);
-		free(priv);
-		cb->key++;
-		return rc;
-	}
+	if (cert->cert_type == GIT_CERT_HOSTKEY_LIBSSH2)
+		return remote_hostkey_check(cb, (const git_cert_hostkey *)cert,
+		    host);
+	if (valid)
+		return 0;
+	/* libgit2's message says what is wrong (remote_fail). */
+	remote_why(cb, "the TLS certificate of %s is not trusted", host);
+	cb->tls_refused = 1;
 	return GIT_PASSTHROUGH;
 }
 
@@ -106,14 +469,120 @@ remote_push_ref(const char *refname, const char *status, void *payload)
 	return 0;
 }
 
-static void
-remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb)
+/* A path setting from git's config (~ expanded), or NULL. */
+static char *
+remote_setting(git_config *cfg, const char *key)
 {
+	git_buf b = GIT_BUF_INIT;
+	char *v = NULL;
+
+	if (cfg != NULL && git_config_get_path(&b, cfg, key) == 0 &&
+	    b.ptr != NULL && *b.ptr != '\0')
+		v = xstrdup(b.ptr);
+	git_error_clear();
+	git_buf_dispose(&b);
+	return v;
+}
+
+/*
+ * Callbacks and settings for talking to url, from git (the repository's
+ * config, else the user's). The TLS trust store is process-wide in
+ * libgit2: it is set here for https URLs when the config names one.
+ */
+static int
+remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb,
+    git_repository *git, const char *url, char **cause)
+{
+	git_config *cfg = NULL;
+	char *cafile = NULL, *capath = NULL;
+	int e, ret = 0;
+
 	memset(cb, 0, sizeof *cb);
+	cb->url = url;
+	cb->dir = git != NULL ? git_repository_workdir(git) : NULL;
 	git_remote_init_callbacks(rc, GIT_REMOTE_CALLBACKS_VERSION);
 	rc->credentials = remote_cred;
+	rc->certificate_check = remote_cert_check;
 	rc->push_update_reference = remote_push_ref;
 	rc->payload = cb;
+	e = git != NULL ? git_repository_config(&cfg, git) :
+	    git_config_open_default(&cfg);
+	if (e != 0) {
+		git_error_clear();
+		cfg = NULL;
+	}
+	cb->ssh_key = remote_setting(cfg, "certdeck.sshKey");
+	cb->known_hosts = remote_setting(cfg, "certdeck.sshKnownHosts");
+	if (str_startswith(url, "https://")) {
+		cafile = remote_setting(cfg, "http.sslCAInfo");
+		capath = remote_setting(cfg, "http.sslCAPath");
+	}
+	if ((cafile != NULL || capath != NULL) &&
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, cafile,
+	    capath) != 0)
+		ret = repo_gerr(cause, "http.sslCAInfo %s: cannot use it",
+		    cafile != NULL ? cafile : capath);
+	free(capath);
+	free(cafile);
+	git_config_free(cfg);
+	return ret;
+}
+
+/* What the callbacks learnt: a verdict for fill's answer; then free. */
+static void
+remote_done(struct remote_cb *cb, int ok)
+{
+	char *plain;
+
+	if (ok && cb->pass != NULL && remote_auth.verdict != NULL) {
+		plain = remote_url_nopass(cb->url);
+		remote_auth.verdict(remote_auth.arg, cb->dir, plain, cb->user,
+		    cb->pass, 1);
+		free(plain);
+	}
+	if (cb->pass != NULL)
+		free_secret(cb->pass, strlen(cb->pass));
+	free(cb->user);
+	free(cb->ssh_key);
+	free(cb->known_hosts);
+	free(cb->key_used);
+	free(cb->why);
+	free(cb->skipped);
+	free(cb->rejected);
+	memset(cb, 0, sizeof *cb);
+}
+
+/*
+ * The message for a failed fetch, push or clone: what, where (the URL
+ * without its password), and why: our reason when a callback stopped
+ * it, with libgit2's words after it where they add something.
+ */
+static int
+remote_fail(char **cause, struct remote_cb *cb, const char *what)
+{
+	const git_error *e = git_error_last();
+	char *url = repo_url_redact(cb->url), *msg;
+	int rc;
+
+	if (cb->tls_refused) {
+		msg = xstrdup(e != NULL && e->message != NULL ? e->message :
+		    "invalid");
+		git_error_clear();
+		rc = set_cause(cause, "%s (%s): %s (%s); give its CA with git "
+		    "config http.sslCAInfo FILE", what, url, cb->why, msg);
+		free(msg);
+	} else if (cb->why != NULL) {
+		git_error_clear();
+		rc = set_cause(cause, "%s (%s): %s", what, url, cb->why);
+	} else if (cb->key_used != NULL && e != NULL && e->message != NULL &&
+	    strstr(e->message, "passphrase") != NULL) {
+		msg = xasprintf("%s (%s): ssh key %s", what, url, cb->key_used);
+		rc = repo_gerr(cause, "%s", msg);
+		free(msg);
+	} else
+		rc = repo_gerr(cause, "%s (%s)", what, url);
+	free(url);
+	return rc;
 }
 
 /*
@@ -153,8 +622,10 @@ repo_remote_add(struct repo *r, const char *name, const char *url,
 	if (*url == '\0')
 		return set_cause(cause, "%s: empty URL", name);
 	if ((old = remote_url(r, name)) != NULL) {
+		key = repo_url_redact(old);
 		set_cause(cause, "a remote named %s already exists (%s)", name,
-		    old);
+		    key);
+		free(key);
 		free(old);
 		return -1;
 	}
@@ -206,7 +677,8 @@ repo_remote_list(struct repo *r, repo_remote_cb cb, void *arg, char **cause)
 		    strcmp(n + len - 4, ".url") != 0)
 			continue;
 		strv_addn(&names, xstrndup(n + 7, len - 11));
-		strv_add(&urls, e->value != NULL ? e->value : "");
+		strv_addn(&urls, repo_url_redact(e->value != NULL ?
+		    e->value : ""));
 	}
 	git_error_clear();
 	for (i = 0, rc = 0; i < names.n && rc == 0; i++)
@@ -323,8 +795,12 @@ remote_lookup(struct repo *r, const char *remote, git_remote **rm,
 	if (url == NULL)
 		return set_cause(cause, "no remote named %s (add one with: "
 		    "certdeck remote add %s URL)", remote, remote);
-	if (remote_create(rm, repo_git(r), NULL, url) != 0)
-		rc = repo_gerr(cause, "remote %s: bad URL %s", remote, url);
+	if (remote_create(rm, repo_git(r), NULL, url) != 0) {
+		char *shown = repo_url_redact(url);
+
+		rc = repo_gerr(cause, "remote %s: bad URL %s", remote, shown);
+		free(shown);
+	}
 	free(url);
 	return rc;
 }
@@ -344,7 +820,12 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 	if (remote_lookup(r, remote, &rm, cause) != 0)
 		return -1;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	remote_callbacks(&fo.callbacks, &cb);
+	if (remote_callbacks(&fo.callbacks, &cb, repo_git(r),
+	    git_remote_url(rm), cause) != 0) {
+		remote_done(&cb, 0);
+		git_remote_free(rm);
+		return -1;
+	}
 	fo.prune = GIT_FETCH_NO_PRUNE;
 	msg = xasprintf("certdeck sync: fetch %s", remote);
 	spec = xasprintf("+refs/heads/*:refs/remotes/%s/*", remote);
@@ -352,13 +833,17 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 	specs.count = 1;
 	e = git_remote_fetch(rm, &specs, &fo, msg);
 	free(spec);
-	free(msg);
 	if (e != 0) {
-		repo_gerr(cause, "cannot fetch from %s (%s)", remote,
-		    git_remote_url(rm) != NULL ? git_remote_url(rm) : "?");
+		free(msg);
+		msg = xasprintf("cannot fetch from %s", remote);
+		remote_fail(cause, &cb, msg);
+		free(msg);
+		remote_done(&cb, 0);
 		git_remote_free(rm);
 		return -1;
 	}
+	free(msg);
+	remote_done(&cb, 1);
 	git_remote_free(rm);
 	return repo_tracking(r, remote, branch, tip, cause);
 }
@@ -382,7 +867,9 @@ repo_push(struct repo *r, const char *remote, const char *branch,
 	if (remote_lookup(r, remote, &rm, cause) != 0)
 		return -1;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	remote_callbacks(&po.callbacks, &cb);
+	if (remote_callbacks(&po.callbacks, &cb, repo_git(r),
+	    git_remote_url(rm), cause) != 0)
+		goto out;
 	/*
 	 * Push the commit itself, not whatever the branch is by now:
 	 * libgit2 pushes refs only, so through a ref of this process's own.
@@ -402,10 +889,11 @@ repo_push(struct repo *r, const char *remote, const char *branch,
 	if (e == GIT_ENONFASTFORWARD) {
 		repo_gerr(cause, "%s refused the push", remote);
 		rc = 1;
-	} else if (e != 0)
-		repo_gerr(cause, "cannot push to %s (%s)", remote,
-		    git_remote_url(rm) != NULL ? git_remote_url(rm) : "?");
-	else if (cb.rejected != NULL) {
+	} else if (e != 0) {
+		ref = xasprintf("cannot push to %s", remote);
+		remote_fail(cause, &cb, ref);
+		free(ref);
+	} else if (cb.rejected != NULL) {
 		set_cause(cause, "%s refused the push: %s", remote,
 		    cb.rejected);
 		rc = 1;
@@ -423,7 +911,7 @@ out:
 	if (tmpref != NULL && git_reference_remove(repo_git(r), tmpref) != 0)
 		git_error_clear();
 	free(tmpref);
-	free(cb.rejected);
+	remote_done(&cb, rc == 0);
 	free(spec);
 	git_remote_free(rm);
 	return rc;
@@ -484,10 +972,12 @@ repo_clone(const char *url, const char *dir, char **cause)
 
 	git_libgit2_init();
 	git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
-	remote_callbacks(&co.fetch_opts.callbacks, &cb);
+	if (remote_callbacks(&co.fetch_opts.callbacks, &cb, NULL, url,
+	    cause) != 0)
+		goto out;
 	co.remote_cb = remote_clone_cb;
 	if (git_clone(&git, url, dir, &co) != 0) {
-		repo_gerr(cause, "cannot clone %s", url);
+		remote_fail(cause, &cb, "cannot clone");
 		goto out;
 	}
 	if (remote_clone_main(git, cause) != 0)
@@ -497,6 +987,7 @@ repo_clone(const char *url, const char *dir, char **cause)
 		goto out;
 	rc = 0;
 out:
+	remote_done(&cb, rc == 0);
 	git_repository_free(git);
 	git_libgit2_shutdown();
 	return rc;

@@ -7,9 +7,15 @@
  *
  * URLs: anything libgit2 takes (a path, file://, ssh:// or user@host:path,
  * https://, git://). Credentials for ssh: the ssh agent, then the key
- * files ~/.ssh/id_ed25519, id_ecdsa and id_rsa (without a passphrase);
- * for https, a user and password given in the URL. libgit2 does not run
- * git's credential helpers.
+ * file of git config certdeck.sshKey, else ~/.ssh/id_ed25519, id_ecdsa
+ * and id_rsa (a passphrase through repo_auth); the server's host key must
+ * be in certdeck.sshKnownHosts, else ~/.ssh/known_hosts. For https: a
+ * user and password in the URL, else repo_auth's fill (git's credential
+ * helpers, run by core); the server's certificate is checked against
+ * http.sslCAInfo / http.sslCAPath when set, else the system's store.
+ * Every setting is read through git's config (the repository's, then
+ * ~/.gitconfig). Passwords are never put in a message: URLs in messages
+ * and lists go through repo_url_redact.
  */
 #ifndef CD_REMOTE_H
 #define CD_REMOTE_H
@@ -19,11 +25,42 @@
 #include "repo.h"
 #include "util.h"
 
+/*
+ * What talking to a remote may need from the layer above, for the whole
+ * process (repo_set_auth; any member may be NULL). Strings given back are
+ * the store's to free (free_secret for passwords).
+ */
+struct repo_auth {
+	/*
+	 * A user and password for url (any password in it removed), whose
+	 * user is user (may be NULL), for the repository in dir (NULL for
+	 * a clone). 0 with both set; 1 none to be had, -1 error, each with
+	 * *cause saying why.
+	 */
+	int	 (*fill)(void *arg, const char *dir, const char *url,
+		    const char *user, char **user_out, char **pass_out,
+		    char **cause);
+	/* What became of fill's answer: ok 1 accepted, 0 refused. */
+	void	 (*verdict)(void *arg, const char *dir, const char *url,
+		    const char *user, const char *pass, int ok);
+	/*
+	 * The passphrase of ssh private key file path: 0 it needs none,
+	 * 1 with *pass set, 2 it needs one and none is to be had (*cause
+	 * says why), -1 the file cannot be read (*cause).
+	 */
+	int	 (*key_passphrase)(void *arg, const char *path, char **pass,
+		    char **cause);
+	void	*arg;
+};
+void	 repo_set_auth(const struct repo_auth *);
+/* url with any password replaced by "***" (caller frees). */
+char	*repo_url_redact(const char *url);
+
 /* git remote add NAME URL (fetching refs/heads/ into refs/remotes/NAME/). */
 int	 repo_remote_add(struct repo *, const char *name, const char *url,
 	    char **cause);
 typedef int (*repo_remote_cb)(void *arg, const char *name, const char *url);
-/* Every configured remote, in name order. */
+/* Every configured remote, in name order (URLs as repo_url_redact). */
 int	 repo_remote_list(struct repo *, repo_remote_cb, void *arg,
 	    char **cause);
 /* 1 if a remote of that name is configured, 0 if not, -1 error. */

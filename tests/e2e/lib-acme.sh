@@ -2,7 +2,6 @@
 # $pids and wait_for it uses) by the tests that run pebble, the ACME test
 # CA, on 127.0.0.1. Skips the rest of the script (one "ok") when pebble is
 # not installed. Expects $I (the inventory). Provides:
-#   free_port              a free TCP port on 127.0.0.1
 #   $T/pebble.pem, .key    pebble's own TLS certificate, for 127.0.0.1
 #   start_pebble NAME HTTPPORT [ARGS]   pebble with the caller's
 #                          PEBBLE_* environment; sets $ppid $pport $mport
@@ -12,13 +11,6 @@ if ! command -v pebble >/dev/null 2>&1 ||
 	ok "skipped: pebble is not installed (Debian package pebble)"
 	exit 0
 fi
-
-# A free port on 127.0.0.1: bind port 0 and let it go (python3), else a
-# random high one; whoever uses it retries on a clash.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
-	    echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-}
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$T/pebble.key" -out "$T/pebble.pem" -days 30 -subj "/CN=pebble" \

@@ -1,9 +1,17 @@
 # tests/e2e/lib-tls.sh: sourced after lib.sh by the tests that run TLS
 # servers on 127.0.0.1. Every server is started in the background and
-# stopped by PID at exit; every wait is bounded.
+# stopped by PID at exit; every wait is bounded. Provides free_port,
+# wait_for, srv, peer.
 pids=""
 stop_servers() { for p in $pids; do kill "$p" 2>/dev/null; done; }
 at_exit stop_servers
+
+# A free port on 127.0.0.1: bind port 0 and let it go (python3), else a
+# random high one; whoever uses it retries on a clash.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null ||
+	    echo $((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+}
 
 # wait_for FILE SED-EXPR [PID]: print the first match in FILE, waiting up
 # to 10 s, or until process PID is gone.

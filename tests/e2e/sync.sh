@@ -5,6 +5,7 @@
 # pre-receive hook). The operators: A made the inventory and pushed it,
 # B got it with certdeck clone, C with a plain git clone.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-sync.sh"
 
 BARE=$T/central.git
 A=$T/a B=$T/b C=$T/c
@@ -21,13 +22,6 @@ cert_at 2026-05-12 90 "$T/certs/r2" "h0.example.com"
 cert_at 2026-05-14 90 "$T/certs/r3" "h0.example.com"
 cert_at 2026-05-16 90 "$T/certs/r4" "h0.example.com"
 
-cd_() { d=$1; shift; "$CERTDECK" -C "$d" "$@"; }
-head_of() { git -C "$1" rev-parse HEAD; }
-consistent() {
-	[ -z "$(git -C "$1" status --porcelain)" ] &&
-	git -C "$1" fsck --strict >/dev/null 2>&1 &&
-	"$CERTDECK" -C "$1" fsck >/dev/null 2>&1
-}
 # same_everywhere DESC DIR...: one HEAD, one git log, one list --json.
 same_everywhere() {
 	_d=$1; shift

@@ -6,6 +6,7 @@
 #include "testutil.h"
 #include "clock.h"
 #include "config.h"
+#include "cred.h"
 #include "entry.h"
 #include "escape.h"
 #include "status.h"
@@ -370,6 +371,54 @@ t_entry_merge(void **state)
 	entry_free(&t);
 }
 
+/* cred_ssh_key_encrypted on keys made by ssh-keygen and openssl. */
+static void
+t_cred_key(void **state)
+{
+	static const struct {
+		const char	*name;
+		int		 encrypted;
+	} k[] = {
+		{ "plain", 0 }, { "locked", 1 }, { "pkcs8", 0 },
+		{ "pkcs8-enc", 1 }, { "pem-enc", 1 },
+	};
+	char *tmp = tu_tmpdir(), *path, *cause = NULL;
+	size_t i;
+
+	(void)state;
+	if (tu_run(tmp, NULL, "ssh-keygen", "-q", "-t", "ed25519", "-N", "",
+	    "-f", "plain", NULL) != 0 ||
+	    tu_run(tmp, NULL, "ssh-keygen", "-q", "-t", "ed25519", "-N",
+	    "pw", "-f", "locked", NULL) != 0) {
+		tu_rmdir(tmp);
+		free(tmp);
+		skip();
+	}
+	assert_int_equal(tu_run(tmp, NULL, "openssl", "genpkey", "-algorithm",
+	    "ed25519", "-out", "pkcs8", NULL), 0);
+	assert_int_equal(tu_run(tmp, NULL, "openssl", "pkey", "-in", "pkcs8",
+	    "-aes256", "-passout", "pass:pw", "-out", "pkcs8-enc", NULL), 0);
+	assert_int_equal(tu_run(tmp, NULL, "openssl", "genpkey", "-algorithm",
+	    "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec", NULL),
+	    0);
+	assert_int_equal(tu_run(tmp, NULL, "openssl", "pkey", "-in", "ec",
+	    "-traditional", "-aes256", "-passout", "pass:pw", "-out",
+	    "pem-enc", NULL), 0);
+	for (i = 0; i < nitems(k); i++) {
+		path = xasprintf("%s/%s", tmp, k[i].name);
+		assert_int_equal(cred_ssh_key_encrypted(path, &cause),
+		    k[i].encrypted);
+		free(path);
+	}
+	path = xasprintf("%s/missing", tmp);
+	assert_int_equal(cred_ssh_key_encrypted(path, &cause), -1);
+	assert_non_null(cause);
+	free(cause);
+	free(path);
+	tu_rmdir(tmp);
+	free(tmp);
+}
+
 int
 main(void)
 {
@@ -383,6 +432,7 @@ main(void)
 		cmocka_unit_test(t_endpoint),
 		cmocka_unit_test(t_names),
 		cmocka_unit_test(t_escape),
+		cmocka_unit_test(t_cred_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

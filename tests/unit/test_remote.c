@@ -196,6 +196,34 @@ test_fetch_push(void **state)
 	free(br);
 }
 
+/* Passwords never shown: repo_url_redact on every URL form. */
+static void
+test_redact(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "https://op:s3cret@host:8443/a.git",
+		  "https://op:***@host:8443/a.git" },
+		{ "https://op@host/a.git", "https://op@host/a.git" },
+		{ "https://host/a.git", "https://host/a.git" },
+		{ "https://op:p@ss:w@[::1]:8443/a@b.git",
+		  "https://op:***@[::1]:8443/a@b.git" },
+		{ "ssh://git:pw@host:2222/srv/a.git",
+		  "ssh://git:***@host:2222/srv/a.git" },
+		{ "git@host:srv/a.git", "git@host:srv/a.git" },
+		{ "/srv/git/a:b@c.git", "/srv/git/a:b@c.git" },
+		{ "file:///srv/a.git", "file:///srv/a.git" },
+	};
+	size_t i;
+	char *r;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		r = repo_url_redact(cases[i][0]);
+		assert_string_equal(r, cases[i][1]);
+		free(r);
+	}
+}
+
 int
 main(void)
 {
@@ -203,6 +231,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fetch_push, setup,
 		    teardown),
+		cmocka_unit_test(test_redact),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
