@@ -74,21 +74,13 @@ cli_passphrase_fd(struct cli *cli, const char *arg)
 		cli_error(cli, "--passphrase-fd %s: not a file descriptor", arg);
 		return -1;
 	}
-	if (read_fd((int)fd, 4096, &data, &len, &err) != 0) {
+	if (read_secret_fd((int)fd, &data, &err) != 0) {
 		cli_error(cli, "--passphrase-fd %s: %s", arg, err);
 		free(err);
 		return -1;
 	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	if (len == 0) {
-		cli_error(cli, "--passphrase-fd %s: empty", arg);
-		free(data);
-		return -1;
-	}
 	inv_set_passphrase(data);
-	explicit_bzero(data, len);
-	free(data);
+	free_secret(data, strlen(data));
 	return 0;
 }
 
