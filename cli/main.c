@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "../tui/tui.h"
 
@@ -300,8 +301,11 @@ main(int argc, char **argv)
 		} else
 			break;
 	}
-	if (i >= argc)
-		return tui_main(cli.dir_opt, theme_opt);
+	if (i >= argc) {
+		rc = tui_main(cli.dir_opt, theme_opt);
+		hsm_cleanup();
+		return rc;
+	}
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 < argc && (c = cmd_find(argv[i + 1])) != NULL)
 			cmd_usage(c, stdout);
@@ -320,6 +324,7 @@ main(int argc, char **argv)
 	if (cmd_wants_help(c, argc - i, argv + i))
 		return 0;
 	rc = c->fn(&cli, argc - i, argv + i);
+	hsm_cleanup();		/* every key of a token is freed by now */
 	free(cli.dir);
 	if (getenv("CERTDECK_STATS") != NULL)
 		fprintf(stderr, "certdeck: stats: parsed %zu certificates\n",
