@@ -1,6 +1,6 @@
 /*
  * cmd_ca.c: the local CA commands: ca init, ca crl, issue, revoke; and the
- * passphrase prompt the commands that need a key install.
+ * passphrase and PKCS#11 PIN prompts the commands that need a key install.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -12,18 +12,21 @@
 
 #include "ca.h"
 #include "cli.h"
+#include "escape.h"
+#include "hsm.h"
 #include "inventory.h"
 
 /*
- * Ask for the key passphrase on the terminal, without echo; NULL when
- * there is no terminal (a script gets the CERTDECK_PASSPHRASE_FILE error
- * instead of a hang).
+ * Ask for a secret on the terminal, without echo; NULL when there is no
+ * terminal (a script gets the CERTDECK_PASSPHRASE_FILE or
+ * CERTDECK_PKCS11_PIN_FILE error instead of a hang).
  */
 static char *
-cli_pass_prompt(void)
+cli_ask_secret(const char *prompt)
 {
 	struct termios old, quiet;
 	char line[1024];
+	size_t plen = strlen(prompt);
 	int fd, n = 0, ok;
 	ssize_t r;
 	char c;
@@ -38,7 +41,7 @@ cli_pass_prompt(void)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	ok = write(fd, "certdeck: key passphrase: ", 26) == 26;
+	ok = write(fd, prompt, plen) == (ssize_t)plen;
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	while (ok && (r = read(fd, &c, 1)) == 1 && c != '\n' &&
 	    n < (int)sizeof line - 1)
@@ -56,17 +59,36 @@ cli_pass_prompt(void)
 	}
 }
 
+static char *
+cli_pass_prompt(void)
+{
+	return cli_ask_secret("certdeck: key passphrase: ");
+}
+
+/* The token's label is the token's to choose: escaped. */
+static char *
+cli_pin_prompt(const char *token)
+{
+	char *t = esc_dup(token, !esc_locale_utf8());
+	char *prompt = xasprintf("certdeck: PIN of PKCS#11 token %s: ", t);
+	char *pin = cli_ask_secret(prompt);
+
+	free(prompt);
+	free(t);
+	return pin;
+}
+
 void
 cli_passphrase_setup(void)
 {
 	inv_set_passphrase_prompt(cli_pass_prompt);
+	hsm_set_pin_prompt(cli_pin_prompt);
 }
 
 int
 cli_passphrase_fd(struct cli *cli, const char *arg)
 {
 	char *end, *data = NULL, *err = NULL;
-	size_t len;
 	long fd;
 
 	fd = strtol(arg, &end, 10);

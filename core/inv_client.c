@@ -4,12 +4,13 @@
  *
  * The certificate is the entry's cert.pem at HEAD (leaf, then its chain).
  * The key is keys/NAME.key at HEAD (stored by import, encrypted PKCS#8
- * with the passphrase from CERTDECK_PASSPHRASE_FILE), else the file the
- * entry's key-path names (unencrypted, or encrypted with that same
- * passphrase). Both are read from git's object database or that file into
- * memory, decrypted there, and the buffers holding key material are wiped
- * before they are freed: nothing is written anywhere, not even a
- * temporary file.
+ * with the passphrase from CERTDECK_PASSPHRASE_FILE), else what the
+ * entry's key-path names: a file (unencrypted, or encrypted with that
+ * same passphrase) or a key in a PKCS#11 token, which signs the
+ * handshake there. Files are read from git's object database or the
+ * file system into memory, decrypted there, and the buffers holding key
+ * material are wiped before they are freed: nothing is written anywhere,
+ * not even a temporary file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +18,10 @@
 
 #include "cert.h"
 #include "entry.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "invpriv.h"
+#include "key.h"
 #include "probe.h"
 
 
@@ -27,6 +30,7 @@ inv_probe_client(struct inv *inv, const char *name,
     struct probe_client **out, char **cause)
 {
 	struct entry e;
+	EVP_PKEY *pk = NULL;
 	char *dir = NULL, *path = NULL, *text = NULL, *cert = NULL;
 	char *key = NULL, *pass = NULL, *err = NULL;
 	const char *keypath, *from;
@@ -62,28 +66,29 @@ inv_probe_client(struct inv *inv, const char *name,
 	}
 	from = path;
 	keypath = entry_get(&e, "key-path");
-	if (found == 0) {
-		if (keypath == NULL || *keypath == '\0') {
-			set_cause(cause, "--client %s: no private key: none "
-			    "stored (%s) and no key-path set", name, path);
-			goto out;
-		}
-		if (read_file(keypath, CERT_MAX_FILE, &key, &key_len,
-		    &err) != 0) {
-			set_cause(cause, "--client %s: key-path %s: %s", name,
-			    keypath, err);
-			goto out;
-		}
-		from = keypath;
-	}
-	pass = inv_key_passphrase(&err);
-	if (pass == NULL && err != NULL) {
-		set_cause(cause, "--client %s: %s", name, err);
+	if (found == 0 && (keypath == NULL || *keypath == '\0')) {
+		set_cause(cause, "--client %s: no private key: none stored "
+		    "(%s) and no key-path set", name, path);
 		goto out;
 	}
-	*out = probe_client_new(cert, cert_len, key, key_len, pass, &err);
-	if (*out == NULL) {
-		set_cause(cause, "--client %s: %s: %s", name, from, err);
+	/* A key in a token needs no passphrase, and may need a PIN. */
+	if (found == 1 || !hsm_is_uri(keypath)) {
+		pass = inv_key_passphrase(&err);
+		if (pass == NULL && err != NULL) {
+			set_cause(cause, "--client %s: %s", name, err);
+			goto out;
+		}
+	}
+	if (found == 1)
+		pk = key_decrypt_pem(key, key_len, pass, &err);
+	else {
+		pk = key_load_path(keypath, pass, &err);
+		from = keypath;
+	}
+	if (pk == NULL || (*out = probe_client_new(cert, cert_len, pk,
+	    &err)) == NULL) {
+		set_cause(cause, "--client %s: %s%s: %s", name, found == 1 ?
+		    "" : "key-path ", from, err);
 		goto out;
 	}
 	rc = 0;
