@@ -129,6 +129,7 @@ ca_init(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "parent", required_argument, NULL, 'p' },
 		{ "key-type", required_argument, NULL, 'k' },
+		{ "key-in", required_argument, NULL, 'K' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "subject", required_argument, NULL, 's' },
 		{ "pathlen", required_argument, NULL, 'l' },
@@ -149,6 +150,9 @@ ca_init(struct cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			o.key_type = optarg;
+			break;
+		case 'K':
+			o.key_in = optarg;
 			break;
 		case 'd':
 			if (num_arg(cli, "--days", optarg, 1, 36500,
@@ -253,6 +257,7 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 		{ "both", no_argument, NULL, 'B' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "key-type", required_argument, NULL, 'k' },
+		{ "key-in", required_argument, NULL, 'K' },
 		{ "owner", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -298,6 +303,9 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			o.key_type = optarg;
+			break;
+		case 'K':
+			o.key_in = optarg;
 			break;
 		case 'o':
 			o.owner = optarg;
