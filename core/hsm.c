@@ -13,6 +13,8 @@
  * the TUI's workers may load keys while another renewal runs. A token
  * is logged in to once; libp11 keeps the session.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -222,12 +224,19 @@ static struct hsm_module *
 module_get(const char *path, char **cause)
 {
 	struct hsm_module *m;
+	struct stat st;
 	char why[160];
 	unsigned long ckr;
 
 	for (m = hsm_mods; m != NULL; m = m->next)
 		if (strcmp(m->path, path) == 0)
 			return m;
+	/* libp11 prints dlopen's complaint itself: the usual one first. */
+	if (stat(path, &st) != 0) {
+		set_cause(cause, "cannot load the PKCS#11 module %s: %s", path,
+		    strerror(errno));
+		return NULL;
+	}
 	m = xcalloc(1, sizeof *m);
 	if ((m->ctx = PKCS11_CTX_new()) == NULL) {
 		free(m);
