@@ -1,4 +1,5 @@
-/* test_core.c: clock, status policy, entry files, endpoints, names, escaping. */
+/* test_core.c: clock, status policy, entry files, endpoints, names, escaping,
+   PKCS#11 URIs. */
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include "config.h"
 #include "entry.h"
 #include "escape.h"
+#include "hsm.h"
 #include "status.h"
 #include "util.h"
 
@@ -370,6 +372,75 @@ t_entry_merge(void **state)
 	entry_free(&t);
 }
 
+/* PKCS#11 URIs as hsm.h checks them, without a token; key-path takes
+   them as set does. */
+static void
+t_hsm_uri(void **state)
+{
+	static const char *const good[] = {
+		"pkcs11:token=ca;object=root",
+		"PKCS11:object=root",
+		"pkcs11:token=my%20ca;id=%01%02;type=private",
+		"pkcs11:serial=8f4d0e86a485a5d4;object=k?module-path=/x.so",
+	};
+	static const struct {
+		const char	*uri;
+		const char	*why;
+	} bad[] = {
+		{ "pkcs11:token=ca", "names no key" },
+		{ "pkcs11:token=ca;object=k?pin-value=1234", "PIN never" },
+		{ "pkcs11:token=ca;object=k?pin-source=/f", "PIN never" },
+		{ "pkcs11:token=ca;object=k;type=cert", "no private key" },
+		{ "pkcs11:token=ca;objekt=k", "RFC 7512" },
+		{ "pkcs11:object=%zz", "encoding" },
+		{ "pkcs11:object=a%00b", "%00" },
+		{ "pkcs11:object=k?module-name=softhsm2", "module-path" },
+		{ "/etc/key.pem", "not a pkcs11: URI" },
+	};
+	struct entry e;
+	char *err = NULL, *t;
+	size_t i;
+
+	(void)state;
+	assert_true(hsm_is_uri("pkcs11:"));
+	assert_true(hsm_is_uri("Pkcs11:object=x"));
+	assert_false(hsm_is_uri("/pkcs11:x"));
+	assert_false(hsm_is_uri(NULL));
+	for (i = 0; i < nitems(good); i++) {
+		if (hsm_uri_check(good[i], &err) != 0)
+			fail_msg("%s: %s", good[i], err);
+	}
+	for (i = 0; i < nitems(bad); i++) {
+		assert_int_equal(hsm_uri_check(bad[i].uri, &err), -1);
+		if (strstr(err, bad[i].why) == NULL)
+			fail_msg("%s: %s", bad[i].uri, err);
+		free(err);
+		err = NULL;
+	}
+	t = hsm_uri_token("pkcs11:token=my%20ca;object=k");
+	assert_string_equal(t, "my ca");
+	free(t);
+	t = hsm_uri_token("pkcs11:object=k");
+	assert_string_equal(t, "");
+	free(t);
+
+	entry_init(&e);
+	assert_int_equal(entry_apply(&e, "key-path=pkcs11:token=ca;object=k",
+	    &err), 0);
+	assert_string_equal(entry_get(&e, "key-path"),
+	    "pkcs11:token=ca;object=k");
+	assert_int_equal(entry_apply(&e,
+	    "key-path=pkcs11:token=ca;object=k?pin-value=1", &err), -1);
+	assert_non_null(strstr(err, "key-path pkcs11:"));
+	free(err);
+	err = NULL;
+	/* deploy paths stay paths */
+	assert_int_equal(entry_apply(&e, "deploy-key=pkcs11:object=k", &err),
+	    -1);
+	free(err);
+	entry_free(&e);
+}
+
 int
 main(void)
 {
@@ -383,6 +454,7 @@ main(void)
 		cmocka_unit_test(t_endpoint),
 		cmocka_unit_test(t_names),
 		cmocka_unit_test(t_escape),
+		cmocka_unit_test(t_hsm_uri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
