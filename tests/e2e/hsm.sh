@@ -8,7 +8,10 @@
 # a private key, and pkcs11-tool lists the keys in the token, sensitive
 # and never extractable. A wrong PIN, a missing token and a missing
 # object are one line each and change nothing (no commit, clean tree,
-# the token's keys as they were). Skipped only without softhsm2.
+# the token's keys as they were). Last, against pebble on 127.0.0.1: an
+# ACME renewal makes the next key in the token, or with reuse-key signs
+# the request there. Skipped only without softhsm2 (the ACME part
+# without pebble).
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v softhsm2-util >/dev/null 2>&1; then
@@ -250,3 +253,45 @@ check "  commits nothing" test "$(commits "$I")" = "$n0"
 check "  and the key it made is gone from the token" test "$(privkeys)" = "$k0" -a "$(labelled late)" = 0
 rm -r "$I/cas/late"
 check "the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
+
+# --- ACME (pebble on 127.0.0.1): the request is signed in the token, and
+# the next key is made there. Last: lib-acme.sh ends the script when
+# pebble is not installed.
+. "$(dirname "$0")/lib-acme.sh"
+check_out "issue acme-test with its key in the token" "issued acme-test" \
+    C issue --ca root --cn acme.test --key-in "$TOK;object=acme"
+AD=$(ls -d "$I"/certs/*/acme-test)
+export PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1
+lport=$(free_port)
+start_pebble p1 "$lport" || exit 1
+unset PEBBLE_VA_ALWAYS_VALID
+profile pebble "directory = https://127.0.0.1:$pport/dir" "ca-bundle = $T/pebble.pem" \
+    "http-listen = 127.0.0.1:$lport"
+profile reuse "directory = https://127.0.0.1:$pport/dir" "ca-bundle = $T/pebble.pem" \
+    "http-listen = 127.0.0.1:$lport" "reuse-key = yes"
+# pubkey_of_uri URI: the public key (PEM) the token holds with URI's id
+pubkey_of_uri() {
+	_id=$(printf '%s\n' "$1" | sed 's/.*id=\([^;?]*\).*/\1/' | tr -d % | tr A-F a-f)
+	P11 --read-object --type pubkey --id "$_id" -o "$T/pub.der" &&
+	    openssl pkey -pubin -inform DER -in "$T/pub.der" 2>/dev/null
+}
+export CERTDECK_PASSPHRASE_FILE="$T/pass"	# the ACME account key
+C set acme-test profile=pebble >/dev/null
+kp0=$(sed -n 's/^key-path = //p' "$AD/entry")
+check_out "renew through ACME: a new key, in the token" "renewed acme-test" C renew acme-test
+check_out "  the commit says so" "key: new (rsa:3072) in PKCS#11 token certdeck-hsm" git -C "$I" log -1 --format=%b
+kp1=$(sed -n 's/^key-path = //p' "$AD/entry")
+check "  key-path names the new key" test -n "$kp1" -a "$kp1" != "$kp0"
+check_out "  pebble issued it" "Pebble Intermediate CA" openssl x509 -in "$AD/cert.pem" -noout -issuer
+check "  for the new key in the token" test "$(pubkey_of_uri "$kp1")" = "$(openssl x509 -in "$AD/cert.pem" -noout -pubkey)"
+check "the token holds both acme keys" test "$(labelled acme)" = 2
+C set acme-test profile=reuse >/dev/null
+check_out "renew through ACME with reuse-key: the request signed in the token" "renewed acme-test" C renew acme-test
+check_out "  the key is reused" "key: reused" git -C "$I" log -1 --format=%b
+check "  key-path is the same" test "$(sed -n 's/^key-path = //p' "$AD/entry")" = "$kp1"
+check "  the certificate is for it" test "$(pubkey_of_uri "$kp1")" = "$(openssl x509 -in "$AD/cert.pem" -noout -pubkey)"
+C set acme-test profile=pebble >/dev/null
+kill "$ppid" 2>/dev/null
+k0=$(privkeys)
+errcheck "an ACME renewal that fails (no CA) deletes the key it made" 1 "acme-test:" C renew acme-test
+check "  the token's keys are as they were" test "$(privkeys)" = "$k0"
