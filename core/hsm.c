@@ -49,7 +49,6 @@ struct hsm_module {
 
 /* A parsed URI. */
 struct hsm_uri {
-	const char	*text;
 	P11KitUri	*u;
 	char		 token[33];	/* the token= asked for, or "" */
 	char		*label;		/* object=, or NULL */
@@ -112,7 +111,6 @@ uri_parse(const char *text, struct hsm_uri *hu, char **cause)
 	int rc;
 
 	memset(hu, 0, sizeof *hu);
-	hu->text = text;
 	if (!hsm_is_uri(text))
 		return set_cause(cause, "not a pkcs11: URI");
 	if ((hu->u = p11_kit_uri_new()) == NULL)
