@@ -4,7 +4,8 @@
 # renew sign with it (openssl verify, openssl crl -verify); issue
 # --key-in makes an entry's key there, renew makes its next one there;
 # probe --client presents a token key to openssl s_server -Verify on
-# 127.0.0.1 (TLS 1.3 and 1.2). No key file appears, no git object holds
+# 127.0.0.1 (TLS 1.3 and 1.2), an EC key imported into the token by
+# softhsm2-util as well. No key file appears, no git object holds
 # a private key, and pkcs11-tool lists the keys in the token, sensitive
 # and never extractable. A wrong PIN, a missing token and a missing
 # object are one line each and change nothing (no commit, clean tree,
@@ -133,17 +134,19 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$T/server.key" -out "$T/server.pem" -days 3650 -subj /CN=mtls.test \
     -addext subjectAltName=DNS:mtls.test 2>/dev/null
 J=$T/out.json
-# probe_client NAME TAG: probe each server with --client NAME
+# probe_client NAME TAG [CAFILE CN]: probe a server of each TLS version
+# that trusts CAFILE (default the root) with --client NAME, whose
+# certificate's CN is CN (default client.test)
 probe_client() {
 	for v in tls1_3 tls1_2; do
 		srv "mtls-$2-$v" 127.0.0.1:0 -$v -cert "$T/server.pem" -key "$T/server.key" \
-		    -Verify 1 -verify_return_error -CAfile "$I/cas/root/cert.pem"
+		    -Verify 1 -verify_return_error -CAfile "${3:-$I/cas/root/cert.pem}"
 		C probe --json --timeout 5 --client "$1" "127.0.0.1:$port@mtls.test" >"$J"
 		got=$(json_q "$J" "json_extract(j,'\$[0].tls_version') || ' ' || json_extract(j,'\$[0].client_cert.status')")
 		want="$([ $v = tls1_3 ] && echo TLSv1.3 || echo TLSv1.2) presented, accepted"
 		if [ "$got" = "$want" ]; then ok "$2 $v: --client $1, key in the token: $want"
 		else not_ok "$2 $v: --client $1, key in the token: $want"; echo "# got: $got"; fi
-		check "$2 $v: the server saw the client certificate" grep -q "CN *= *client.test" "$T/mtls-$2-$v.out"
+		check "$2 $v: the server saw the client certificate" grep -q "CN *= *${4:-client.test}" "$T/mtls-$2-$v.out"
 		kill "$pid" 2>/dev/null
 	done
 }
@@ -184,6 +187,24 @@ check "the token lists every key: root, www, client twice" test "$(privkeys)" = 
 P11 --list-objects --type privkey >"$T/p11.lst"
 check "  each sensitive and never extractable" test \
     "$(grep -c 'Access: *sensitive, always sensitive, never extractable, local' "$T/p11.lst")" = 4
+
+# --- an EC key put in the token by another tool (certdeck makes RSA keys
+# only here) signs as well; its certificate comes from openssl.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ec.key" 2>/dev/null
+openssl pkcs8 -topk8 -nocrypt -in "$T/ec.key" -out "$T/ec8.key"
+softhsm2-util --import "$T/ec8.key" --token certdeck-hsm --label ecimp --id ec01 --pin $PIN >/dev/null
+check "an EC key imported into the token" test "$(labelled ecimp)" = 1
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/eca.key" \
+    -out "$T/eca.pem" -days 3650 -subj /CN=EC-CA -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign 2>/dev/null
+openssl req -new -key "$T/ec.key" -subj /CN=ec-client.test -out "$T/ec.csr"
+printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >"$T/ec.ext"
+openssl x509 -req -in "$T/ec.csr" -CA "$T/eca.pem" -CAkey "$T/eca.key" -CAcreateserial \
+    -days 3650 -extfile "$T/ec.ext" -out "$T/ec.pem" 2>/dev/null
+rm -f "$T/ec.key" "$T/ec8.key"		# from here on, only the token has it
+C import --name ec-client "$T/ec.pem" >/dev/null
+check "set key-path to it" C set ec-client "key-path=$TOK;object=ecimp;id=%ec%01"
+probe_client ec-client ec "$T/eca.pem" ec-client.test
 
 # --- refusals: one line, nothing changed
 errcheck "ca init --key-in with an EC key type: RSA only here" 2 "cannot generate a key of type ec:P-256 in a token here" \
