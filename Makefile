@@ -3,13 +3,13 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
-PKGS	 = openssl ncursesw sqlite3 libgit2 libssh2 yaml-0.1 libcurl jansson
+PKGS	 = openssl ncursesw sqlite3 libgit2 libssh2 yaml-0.1 libcurl jansson libp11 p11-kit-1
 # Debian packages needed to build and to test (see .ci/run).
 DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
 	    libgit2-dev libssh2-1-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev \
-	    libjansson-dev
+	    libjansson-dev libp11-dev libp11-kit-dev
 DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl \
-	    openssh-server fcgiwrap
+	    openssh-server fcgiwrap softhsm2 opensc
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.
@@ -20,6 +20,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CPPFLAGS += -Ilib -Istore -Icore -Icli $(PKG_CFLAGS)
 CPPFLAGS += -DCERTDECK_DATADIR=\"$(PREFIX)/share/certdeck\"
+# The PKCS#11 module certdeck loads unless a URI names another (core/hsm.c).
+P11_PROXY := $(shell pkg-config --variable=proxy_module p11-kit-1 2>/dev/null)
+CPPFLAGS += $(if $(P11_PROXY),-DHSM_PROXY_MODULE=\"$(P11_PROXY)\")
 LDLIBS	+= $(PKG_LIBS) -lpthread
 
 LIB_SRC	  = $(wildcard lib/*.c) $(wildcard store/*.c) $(wildcard core/*.c)

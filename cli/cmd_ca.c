@@ -1,6 +1,7 @@
 /*
  * cmd_ca.c: the local CA commands: ca init, ca crl, issue, revoke; and the
- * passphrase prompts the commands that need a key (or an ssh key) install.
+ * passphrase, PKCS#11 PIN and ssh key prompts the commands that need a
+ * key install.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,18 +14,22 @@
 #include "ca.h"
 #include "cli.h"
 #include "cred.h"
+#include "escape.h"
+#include "hsm.h"
 #include "inventory.h"
 
 /*
- * Ask question on the terminal, without echo; NULL when there is no
- * terminal (a script gets a clear error instead of a hang). The answer
- * is the caller's to free_secret.
+ * Ask for a secret on the terminal, without echo; NULL when there is no
+ * terminal (a script gets the CERTDECK_PASSPHRASE_FILE or
+ * CERTDECK_PKCS11_PIN_FILE error instead of a hang). The answer is the
+ * caller's to free_secret.
  */
 static char *
-cli_prompt_secret(const char *question)
+cli_ask_secret(const char *prompt)
 {
 	struct termios old, quiet;
 	char line[1024];
+	size_t plen = strlen(prompt);
 	int fd, n = 0, ok;
 	ssize_t r;
 	char c;
@@ -39,8 +44,7 @@ cli_prompt_secret(const char *question)
 	quiet = old;
 	quiet.c_lflag &= ~(tcflag_t)ECHO;
 	quiet.c_lflag |= ECHONL;
-	ok = write(fd, question, strlen(question)) ==
-	    (ssize_t)strlen(question);
+	ok = write(fd, prompt, plen) == (ssize_t)plen;
 	tcsetattr(fd, TCSAFLUSH, &quiet);
 	while (ok && (r = read(fd, &c, 1)) == 1 && c != '\n' &&
 	    n < (int)sizeof line - 1)
@@ -62,7 +66,20 @@ cli_prompt_secret(const char *question)
 static char *
 cli_pass_prompt(void)
 {
-	return cli_prompt_secret("certdeck: key passphrase: ");
+	return cli_ask_secret("certdeck: key passphrase: ");
+}
+
+/* The token's label is the token's to choose: escaped. */
+static char *
+cli_pin_prompt(const char *token)
+{
+	char *t = esc_dup(token, !esc_locale_utf8());
+	char *prompt = xasprintf("certdeck: PIN of PKCS#11 token %s: ", t);
+	char *pin = cli_ask_secret(prompt);
+
+	free(prompt);
+	free(t);
+	return pin;
 }
 
 /* An ssh key's passphrase, for cred_set_prompt. */
@@ -71,7 +88,7 @@ cli_cred_prompt(const char *question)
 {
 	char *q = xasprintf("certdeck: %s", question), *a;
 
-	a = cli_prompt_secret(q);
+	a = cli_ask_secret(q);
 	free(q);
 	return a;
 }
@@ -80,6 +97,7 @@ void
 cli_passphrase_setup(void)
 {
 	inv_set_passphrase_prompt(cli_pass_prompt);
+	hsm_set_pin_prompt(cli_pin_prompt);
 }
 
 void
@@ -92,7 +110,6 @@ int
 cli_passphrase_fd(struct cli *cli, const char *arg)
 {
 	char *end, *data = NULL, *err = NULL;
-	size_t len;
 	long fd;
 
 	fd = strtol(arg, &end, 10);
@@ -100,21 +117,13 @@ cli_passphrase_fd(struct cli *cli, const char *arg)
 		cli_error(cli, "--passphrase-fd %s: not a file descriptor", arg);
 		return -1;
 	}
-	if (read_fd((int)fd, 4096, &data, &len, &err) != 0) {
+	if (read_secret_fd((int)fd, &data, &err) != 0) {
 		cli_error(cli, "--passphrase-fd %s: %s", arg, err);
 		free(err);
 		return -1;
 	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	if (len == 0) {
-		cli_error(cli, "--passphrase-fd %s: empty", arg);
-		free(data);
-		return -1;
-	}
 	inv_set_passphrase(data);
-	explicit_bzero(data, len);
-	free(data);
+	free_secret(data, strlen(data));
 	return 0;
 }
 
@@ -141,6 +150,7 @@ ca_init(struct cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "parent", required_argument, NULL, 'p' },
 		{ "key-type", required_argument, NULL, 'k' },
+		{ "key-in", required_argument, NULL, 'K' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "subject", required_argument, NULL, 's' },
 		{ "pathlen", required_argument, NULL, 'l' },
@@ -161,6 +171,9 @@ ca_init(struct cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			o.key_type = optarg;
+			break;
+		case 'K':
+			o.key_in = optarg;
 			break;
 		case 'd':
 			if (num_arg(cli, "--days", optarg, 1, 36500,
@@ -265,6 +278,7 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 		{ "both", no_argument, NULL, 'B' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "key-type", required_argument, NULL, 'k' },
+		{ "key-in", required_argument, NULL, 'K' },
 		{ "owner", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -310,6 +324,9 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 			break;
 		case 'k':
 			o.key_type = optarg;
+			break;
+		case 'K':
+			o.key_in = optarg;
 			break;
 		case 'o':
 			o.owner = optarg;

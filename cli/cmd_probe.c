@@ -240,7 +240,10 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 	}
 	if (cli_open(cli, &inv) != 0)
 		return EXIT_ERROR;
-	/* Every problem with the certificate or key, before any connection. */
+	/* Every problem with the certificate or key, before any connection;
+	   --client's key may ask for its passphrase or its token's PIN. */
+	if (client_name != NULL)
+		cli_passphrase_setup();
 	if (client_name != NULL &&
 	    inv_probe_client(inv, client_name, &client, &err) != 0) {
 		cli_error(cli, "%s", err);

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "escape.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "../tui/tui.h"
 
@@ -84,8 +85,9 @@ const struct cmd cmds[] = {
 	  "  --jobs N          probes in flight at once (default 32)\n"
 	  "  --timeout S       seconds each probe may take (default 10)\n"
 	  "  --import          import what endpoints outside the inventory serve\n"
-	  "  --client NAME     present entry NAME's certificate and key when a\n"
-	  "                    server asks for a client certificate\n"
+	  "  --client NAME     present entry NAME's certificate and key (a\n"
+	  "                    file, or in a PKCS#11 token) when a server asks\n"
+	  "                    for a client certificate\n"
 	  "NAME probes the entry's endpoints; HOST:PORT[/STARTTLS][@SNI] one\n"
 	  "endpoint. Exit status 0 when every endpoint is healthy, 1 if not.\n" },
 	{ "audit", cmd_audit,
@@ -106,22 +108,27 @@ const struct cmd cmds[] = {
 	  "is their history. Rules are tuned in certdeck.conf ([audit] and\n"
 	  "[audit tag NAME]; see certdeck(1), AUDIT).\n" },
 	{ "ca", cmd_ca,
-	  "init NAME [--parent CA] [--key-type T] [--days N] [--subject DN] "
-	  "[--pathlen N] | crl NAME [--days N]",
+	  "init NAME [--parent CA] [--key-type T] [--key-in URI] [--days N] "
+	  "[--subject DN] [--pathlen N] | crl NAME [--days N]",
 	  "make a local certificate authority, or its CRL",
 	  "  init NAME         a root CA under cas/NAME/ (one commit)\n"
 	  "  --parent CA       an intermediate signed by CA instead\n"
 	  "  --key-type T      ec:P-256 (default), ec:P-384, rsa:3072,\n"
 	  "                    rsa:4096 or ed25519\n"
+	  "  --key-in URI      generate the key inside the PKCS#11 token of\n"
+	  "                    URI (pkcs11:token=T;object=LABEL); rsa:3072\n"
+	  "                    (default) or rsa:4096; cas/NAME/key-uri names it\n"
 	  "  --days N          validity (default 3650)\n"
 	  "  --subject DN      /CN=a/O=b or CN=a,O=b (default /CN=NAME)\n"
 	  "  --pathlen N       how many CAs may follow it in a chain\n"
 	  "  crl NAME          write cas/NAME/crl.pem listing what NAME\n"
 	  "                    revoked, valid --days N (default 7); one commit\n"
-	  "The CA's key is stored encrypted with the key passphrase.\n" },
+	  "The CA's key is stored encrypted with the key passphrase, or stays\n"
+	  "in its token (PIN from CERTDECK_PKCS11_PIN_FILE, else asked for).\n" },
 	{ "issue", cmd_issue,
 	  "--ca CA --cn NAME [--san DNS:..,IP:..] [--days N] [--hours N] "
-	  "[--server|--client|--both] [--name N] [--key-type T] [--owner O]",
+	  "[--server|--client|--both] [--name N] [--key-type T] [--key-in URI] "
+	  "[--owner O]",
 	  "make a new entry with a certificate and key from a local CA",
 	  "  --ca CA           the issuing CA (certdeck ca init)\n"
 	  "  --cn NAME         the subject's common name\n"
@@ -133,6 +140,8 @@ const struct cmd cmds[] = {
 	  "                    extended key usage (default --server)\n"
 	  "  --name N          the entry's name (default derived from the CN)\n"
 	  "  --key-type T      as for ca init (default ec:P-256)\n"
+	  "  --key-in URI      generate the key inside a PKCS#11 token, as for\n"
+	  "                    ca init; the entry's key-path names it\n"
 	  "  --owner O         the entry's owner\n"
 	  "Serials are random, 128 bits, never repeated within the CA. The\n"
 	  "entry renews through its CA with no further configuration.\n" },
@@ -152,7 +161,8 @@ const struct cmd cmds[] = {
 	  "                    (default 10)\n"
 	  "Each renewal deploys the files, runs the reload command, probes\n"
 	  "the endpoints for the new certificate and is one commit saying\n"
-	  "so. A failed renewal changes nothing in the repository.\n"
+	  "so. A failed renewal changes nothing in the repository. A key in\n"
+	  "a PKCS#11 token (key-path pkcs11:...) is renewed in the token.\n"
 	  "Exit status 1 when one failed or is not served yet.\n" },
 	{ "clone", cmd_clone, "URL [DIR]",
 	  "copy a shared inventory from a git remote and build its index",
@@ -251,7 +261,8 @@ usage(FILE *f)
 	    "  -h, --help    this help; certdeck COMMAND --help for a command\n"
 	    "  --version     the version\n"
 	    "\nEnvironment: CERTDECK_DIR, CERTDECK_NOW (RFC 3339 time used as\n"
-	    "now), CERTDECK_PASSPHRASE_FILE (encrypts stored private keys).\n"
+	    "now), CERTDECK_PASSPHRASE_FILE (encrypts stored private keys),\n"
+	    "CERTDECK_PKCS11_PIN_FILE (the PIN of PKCS#11 tokens).\n"
 	    "See certdeck(1).\n", f);
 }
 
@@ -307,8 +318,11 @@ main(int argc, char **argv)
 		} else
 			break;
 	}
-	if (i >= argc)
-		return tui_main(cli.dir_opt, theme_opt);
+	if (i >= argc) {
+		rc = tui_main(cli.dir_opt, theme_opt);
+		hsm_cleanup();
+		return rc;
+	}
 	if (strcmp(argv[i], "help") == 0) {
 		if (i + 1 < argc && (c = cmd_find(argv[i + 1])) != NULL)
 			cmd_usage(c, stdout);
@@ -327,6 +341,7 @@ main(int argc, char **argv)
 	if (cmd_wants_help(c, argc - i, argv + i))
 		return 0;
 	rc = c->fn(&cli, argc - i, argv + i);
+	hsm_cleanup();		/* every key of a token is freed by now */
 	free(cli.dir);
 	if (getenv("CERTDECK_STATS") != NULL)
 		fprintf(stderr, "certdeck: stats: parsed %zu certificates\n",

@@ -52,8 +52,10 @@ int	 acme_issue(const struct acme_opts *, char *const *names, size_t n,
  * (its DNS and IP SANs, else its CN). The account key is
  * acme/PROFILE/account.key at HEAD, decrypted with pass; with none, a new
  * one is made and handed back encrypted (acct_path, acct_pem) for the
- * renewal's commit. reuse-key (or a key-path entry) signs the request
- * with the entry's current key; otherwise a new key of key-type.
+ * renewal's commit. reuse-key (or a key-path naming a file) signs the
+ * request with the entry's current key; otherwise a new key of key-type,
+ * made inside the token when key-path names a key in a PKCS#11 token
+ * (newkey_uri then names it; deleted again if the renewal fails here).
  */
 struct inv;
 struct acme_renewal {
@@ -68,6 +70,7 @@ struct acme_renewal {
 	char		*full_pem;
 	X509		*leaf;
 	EVP_PKEY	*newkey;	/* NULL: the key was reused */
+	char		*newkey_uri;	/* newkey's URI in the token */
 	char		*key_desc;
 	char		*acct_path;	/* a new account key to commit */
 	char		*acct_pem;

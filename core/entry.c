@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "entry.h"
+#include "hsm.h"
 
 const struct entry_key entry_keys[] = {
 	{ "owner", EK_TEXT, 1, "who answers for this certificate" },
@@ -17,7 +18,9 @@ const struct entry_key entry_keys[] = {
 	  "where it is served: HOST:PORT[/STARTTLS][@SNI], comma-separated" },
 	{ "profile", EK_WORD, 1, "renewal profile named in certdeck.conf" },
 	{ "notes", EK_TEXT, 1, "free text" },
-	{ "key-path", EK_PATH, 1, "private key file outside the inventory" },
+	{ "key-path", EK_KEYPATH, 1,
+	  "private key file outside the inventory, or pkcs11: URI of a key "
+	  "in a token" },
 	{ "deploy-cert", EK_PATH, 1, "where renewal writes the certificate" },
 	{ "deploy-chain", EK_PATH, 1, "where renewal writes the chain" },
 	{ "deploy-fullchain", EK_PATH, 1,
@@ -360,6 +363,8 @@ item_valid(const struct entry_key *k, const char *item, char **out,
 static int
 value_valid(const struct entry_key *k, const char *value, char **cause)
 {
+	char *err = NULL;
+
 	if (has_control(value))
 		return set_cause(cause, "%s: control characters are not "
 		    "allowed", k->name);
@@ -373,6 +378,17 @@ value_valid(const struct entry_key *k, const char *value, char **cause)
 			    "lowercase letters, digits, '.', '_', '-')",
 			    k->name, value);
 		break;
+	case EK_KEYPATH:
+		if (hsm_is_uri(value)) {
+			if (hsm_uri_check(value, &err) != 0) {
+				set_cause(cause, "%s %s: %s", k->name, value,
+				    err);
+				free(err);
+				return -1;
+			}
+			break;
+		}
+		/* FALLTHROUGH */
 	case EK_PATH:
 		if (*value != '/')
 			return set_cause(cause, "%s: must be an absolute path",

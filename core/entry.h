@@ -25,6 +25,7 @@ enum entry_kind {
 	EK_ENDPOINTS,	/* comma-separated endpoints, see endpoint_parse */
 	EK_WORD,	/* [a-z0-9._-]+ : profile */
 	EK_PATH,	/* absolute path */
+	EK_KEYPATH,	/* absolute path, or a pkcs11: URI (hsm.h) */
 	EK_ARGV,	/* a command as words, run without a shell */
 };
 

@@ -15,6 +15,7 @@
 #include "acme.h"
 #include "ca.h"
 #include "cert.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "invpriv.h"
 #include "key.h"
@@ -152,14 +153,18 @@ load_key(struct acme_renewal *r, const char *path, int in_repo,
 	int found;
 
 	*pk = NULL;
-	if (in_repo)
-		found = repo_read(r->inv->repo, NULL, path, &data, &len, NULL,
-		    &err);
-	else
-		found = read_file(path, CERT_MAX_FILE, &data, &len, &err) == 0;
+	if (!in_repo) {
+		/* A file or a key in a token, as key-path may name. */
+		if ((*pk = key_load_path(path, r->pass, &err)) != NULL)
+			return 0;
+		set_cause(cause, "%s: %s", path, err);
+		free(err);
+		return -1;
+	}
+	found = repo_read(r->inv->repo, NULL, path, &data, &len, NULL, &err);
 	if (found <= 0) {
 		free_secret(data, len);
-		if (found < 0 || (!in_repo && err != NULL)) {
+		if (found < 0) {
 			set_cause(cause, "%s: %s", path, err);
 			free(err);
 			return -1;
@@ -256,8 +261,11 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	memset(&o, 0, sizeof o);
 	if (acme_renew_check(r->inv, r->section, NULL, cause) != 0)
 		return -1;
-	reuse = r->key_path != NULL || (ru != NULL && (strcmp(ru, "yes") ==
-	    0 || strcmp(ru, "true") == 0));
+	/* A key file (key-path) is reused; a key in a token is renewed in
+	   the token. */
+	reuse = (r->key_path != NULL && !hsm_is_uri(r->key_path)) ||
+	    (ru != NULL && (strcmp(ru, "yes") == 0 || strcmp(ru, "true") ==
+	    0));
 
 	/* The account key: the profile's, or a new one. */
 	r->acct_path = xasprintf("acme/%s/account.key", r->profile);
@@ -296,9 +304,9 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 			kt = *key_type_of(X509_get0_pubkey(r->old)) != '\0' ?
 			    key_type_of(X509_get0_pubkey(r->old)) :
 			    KEY_TYPE_DEFAULT;
-		if ((key = key_generate(kt, cause)) == NULL)
+		if ((key = key_generate_at(kt, r->key_path, HSM_GEN_RENEW,
+		    "key-path", &r->newkey_uri, &r->key_desc, cause)) == NULL)
 			goto out;
-		r->key_desc = xasprintf("new (%s)", kt);
 	}
 
 	old_names(r->old, &names);
@@ -340,6 +348,9 @@ out:
 	if (rc != 0) {
 		free(r->acct_pem);
 		r->acct_pem = NULL;
+		key_generate_undo(r->newkey_uri);
+		free(r->newkey_uri);
+		r->newkey_uri = NULL;
 	}
 	ERR_clear_error();
 	sk_X509_pop_free(sk, X509_free);
@@ -357,6 +368,7 @@ acme_renewal_free(struct acme_renewal *r)
 	free(r->full_pem);
 	X509_free(r->leaf);
 	EVP_PKEY_free(r->newkey);
+	free(r->newkey_uri);
 	free(r->key_desc);
 	free(r->acct_path);
 	free_secret(r->acct_pem, r->acct_len);

@@ -18,6 +18,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "entry.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "invpriv.h"
 #include "key.h"
@@ -297,12 +298,36 @@ ca_read(struct inv *inv, const char *name, const char *file, char **data,
 	return found;
 }
 
+/*
+ * The CA's key file at HEAD: key.pem (encrypted), else key-uri (its URI
+ * in a PKCS#11 token); *file says which. 1 found, 0 neither, -1 error.
+ */
+static int
+ca_key_read(struct inv *inv, const char *name, const char **file,
+    char **data, size_t *len, char blob[REPO_OID_HEX], char **cause)
+{
+	static const char *const files[] = { "key.pem", "key-uri" };
+	char *path;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < nitems(files) && found == 0; i++) {
+		*file = files[i];
+		path = ca_path(name, files[i]);
+		found = repo_read(inv->repo, NULL, path, data, len, blob,
+		    cause);
+		free(path);
+	}
+	return found;
+}
+
 int
 ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
     char **cause)
 {
 	struct ca *ca;
 	STACK_OF(X509) *sk;
+	const char *file;
 	char *data = NULL, *pass = NULL, *err = NULL;
 	size_t len;
 	int found;
@@ -334,27 +359,33 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 	free(data);
 	data = NULL;
 	if (with_key) {
-		if ((found = ca_read(inv, name, "key.pem", &data, &len,
+		if ((found = ca_key_read(inv, name, &file, &data, &len, NULL,
 		    cause)) <= 0) {
 			if (found == 0)
 				set_cause(cause, "CA %s has no key "
-				    "(cas/%s/key.pem)", name, name);
+				    "(cas/%s/key.pem or key-uri)", name, name);
 			goto fail;
 		}
-		pass = inv_key_passphrase(&err);
-		if (pass == NULL && err != NULL) {
-			set_cause(cause, "%s", err);
-			goto fail;
+		if (strcmp(file, "key-uri") == 0) {
+			/* One line: the key's URI in its token. */
+			data[strcspn(data, "\r\n")] = '\0';
+			ca->key = hsm_key_load(data, &err);
+		} else {
+			pass = inv_key_passphrase(&err);
+			if (pass == NULL && err != NULL) {
+				set_cause(cause, "%s", err);
+				goto fail;
+			}
+			ca->key = key_decrypt_pem(data, len, pass, &err);
 		}
-		ca->key = key_decrypt_pem(data, len, pass, &err);
 		if (ca->key == NULL) {
-			set_cause(cause, "cas/%s/key.pem: %s", name, err);
+			set_cause(cause, "cas/%s/%s: %s", name, file, err);
 			goto fail;
 		}
 		if (X509_check_private_key(ca->cert, ca->key) != 1) {
 			ERR_clear_error();
-			set_cause(cause, "cas/%s/key.pem: not the key of the "
-			    "CA certificate", name);
+			set_cause(cause, "cas/%s/%s: not the key of the CA "
+			    "certificate", name, file);
 			goto fail;
 		}
 	}
@@ -384,15 +415,14 @@ int
 ca_load_cached(struct inv *inv, const char *name, struct ca_keycache *kc,
     struct ca **out, char **cause)
 {
-	char blob[REPO_OID_HEX], *path, *data = NULL;
+	char blob[REPO_OID_HEX], *data = NULL;
+	const char *file;
 	size_t len;
 	int found;
 
 	if (ca_load(inv, name, 0, out, cause) != 0)
 		return -1;
-	path = ca_path(name, "key.pem");
-	found = repo_read(inv->repo, NULL, path, &data, &len, blob, cause);
-	free(path);
+	found = ca_key_read(inv, name, &file, &data, &len, blob, cause);
 	if (data != NULL)
 		explicit_bzero(data, len);
 	free(data);
@@ -694,6 +724,33 @@ free_pass(char *p)
 	}
 }
 
+/* The key type of a new key: asked for, else the default where it is
+   made (a token makes RSA only, hsm.h). */
+static const char *
+new_key_type(const char *type, const char *key_in)
+{
+	if (type != NULL)
+		return type;
+	return key_in != NULL ? HSM_KEY_TYPE_DEFAULT : KEY_TYPE_DEFAULT;
+}
+
+/* Check --key-type and --key-in before anything is done. */
+static int
+new_key_check(const char *type, const char *key_in, char **cause)
+{
+	char *err = NULL;
+
+	if (!key_type_valid(type))
+		return set_cause(cause, "--key-type %s: use ec:P-256, "
+		    "ec:P-384, rsa:3072, rsa:4096 or ed25519", type);
+	if (key_in != NULL && hsm_uri_check(key_in, &err) != 0) {
+		set_cause(cause, "--key-in %s: %s", key_in, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* ca init. */
 
@@ -711,7 +768,8 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	char *pass = NULL, *keypem = NULL, *certpem = NULL, *chain = NULL;
 	char *serials = NULL, *pserials = NULL, *msg = NULL, *subject, *p;
 	char *paths[4] = { NULL, NULL, NULL, NULL }, date[16], fp[65];
-	const char *type = o->key_type != NULL ? o->key_type : KEY_TYPE_DEFAULT;
+	char *uri = NULL, *kdesc = NULL;
+	const char *type = new_key_type(o->key_type, o->key_in);
 	size_t keylen, n = 3, i;
 	int64_t now = clock_now();
 	int days = o->days > 0 ? o->days : 3650, rc = -1, found;
@@ -721,10 +779,10 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	if (!name_valid(o->name))
 		return set_cause(cause, "%s: not a valid CA name (lowercase "
 		    "a-z, 0-9, '.', '_', '-')", o->name);
-	if (!key_type_valid(type))
-		return set_cause(cause, "--key-type %s: use ec:P-256, "
-		    "ec:P-384, rsa:3072, rsa:4096 or ed25519", type);
-	if ((pass = need_pass(cause)) == NULL)
+	if (new_key_check(type, o->key_in, cause) != 0)
+		return -1;
+	/* A key in a token is not stored: no passphrase to ask for. */
+	if (o->key_in == NULL && (pass = need_pass(cause)) == NULL)
 		return -1;
 	if (inv_begin(inv, cause) != 0) {
 		free_pass(pass);
@@ -757,7 +815,8 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	}
 	if (dn == NULL)
 		goto out;
-	if ((key = key_generate(type, cause)) == NULL)
+	if ((key = key_generate_at(type, o->key_in, 0, "--key-in", &uri,
+	    &kdesc, cause)) == NULL)
 		goto out;
 	memset(&rq, 0, sizeof rq);
 	rq.subject = dn;
@@ -771,7 +830,10 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	free(p);
 	if (x == NULL)
 		goto out;
-	if ((keypem = key_encrypt_pem(key, pass, &keylen)) == NULL) {
+	if (uri != NULL) {
+		keypem = xasprintf("%s\n", uri);
+		keylen = strlen(keypem);
+	} else if ((keypem = key_encrypt_pem(key, pass, &keylen)) == NULL) {
 		set_cause(cause, "encrypting the CA key failed");
 		goto out;
 	}
@@ -798,7 +860,8 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	ch[0].path = paths[0] = ca_path(o->name, "cert.pem");
 	ch[0].data = certpem;
 	ch[0].len = strlen(certpem);
-	ch[1].path = paths[1] = ca_path(o->name, "key.pem");
+	ch[1].path = paths[1] = ca_path(o->name, uri != NULL ? "key-uri" :
+	    "key.pem");
 	ch[1].data = keypem;
 	ch[1].len = keylen;
 	ch[2].path = paths[2] = ca_path(o->name, "serials");
@@ -822,15 +885,18 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	strv_addn(&trailers, xasprintf("Certdeck-CA: %s", o->name));
 	strv_addn(&trailers, xasprintf("Certdeck-Fingerprint: %s", fp));
 	if (o->pathlen >= 0)
-		chain = xasprintf("key: new (%s)\nvalid: %d days\npath "
-		    "length: %d\n", type, days, o->pathlen);
+		chain = xasprintf("key: %s\nvalid: %d days\npath "
+		    "length: %d\n", kdesc, days, o->pathlen);
 	else
-		chain = xasprintf("key: new (%s)\nvalid: %d days\n", type,
-		    days);
+		chain = xasprintf("key: %s\nvalid: %d days\n", kdesc, days);
 	msg = inv_message(subject, chain, "ca-init", &trailers);
 	free(subject);
 	rc = inv_commit(inv, ch, n, msg, NULL, cause);
 out:
+	if (rc != 0)
+		key_generate_undo(uri);
+	free(uri);
+	free(kdesc);
 	inv_end(inv);
 	for (i = 0; i < 4; i++)
 		free(paths[i]);
@@ -870,8 +936,9 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	char *full = NULL, *etext = NULL, *serials = NULL, *msg = NULL;
 	char *name = NULL, *dir = NULL, *sans = NULL, *subject, *body, *p;
 	char *paths[4] = { NULL, NULL, NULL, NULL }, date[16], fp[65];
-	const char *type = o->key_type != NULL ? o->key_type : KEY_TYPE_DEFAULT;
-	size_t keylen, i;
+	char *uri = NULL, *kdesc = NULL;
+	const char *type = new_key_type(o->key_type, o->key_in);
+	size_t keylen, i, n;
 	int64_t now = clock_now();
 	int rc = -1, usage = o->usage ? o->usage : CA_USE_SERVER;
 
@@ -880,9 +947,8 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	entry_init(&e);
 	if (o->cn == NULL || *o->cn == '\0')
 		return set_cause(cause, "--cn is required");
-	if (!key_type_valid(type))
-		return set_cause(cause, "--key-type %s: use ec:P-256, "
-		    "ec:P-384, rsa:3072, rsa:4096 or ed25519", type);
+	if (new_key_check(type, o->key_in, cause) != 0)
+		return -1;
 	if (o->days < 0 || o->hours < 0)
 		return set_cause(cause, "--days, --hours: must be positive");
 	if (o->name != NULL) {
@@ -893,7 +959,7 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 		name = xstrdup(o->name);
 	} else
 		name = name_derive(o->cn);
-	if ((pass = need_pass(cause)) == NULL) {
+	if (o->key_in == NULL && (pass = need_pass(cause)) == NULL) {
 		free(name);
 		return -1;
 	}
@@ -920,7 +986,8 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 		sans = xstrdup(o->sans);
 	else if (usage & CA_USE_SERVER)
 		sans = xasprintf("DNS:%s", o->cn);
-	if ((key = key_generate(type, cause)) == NULL)
+	if ((key = key_generate_at(type, o->key_in, 0, "--key-in", &uri,
+	    &kdesc, cause)) == NULL)
 		goto out;
 	memset(&rq, 0, sizeof rq);
 	rq.subject = dn;
@@ -935,7 +1002,9 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	rq.entry = name;
 	if ((x = ca_sign(ca, &rq, key, cause)) == NULL)
 		goto out;
-	if ((keypem = key_encrypt_pem(key, pass, &keylen)) == NULL) {
+	/* A key in a token stays there: the entry's key-path names it. */
+	if (uri == NULL &&
+	    (keypem = key_encrypt_pem(key, pass, &keylen)) == NULL) {
 		set_cause(cause, "encrypting the key failed");
 		goto out;
 	}
@@ -943,30 +1012,35 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	chain = ca_chain_pem(ca);
 	full = xasprintf("%s%s", leaf, chain);
 	entry_put(&e, "ca", ca->name);
+	if (uri != NULL)
+		entry_put(&e, "key-path", uri);
 	if (o->owner != NULL)
 		entry_put(&e, "owner", o->owner);
 	etext = entry_format(&e);
 	serials = ca_serials_text(ca);
 	dir = inv_entry_dir(name);
-	ch[0].path = paths[0] = xasprintf("%s/cert.pem", dir);
-	ch[0].data = full;
-	ch[0].len = strlen(full);
-	ch[1].path = paths[1] = xasprintf("%s/entry", dir);
-	ch[1].data = etext;
-	ch[1].len = strlen(etext);
-	ch[2].path = paths[2] = xasprintf("keys/%s.key", name);
-	ch[2].data = keypem;
-	ch[2].len = keylen;
-	ch[3].path = paths[3] = ca_path(ca->name, "serials");
-	ch[3].data = serials;
-	ch[3].len = strlen(serials);
+	n = 0;
+	ch[n].path = paths[n] = xasprintf("%s/cert.pem", dir);
+	ch[n].data = full;
+	ch[n++].len = strlen(full);
+	ch[n].path = paths[n] = xasprintf("%s/entry", dir);
+	ch[n].data = etext;
+	ch[n++].len = strlen(etext);
+	if (keypem != NULL) {
+		ch[n].path = paths[n] = xasprintf("keys/%s.key", name);
+		ch[n].data = keypem;
+		ch[n++].len = keylen;
+	}
+	ch[n].path = paths[n] = ca_path(ca->name, "serials");
+	ch[n].data = serials;
+	ch[n++].len = strlen(serials);
 	clock_format_date(rq.not_after, date);
 	subject = xasprintf("issue %s: from %s, expires %s", name, ca->name,
 	    date);
 	ca_x509_fp(x, fp);
 	p = ca_x509_serial(x);
-	body = xasprintf("serial: %s\nkey: new (%s)\nusage: %s%s%s\n",
-	    p, type,
+	body = xasprintf("serial: %s\nkey: %s\nusage: %s%s%s\n",
+	    p, kdesc,
 	    usage & CA_USE_SERVER ? "server" : "",
 	    usage == (CA_USE_SERVER | CA_USE_CLIENT) ? "," : "",
 	    usage & CA_USE_CLIENT ? "client" : "");
@@ -977,12 +1051,16 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	msg = inv_message(subject, body, "issue", &trailers);
 	free(subject);
 	free(body);
-	rc = inv_commit(inv, ch, 4, msg, NULL, cause);
+	rc = inv_commit(inv, ch, n, msg, NULL, cause);
 	if (rc == 0) {
 		*name_out = name;
 		name = NULL;
 	}
 out:
+	if (rc != 0)
+		key_generate_undo(uri);
+	free(uri);
+	free(kdesc);
 	inv_end(inv);
 	for (i = 0; i < 4; i++)
 		free(paths[i]);

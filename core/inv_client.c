@@ -4,12 +4,13 @@
  *
  * The certificate is the entry's cert.pem at HEAD (leaf, then its chain).
  * The key is keys/NAME.key at HEAD (stored by import, encrypted PKCS#8
- * with the passphrase from CERTDECK_PASSPHRASE_FILE), else the file the
- * entry's key-path names (unencrypted, or encrypted with that same
- * passphrase). Both are read from git's object database or that file into
- * memory, decrypted there, and the buffers holding key material are wiped
- * before they are freed: nothing is written anywhere, not even a
- * temporary file.
+ * with the passphrase from CERTDECK_PASSPHRASE_FILE), else what the
+ * entry's key-path names: a file (unencrypted, or encrypted with that
+ * same passphrase) or a key in a PKCS#11 token, which signs the
+ * handshake there. Files are read from git's object database or the
+ * file system into memory, decrypted there, and the buffers holding key
+ * material are wiped before they are freed: nothing is written anywhere,
+ * not even a temporary file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,47 +18,63 @@
 
 #include "cert.h"
 #include "entry.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "invpriv.h"
+#include "key.h"
 #include "probe.h"
+
 
 int
 inv_entry_key(struct inv *inv, const char *name, const struct entry *e,
-    char **key, size_t *len, char **from, char **cause)
+    EVP_PKEY **pk, char **from, char **cause)
 {
-	char *path = xasprintf("keys/%s.key", name), *err = NULL;
-	const char *keypath;
-	int found;
+	char *path = xasprintf("keys/%s.key", name), *key = NULL;
+	char *pass = NULL, *err = NULL;
+	const char *keypath = entry_get(e, "key-path");
+	size_t key_len = 0;
+	int found, rc = -1;
 
-	*key = NULL;
-	*len = 0;
-	*from = NULL;
-	found = repo_read(inv->repo, NULL, path, key, len, NULL, &err);
+	*pk = NULL;
+	if (from != NULL)
+		*from = NULL;
+	found = repo_read(inv->repo, NULL, path, &key, &key_len, NULL, &err);
 	if (found < 0) {
 		set_cause(cause, "%s: %s", path, err);
-		free(err);
-		free(path);
-		return -1;
+		goto out;
 	}
-	if (found == 1) {
-		*from = path;
-		return 0;
-	}
-	keypath = entry_get(e, "key-path");
-	if (keypath == NULL || *keypath == '\0') {
+	if (found == 0 && (keypath == NULL || *keypath == '\0')) {
 		set_cause(cause, "no private key: none stored (%s) and no "
 		    "key-path set", path);
-		free(path);
-		return -1;
+		goto out;
 	}
+	/* A key in a token needs no passphrase, and may need a PIN. */
+	if (found == 1 || !hsm_is_uri(keypath)) {
+		pass = inv_key_passphrase(&err);
+		if (pass == NULL && err != NULL) {
+			set_cause(cause, "%s", err);
+			goto out;
+		}
+	}
+	if (found == 1)
+		*pk = key_decrypt_pem(key, key_len, pass, &err);
+	else
+		*pk = key_load_path(keypath, pass, &err);
+	if (*pk == NULL) {
+		set_cause(cause, "%s%s: %s", found == 1 ? "" : "key-path ",
+		    found == 1 ? path : keypath, err);
+		goto out;
+	}
+	if (from != NULL)
+		*from = found == 1 ? xstrdup(path) :
+		    xasprintf("key-path %s", keypath);
+	rc = 0;
+out:
+	free_secret(key, key_len);
+	free_secret(pass, pass != NULL ? strlen(pass) : 0);
 	free(path);
-	if (read_file(keypath, CERT_MAX_FILE, key, len, &err) != 0) {
-		set_cause(cause, "key-path %s: %s", keypath, err);
-		free(err);
-		return -1;
-	}
-	*from = xstrdup(keypath);
-	return 0;
+	free(err);
+	return rc;
 }
 
 int
@@ -65,9 +82,10 @@ inv_probe_client(struct inv *inv, const char *name,
     struct probe_client **out, char **cause)
 {
 	struct entry e;
+	EVP_PKEY *pk = NULL;
 	char *dir = NULL, *path = NULL, *text = NULL, *cert = NULL;
-	char *key = NULL, *pass = NULL, *err = NULL, *from = NULL;
-	size_t cert_len = 0, key_len = 0;
+	char *err = NULL, *from = NULL;
+	size_t cert_len = 0;
 	int rc = -1, found;
 
 	*out = NULL;
@@ -90,28 +108,20 @@ inv_probe_client(struct inv *inv, const char *name,
 		    "the entry has no certificate");
 		goto out;
 	}
-	if (inv_entry_key(inv, name, &e, &key, &key_len, &from, &err) != 0) {
+	if (inv_entry_key(inv, name, &e, &pk, &from, &err) != 0) {
 		set_cause(cause, "--client %s: %s", name, err);
 		goto out;
 	}
-	pass = inv_key_passphrase(&err);
-	if (pass == NULL && err != NULL) {
-		set_cause(cause, "--client %s: %s", name, err);
-		goto out;
-	}
-	*out = probe_client_new(cert, cert_len, key, key_len, pass, &err);
-	if (*out == NULL) {
+	if ((*out = probe_client_new(cert, cert_len, pk, &err)) == NULL) {
 		set_cause(cause, "--client %s: %s: %s", name, from, err);
 		goto out;
 	}
 	rc = 0;
 out:
-	free_secret(key, key_len);
-	free_secret(pass, pass != NULL ? strlen(pass) : 0);
+	free(from);
 	free(cert);
 	free(text);
 	free(path);
-	free(from);
 	free(dir);
 	free(err);
 	entry_free(&e);

@@ -439,7 +439,6 @@ inv_key_passphrase(char **cause)
 {
 	const char *f = getenv("CERTDECK_PASSPHRASE_FILE");
 	char *data = NULL;
-	size_t len;
 
 	if (key_pass_given != NULL)
 		return xstrdup(key_pass_given);
@@ -453,19 +452,12 @@ inv_key_passphrase(char **cause)
 	}
 	if (f == NULL || *f == '\0')
 		return NULL;
-	if (read_file(f, 4096, &data, &len, cause) != 0) {
+	if (read_secret_file(f, &data, cause) != 0) {
 		char *e = *cause;
 
 		*cause = NULL;
 		set_cause(cause, "CERTDECK_PASSPHRASE_FILE %s: %s", f, e);
 		free(e);
-		return NULL;
-	}
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		data[--len] = '\0';
-	if (len == 0) {
-		free(data);
-		set_cause(cause, "CERTDECK_PASSPHRASE_FILE %s: empty", f);
 		return NULL;
 	}
 	return data;

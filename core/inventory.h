@@ -174,12 +174,16 @@ int	 inv_log(struct inv *, const char *name, size_t limit, inv_log_cb,
 struct inv_ca_init_opts {
 	const char	*name;
 	const char	*parent;	/* --parent: an intermediate of it */
-	const char	*key_type;	/* NULL: KEY_TYPE_DEFAULT */
+	const char	*key_type;	/* NULL: KEY_TYPE_DEFAULT, or
+					   HSM_KEY_TYPE_DEFAULT in a token */
+	const char	*key_in;	/* a pkcs11: URI: generate the key
+					   in that token (hsm.h), or NULL */
 	int		 days;		/* 0: 3650 */
 	const char	*subject;	/* NULL: /CN=NAME */
 	int		 pathlen;	/* -1: none */
 };
-/* Make cas/NAME/: a root CA, or an intermediate of parent. One commit. */
+/* Make cas/NAME/: a root CA, or an intermediate of parent. One commit.
+   With key_in, the key stays in the token and cas/NAME/key-uri names it. */
 int	 inv_ca_init(struct inv *, const struct inv_ca_init_opts *,
 	    char **cause);
 struct inv_issue_opts {
@@ -191,10 +195,12 @@ struct inv_issue_opts {
 	int		 usage;		/* CA_USE_* (ca.h); 0: server */
 	const char	*name;		/* NULL: derived from the CN */
 	const char	*key_type;
+	const char	*key_in;	/* as for inv_ca_init_opts */
 	const char	*owner;
 };
-/* A new entry with a certificate from the CA and its key (encrypted).
-   One commit; *name gets the entry's name (caller frees). */
+/* A new entry with a certificate from the CA and its key (encrypted; or
+   in a token, the entry's key-path naming it). One commit; *name gets
+   the entry's name (caller frees). */
 int	 inv_issue(struct inv *, const struct inv_issue_opts *, char **name,
 	    char **cause);
 /* Record entry name's certificate as revoked in its CA. One commit. */

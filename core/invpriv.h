@@ -2,6 +2,8 @@
 #ifndef CD_INVPRIV_H
 #define CD_INVPRIV_H
 
+#include <openssl/evp.h>
+
 #include "inventory.h"
 
 int	 inv_lock(struct inv *, char **cause);
@@ -20,12 +22,14 @@ void	 inv_report(inv_report_cb cb, void *arg, int level, const char *input,
    set if the file is named but unusable). */
 char	*inv_key_passphrase(char **cause);
 /*
- * An entry's private key as stored: keys/NAME.key at HEAD (encrypted
- * PKCS#8), else the file its key-path names. *from says which; the caller
- * wipes *key (free_secret) and frees *from.
+ * An entry's private key: keys/NAME.key at HEAD (encrypted PKCS#8, the
+ * passphrase from CERTDECK_PASSPHRASE_FILE), else what its key-path names
+ * (a file, or a key in a PKCS#11 token, which cannot be exported). The
+ * cause names where it looked; *from (if not NULL; the caller frees it)
+ * says where it was found: "keys/NAME.key" or "key-path PATH".
  */
 int	 inv_entry_key(struct inv *, const char *name, const struct entry *,
-	    char **key, size_t *len, char **from, char **cause);
+	    EVP_PKEY **, char **from, char **cause);
 char	*inv_message(const char *subject, const char *body,
 	    const char *action, const struct strv *trailers);
 int	 inv_cache_file(struct inv *, const char *blob, char **cause);

@@ -9,6 +9,8 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
+#include "cert.h"
+#include "hsm.h"
 #include "key.h"
 #include "util.h"
 
@@ -48,6 +50,41 @@ key_generate(const char *type, char **cause)
 		set_cause(cause, "generating a %s key failed", type);
 	ERR_clear_error();
 	return pk;
+}
+
+EVP_PKEY *
+key_generate_at(const char *type, const char *uri, int flags,
+    const char *what, char **new_uri, char **desc, char **cause)
+{
+	EVP_PKEY *pk;
+	char *err = NULL, *token;
+
+	*new_uri = NULL;
+	*desc = NULL;
+	if (uri == NULL) {
+		if ((pk = key_generate(type, cause)) != NULL)
+			*desc = xasprintf("new (%s)", type);
+		return pk;
+	}
+	if ((pk = hsm_key_generate(uri, type, flags, new_uri, &err)) == NULL) {
+		set_cause(cause, "%s %s: %s", what, uri, err);
+		free(err);
+		return NULL;
+	}
+	token = hsm_uri_token(*new_uri);
+	*desc = xasprintf("new (%s) in PKCS#11 token %s", type, token);
+	free(token);
+	return pk;
+}
+
+void
+key_generate_undo(const char *new_uri)
+{
+	char *err = NULL;
+
+	/* Best effort: what is left is an unused key, never a lost one. */
+	if (new_uri != NULL && hsm_key_remove(new_uri, &err) != 0)
+		free(err);
 }
 
 const char *
@@ -171,5 +208,21 @@ key_decrypt_pem(const char *pem, size_t len, const char *pass, char **cause)
 		set_cause(cause, encrypted ? "cannot decrypt the key: wrong "
 		    "passphrase (CERTDECK_PASSPHRASE_FILE)" :
 		    "the key does not parse");
+	return pk;
+}
+
+EVP_PKEY *
+key_load_path(const char *path, const char *pass, char **cause)
+{
+	EVP_PKEY *pk;
+	char *data = NULL;
+	size_t len = 0;
+
+	if (hsm_is_uri(path))
+		return hsm_key_load(path, cause);
+	if (read_file(path, CERT_MAX_FILE, &data, &len, cause) != 0)
+		return NULL;
+	pk = key_decrypt_pem(data, len, pass, cause);
+	free_secret(data, len);
 	return pk;
 }

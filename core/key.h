@@ -21,6 +21,17 @@ extern const char *const key_types[];
 int	 key_type_valid(const char *);
 /* A new key of type (one of key_types). NULL with *cause otherwise. */
 EVP_PKEY *key_generate(const char *type, char **cause);
+/*
+ * A new key of type, made here (uri NULL), or inside the PKCS#11 token
+ * uri names (hsm_key_generate with flags; *new_uri, caller frees, then
+ * names exactly it; its errors read "WHAT URI: reason", what being the
+ * option or key that gave uri). *desc (caller frees) is for a commit
+ * message: "new (ec:P-256)", "new (rsa:3072) in PKCS#11 token T".
+ */
+EVP_PKEY *key_generate_at(const char *type, const char *uri, int flags,
+	    const char *what, char **new_uri, char **desc, char **cause);
+/* A change that made a key in a token failed: delete that key again. */
+void	 key_generate_undo(const char *new_uri);
 /* The type of a key as key_types names it, or "" when it is none of them. */
 const char *key_type_of(const EVP_PKEY *);
 /* pk as encrypted PKCS#8 PEM (caller frees, *len its length), or NULL. */
@@ -34,6 +45,12 @@ char	*key_encrypt_pem(EVP_PKEY *, const char *pass, size_t *len);
  */
 EVP_PKEY *key_decrypt_pem(const char *pem, size_t len, const char *pass,
 	    char **cause);
+/*
+ * The key an entry's key-path names: a PEM file (decrypted with pass, as
+ * key_decrypt_pem), or a key in a PKCS#11 token (a pkcs11: URI; hsm.h).
+ * NULL with *cause, which does not repeat the path.
+ */
+EVP_PKEY *key_load_path(const char *path, const char *pass, char **cause);
 /* The digest to sign with for this key (NULL for Ed25519). */
 const EVP_MD *key_sign_md(const EVP_PKEY *);
 

@@ -1301,14 +1301,15 @@ probe_client_free(struct probe_client *c)
 }
 
 struct probe_client *
-probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
-    size_t key_len, const char *pass, char **cause)
+probe_client_new(const char *cert_pem, size_t cert_len, EVP_PKEY *key,
+    char **cause)
 {
 	struct probe_client *c = xcalloc(1, sizeof *c);
 	BIO *bio = NULL;
 	X509 *x;
 
-	if (cert_len > INT32_MAX || key_len > INT32_MAX)
+	c->key = key;
+	if (cert_len > INT32_MAX)
 		goto toobig;
 	c->chain = sk_X509_new_null();
 	if (c->chain == NULL ||
@@ -1329,9 +1330,6 @@ probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
 		set_cause(cause, "the certificate file holds no certificate");
 		goto fail;
 	}
-
-	if ((c->key = key_decrypt_pem(key_pem, key_len, pass, cause)) == NULL)
-		goto fail;
 	if (X509_check_private_key(c->cert, c->key) != 1) {
 		ERR_clear_error();
 		set_cause(cause, "the key does not match the certificate");
@@ -1339,7 +1337,7 @@ probe_client_new(const char *cert_pem, size_t cert_len, const char *key_pem,
 	}
 	return c;
 toobig:
-	set_cause(cause, "the certificate or key is too large");
+	set_cause(cause, "the certificate is too large");
 	goto fail;
 nomem:
 	set_cause(cause, "out of memory");

@@ -148,16 +148,15 @@ typedef void (*probe_cb)(void *arg, struct probe_result *r);
  * objects); shared read-only by every probe of a run.
  */
 struct probe_client;
+struct evp_pkey_st;		/* OpenSSL's EVP_PKEY */
 /*
- * From the certificate file's PEM (leaf first, then its chain) and a
- * private key in PEM (PKCS#8, encrypted or not, or a traditional key),
- * decrypted with pass (may be NULL). Fails, with *cause, when the key is
- * encrypted and there is no passphrase, the passphrase is wrong, either
- * does not parse, or the key is not the certificate's.
+ * From the certificate file's PEM (leaf first, then its chain) and its
+ * private key (taken over: freed with the client, or at once on failure;
+ * a key in a file or a PKCS#11 token, key.h). Fails, with *cause, when
+ * the certificate does not parse or the key is not the certificate's.
  */
 struct probe_client *probe_client_new(const char *cert_pem, size_t cert_len,
-	    const char *key_pem, size_t key_len, const char *pass,
-	    char **cause);
+	    struct evp_pkey_st *key, char **cause);
 void	 probe_client_free(struct probe_client *);
 
 struct probe_opts {

@@ -47,6 +47,7 @@
 #include "clock.h"
 #include "entry.h"
 #include "escape.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "invpriv.h"
 #include "k8s.h"
@@ -78,6 +79,8 @@ struct rjob {
 	X509		*leaf;
 	char		*full_pem;	/* leaf, then chain */
 	EVP_PKEY	*newkey;	/* NULL: the key is reused */
+	char		*newkey_uri;	/* newkey is in the token key-path
+					   names: its URI, the new key-path */
 	char		*key_desc;
 	struct ca	*ca;		/* local-ca: its record, updated */
 	struct buf	 out;		/* a command's output */
@@ -160,6 +163,16 @@ prof_yes(struct rjob *j, const char *key, int def, int *out, char **cause)
 		return set_cause(cause, "certdeck.conf [%s]: %s must be yes "
 		    "or no", j->section, key);
 	return 0;
+}
+
+/* The entry's key-path when it names a key in a PKCS#11 token: a new
+   key is made there too (not reused, as a key file is). Else NULL. */
+static const char *
+token_key(struct rjob *j)
+{
+	const char *kp = entry_get(&j->e, "key-path");
+
+	return kp != NULL && hsm_is_uri(kp) ? kp : NULL;
 }
 
 /* An unencrypted PEM of a key, for a deploy target (caller wipes). */
@@ -259,6 +272,7 @@ rjob_free(struct rjob *j)
 	X509_free(j->leaf);
 	free(j->full_pem);
 	EVP_PKEY_free(j->newkey);
+	free(j->newkey_uri);
 	free(j->key_desc);
 	ca_free(j->ca);
 	acme_renewal_free(&j->acme);
@@ -314,6 +328,15 @@ rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
 	j->old_not_after = ca_asn1_unix(X509_get0_notAfter(j->old));
 	j->old_not_before = ca_asn1_unix(X509_get0_notBefore(j->old));
 
+	if (token_key(j) != NULL && entry_get(&j->e, "deploy-key") != NULL)
+		return set_cause(cause, "deploy-key: the key is in a PKCS#11 "
+		    "token (key-path) and never leaves it");
+	if (token_key(j) != NULL && (entry_get(&j->e,
+	    "deploy-kubernetes-secret") != NULL || entry_get(&j->e,
+	    "deploy-kubernetes-apply") != NULL))
+		return set_cause(cause, "deploy-kubernetes: a Secret holds its "
+		    "key in the clear, and this key is in a PKCS#11 token "
+		    "(key-path) that it never leaves");
 	prof = entry_get(&j->e, "profile");
 	ca = entry_get(&j->e, "ca");
 	if (prof == NULL && ca == NULL)
@@ -356,7 +379,7 @@ plan_deploy(struct rjob *j, struct inv_renew_plan *p)
 	size_t i;
 
 	for (i = 0; i < nitems(keys); i++)
-		if ((v = entry_get(&j->e, keys[i])) != NULL)
+		if ((v = entry_get(&j->e, keys[i])) != NULL && !hsm_is_uri(v))
 			strv_addn(&p->deploy, xasprintf("%s %s", keys[i] + (
 			    strncmp(keys[i], "deploy-", 7) == 0 ? 7 : 0), v));
 	if ((v = entry_get(&j->e, "deploy-reload")) != NULL)
@@ -367,6 +390,15 @@ plan_deploy(struct rjob *j, struct inv_renew_plan *p)
 
 /* ---------------------------------------------------------------------- */
 /* local-ca */
+
+/* The new key's type: the profile's key-type, else the old key's. */
+static const char *
+lca_key_type(struct rjob *j, const char *kt)
+{
+	const char *old = key_type_of(X509_get0_pubkey(j->old));
+
+	return kt != NULL ? kt : *old != '\0' ? old : KEY_TYPE_DEFAULT;
+}
 
 static int
 lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
@@ -398,10 +430,17 @@ lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 			life = j->old_not_after - j->old_not_before;
 		p->new_not_after = clock_now() + life;
 		p->profile = xasprintf("%s (local CA %s)", j->profile, ca);
-		p->key = reuse || entry_get(&j->e, "key-path") != NULL ?
-		    xstrdup("reused") : xasprintf("new (%s)", kt != NULL ? kt :
-		    *key_type_of(X509_get0_pubkey(j->old)) != '\0' ?
-		    key_type_of(X509_get0_pubkey(j->old)) : KEY_TYPE_DEFAULT);
+		if (reuse || (entry_get(&j->e, "key-path") != NULL &&
+		    token_key(j) == NULL))
+			p->key = xstrdup("reused");
+		else if (token_key(j) != NULL) {
+			char *t = hsm_uri_token(token_key(j));
+
+			p->key = xasprintf("new (%s) in PKCS#11 token %s",
+			    lca_key_type(j, kt), t);
+			free(t);
+		} else
+			p->key = xasprintf("new (%s)", lca_key_type(j, kt));
 	}
 	return 0;
 }
@@ -428,8 +467,9 @@ lca_issue(struct rjob *j, char **cause)
 		inv_renew_plan_free(&p);
 		return -1;
 	}
-	/* A key outside the repository (key-path) stays where it is. */
-	if (entry_get(&j->e, "key-path") != NULL)
+	/* A key file outside the repository (key-path) stays where it is;
+	   a new key in a token is made there. */
+	if (entry_get(&j->e, "key-path") != NULL && token_key(j) == NULL)
 		reuse = 1;
 	memset(&rq, 0, sizeof rq);
 	rq.subject = X509_get_subject_name(j->old);
@@ -451,16 +491,13 @@ lca_issue(struct rjob *j, char **cause)
 		pub = X509_get0_pubkey(j->old);
 		j->key_desc = xstrdup("reused");
 	} else {
-		if (kt == NULL)
-			kt = *key_type_of(X509_get0_pubkey(j->old)) != '\0' ?
-			    key_type_of(X509_get0_pubkey(j->old)) :
-			    KEY_TYPE_DEFAULT;
-		if ((j->newkey = key_generate(kt, cause)) == NULL) {
+		if ((j->newkey = key_generate_at(lca_key_type(j, kt),
+		    token_key(j), HSM_GEN_RENEW, "key-path", &j->newkey_uri,
+		    &j->key_desc, cause)) == NULL) {
 			inv_renew_plan_free(&p);
 			return -1;
 		}
 		pub = j->newkey;
-		j->key_desc = xasprintf("new (%s)", kt);
 	}
 	inv_renew_plan_free(&p);
 	if ((j->leaf = ca_sign(j->ca, &rq, pub, cause)) == NULL)
@@ -592,6 +629,11 @@ cmd_issue(struct rjob *j, char **cause)
 	j->leaf = sk_X509_shift(sk);
 	j->full_pem = data;
 	data = NULL;
+	if (access(keyp, F_OK) == 0 && token_key(j) != NULL) {
+		set_cause(cause, "the command wrote a key, but key-path names "
+		    "a key in a PKCS#11 token");
+		goto out;
+	}
 	if (access(keyp, F_OK) == 0) {
 		if (read_file(keyp, CERT_MAX_FILE, &data, &len, &err) != 0 ||
 		    (pk = key_decrypt_pem(data, len, NULL, &err)) == NULL) {
@@ -656,8 +698,9 @@ acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 	}
 	if (p != NULL) {
 		p->profile = xasprintf("%s (%s)", j->profile, desc);
-		p->key = xstrdup(reuse || entry_get(&j->e, "key-path") !=
-		    NULL ? "reused" : "new");
+		p->key = xstrdup(reuse || (entry_get(&j->e, "key-path") !=
+		    NULL && token_key(j) == NULL) ? "reused" : token_key(j) !=
+		    NULL ? "new, in its PKCS#11 token" : "new");
 	}
 	free(desc);
 	return 0;
@@ -680,10 +723,12 @@ acme_issue_job(struct rjob *j, char **cause)
 	j->full_pem = r->full_pem;
 	j->leaf = r->leaf;
 	j->newkey = r->newkey;
+	j->newkey_uri = r->newkey_uri;
 	j->key_desc = r->key_desc;
 	r->full_pem = NULL;
 	r->leaf = NULL;
 	r->newkey = NULL;
+	r->newkey_uri = NULL;
 	r->key_desc = NULL;
 	return 0;
 }
@@ -727,29 +772,23 @@ secret_manifest(struct rjob *j, const char *keypem, char **cause)
 {
 	const char *ns = entry_get(&j->e, "namespace");
 	const char *sn = entry_get(&j->e, "secret");
-	char *stored = NULL, *from = NULL, *plain = NULL, *err = NULL, *m;
-	size_t len = 0, plen = 0;
+	char *plain = NULL, *err = NULL, *m;
+	size_t plen = 0;
 	EVP_PKEY *pk;
 
 	if (keypem == NULL) {
-		if (inv_entry_key(j->inv, j->name, &j->e, &stored, &len,
-		    &from, &err) != 0) {
+		if (inv_entry_key(j->inv, j->name, &j->e, &pk, NULL, &err) != 0) {
 			set_cause(cause, "kubernetes secret: %s", err);
 			free(err);
 			return NULL;
 		}
-		pk = key_decrypt_pem(stored, len, j->pass, &err);
-		free_secret(stored, len);
-		if (pk == NULL) {
-			set_cause(cause, "kubernetes secret: %s: %s", from,
-			    err);
-			free(err);
-			free(from);
-			return NULL;
-		}
-		free(from);
 		plain = key_plain_pem(pk, &plen);
 		EVP_PKEY_free(pk);
+		if (plain == NULL) {
+			set_cause(cause, "kubernetes secret: the key cannot "
+			    "be written out");
+			return NULL;
+		}
 		keypem = plain;
 	}
 	m = k8s_tls_secret(ns != NULL ? ns : "default", sn != NULL ? sn :
@@ -792,7 +831,9 @@ deploy(struct rjob *j, struct buf *report, char **manifest, char **cause)
 	    (*manifest = secret_manifest(j, keypem, cause)) == NULL)
 		goto out;
 	for (i = 0; i < nitems(targets); i++) {
-		if ((path = entry_get(&j->e, targets[i].key)) == NULL)
+		/* A key in a token is not a file. */
+		if ((path = entry_get(&j->e, targets[i].key)) == NULL ||
+		    hsm_is_uri(path))
 			continue;
 		switch (i) {
 		case 0:
@@ -1188,11 +1229,12 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
     struct ca_keycache *kc, struct inv_renew_result *res, char **cause)
 {
 	struct rjob j;
-	struct repo_change ch[4];
+	struct repo_change ch[5];
 	struct strv trailers, vlines;
 	struct buf dep, body;
 	char *e = NULL, *pass = NULL, *keypem = NULL, *msg = NULL, *subject;
-	char *paths[4] = { NULL, NULL, NULL, NULL }, *serials = NULL, *dir, *vtext;
+	char *paths[5] = { NULL, NULL, NULL, NULL, NULL }, *serials = NULL;
+	char *etext = NULL, *dir, *vtext;
 	char fp[65], od[16], nd[16];
 	size_t n = 0, keylen = 0, i;
 	int64_t started = clock_now();
@@ -1228,7 +1270,8 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	locked = 1;
 	if (j.kind->locked && j.kind->issue(&j, &e) != 0)
 		goto fail;
-	if (j.newkey != NULL && pass != NULL &&
+	/* A new key in a token stays there (key-path names it). */
+	if (j.newkey != NULL && j.newkey_uri == NULL && pass != NULL &&
 	    (keypem = key_encrypt_pem(j.newkey, pass, &keylen)) == NULL) {
 		e = xstrdup("encrypting the new key failed");
 		goto fail;
@@ -1254,6 +1297,14 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	ch[n].path = paths[n] = xasprintf("%s/cert.pem", dir);
 	ch[n].data = j.full_pem;
 	ch[n++].len = strlen(j.full_pem);
+	if (j.newkey_uri != NULL) {
+		/* The new key in the token: key-path names it from now. */
+		entry_put(&j.e, "key-path", j.newkey_uri);
+		etext = entry_format(&j.e);
+		ch[n].path = paths[n] = xasprintf("%s/entry", dir);
+		ch[n].data = etext;
+		ch[n++].len = strlen(etext);
+	}
 	free(dir);
 	if (keypem != NULL) {
 		ch[n].path = paths[n] = xasprintf("keys/%s.key", name);
@@ -1332,6 +1383,7 @@ renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
 	rc = 0;
 	goto out;
 fail:
+	key_generate_undo(j.newkey_uri);
 	res->ok = 0;
 	res->error = xstrdup(e != NULL ? e : "failed");
 	{
@@ -1352,6 +1404,7 @@ out:
 	free_secret(manifest, manifest ? strlen(manifest) : 0);
 	free(msg);
 	free(serials);
+	free(etext);
 	for (i = 0; i < nitems(paths); i++)
 		free(paths[i]);
 	buf_free(&dep);

@@ -398,8 +398,9 @@ read_fd(int fd, size_t max, char **data, size_t *len, char **cause)
 		if (b.len + (size_t)n > max) {
 			buf_free(&b);
 			errno = EFBIG;
-			return set_cause(cause, "larger than %zu MiB",
-			    max >> 20);
+			return max < (1 << 20) ? set_cause(cause, "larger "
+			    "than %zu bytes", max) : set_cause(cause,
+			    "larger than %zu MiB", max >> 20);
 		}
 		buf_add(&b, tmp, (size_t)n);
 	}
@@ -648,4 +649,36 @@ free_secret(char *s, size_t len)
 		return;
 	explicit_bzero(s, len);
 	free(s);
+}
+
+int
+read_secret_fd(int fd, char **out, char **cause)
+{
+	char *data = NULL;
+	size_t len;
+
+	*out = NULL;
+	if (read_fd(fd, SECRET_MAX, &data, &len, cause) != 0)
+		return -1;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		data[--len] = '\0';
+	if (len == 0) {
+		free(data);
+		return set_cause(cause, "empty");
+	}
+	*out = data;
+	return 0;
+}
+
+int
+read_secret_file(const char *path, char **out, char **cause)
+{
+	int fd, rc;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return set_cause(cause, "%s", strerror(errno));
+	rc = read_secret_fd(fd, out, cause);
+	close(fd);
+	return rc;
 }

@@ -89,6 +89,12 @@ int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
 int	 mkdir_p(const char *path, int mode);
 /* Free a buffer that held key material or a passphrase (wiped first). */
 void	 free_secret(char *, size_t len);
+/* A secret (a passphrase, a PIN) from a descriptor or file: at most
+   SECRET_MAX bytes, trailing newlines dropped, refused when empty
+   ("empty"). The caller free_secret's *out. */
+#define SECRET_MAX	4096
+int	 read_secret_fd(int fd, char **out, char **cause);
+int	 read_secret_file(const char *path, char **out, char **cause);
 /* Words of a command (blanks separate; '' and "" quote; no expansion). */
 int	 argv_split(const char *s, struct strv *out, char **cause);
 /* w with each keys[i] ("{name}") replaced by vals[i], in one pass: what

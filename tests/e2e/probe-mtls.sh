@@ -157,10 +157,10 @@ errcheck "--client with the wrong passphrase" "--client client: keys/client.key:
     env CERTDECK_PASSPHRASE_FILE="$T/c/wrongpass" "$CERTDECK" -C "$I" probe --client client "$opt_ep"
 errcheck "--client with no passphrase configured" "--client client: keys/client.key: the key is encrypted and no passphrase is configured" \
     env -u CERTDECK_PASSPHRASE_FILE "$CERTDECK" -C "$I" probe --client client "$opt_ep"
-errcheck "--client with a key-path and the wrong passphrase" "--client loose: $T/c/loose-enc.key: cannot decrypt the key: wrong passphrase" \
+errcheck "--client with a key-path and the wrong passphrase" "--client loose: key-path $T/c/loose-enc.key: cannot decrypt the key: wrong passphrase" \
     env CERTDECK_PASSPHRASE_FILE="$T/c/wrongpass" "$CERTDECK" -C "$I" probe --client loose "$opt_ep"
 C set loose "key-path=$T/c/client.key" >/dev/null
-errcheck "--client with a key that is not the certificate's" "--client loose: $T/c/client.key: the key does not match the certificate" \
+errcheck "--client with a key that is not the certificate's" "--client loose: key-path $T/c/client.key: the key does not match the certificate" \
     C probe --client loose "$opt_ep"
 C set loose "key-path=$T/c/nothere.key" >/dev/null
 errcheck "--client with a key-path that does not exist" "--client loose: key-path $T/c/nothere.key:" C probe --client loose "$opt_ep"

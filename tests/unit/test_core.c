@@ -1,4 +1,5 @@
-/* test_core.c: clock, status policy, entry files, endpoints, names, escaping. */
+/* test_core.c: clock, status policy, entry files, endpoints, names, escaping,
+   PKCS#11 URIs. */
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cred.h"
 #include "entry.h"
 #include "escape.h"
+#include "hsm.h"
 #include "status.h"
 #include "util.h"
 
@@ -419,6 +421,68 @@ t_cred_key(void **state)
 	free(tmp);
 }
 
+/* PKCS#11 URIs as hsm.h checks them, without a token; key-path takes
+   them as set does. */
+static void
+t_hsm_uri(void **state)
+{
+	/* Accepted, with the token label messages use; or refused, why. */
+	static const struct {
+		const char	*uri;
+		int		 ok;
+		const char	*what;
+	} cases[] = {
+		{ "pkcs11:token=ca;object=root", 1, "ca" },
+		{ "PKCS11:object=root", 1, "" },
+		{ "pkcs11:token=my%20ca;id=%01%02;type=private", 1, "my ca" },
+		{ "pkcs11:serial=8f4d;object=k?module-path=/x.so", 1, "" },
+		{ "pkcs11:token=ca", 0, "names no key" },
+		{ "pkcs11:token=ca;object=k?pin-value=1234", 0, "PIN never" },
+		{ "pkcs11:token=ca;object=k?pin-source=/f", 0, "PIN never" },
+		{ "pkcs11:token=ca;object=k;type=cert", 0, "no private key" },
+		{ "pkcs11:token=ca;objekt=k", 0, "RFC 7512" },
+		{ "pkcs11:object=%zz", 0, "encoding" },
+		{ "pkcs11:object=a%00b", 0, "%00" },
+		{ "pkcs11:object=k?module-name=softhsm2", 0, "module-path" },
+		{ "/etc/key.pem", 0, "not a pkcs11: URI" },
+	};
+	struct entry e;
+	char *err = NULL, *t;
+	size_t i;
+
+	(void)state;
+	assert_true(hsm_is_uri("pkcs11:"));
+	assert_true(hsm_is_uri("Pkcs11:object=x"));
+	assert_false(hsm_is_uri("/pkcs11:x"));
+	assert_false(hsm_is_uri(NULL));
+	for (i = 0; i < nitems(cases); i++) {
+		if ((hsm_uri_check(cases[i].uri, &err) == 0) != cases[i].ok)
+			fail_msg("%s: %s", cases[i].uri, err ? err : "accepted");
+		t = cases[i].ok ? hsm_uri_token(cases[i].uri) : err;
+		if ((cases[i].ok && strcmp(t, cases[i].what) != 0) ||
+		    (!cases[i].ok && strstr(t, cases[i].what) == NULL))
+			fail_msg("%s: %s", cases[i].uri, t);
+		free(t);
+		err = NULL;
+	}
+
+	entry_init(&e);
+	assert_int_equal(entry_apply(&e, "key-path=pkcs11:token=ca;object=k",
+	    &err), 0);
+	assert_string_equal(entry_get(&e, "key-path"),
+	    "pkcs11:token=ca;object=k");
+	assert_int_equal(entry_apply(&e,
+	    "key-path=pkcs11:token=ca;object=k?pin-value=1", &err), -1);
+	assert_non_null(strstr(err, "key-path pkcs11:"));
+	free(err);
+	err = NULL;
+	/* deploy paths stay paths */
+	assert_int_equal(entry_apply(&e, "deploy-key=pkcs11:object=k", &err),
+	    -1);
+	free(err);
+	entry_free(&e);
+}
+
 int
 main(void)
 {
@@ -433,6 +497,7 @@ main(void)
 		cmocka_unit_test(t_names),
 		cmocka_unit_test(t_escape),
 		cmocka_unit_test(t_cred_key),
+		cmocka_unit_test(t_hsm_uri),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
