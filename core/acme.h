@@ -19,12 +19,15 @@
 
 #include "util.h"
 
+struct acme_listener;
 struct acme_opts {
 	const char	*directory;	/* https URL of the directory */
 	const char	*contact;	/* "mailto:a@b", or NULL */
 	const char	*ca_bundle;	/* PEM file trusted for the directory */
 	const char	*challenge;	/* "http-01" (NULL) or "dns-01" */
 	const char	*http_listen;	/* http-01: "ADDR:PORT" to listen on */
+	struct acme_listener *listener;	/* or a running listener (borrowed)
+					   that other orders share */
 	const char	*webroot;	/* or a directory a web server serves */
 	const char	*dns_hook;	/* dns-01: command words, {action}
 					   (add, remove) {domain} {name}
@@ -42,9 +45,21 @@ struct acme_opts {
  * subject's CN) with key: on success *full_pem (caller frees) is the
  * leaf and its chain as the CA sent it. log gets one line per step (for
  * the job log). -1 with *cause: one line for the operator.
+ *
+ * Several may run at once on threads of their own (renew --jobs): each
+ * has its own libcurl handle; the options and the account key are only
+ * read; an http-01 listener given in opts serves every order's tokens.
+ * acme_global_init must have run before the threads start.
  */
 int	 acme_issue(const struct acme_opts *, char *const *names, size_t n,
 	    EVP_PKEY *key, char **full_pem, struct buf *log, char **cause);
+/* libcurl's and jansson's global set-up, once (thread-safe itself). */
+void	 acme_global_init(void);
+/* Create the account of opts' key (or find it): the directory and
+   newAccount only, so that orders started side by side afterwards all
+   find one account. */
+int	 acme_register(const struct acme_opts *, struct buf *log,
+	    char **cause);
 
 /*
  * A renewal through an acme profile (renew.c; inv_acme.c): the profile is
@@ -80,16 +95,17 @@ int	 acme_renew(struct acme_renewal *, struct buf *log, char **cause);
 void	 acme_renewal_free(struct acme_renewal *);
 
 /*
- * The HTTP-01 listener alone (acme_issue runs one for http-listen): on
- * "ADDR:PORT" (port 0: any), answering GET
- * /.well-known/acme-challenge/TOKEN for the tokens added, 404 for other
- * paths, 405 for other methods; HTTP/1.0, one request a connection.
+ * The HTTP-01 listener alone (acme_issue runs one for http-listen unless
+ * given one): on "ADDR:PORT" (port 0: any), answering GET
+ * /.well-known/acme-challenge/TOKEN for the tokens added and not removed
+ * yet, 404 for other paths, 405 for other methods; HTTP/1.0, one request
+ * a connection.
  */
-struct acme_listener;
 struct acme_listener *acme_listen(const char *spec, char **cause);
 int	 acme_listen_port(struct acme_listener *);
 void	 acme_listen_add(struct acme_listener *, const char *token,
 	    const char *keyauth);
+void	 acme_listen_remove(struct acme_listener *, const char *token);
 void	 acme_listen_free(struct acme_listener *);
 
 /* base64url without padding (RFC 7515), of n bytes (caller frees). */

@@ -263,6 +263,32 @@ t_listener(void **state)
 	r = ask(port, big);
 	assert_true(str_startswith(r, "HTTP/1.0 404 "));
 	free(r);
+
+	/* Orders side by side share it: each adds its tokens and removes
+	   them when it ends; the others' stay. */
+	for (idle = 0; idle < 40; idle++) {
+		char tok[16], ka[32];
+
+		snprintf(tok, sizeof tok, "t%d", idle);
+		snprintf(ka, sizeof ka, "t%d.thumb", idle);
+		acme_listen_add(l, tok, ka);
+	}
+	acme_listen_remove(l, "tok-1_A");
+	acme_listen_remove(l, "t7");
+	r = ask(port, "GET /.well-known/acme-challenge/tok-1_A HTTP/1.0\r\n"
+	    "\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	r = ask(port, "GET /.well-known/acme-challenge/t7 HTTP/1.0\r\n\r\n");
+	assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	free(r);
+	r = ask(port, "GET /.well-known/acme-challenge/t39 HTTP/1.0\r\n\r\n");
+	assert_true(str_endswith(r, "\r\n\r\nt39.thumb"));
+	free(r);
+	/* A token is no prefix of another's. */
+	r = ask(port, "GET /.well-known/acme-challenge/t3 HTTP/1.0\r\n\r\n");
+	assert_true(str_endswith(r, "\r\n\r\nt3.thumb"));
+	free(r);
 	acme_listen_free(l);
 
 	/* Stopped: the port is closed. */
