@@ -62,37 +62,59 @@ int	 acme_register(const struct acme_opts *, struct buf *log,
 	    char **cause);
 
 /*
- * A renewal through an acme profile (renew.c; inv_acme.c): the profile is
- * the [section] of certdeck.conf, the names are the old certificate's
- * (its DNS and IP SANs, else its CN). The account key is
- * acme/PROFILE/account.key at HEAD, decrypted with pass; with none, a new
- * one is made and handed back encrypted (acct_path, acct_pem) for the
- * renewal's commit. reuse-key (or a key-path entry) signs the request
- * with the entry's current key; otherwise a new key of key-type.
+ * A renewal through an acme profile (renew.c; inv_acme.c), in two steps.
+ * acme_renew_prepare runs on the thread that has the inventory: it
+ * checks the profile (a [section] of cfg, the batch's copy of
+ * certdeck.conf), reads what the repository holds and sets up what the
+ * renewals of one batch share (struct acme_batch): the profile's account
+ * key, acme/PROFILE/account.key at HEAD decrypted with pass once a batch
+ * (with none, a new one is made and registered with the CA at once, so
+ * orders started side by side find one account, and is committed with
+ * the first renewal through the profile: acme_batch_account), and one
+ * HTTP-01 listener per http-listen address, serving every order's
+ * tokens. acme_renew then runs on any thread, touching neither the
+ * inventory nor anything shared but read-only: the names are the old
+ * certificate's (its DNS and IP SANs, else its CN); reuse-key (or a
+ * key-path entry) signs the request with the entry's current key,
+ * otherwise a new key of key-type.
  */
 struct inv;
+struct config;
+struct acme_batch;
 struct acme_renewal {
-	struct inv	*inv;
+	const struct config *cfg;	/* not changed while the batch runs */
 	const char	*section;	/* "profile NAME" */
 	const char	*profile;	/* NAME */
 	const char	*entry;
 	const char	*key_path;	/* the entry's key-path, or NULL */
 	X509		*old;
 	const char	*pass;
+	/* From acme_renew_prepare. */
+	EVP_PKEY	*account_key;	/* this renewal's own copy */
+	struct acme_listener *listener;	/* the batch's, or NULL */
+	char		*reuse_pem;	/* reuse-key: keys/ENTRY.key at HEAD */
+	size_t		 reuse_len;
 	/* Out. */
 	char		*full_pem;
 	X509		*leaf;
 	EVP_PKEY	*newkey;	/* NULL: the key was reused */
 	char		*key_desc;
-	char		*acct_path;	/* a new account key to commit */
-	char		*acct_pem;
-	size_t		 acct_len;
 };
 /* Check the profile's settings; *desc (caller frees) says what it does. */
-int	 acme_renew_check(struct inv *, const char *section, char **desc,
-	    char **cause);
+int	 acme_renew_check(const struct config *, const char *section,
+	    char **desc, char **cause);
+struct acme_batch *acme_batch_new(void);
+void	 acme_batch_free(struct acme_batch *);
+int	 acme_renew_prepare(struct acme_batch *, struct inv *,
+	    struct acme_renewal *, struct buf *log, char **cause);
 int	 acme_renew(struct acme_renewal *, struct buf *log, char **cause);
 void	 acme_renewal_free(struct acme_renewal *);
+/* The new account key of profile not committed yet, if any (1): its
+   path and encrypted PEM (the batch's), for a renewal's commit; then
+   acme_batch_stored once that commit is made. */
+int	 acme_batch_account(struct acme_batch *, const char *profile,
+	    const char **path, const char **pem, size_t *len);
+void	 acme_batch_stored(struct acme_batch *, const char *profile);
 
 /*
  * The HTTP-01 listener alone (acme_issue runs one for http-listen unless
