@@ -208,6 +208,25 @@ ask(int port, const char *req)
 	return out;
 }
 
+/* GET token's path: its key authorization keyauth, or 404 (NULL). */
+static void
+expect_token(int port, const char *token, const char *keyauth)
+{
+	char *req = xasprintf("GET /.well-known/acme-challenge/%s HTTP/1.0"
+	    "\r\n\r\n", token), *r = ask(port, req), *body;
+
+	if (keyauth == NULL)
+		assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	else {
+		body = xasprintf("\r\n\r\n%s", keyauth);
+		assert_true(str_startswith(r, "HTTP/1.0 200 "));
+		assert_true(str_endswith(r, body));
+		free(body);
+	}
+	free(r);
+	free(req);
+}
+
 static void
 t_listener(void **state)
 {
@@ -275,20 +294,10 @@ t_listener(void **state)
 	}
 	acme_listen_remove(l, "tok-1_A");
 	acme_listen_remove(l, "t7");
-	r = ask(port, "GET /.well-known/acme-challenge/tok-1_A HTTP/1.0\r\n"
-	    "\r\n");
-	assert_true(str_startswith(r, "HTTP/1.0 404 "));
-	free(r);
-	r = ask(port, "GET /.well-known/acme-challenge/t7 HTTP/1.0\r\n\r\n");
-	assert_true(str_startswith(r, "HTTP/1.0 404 "));
-	free(r);
-	r = ask(port, "GET /.well-known/acme-challenge/t39 HTTP/1.0\r\n\r\n");
-	assert_true(str_endswith(r, "\r\n\r\nt39.thumb"));
-	free(r);
-	/* A token is no prefix of another's. */
-	r = ask(port, "GET /.well-known/acme-challenge/t3 HTTP/1.0\r\n\r\n");
-	assert_true(str_endswith(r, "\r\n\r\nt3.thumb"));
-	free(r);
+	expect_token(port, "tok-1_A", NULL);
+	expect_token(port, "t7", NULL);
+	expect_token(port, "t39", "t39.thumb");
+	expect_token(port, "t3", "t3.thumb");	/* no prefix of t39's */
 	acme_listen_free(l);
 
 	/* Stopped: the port is closed. */
