@@ -82,7 +82,18 @@ n0=$(commits "$I")
 export CERTDECK_NOW=2026-06-25T12:00:00Z
 check_out "renew deploys and reloads" "reload ok" C renew site-test
 check "  is one commit" test "$(commits "$I")" = $((n0 + 1))
-check "  nginx serves the new certificate" test "$(served)" = "$(fp "$E/cert.pem")"
+# A graceful reload leaves the old worker accepting connections until it
+# has closed its listeners: wait until the master has only its new worker
+# (bounded: 20 s) before asking what nginx serves.
+workers() { ps -o pid= --ppid "$(cat "$N/nginx.pid")" | wc -l; }
+new_served() {
+	i=0
+	while { [ "$(workers)" != 1 ] || [ "$(served)" != "$(fp "$E/cert.pem")" ]; } && [ $i -lt 200 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+	test "$(served)" = "$(fp "$E/cert.pem")"
+}
+check "  nginx serves the new certificate" new_served
 git -C "$I" log -1 --format=%B >"$T/msg"
 check_out "  Certdeck-Verified trailer" "Certdeck-Verified: 127.0.0.1:$port ok" cat "$T/msg"
 check_out "  the body names what was deployed" "deploy: wrote $D/cert.pem, $D/fullchain.pem, $D/key.pem; reload ok" cat "$T/msg"
@@ -113,15 +124,7 @@ check_out "  and what the endpoint serves" "Certdeck-Verified: 127.0.0.1:$port s
 check_out "  the list shows renewed, not live" "site-test: renewed, not live" C list
 check_out "  JSON too" '"renewal":"renewed, not live"' C list --json
 nginx -p "$N" -c "$N/nginx.conf" -s reload 2>/dev/null
-# A graceful reload leaves the old worker accepting connections until it
-# has closed its listeners: wait until the master has only its new worker
-# and that serves the new certificate (bounded: 20 s).
-workers() { ps -o pid= --ppid "$(cat "$N/nginx.pid")" | wc -l; }
-i=0
-while { [ "$(workers)" != 1 ] || [ "$(served)" != "$(fp "$E/cert.pem")" ]; } && [ $i -lt 200 ]; do
-	sleep 0.1; i=$((i + 1))
-done
-check "  nginx reloaded by hand serves the renewed certificate" test "$(served)" = "$(fp "$E/cert.pem")"
+check "  nginx reloaded by hand serves the renewed certificate" new_served
 C probe site-test >/dev/null 2>&1
 check "after a probe sees it served, the mark is gone" sh -c "! '$CERTDECK' -C '$I' list | grep -q 'not live'"
 
