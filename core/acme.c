@@ -841,12 +841,13 @@ l_start(struct listener *l, const char *spec, char **cause)
 	return 0;
 }
 
+/* A token two orders share (a CA handing both one pending
+   authorization) is added twice and stays until both have ended. */
 static void
 l_add(struct listener *l, const char *token, const char *keyauth)
 {
 	pthread_mutex_lock(&l->mu);
-	if (l_find(l, token, NULL) == NULL)
-		strv_addn(&l->tokens, xasprintf("%s %s", token, keyauth));
+	strv_addn(&l->tokens, xasprintf("%s %s", token, keyauth));
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -857,10 +858,10 @@ l_remove(struct listener *l, const char *token)
 
 	pthread_mutex_lock(&l->mu);
 	if (l_find(l, token, &at) != NULL) {
-		char *e = xstrdup(l->tokens.v[at]);
-
-		strv_remove(&l->tokens, e);
-		free(e);
+		free(l->tokens.v[at]);
+		memmove(&l->tokens.v[at], &l->tokens.v[at + 1],
+		    (l->tokens.n - at) * sizeof *l->tokens.v);
+		l->tokens.n--;
 	}
 	pthread_mutex_unlock(&l->mu);
 }

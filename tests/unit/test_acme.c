@@ -292,9 +292,12 @@ t_listener(void **state)
 		snprintf(ka, sizeof ka, "t%d.thumb", idle);
 		acme_listen_add(l, tok, ka);
 	}
+	acme_listen_add(l, "t7", "t7.thumb");	/* a second order's too */
 	acme_listen_remove(l, "tok-1_A");
 	acme_listen_remove(l, "t7");
 	expect_token(port, "tok-1_A", NULL);
+	expect_token(port, "t7", "t7.thumb");
+	acme_listen_remove(l, "t7");
 	expect_token(port, "t7", NULL);
 	expect_token(port, "t39", "t39.thumb");
 	expect_token(port, "t3", "t3.thumb");	/* no prefix of t39's */
