@@ -90,6 +90,7 @@ cmd_renew(struct cli *cli, int argc, char **argv)
 		{ "due", no_argument, NULL, 'u' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct inv_renew_opts o;
@@ -121,6 +122,16 @@ cmd_renew(struct cli *cli, int argc, char **argv)
 				return EXIT_ERROR;
 			}
 			o.probe_timeout_ms = (int)t * 1000;
+			break;
+		case 'j':
+			t = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || t < 1 ||
+			    t > INV_RENEW_JOBS_MAX) {
+				cli_error(cli, "--jobs %s: a number from 1 to "
+				    "%d", optarg, INV_RENEW_JOBS_MAX);
+				return EXIT_ERROR;
+			}
+			o.jobs = (int)t;
 			break;
 		default:
 			cmd_usage(cmd_find("renew"), stderr);

@@ -151,7 +151,8 @@ const struct cmd cmds[] = {
 	  "                    ca-compromise, affiliation-changed, superseded,\n"
 	  "                    cessation-of-operation, privilege-withdrawn\n"
 	  "Each revocation is one commit; certdeck ca crl publishes them.\n" },
-	{ "renew", cmd_renew, "NAME... | --due [--dry-run] [--timeout S]",
+	{ "renew", cmd_renew, "NAME... | --due [--dry-run] [--timeout S] "
+	  "[--jobs N]",
 	  "renew certificates through their profiles, deploy and verify",
 	  "  --due             every entry at warning or worse that has a\n"
 	  "                    profile (or was made by certdeck issue)\n"
@@ -159,10 +160,14 @@ const struct cmd cmds[] = {
 	  "                    reload command and endpoints; change nothing\n"
 	  "  --timeout S       seconds each verifying probe may take\n"
 	  "                    (default 10)\n"
+	  "  --jobs N          renewals at once, 1 to 32 (default 4); 1\n"
+	  "                    renews one after the other, in order\n"
 	  "Each renewal deploys the files, runs the reload command, probes\n"
 	  "the endpoints for the new certificate and is one commit saying\n"
-	  "so. A failed renewal changes nothing in the repository. A key in\n"
-	  "a PKCS#11 token (key-path pkcs11:...) is renewed in the token.\n"
+	  "so; each is reported, and committed, as it finishes. A failed\n"
+	  "renewal changes nothing in the repository and the others go on.\n"
+	  "A key in a PKCS#11 token (key-path pkcs11:...) is renewed in the\n"
+	  "token.\n"
 	  "Exit status 1 when one failed or is not served yet.\n" },
 	{ "clone", cmd_clone, "URL [DIR]",
 	  "copy a shared inventory from a git remote and build its index",

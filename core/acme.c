@@ -265,6 +265,7 @@ struct acme {
 	char		*new_nonce, *new_account, *new_order;
 	char		*thumb;
 	struct strv	 txt;		/* dns-01: "domain value" added */
+	struct strv	 tokens;	/* http-01: added to the listener */
 	/* Of the last response. */
 	long		 status;
 	struct buf	 body;
@@ -633,20 +634,36 @@ poll_object(struct acme *a, const char *url, const char *pending,
 #define L_CLIENTS	16
 #define L_REQ_MAX	2048
 #define L_CLIENT_MS	5000
-#define L_TOKENS	32
 #define L_PREFIX	"/.well-known/acme-challenge/"
 
+/* Orders running side by side share one listener (renew --jobs): each
+   adds its tokens and removes them when it ends. */
 struct listener {
 	int		 fd;
 	int		 stop[2];
 	pthread_t	 thread;
 	int		 running;
 	pthread_mutex_t	 mu;
-	char		*token[L_TOKENS];
-	char		*keyauth[L_TOKENS];
-	size_t		 ntokens;
+	struct strv	 tokens;	/* "TOKEN KEYAUTH" (a token is
+					   base64url: no blank) */
 	unsigned	 served;
 };
+
+/* The key authorization of token, or NULL; under l->mu. */
+static const char *
+l_find(struct listener *l, const char *token, size_t *at)
+{
+	size_t i, n = strlen(token);
+
+	for (i = 0; i < l->tokens.n; i++)
+		if (strncmp(l->tokens.v[i], token, n) == 0 &&
+		    l->tokens.v[i][n] == ' ') {
+			if (at != NULL)
+				*at = i;
+			return l->tokens.v[i] + n + 1;
+		}
+	return NULL;
+}
 
 struct lclient {
 	int	 fd;
@@ -660,8 +677,7 @@ l_respond(struct listener *l, struct lclient *c)
 {
 	char *sp, *path, *end, resp[1024];
 	const char *body = NULL;
-	size_t i;
-	int n;
+	int n = 0;
 
 	c->req[c->len] = '\0';
 	/* "GET /path HTTP/1.x" and nothing more to it. */
@@ -674,23 +690,18 @@ l_respond(struct listener *l, struct lclient *c)
 		    str_startswith(path, L_PREFIX)) {
 			*sp = '\0';
 			pthread_mutex_lock(&l->mu);
-			for (i = 0; i < l->ntokens; i++)
-				if (strcmp(path + strlen(L_PREFIX),
-				    l->token[i]) == 0) {
-					body = l->keyauth[i];
-					l->served++;
-				}
-			pthread_mutex_unlock(&l->mu);
-			if (body != NULL) {
+			if ((body = l_find(l, path + strlen(L_PREFIX),
+			    NULL)) != NULL) {
+				l->served++;
 				n = snprintf(resp, sizeof resp, "HTTP/1.0 200 "
 				    "OK\r\nContent-Type: text/plain\r\n"
 				    "Content-Length: %zu\r\nConnection: "
 				    "close\r\n\r\n%s", strlen(body), body);
-				if (n > 0 && (size_t)n < sizeof resp) {
-					send(c->fd, resp, (size_t)n,
-					    MSG_NOSIGNAL);
-					return;
-				}
+			}
+			pthread_mutex_unlock(&l->mu);
+			if (body != NULL && n > 0 && (size_t)n < sizeof resp) {
+				send(c->fd, resp, (size_t)n, MSG_NOSIGNAL);
+				return;
 			}
 		}
 		n = snprintf(resp, sizeof resp, "HTTP/1.0 404 Not Found\r\n"
@@ -789,6 +800,7 @@ l_start(struct listener *l, const char *spec, char **cause)
 
 	memset(l, 0, sizeof *l);
 	l->fd = l->stop[0] = l->stop[1] = -1;
+	strv_init(&l->tokens);
 	pthread_mutex_init(&l->mu, NULL);
 	if (colon == NULL)
 		return set_cause(cause, "http-listen %s: expected ADDR:PORT",
@@ -829,13 +841,27 @@ l_start(struct listener *l, const char *spec, char **cause)
 	return 0;
 }
 
+/* A token two orders share (a CA handing both one pending
+   authorization) is added twice and stays until both have ended. */
 static void
 l_add(struct listener *l, const char *token, const char *keyauth)
 {
 	pthread_mutex_lock(&l->mu);
-	if (l->ntokens < L_TOKENS) {
-		l->token[l->ntokens] = xstrdup(token);
-		l->keyauth[l->ntokens++] = xstrdup(keyauth);
+	strv_addn(&l->tokens, xasprintf("%s %s", token, keyauth));
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void
+l_remove(struct listener *l, const char *token)
+{
+	size_t at;
+
+	pthread_mutex_lock(&l->mu);
+	if (l_find(l, token, &at) != NULL) {
+		free(l->tokens.v[at]);
+		memmove(&l->tokens.v[at], &l->tokens.v[at + 1],
+		    (l->tokens.n - at) * sizeof *l->tokens.v);
+		l->tokens.n--;
 	}
 	pthread_mutex_unlock(&l->mu);
 }
@@ -843,8 +869,6 @@ l_add(struct listener *l, const char *token, const char *keyauth)
 static void
 l_stop(struct listener *l)
 {
-	size_t i;
-
 	if (l->running) {
 		(void)!write(l->stop[1], "x", 1);
 		pthread_join(l->thread, NULL);
@@ -855,10 +879,7 @@ l_stop(struct listener *l)
 		close(l->stop[0]);
 		close(l->stop[1]);
 	}
-	for (i = 0; i < l->ntokens; i++) {
-		free(l->token[i]);
-		free(l->keyauth[i]);
-	}
+	strv_free(&l->tokens);
 	pthread_mutex_destroy(&l->mu);
 	memset(l, 0, sizeof *l);
 	l->fd = l->stop[0] = l->stop[1] = -1;
@@ -896,6 +917,12 @@ acme_listen_add(struct acme_listener *l, const char *token,
     const char *keyauth)
 {
 	l_add((struct listener *)l, token, keyauth);
+}
+
+void
+acme_listen_remove(struct acme_listener *l, const char *token)
+{
+	l_remove((struct listener *)l, token);
 }
 
 void
@@ -1240,9 +1267,10 @@ authz_prepare(struct acme *a, const char *url, struct listener *l,
 		if (rc != 0)
 			goto out;
 		rc = -1;
-	} else if (l != NULL)
+	} else if (l != NULL) {
 		l_add(l, token, keyauth);
-	else {
+		strv_add(&a->tokens, token);
+	} else {
 		char *dir;
 
 		path = webroot_path(a->o->webroot, token);
@@ -1490,22 +1518,104 @@ out:
 }
 
 static void
-curl_start(void)
+global_start(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* The hash seed, made now rather than racing in the first
+	   json_object() of several threads. */
+	json_object_seed(0);
+}
+
+void
+acme_global_init(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, global_start);
+}
+
+/* One conversation with the CA: its handles (acme_end frees them,
+   whatever acme_start returned). */
+static int
+acme_start(struct acme *a, const struct acme_opts *o, struct buf *log,
+    char **cause)
+{
+	acme_global_init();
+	memset(a, 0, sizeof *a);
+	strv_init(&a->txt);
+	strv_init(&a->tokens);
+	buf_init(&a->body);
+	a->o = o;
+	a->log = log;
+	a->deadline = clock_mono_ms() + 1000LL * (o->timeout_s > 0 ?
+	    o->timeout_s : ACME_TIMEOUT_DEFAULT);
+	if ((a->curl = curl_easy_init()) == NULL)
+		return set_cause(cause, "libcurl failed to start");
+	if ((a->thumb = acme_thumbprint(o->account_key)) == NULL)
+		return set_cause(cause, "the account key is neither EC "
+		    "P-256/P-384 nor RSA");
+	return 0;
+}
+
+/* What the conversation put in place comes down: l's tokens, the DNS
+   records (a failure to remove one is logged, not fatal: the
+   certificate is good). */
+static void
+acme_end(struct acme *a, struct listener *l)
+{
+	size_t i;
+
+	for (i = 0; l != NULL && i < a->tokens.n; i++)
+		l_remove(l, a->tokens.v[i]);
+	strv_free(&a->tokens);
+	for (i = 0; i < a->txt.n; i++) {
+		char *sp = strchr(a->txt.v[i], ' '), *err = NULL;
+
+		*sp = '\0';
+		if (dns_hook(a, "remove", a->txt.v[i], sp + 1, &err) != 0) {
+			buf_printf(a->log, "%s\n", err);
+			free(err);
+		}
+	}
+	strv_free(&a->txt);
+	if (a->curl != NULL)
+		curl_easy_cleanup(a->curl);
+	buf_free(&a->body);
+	free(a->nonce);
+	free(a->kid);
+	free(a->new_nonce);
+	free(a->new_account);
+	free(a->new_order);
+	free(a->thumb);
+	free(a->location);
+	free(a->ctype);
+	free(a->retry_raw);
+	memset(a, 0, sizeof *a);
+}
+
+int
+acme_register(const struct acme_opts *o, struct buf *log, char **cause)
+{
+	struct acme a;
+	int rc = -1;
+
+	if (acme_start(&a, o, log, cause) == 0 && directory(&a, cause) == 0 &&
+	    account(&a, cause) == 0)
+		rc = 0;
+	acme_end(&a, NULL);
+	return rc;
 }
 
 int
 acme_issue(const struct acme_opts *o, char *const *names, size_t n,
     EVP_PKEY *key, char **full_pem, struct buf *log, char **cause)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct acme a;
-	struct listener l;
+	struct listener own, *l = NULL;
 	struct strv files;
 	const char *ch = o->challenge != NULL ? o->challenge : "http-01";
 	size_t i;
-	int rc = -1, listening = 0;
+	int rc = -1;
 
 	*full_pem = NULL;
 	if (n == 0)
@@ -1517,68 +1627,32 @@ acme_issue(const struct acme_opts *o, char *const *names, size_t n,
 	} else if (strcmp(ch, "http-01") != 0)
 		return set_cause(cause, "challenge %s: use http-01 or dns-01",
 		    ch);
-	else if ((o->http_listen == NULL) == (o->webroot == NULL))
+	else if ((o->http_listen == NULL && o->listener == NULL) ==
+	    (o->webroot == NULL))
 		return set_cause(cause, "http-01 needs one of http-listen = "
 		    "ADDR:PORT or webroot = DIR");
-	pthread_once(&once, curl_start);
-	memset(&a, 0, sizeof a);
 	strv_init(&files);
-	strv_init(&a.txt);
-	buf_init(&a.body);
-	a.o = o;
-	a.log = log;
-	a.deadline = clock_mono_ms() + 1000LL * (o->timeout_s > 0 ?
-	    o->timeout_s : ACME_TIMEOUT_DEFAULT);
-	if ((a.curl = curl_easy_init()) == NULL) {
-		set_cause(cause, "libcurl failed to start");
+	if (acme_start(&a, o, log, cause) != 0)
 		goto out;
-	}
-	if ((a.thumb = acme_thumbprint(o->account_key)) == NULL) {
-		set_cause(cause, "the account key is neither EC P-256/P-384 "
-		    "nor RSA");
-		goto out;
-	}
-	if (strcmp(ch, "http-01") == 0 && o->http_listen != NULL) {
-		if (l_start(&l, o->http_listen, cause) != 0) {
-			l_stop(&l);
+	if (strcmp(ch, "http-01") == 0 && o->listener != NULL)
+		l = (struct listener *)o->listener;
+	else if (strcmp(ch, "http-01") == 0 && o->http_listen != NULL) {
+		if (l_start(&own, o->http_listen, cause) != 0) {
+			l_stop(&own);
 			goto out;
 		}
-		listening = 1;
+		l = &own;
 	}
 	if (directory(&a, cause) != 0 || account(&a, cause) != 0 ||
-	    order(&a, names, n, key, listening ? &l : NULL, &files, full_pem,
-	    cause) != 0)
+	    order(&a, names, n, key, l, &files, full_pem, cause) != 0)
 		goto out;
 	rc = 0;
 out:
-	if (listening)
-		l_stop(&l);
+	acme_end(&a, l);
+	if (l == &own)
+		l_stop(&own);
 	for (i = 0; i < files.n; i++)
 		unlink(files.v[i]);
 	strv_free(&files);
-	/* The records added, removed whatever happened (a failure to
-	   remove one is logged, not fatal: the certificate is good). */
-	for (i = 0; i < a.txt.n; i++) {
-		char *sp = strchr(a.txt.v[i], ' '), *err = NULL;
-
-		*sp = '\0';
-		if (dns_hook(&a, "remove", a.txt.v[i], sp + 1, &err) != 0) {
-			buf_printf(log, "%s\n", err);
-			free(err);
-		}
-	}
-	strv_free(&a.txt);
-	if (a.curl != NULL)
-		curl_easy_cleanup(a.curl);
-	buf_free(&a.body);
-	free(a.nonce);
-	free(a.kid);
-	free(a.new_nonce);
-	free(a.new_account);
-	free(a.new_order);
-	free(a.thumb);
-	free(a.location);
-	free(a.ctype);
-	free(a.retry_raw);
 	return rc;
 }

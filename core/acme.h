@@ -19,12 +19,15 @@
 
 #include "util.h"
 
+struct acme_listener;
 struct acme_opts {
 	const char	*directory;	/* https URL of the directory */
 	const char	*contact;	/* "mailto:a@b", or NULL */
 	const char	*ca_bundle;	/* PEM file trusted for the directory */
 	const char	*challenge;	/* "http-01" (NULL) or "dns-01" */
 	const char	*http_listen;	/* http-01: "ADDR:PORT" to listen on */
+	struct acme_listener *listener;	/* or a running listener (borrowed)
+					   that other orders share */
 	const char	*webroot;	/* or a directory a web server serves */
 	const char	*dns_hook;	/* dns-01: command words, {action}
 					   (add, remove) {domain} {name}
@@ -42,57 +45,92 @@ struct acme_opts {
  * subject's CN) with key: on success *full_pem (caller frees) is the
  * leaf and its chain as the CA sent it. log gets one line per step (for
  * the job log). -1 with *cause: one line for the operator.
+ *
+ * Several may run at once on threads of their own (renew --jobs): each
+ * has its own libcurl handle; the options and the account key are only
+ * read; an http-01 listener given in opts serves every order's tokens.
+ * acme_global_init must have run before the threads start.
  */
 int	 acme_issue(const struct acme_opts *, char *const *names, size_t n,
 	    EVP_PKEY *key, char **full_pem, struct buf *log, char **cause);
+/* libcurl's and jansson's global set-up, once (thread-safe itself). */
+void	 acme_global_init(void);
+/* Create the account of opts' key (or find it): the directory and
+   newAccount only, so that orders started side by side afterwards all
+   find one account. */
+int	 acme_register(const struct acme_opts *, struct buf *log,
+	    char **cause);
 
 /*
- * A renewal through an acme profile (renew.c; inv_acme.c): the profile is
- * the [section] of certdeck.conf, the names are the old certificate's
- * (its DNS and IP SANs, else its CN). The account key is
- * acme/PROFILE/account.key at HEAD, decrypted with pass; with none, a new
- * one is made and handed back encrypted (acct_path, acct_pem) for the
- * renewal's commit. reuse-key (or a key-path naming a file) signs the
- * request with the entry's current key; otherwise a new key of key-type,
- * made inside the token when key-path names a key in a PKCS#11 token
- * (newkey_uri then names it; deleted again if the renewal fails here).
+ * A renewal through an acme profile (renew.c; inv_acme.c), in two steps.
+ * acme_renew_prepare runs on the thread that has the inventory: it
+ * checks the profile (a [section] of cfg, the batch's copy of
+ * certdeck.conf), reads what the repository holds and sets up what the
+ * renewals of one batch share (struct acme_batch): the profile's account
+ * key, acme/PROFILE/account.key at HEAD decrypted with pass once a batch
+ * (with none, a new one is made and registered with the CA at once, so
+ * orders started side by side find one account, and is committed with
+ * the first renewal through the profile: acme_batch_account), and one
+ * HTTP-01 listener per http-listen address, serving every order's
+ * tokens. acme_renew then runs on any thread, touching neither the
+ * inventory nor anything shared but read-only: the names are the old
+ * certificate's (its DNS and IP SANs, else its CN); reuse-key (or a
+ * key-path naming a file) signs the request with the entry's current
+ * key; otherwise a new key of key-type, made inside the token when
+ * key-path names a key in a PKCS#11 token (newkey_uri then names it;
+ * deleted again if the renewal fails).
  */
 struct inv;
+struct config;
+struct acme_batch;
 struct acme_renewal {
-	struct inv	*inv;
+	const struct config *cfg;	/* not changed while the batch runs */
 	const char	*section;	/* "profile NAME" */
 	const char	*profile;	/* NAME */
 	const char	*entry;
 	const char	*key_path;	/* the entry's key-path, or NULL */
 	X509		*old;
 	const char	*pass;
+	/* From acme_renew_prepare. */
+	EVP_PKEY	*account_key;	/* this renewal's own copy */
+	struct acme_listener *listener;	/* the batch's, or NULL */
+	char		*reuse_pem;	/* reuse-key: keys/ENTRY.key at HEAD */
+	size_t		 reuse_len;
 	/* Out. */
 	char		*full_pem;
 	X509		*leaf;
 	EVP_PKEY	*newkey;	/* NULL: the key was reused */
 	char		*newkey_uri;	/* newkey's URI in the token */
 	char		*key_desc;
-	char		*acct_path;	/* a new account key to commit */
-	char		*acct_pem;
-	size_t		 acct_len;
 };
 /* Check the profile's settings; *desc (caller frees) says what it does. */
-int	 acme_renew_check(struct inv *, const char *section, char **desc,
-	    char **cause);
+int	 acme_renew_check(const struct config *, const char *section,
+	    char **desc, char **cause);
+struct acme_batch *acme_batch_new(void);
+void	 acme_batch_free(struct acme_batch *);
+int	 acme_renew_prepare(struct acme_batch *, struct inv *,
+	    struct acme_renewal *, struct buf *log, char **cause);
 int	 acme_renew(struct acme_renewal *, struct buf *log, char **cause);
 void	 acme_renewal_free(struct acme_renewal *);
+/* The new account key of profile not committed yet, if any (1): its
+   path and encrypted PEM (the batch's), for a renewal's commit; then
+   acme_batch_stored once that commit is made. */
+int	 acme_batch_account(struct acme_batch *, const char *profile,
+	    const char **path, const char **pem, size_t *len);
+void	 acme_batch_stored(struct acme_batch *, const char *profile);
 
 /*
- * The HTTP-01 listener alone (acme_issue runs one for http-listen): on
- * "ADDR:PORT" (port 0: any), answering GET
- * /.well-known/acme-challenge/TOKEN for the tokens added, 404 for other
- * paths, 405 for other methods; HTTP/1.0, one request a connection.
+ * The HTTP-01 listener alone (acme_issue runs one for http-listen unless
+ * given one): on "ADDR:PORT" (port 0: any), answering GET
+ * /.well-known/acme-challenge/TOKEN for the tokens added and not removed
+ * yet, 404 for other paths, 405 for other methods; HTTP/1.0, one request
+ * a connection.
  */
-struct acme_listener;
 struct acme_listener *acme_listen(const char *spec, char **cause);
 int	 acme_listen_port(struct acme_listener *);
 void	 acme_listen_add(struct acme_listener *, const char *token,
 	    const char *keyauth);
+void	 acme_listen_remove(struct acme_listener *, const char *token);
 void	 acme_listen_free(struct acme_listener *);
 
 /* base64url without padding (RFC 7515), of n bytes (caller frees). */

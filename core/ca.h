@@ -63,25 +63,15 @@ int	 ca_load(struct inv *, const char *name, int with_key, struct ca **,
 	    char **cause);
 void	 ca_free(struct ca *);
 /*
- * The same with the key, decrypting key.pem only when it is not the one
- * kc already holds (same CA, same blob): a batch of renewals through one
- * CA pays the key's KDF once, not once per certificate. The certificate
- * and record are read from HEAD every time.
- */
-struct ca_keycache {
-	char		 name[ENTRY_NAME_MAX + 1];
-	char		 blob[41];
-	EVP_PKEY	*key;
-};
-int	 ca_load_cached(struct inv *, const char *name, struct ca_keycache *,
-	    struct ca **, char **cause);
-void	 ca_keycache_free(struct ca_keycache *);
-/*
  * Sign a certificate for key with a fresh random 128-bit serial that the
  * CA's record does not hold, and add it to the record. NULL with *cause.
  */
 X509	*ca_sign(struct ca *, const struct ca_req *, EVP_PKEY *key,
 	    char **cause);
+/* Add leaf (signed by the CA elsewhere: a batch of renewals signs with
+   the record it read first) to the CA's record; -1 with *cause if its
+   serial is there already. */
+int	 ca_record(struct ca *, X509 *leaf, const char *entry, char **cause);
 /* The record as the text of cas/NAME/serials (caller frees). */
 char	*ca_serials_text(const struct ca *);
 /* The chain an issued certificate carries after its leaf: the CA

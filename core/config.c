@@ -48,6 +48,22 @@ config_free(struct config *c)
 	c->nitems = 0;
 }
 
+void
+config_copy(struct config *dst, const struct config *src)
+{
+	size_t i;
+
+	*dst = *src;
+	dst->items = xcalloc(src->nitems ? src->nitems : 1,
+	    sizeof *dst->items);
+	for (i = 0; i < src->nitems; i++) {
+		dst->items[i].section = xstrdup(src->items[i].section);
+		dst->items[i].key = xstrdup(src->items[i].key);
+		dst->items[i].value = xstrdup(src->items[i].value);
+		dst->items[i].line = src->items[i].line;
+	}
+}
+
 static int
 set_int(struct config *c, const char *key, const char *value,
     const char *name, int lineno, char **cause)

@@ -34,6 +34,8 @@ void	 config_defaults(struct config *);
 int	 config_parse(const char *text, size_t len, const char *name,
 	    struct config *, char **cause);
 void	 config_free(struct config *);
+/* dst becomes a copy of src that lives on its own (config_free). */
+void	 config_copy(struct config *dst, const struct config *src);
 /* Value of key in section ("" = top level), or NULL. */
 const char *config_get(const struct config *, const char *section,
 	    const char *key);

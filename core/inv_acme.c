@@ -1,7 +1,9 @@
 /*
  * inv_acme.c: a renewal through an acme profile (acme.h): the profile's
  * settings, the names of the old certificate, the account key kept in
- * the inventory, the certificate's key; acme.c does the protocol.
+ * the inventory, the certificate's key; acme.c does the protocol. What
+ * reads the repository (acme_renew_prepare) runs on the inventory's
+ * thread; acme_renew, on a renewal's own.
  */
 #include <arpa/inet.h>
 
@@ -29,10 +31,9 @@ static const char *const acme_keys[] = { "type", "directory", "contact",
 
 
 int
-acme_renew_check(struct inv *inv, const char *section, char **desc,
+acme_renew_check(const struct config *c, const char *section, char **desc,
     char **cause)
 {
-	const struct config *c = &inv->cfg;
 	const char *dir = config_get(c, section, "directory");
 	const char *ch = config_get(c, section, "challenge");
 	const char *hl = config_get(c, section, "http-listen");
@@ -142,28 +143,21 @@ old_names(X509 *x, struct strv *out)
 	ERR_clear_error();
 }
 
-/* A PEM key from the repository at HEAD or a file, decrypted. 0 found,
-   1 not there, -1 error. */
+/* A PEM key from the repository at HEAD, still encrypted. 0 found, 1 not
+   there, -1 error. */
 static int
-load_key(struct acme_renewal *r, const char *path, int in_repo,
-    EVP_PKEY **pk, char **cause)
+read_key(struct inv *inv, const char *path, char **data, size_t *len,
+    char **cause)
 {
-	char *data = NULL, *err = NULL;
-	size_t len = 0;
+	char *err = NULL;
 	int found;
 
-	*pk = NULL;
-	if (!in_repo) {
-		/* A file or a key in a token, as key-path may name. */
-		if ((*pk = key_load_path(path, r->pass, &err)) != NULL)
-			return 0;
-		set_cause(cause, "%s: %s", path, err);
-		free(err);
-		return -1;
-	}
-	found = repo_read(r->inv->repo, NULL, path, &data, &len, NULL, &err);
+	*data = NULL;
+	*len = 0;
+	found = repo_read(inv->repo, NULL, path, data, len, NULL, &err);
 	if (found <= 0) {
-		free_secret(data, len);
+		free_secret(*data, *len);
+		*data = NULL;
 		if (found < 0) {
 			set_cause(cause, "%s: %s", path, err);
 			free(err);
@@ -172,14 +166,22 @@ load_key(struct acme_renewal *r, const char *path, int in_repo,
 		free(err);
 		return 1;
 	}
-	*pk = key_decrypt_pem(data, len, r->pass, &err);
-	free_secret(data, len);
-	if (*pk == NULL) {
+	return 0;
+}
+
+/* key_decrypt_pem, its error naming path. */
+static EVP_PKEY *
+decrypt_key(const char *path, const char *data, size_t len,
+    const char *pass, char **cause)
+{
+	EVP_PKEY *pk;
+	char *err = NULL;
+
+	if ((pk = key_decrypt_pem(data, len, pass, &err)) == NULL) {
 		set_cause(cause, "%s: %s", path, err);
 		free(err);
-		return -1;
 	}
-	return 0;
+	return pk;
 }
 
 /*
@@ -242,63 +244,271 @@ eab_key(const char *path, unsigned char **key, size_t *len, char **cause)
 	return 0;
 }
 
+/* The profile's settings as acme_issue takes them; *eabk (caller frees
+   with free_secret, length o->eab_keylen) is the EAB key read from its
+   file. */
+static int
+opts_fill(const struct config *c, const char *section, struct acme_opts *o,
+    unsigned char **eabk, char **cause)
+{
+	const char *to = config_get(c, section, "timeout");
+	const char *dw = config_get(c, section, "dns-wait");
+
+	memset(o, 0, sizeof *o);
+	*eabk = NULL;
+	o->directory = config_get(c, section, "directory");
+	o->contact = config_get(c, section, "contact");
+	o->ca_bundle = config_get(c, section, "ca-bundle");
+	o->challenge = config_get(c, section, "challenge");
+	o->http_listen = config_get(c, section, "http-listen");
+	o->webroot = config_get(c, section, "webroot");
+	o->dns_hook = config_get(c, section, "dns-hook");
+	o->dns_wait_s = dw != NULL ? atoi(dw) : 0;
+	o->timeout_s = to != NULL ? atoi(to) : 0;
+	if ((o->eab_kid = config_get(c, section, "eab-kid")) != NULL &&
+	    eab_key(config_get(c, section, "eab-hmac-key-file"), eabk,
+	    &o->eab_keylen, cause) != 0)
+		return -1;
+	o->eab_key = *eabk;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* What a batch's renewals share. */
+
+struct acme_account {
+	char		*profile;
+	EVP_PKEY	*key;		/* NULL: error says why */
+	char		*error;
+	char		*path;		/* a new key, until committed */
+	char		*pem;
+	size_t		 len;
+};
+
+struct acme_lsn {
+	char			*spec;
+	struct acme_listener	*l;
+};
+
+struct acme_batch {
+	struct acme_account	*accts;
+	size_t			 naccts;
+	struct acme_lsn		*lsns;
+	size_t			 nlsns;
+};
+
+struct acme_batch *
+acme_batch_new(void)
+{
+	acme_global_init();
+	return xcalloc(1, sizeof (struct acme_batch));
+}
+
+void
+acme_batch_free(struct acme_batch *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->naccts; i++) {
+		free(b->accts[i].profile);
+		EVP_PKEY_free(b->accts[i].key);
+		free(b->accts[i].error);
+		free(b->accts[i].path);
+		free_secret(b->accts[i].pem, b->accts[i].len);
+	}
+	free(b->accts);
+	for (i = 0; i < b->nlsns; i++) {
+		acme_listen_free(b->lsns[i].l);
+		free(b->lsns[i].spec);
+	}
+	free(b->lsns);
+	free(b);
+}
+
+static struct acme_account *
+batch_find(struct acme_batch *b, const char *profile)
+{
+	size_t i;
+
+	for (i = 0; i < b->naccts; i++)
+		if (strcmp(b->accts[i].profile, profile) == 0)
+			return &b->accts[i];
+	return NULL;
+}
+
+/* The profile's account: loaded once, or made and registered once; a
+   failure is kept, so the batch's other renewals through the profile
+   say the same without asking the CA again. */
+static struct acme_account *
+batch_account(struct acme_batch *b, struct inv *inv,
+    struct acme_renewal *r, struct buf *log)
+{
+	struct acme_account *a;
+	struct acme_opts o;
+	unsigned char *eabk = NULL;
+	char *data = NULL, *err = NULL;
+	size_t len;
+
+	if ((a = batch_find(b, r->profile)) != NULL)
+		return a;
+	b->accts = xreallocarray(b->accts, b->naccts + 1, sizeof *b->accts);
+	a = &b->accts[b->naccts++];
+	memset(a, 0, sizeof *a);
+	a->profile = xstrdup(r->profile);
+	a->path = xasprintf("acme/%s/account.key", r->profile);
+	switch (read_key(inv, a->path, &data, &len, &err)) {
+	case -1:
+		goto fail;
+	case 0:
+		a->key = decrypt_key(a->path, data, len, r->pass, &err);
+		free_secret(data, len);
+		if (a->key == NULL)
+			goto fail;
+		free(a->path);
+		a->path = NULL;
+		return a;
+	}
+	if ((a->key = key_generate(ACME_ACCOUNT_KEY_TYPE, &err)) == NULL)
+		goto fail;
+	if (r->pass == NULL || (a->pem = key_encrypt_pem(a->key, r->pass,
+	    &a->len)) == NULL) {
+		err = xstrdup("cannot store a new ACME account key without a "
+		    "passphrase");
+		goto fail;
+	}
+	if (opts_fill(r->cfg, r->section, &o, &eabk, &err) == 0) {
+		o.account_key = a->key;
+		acme_register(&o, log, &err);
+	}
+	free_secret((char *)eabk, o.eab_keylen);
+	if (err == NULL)
+		return a;
+fail:
+	EVP_PKEY_free(a->key);
+	a->key = NULL;
+	a->error = err;
+	return a;
+}
+
+int
+acme_renew_prepare(struct acme_batch *b, struct inv *inv,
+    struct acme_renewal *r, struct buf *log, char **cause)
+{
+	const char *hl = config_get(r->cfg, r->section, "http-listen");
+	const char *ch = config_get(r->cfg, r->section, "challenge");
+	const char *ru = config_get(r->cfg, r->section, "reuse-key");
+	struct acme_account *a;
+	char *kpath;
+	size_t i;
+	int found;
+
+	if (acme_renew_check(r->cfg, r->section, NULL, cause) != 0)
+		return -1;
+	a = batch_account(b, inv, r, log);
+	if (a->key == NULL)
+		return set_cause(cause, "%s", a->error);
+	if ((r->account_key = EVP_PKEY_dup(a->key)) == NULL)
+		return set_cause(cause, "copying the account key failed");
+
+	/* A key reused from the repository is read here, decrypted on the
+	   renewal's own thread. */
+	if (r->key_path == NULL && ru != NULL && (strcmp(ru, "yes") == 0 ||
+	    strcmp(ru, "true") == 0)) {
+		kpath = xasprintf("keys/%s.key", r->entry);
+		found = read_key(inv, kpath, &r->reuse_pem, &r->reuse_len,
+		    cause);
+		if (found == 1)
+			set_cause(cause, "reuse-key: no key stored (%s)",
+			    kpath);
+		free(kpath);
+		if (found != 0)
+			return -1;
+	}
+
+	if (hl == NULL || (ch != NULL && strcmp(ch, "http-01") != 0))
+		return 0;
+	for (i = 0; i < b->nlsns; i++)
+		if (strcmp(b->lsns[i].spec, hl) == 0) {
+			r->listener = b->lsns[i].l;
+			return 0;
+		}
+	if ((r->listener = acme_listen(hl, cause)) == NULL)
+		return -1;
+	b->lsns = xreallocarray(b->lsns, b->nlsns + 1, sizeof *b->lsns);
+	b->lsns[b->nlsns].spec = xstrdup(hl);
+	b->lsns[b->nlsns++].l = r->listener;
+	return 0;
+}
+
+int
+acme_batch_account(struct acme_batch *b, const char *profile,
+    const char **path, const char **pem, size_t *len)
+{
+	struct acme_account *a = batch_find(b, profile);
+
+	if (a == NULL || a->key == NULL || a->pem == NULL)
+		return 0;
+	*path = a->path;
+	*pem = a->pem;
+	*len = a->len;
+	return 1;
+}
+
+void
+acme_batch_stored(struct acme_batch *b, const char *profile)
+{
+	struct acme_account *a = batch_find(b, profile);
+
+	if (a != NULL) {
+		free_secret(a->pem, a->len);
+		a->pem = NULL;
+		a->len = 0;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* The renewal itself, on any thread. */
+
 int
 acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 {
-	const struct config *c = &r->inv->cfg;
+	const struct config *c = r->cfg;
 	struct acme_opts o;
 	struct strv names;
 	STACK_OF(X509) *sk = NULL;
-	EVP_PKEY *acct = NULL, *key = NULL;
+	EVP_PKEY *key = NULL;
 	const char *kt = config_get(c, r->section, "key-type");
 	const char *ru = config_get(c, r->section, "reuse-key");
-	const char *to = config_get(c, r->section, "timeout");
-	char *kpath = NULL;
 	unsigned char *eabk = NULL;
 	int rc = -1, reuse;
 
 	strv_init(&names);
 	memset(&o, 0, sizeof o);
-	if (acme_renew_check(r->inv, r->section, NULL, cause) != 0)
-		return -1;
 	/* A key file (key-path) is reused; a key in a token is renewed in
 	   the token. */
 	reuse = (r->key_path != NULL && !hsm_is_uri(r->key_path)) ||
 	    (ru != NULL && (strcmp(ru, "yes") == 0 || strcmp(ru, "true") ==
 	    0));
 
-	/* The account key: the profile's, or a new one. */
-	r->acct_path = xasprintf("acme/%s/account.key", r->profile);
-	switch (load_key(r, r->acct_path, 1, &acct, cause)) {
-	case -1:
-		goto out;
-	case 1:
-		if ((acct = key_generate(ACME_ACCOUNT_KEY_TYPE, cause)) == NULL)
-			goto out;
-		if (r->pass == NULL || (r->acct_pem = key_encrypt_pem(acct,
-		    r->pass, &r->acct_len)) == NULL) {
-			set_cause(cause, "cannot store a new ACME account key "
-			    "without a passphrase");
-			goto out;
-		}
-		break;
-	default:
-		free(r->acct_path);
-		r->acct_path = NULL;
-		break;
-	}
-
 	/* The certificate's key. */
-	if (reuse) {
-		kpath = r->key_path != NULL ? xstrdup(r->key_path) :
-		    xasprintf("keys/%s.key", r->entry);
-		if (load_key(r, kpath, r->key_path == NULL, &key, cause) != 0) {
-			if (*cause == NULL)
-				set_cause(cause, "reuse-key: no key stored "
-				    "(%s)", kpath);
+	if (reuse && r->key_path != NULL) {
+		/* A file or a key in a token, as key-path may name. */
+		char *err = NULL;
+
+		if ((key = key_load_path(r->key_path, r->pass, &err)) ==
+		    NULL) {
+			set_cause(cause, "%s: %s", r->key_path, err);
+			free(err);
 			goto out;
 		}
-		r->key_desc = xstrdup("reused");
+	} else if (reuse) {
+		char *kpath = xasprintf("keys/%s.key", r->entry);
+
+		key = decrypt_key(kpath, r->reuse_pem, r->reuse_len, r->pass,
+		    cause);
+		free(kpath);
 	} else {
 		if (kt == NULL)
 			kt = *key_type_of(X509_get0_pubkey(r->old)) != '\0' ?
@@ -308,24 +518,16 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 		    "key-path", &r->newkey_uri, &r->key_desc, cause)) == NULL)
 			goto out;
 	}
+	if (key == NULL)
+		goto out;
+	if (reuse)
+		r->key_desc = xstrdup("reused");
 
 	old_names(r->old, &names);
-	o.directory = config_get(c, r->section, "directory");
-	o.contact = config_get(c, r->section, "contact");
-	o.ca_bundle = config_get(c, r->section, "ca-bundle");
-	o.challenge = config_get(c, r->section, "challenge");
-	o.http_listen = config_get(c, r->section, "http-listen");
-	o.webroot = config_get(c, r->section, "webroot");
-	o.dns_hook = config_get(c, r->section, "dns-hook");
-	o.dns_wait_s = config_get(c, r->section, "dns-wait") != NULL ?
-	    atoi(config_get(c, r->section, "dns-wait")) : 0;
-	o.timeout_s = to != NULL ? atoi(to) : 0;
-	o.account_key = acct;
-	if ((o.eab_kid = config_get(c, r->section, "eab-kid")) != NULL &&
-	    eab_key(config_get(c, r->section, "eab-hmac-key-file"), &eabk,
-	    &o.eab_keylen, cause) != 0)
+	if (opts_fill(c, r->section, &o, &eabk, cause) != 0)
 		goto out;
-	o.eab_key = eabk;
+	o.account_key = r->account_key;
+	o.listener = r->listener;
 	if (acme_issue(&o, names.v, names.n, key, &r->full_pem, log,
 	    cause) != 0)
 		goto out;
@@ -346,17 +548,13 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	rc = 0;
 out:
 	if (rc != 0) {
-		free(r->acct_pem);
-		r->acct_pem = NULL;
 		key_generate_undo(r->newkey_uri);
 		free(r->newkey_uri);
 		r->newkey_uri = NULL;
 	}
 	ERR_clear_error();
 	sk_X509_pop_free(sk, X509_free);
-	EVP_PKEY_free(acct);
 	EVP_PKEY_free(key);
-	free(kpath);
 	free_secret((char *)eabk, o.eab_keylen);
 	strv_free(&names);
 	return rc;
@@ -370,7 +568,7 @@ acme_renewal_free(struct acme_renewal *r)
 	EVP_PKEY_free(r->newkey);
 	free(r->newkey_uri);
 	free(r->key_desc);
-	free(r->acct_path);
-	free_secret(r->acct_pem, r->acct_len);
+	EVP_PKEY_free(r->account_key);
+	free_secret(r->reuse_pem, r->reuse_len);
 	memset(r, 0, sizeof *r);
 }

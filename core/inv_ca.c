@@ -411,48 +411,6 @@ fail:
 	return -1;
 }
 
-int
-ca_load_cached(struct inv *inv, const char *name, struct ca_keycache *kc,
-    struct ca **out, char **cause)
-{
-	char blob[REPO_OID_HEX], *data = NULL;
-	const char *file;
-	size_t len;
-	int found;
-
-	if (ca_load(inv, name, 0, out, cause) != 0)
-		return -1;
-	found = ca_key_read(inv, name, &file, &data, &len, blob, cause);
-	if (data != NULL)
-		explicit_bzero(data, len);
-	free(data);
-	if (found == 1 && kc->key != NULL && strcmp(kc->name, name) == 0 &&
-	    strcmp(kc->blob, blob) == 0 &&
-	    X509_check_private_key((*out)->cert, kc->key) == 1) {
-		EVP_PKEY_up_ref(kc->key);
-		(*out)->key = kc->key;
-		return 0;
-	}
-	ERR_clear_error();
-	ca_free(*out);
-	*out = NULL;
-	if (ca_load(inv, name, 1, out, cause) != 0)
-		return -1;
-	ca_keycache_free(kc);
-	snprintf(kc->name, sizeof kc->name, "%s", name);
-	snprintf(kc->blob, sizeof kc->blob, "%s", blob);
-	EVP_PKEY_up_ref((*out)->key);
-	kc->key = (*out)->key;
-	return 0;
-}
-
-void
-ca_keycache_free(struct ca_keycache *kc)
-{
-	EVP_PKEY_free(kc->key);
-	memset(kc, 0, sizeof *kc);
-}
-
 char *
 ca_chain_pem(const struct ca *ca)
 {
@@ -531,6 +489,22 @@ new_serial(struct ca *ca, X509 *x, char **hex, char **cause)
 	BN_free(bn);
 	ERR_clear_error();
 	return set_cause(cause, "no fresh serial number (random source?)");
+}
+
+int
+ca_record(struct ca *ca, X509 *leaf, const char *entry, char **cause)
+{
+	char *serial = ca_x509_serial(leaf);
+	int rc = 0;
+
+	if (rec_find(ca, serial) != NULL)
+		rc = set_cause(cause, "CA %s: serial %s is in its record "
+		    "already", ca->name, serial);
+	else
+		rec_add(ca, serial, ca_asn1_unix(X509_get0_notAfter(leaf)),
+		    entry);
+	free(serial);
+	return rc;
 }
 
 /* Check a SAN list: DNS:, IP:, email: or URI: items, comma-separated. */

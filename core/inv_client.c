@@ -26,54 +26,84 @@
 
 
 int
-inv_entry_key(struct inv *inv, const char *name, const struct entry *e,
-    EVP_PKEY **pk, char **from, char **cause)
+inv_entry_key_stored(struct inv *inv, const char *name, char **key,
+    size_t *len, char **cause)
 {
-	char *path = xasprintf("keys/%s.key", name), *key = NULL;
-	char *pass = NULL, *err = NULL;
+	char *path = xasprintf("keys/%s.key", name), *err = NULL;
+	int found;
+
+	*key = NULL;
+	*len = 0;
+	found = repo_read(inv->repo, NULL, path, key, len, NULL, &err);
+	if (found < 0) {
+		set_cause(cause, "%s: %s", path, err);
+		free(err);
+	}
+	free(path);
+	return found;
+}
+
+int
+entry_key_open(const char *name, const struct entry *e, const char *stored,
+    size_t len, const char *pass, EVP_PKEY **pk, char **from, char **cause)
+{
 	const char *keypath = entry_get(e, "key-path");
-	size_t key_len = 0;
-	int found, rc = -1;
+	char *err = NULL, *path = xasprintf("keys/%s.key", name);
 
 	*pk = NULL;
 	if (from != NULL)
 		*from = NULL;
-	found = repo_read(inv->repo, NULL, path, &key, &key_len, NULL, &err);
-	if (found < 0) {
-		set_cause(cause, "%s: %s", path, err);
-		goto out;
-	}
-	if (found == 0 && (keypath == NULL || *keypath == '\0')) {
+	if (stored == NULL && (keypath == NULL || *keypath == '\0')) {
 		set_cause(cause, "no private key: none stored (%s) and no "
 		    "key-path set", path);
-		goto out;
+		free(path);
+		return -1;
 	}
-	/* A key in a token needs no passphrase, and may need a PIN. */
-	if (found == 1 || !hsm_is_uri(keypath)) {
-		pass = inv_key_passphrase(&err);
-		if (pass == NULL && err != NULL) {
-			set_cause(cause, "%s", err);
-			goto out;
-		}
-	}
-	if (found == 1)
-		*pk = key_decrypt_pem(key, key_len, pass, &err);
+	if (stored != NULL)
+		*pk = key_decrypt_pem(stored, len, pass, &err);
 	else
 		*pk = key_load_path(keypath, pass, &err);
 	if (*pk == NULL) {
-		set_cause(cause, "%s%s: %s", found == 1 ? "" : "key-path ",
-		    found == 1 ? path : keypath, err);
-		goto out;
+		set_cause(cause, "%s%s: %s", stored != NULL ? "" : "key-path ",
+		    stored != NULL ? path : keypath, err);
+		free(err);
+		free(path);
+		return -1;
 	}
 	if (from != NULL)
-		*from = found == 1 ? xstrdup(path) :
+		*from = stored != NULL ? xstrdup(path) :
 		    xasprintf("key-path %s", keypath);
-	rc = 0;
+	free(path);
+	return 0;
+}
+
+int
+inv_entry_key(struct inv *inv, const char *name, const struct entry *e,
+    EVP_PKEY **pk, char **from, char **cause)
+{
+	const char *keypath = entry_get(e, "key-path");
+	char *key = NULL, *pass = NULL, *err = NULL;
+	size_t key_len = 0;
+	int found, rc = -1;
+
+	*pk = NULL;
+	if ((found = inv_entry_key_stored(inv, name, &key, &key_len,
+	    cause)) < 0)
+		return -1;
+	/* A key in a token needs no passphrase, and may need a PIN. */
+	if (found == 1 || (keypath != NULL && !hsm_is_uri(keypath))) {
+		pass = inv_key_passphrase(&err);
+		if (pass == NULL && err != NULL) {
+			set_cause(cause, "%s", err);
+			free(err);
+			goto out;
+		}
+	}
+	rc = entry_key_open(name, e, found == 1 ? key : NULL, key_len, pass,
+	    pk, from, cause);
 out:
 	free_secret(key, key_len);
 	free_secret(pass, pass != NULL ? strlen(pass) : 0);
-	free(path);
-	free(err);
 	return rc;
 }
 

@@ -249,8 +249,19 @@ int	 inv_renew_plan(struct inv *, const char *name,
 	    struct inv_renew_plan *, char **cause);
 void	 inv_renew_plan_free(struct inv_renew_plan *);
 
+/*
+ * Renewals at once by default: a renewal mostly waits (on the CA, a
+ * reload, the verifying probes), and its CPU part, the new key's PBKDF2,
+ * takes one core for a quarter second; four keep two cores busy while
+ * others wait, without many orders at a public CA or reloads of one
+ * service at the same moment.
+ */
+#define INV_RENEW_JOBS_DEFAULT	4
+#define INV_RENEW_JOBS_MAX	32
+
 struct inv_renew_opts {
 	int			 probe_timeout_ms;	/* 0: default */
+	int			 jobs;		/* at once; 0: the default */
 	const volatile int	*cancel;
 };
 /* One entry's outcome, for the callback. */
@@ -269,9 +280,14 @@ struct inv_renew_result {
 };
 typedef void (*inv_renew_cb)(void *arg, const struct inv_renew_result *);
 /*
- * Renew each entry (one commit each; a failure changes nothing in the
- * repository and the rest go on). Returns how many failed, or -1 with
- * *cause when nothing could be done.
+ * Renew each entry, once however often it is named (one commit each; a
+ * failure changes nothing in the repository and the rest go on), up to
+ * opts->jobs at once: each entry's
+ * issue, deploy, reload and verify on a thread of its own, the commits
+ * one at a time on the calling thread, in the order the renewals finish
+ * (names' order with jobs 1). cb is called on the calling thread as each
+ * one is done. cancel stops starting renewals; those running finish.
+ * Returns how many failed, or -1 with *cause when nothing could be done.
  */
 int	 inv_renew(struct inv *, char *const *names, size_t n,
 	    const struct inv_renew_opts *, inv_renew_cb, void *arg,

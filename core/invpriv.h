@@ -30,6 +30,14 @@ char	*inv_key_passphrase(char **cause);
  */
 int	 inv_entry_key(struct inv *, const char *name, const struct entry *,
 	    EVP_PKEY **, char **from, char **cause);
+/* Its two halves: keys/NAME.key at HEAD as stored (1 found, 0 none, -1
+   error), on the inventory's thread; and opening that (stored, or NULL
+   for the key-path) with pass, on any thread. */
+int	 inv_entry_key_stored(struct inv *, const char *name, char **key,
+	    size_t *len, char **cause);
+int	 entry_key_open(const char *name, const struct entry *,
+	    const char *stored, size_t len, const char *pass, EVP_PKEY **,
+	    char **from, char **cause);
 char	*inv_message(const char *subject, const char *body,
 	    const char *action, const struct strv *trailers);
 int	 inv_cache_file(struct inv *, const char *blob, char **cause);

@@ -13,7 +13,8 @@
  *
  * Order, and what a failure leaves:
  *   1. issue: the new certificate and key, in memory (or in a private
- *      temp directory the command wrote). Failure: nothing changed.
+ *      temp directory the command wrote), the key encrypted for the
+ *      repository. Failure: nothing changed.
  *   2. deploy: every target staged as a temp file beside it and fsynced,
  *      then all renamed. A target that cannot be written fails the
  *      renewal before any rename: the deployed files and the repository
@@ -25,12 +26,23 @@
  *   5. the commit: cert.pem, the key (encrypted) and the CA's record.
  * Every run, failed or not, is a row in the index's jobs table (kind
  * "renew"); its output is sanitised there.
+ *
+ * A batch (inv_renew) runs up to opts->jobs renewals at once. The thread
+ * that called it keeps the inventory (libgit2, SQLite, the lock) to
+ * itself: it prepares each job (the entry, its profile, what the
+ * repository holds for it, what jobs share: struct rbatch) and, as jobs
+ * finish, commits each in turn, one commit per renewal, in the order
+ * they finish, and hands each result to the callback. Steps 1-4 run on a
+ * worker thread of the job's own, which reads only the job, the batch's
+ * copy of certdeck.conf and what the batch set up before it started.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,9 +71,14 @@
 #define RELOAD_TIMEOUT_MS	60000
 #define JOB_OUTPUT_MAX		4096	/* bytes of output kept per job */
 
+struct rbatch;
+struct rca;
+
 /* One renewal in progress. */
 struct rjob {
-	struct inv	*inv;
+	struct inv	*inv;		/* not on a worker thread */
+	const struct config *cfg;	/* the profiles (read-only) */
+	struct rbatch	*b;		/* NULL: a plan */
 	const char	*name;
 	struct entry	 e;
 	char		*section;	/* "profile NAME", or NULL (implicit) */
@@ -75,19 +92,39 @@ struct rjob {
 	int64_t		 old_not_after;
 	int64_t		 old_not_before;
 
-	/* What issue made. */
+	/* Set up on the inventory's thread for the worker. */
+	int64_t		 started;
+	const char	*pass;		/* the key passphrase, or NULL */
+	struct rca	*rca;		/* local-ca: the batch's CA */
+	struct acme_renewal acme;	/* acme: account key, listener... */
+	struct probe_target *targets;	/* the endpoints to verify */
+	size_t		 ntargets;
+
+	/* What the worker made. */
 	X509		*leaf;
 	char		*full_pem;	/* leaf, then chain */
 	EVP_PKEY	*newkey;	/* NULL: the key is reused */
 	char		*newkey_uri;	/* newkey is in the token key-path
 					   names: its URI, the new key-path */
+	char		*keypem;	/* newkey, encrypted */
+	size_t		 keylen;
+	char		*stored_key;	/* keys/NAME.key at HEAD, for a
+					   Kubernetes Secret of a reused key */
+	size_t		 stored_len;
+	int		 hooks_failed;	/* a reload or apply failed */
 	char		*key_desc;
-	struct ca	*ca;		/* local-ca: its record, updated */
 	struct buf	 out;		/* a command's output */
 	char		*tmpdir;	/* command's {out} */
-	struct ca_keycache *kc;		/* the batch's CA key, decrypted once */
-	const char	*pass;		/* the key passphrase, or NULL */
-	struct acme_renewal acme;	/* acme: a new account key */
+	char		*error;		/* why it failed, one line; NULL:
+					   the files are out, commit */
+	struct buf	 dep;		/* "wrote ...; reload ok" */
+	struct strv	 vlines;	/* "host:port ok" ... */
+	int		 live;		/* 1 served, 0 not, -1 no endpoints */
+	struct probe_result **probes;	/* for the index, on commit */
+	size_t		 nprobes;
+
+	pthread_t	 thread;
+	struct rjob	*next;		/* in the batch's done list */
 };
 
 struct renew_kind {
@@ -95,26 +132,62 @@ struct renew_kind {
 	/* Check the profile and describe what it will do. */
 	int		(*check)(struct rjob *, struct inv_renew_plan *,
 			    char **cause);
-	/* Make the new certificate (and key). */
+	/* On the inventory's thread: what issue needs from the repository
+	   and the batch (NULL: check alone). */
+	int		(*prepare)(struct rjob *, char **cause);
+	/* On the worker: make the new certificate (and key). */
 	int		(*issue)(struct rjob *, char **cause);
-	/* Issue under the inventory lock (it changes the repository). */
-	int		 locked;
 	/* Its output is a log of steps, for the job log only: a failure
 	   is the one line of its cause. */
 	int		 log_only;
 };
 
 static int	lca_check(struct rjob *, struct inv_renew_plan *, char **);
+static int	lca_prepare(struct rjob *, char **);
 static int	lca_issue(struct rjob *, char **);
 static int	cmd_check(struct rjob *, struct inv_renew_plan *, char **);
 static int	cmd_issue(struct rjob *, char **);
 static int	acme_check(struct rjob *, struct inv_renew_plan *, char **);
+static int	acme_prepare(struct rjob *, char **);
 static int	acme_issue_job(struct rjob *, char **);
 
 static const struct renew_kind renew_kinds[] = {
-	{ "local-ca", lca_check, lca_issue, 1, 0 },
-	{ "command", cmd_check, cmd_issue, 0, 0 },
-	{ "acme", acme_check, acme_issue_job, 0, 1 },
+	{ "local-ca", lca_check, lca_prepare, lca_issue, 0 },
+	{ "command", cmd_check, NULL, cmd_issue, 0 },
+	{ "acme", acme_check, acme_prepare, acme_issue_job, 1 },
+};
+
+/*
+ * What the jobs of a batch share. Set up on the inventory's thread
+ * before the jobs that use it start; the workers only read it, except a
+ * CA's record, which ca_sign grows under the CA's mutex.
+ */
+struct rca {
+	char		*name;
+	struct ca	*ca;		/* with its key; NULL: error */
+	char		*error;
+	char		*chain;		/* what an issued leaf carries */
+	pthread_mutex_t	 mu;
+};
+
+struct rbatch {
+	struct inv	*inv;
+	const struct inv_renew_opts *o;
+	struct config	 cfg;		/* certdeck.conf as the batch began */
+	int		 pass_read;
+	char		*pass;
+	char		*pass_error;
+	int		 anchors_read;
+	char		*anchors;	/* the probes' trust anchors */
+	size_t		 anchors_len;
+	struct rca	**cas;		/* decrypted once a batch */
+	size_t		 ncas;
+	struct acme_batch *acme;
+
+	/* Finished jobs, oldest first, waiting for their commit. */
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct rjob	*done, **done_tail;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -123,7 +196,7 @@ static const struct renew_kind renew_kinds[] = {
 static const char *
 prof_get(struct rjob *j, const char *key)
 {
-	return j->section != NULL ? config_get(&j->inv->cfg, j->section, key) :
+	return j->section != NULL ? config_get(j->cfg, j->section, key) :
 	    NULL;
 }
 
@@ -263,20 +336,30 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
 static void
 rjob_free(struct rjob *j)
 {
+	size_t i;
+
 	entry_free(&j->e);
 	free(j->section);
 	free(j->profile);
 	free(j->ca_name);
 	X509_free(j->old);
 	free(j->old_serial);
+	free(j->targets);
 	X509_free(j->leaf);
 	free(j->full_pem);
 	EVP_PKEY_free(j->newkey);
 	free(j->newkey_uri);
+	free_secret(j->keypem, j->keylen);
+	free_secret(j->stored_key, j->stored_len);
 	free(j->key_desc);
-	ca_free(j->ca);
 	acme_renewal_free(&j->acme);
 	buf_free(&j->out);
+	free(j->error);
+	buf_free(&j->dep);
+	strv_free(&j->vlines);
+	for (i = 0; i < j->nprobes; i++)
+		probe_result_free(j->probes[i]);
+	free(j->probes);
 	if (j->tmpdir != NULL) {
 		/* Whatever the command left there, key files included. */
 		nftw(j->tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -285,7 +368,8 @@ rjob_free(struct rjob *j)
 }
 
 static int
-rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
+rjob_init(struct inv *inv, const struct config *cfg, const char *name,
+    struct rjob *j, char **cause)
 {
 	STACK_OF(X509) *sk;
 	char *text = NULL, *err = NULL, *dir, *path, *data = NULL, *sec;
@@ -295,9 +379,13 @@ rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
 
 	memset(j, 0, sizeof *j);
 	j->inv = inv;
+	j->cfg = cfg;
 	j->name = name;
+	j->live = -1;
 	entry_init(&j->e);
 	buf_init(&j->out);
+	buf_init(&j->dep);
+	strv_init(&j->vlines);
 	if (!name_valid(name) || !inv_exists(inv, name))
 		return set_cause(cause, "no such entry");
 	if (inv_entry_text(inv, name, &text, &err) < 0 ||
@@ -344,7 +432,7 @@ rjob_init(struct inv *inv, const char *name, struct rjob *j, char **cause)
 		    "NAME, a [profile NAME] of certdeck.conf)");
 	if (prof != NULL) {
 		sec = xasprintf("profile %s", prof);
-		if ((type = config_get(&inv->cfg, sec, "type")) != NULL) {
+		if ((type = config_get(cfg, sec, "type")) != NULL) {
 			j->section = sec;
 			j->profile = xstrdup(prof);
 		} else {
@@ -445,6 +533,22 @@ lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 	return 0;
 }
 
+static struct rca *batch_ca(struct rbatch *, const char *);
+
+static int
+lca_prepare(struct rjob *j, char **cause)
+{
+	if (lca_check(j, NULL, cause) != 0)
+		return -1;
+	j->rca = batch_ca(j->b, j->ca_name);
+	if (j->rca->ca == NULL)
+		return set_cause(cause, "%s", j->rca->error);
+	return 0;
+}
+
+/* On the worker: the key made here, signed by the batch's copy of the
+   CA (its record as read when the batch began, plus what the batch
+   signed); the commit adds the new line to the record at HEAD. */
 static int
 lca_issue(struct rjob *j, char **cause)
 {
@@ -458,12 +562,8 @@ lca_issue(struct rjob *j, char **cause)
 	memset(&p, 0, sizeof p);
 	strv_init(&p.deploy);
 	strv_init(&p.endpoints);
-	if (lca_check(j, &p, cause) != 0) {
-		inv_renew_plan_free(&p);
-		return -1;
-	}
-	if (prof_yes(j, "reuse-key", 0, &reuse, cause) != 0 ||
-	    ca_load_cached(j->inv, j->ca_name, j->kc, &j->ca, cause) != 0) {
+	if (lca_check(j, &p, cause) != 0 ||
+	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0) {
 		inv_renew_plan_free(&p);
 		return -1;
 	}
@@ -500,14 +600,16 @@ lca_issue(struct rjob *j, char **cause)
 		pub = j->newkey;
 	}
 	inv_renew_plan_free(&p);
-	if ((j->leaf = ca_sign(j->ca, &rq, pub, cause)) == NULL)
+	pthread_mutex_lock(&j->rca->mu);
+	j->leaf = ca_sign(j->rca->ca, &rq, pub, cause);
+	pthread_mutex_unlock(&j->rca->mu);
+	if (j->leaf == NULL)
 		return -1;
 	{
-		char *leaf = ca_x509_pem(j->leaf), *chain = ca_chain_pem(j->ca);
+		char *leaf = ca_x509_pem(j->leaf);
 
-		j->full_pem = xasprintf("%s%s", leaf, chain);
+		j->full_pem = xasprintf("%s%s", leaf, j->rca->chain);
 		free(leaf);
-		free(chain);
 	}
 	return 0;
 }
@@ -691,7 +793,7 @@ acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 	char *desc = NULL;
 	int reuse;
 
-	if (acme_renew_check(j->inv, j->section, &desc, cause) != 0 ||
+	if (acme_renew_check(j->cfg, j->section, &desc, cause) != 0 ||
 	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0) {
 		free(desc);
 		return -1;
@@ -707,17 +809,25 @@ acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 }
 
 static int
-acme_issue_job(struct rjob *j, char **cause)
+acme_prepare(struct rjob *j, char **cause)
 {
 	struct acme_renewal *r = &j->acme;
 
-	r->inv = j->inv;
+	r->cfg = j->cfg;
 	r->section = j->section;
 	r->profile = j->profile;
 	r->entry = j->name;
 	r->key_path = entry_get(&j->e, "key-path");
 	r->old = j->old;
 	r->pass = j->pass;
+	return acme_renew_prepare(j->b->acme, j->inv, r, &j->out, cause);
+}
+
+static int
+acme_issue_job(struct rjob *j, char **cause)
+{
+	struct acme_renewal *r = &j->acme;
+
 	if (acme_renew(r, &j->out, cause) != 0)
 		return -1;
 	j->full_pem = r->full_pem;
@@ -777,7 +887,8 @@ secret_manifest(struct rjob *j, const char *keypem, char **cause)
 	EVP_PKEY *pk;
 
 	if (keypem == NULL) {
-		if (inv_entry_key(j->inv, j->name, &j->e, &pk, NULL, &err) != 0) {
+		if (entry_key_open(j->name, &j->e, j->stored_key,
+		    j->stored_len, j->pass, &pk, NULL, &err) != 0) {
 			set_cause(cause, "kubernetes secret: %s", err);
 			free(err);
 			return NULL;
@@ -950,100 +1061,108 @@ hook(struct rjob *j, const char *key, const char *what, const char *input,
 }
 
 struct vctx {
-	struct inv	*inv;
+	struct rjob	*j;
 	const char	*want;
-	struct strv	*lines;		/* "host:port ok" ... */
 	int		 live;
 	int		 n;
 };
 
+/* A result as it lands (on the worker): its line; the result itself is
+   kept for the index, which the commit writes. */
 static void
 verify_cb(void *arg, struct probe_result *r)
 {
 	struct vctx *v = arg;
-	struct idx_probe ip;
-	struct buf b;
+	struct rjob *j = v->j;
 
 	v->n++;
 	if (r->kind == PROBE_OK && r->nchain > 0 &&
 	    strcmp(r->leaf_sha256, v->want) == 0)
-		strv_addn(v->lines, xasprintf("%s ok", r->endpoint));
+		strv_addn(&j->vlines, xasprintf("%s ok", r->endpoint));
 	else {
 		v->live = 0;
 		if (r->kind != PROBE_OK)
-			strv_addn(v->lines, xasprintf("%s failed: %s",
+			strv_addn(&j->vlines, xasprintf("%s failed: %s",
 			    r->endpoint, probe_kind_name(r->kind)));
 		else
-			strv_addn(v->lines, xasprintf("%s serves %.16s",
+			strv_addn(&j->vlines, xasprintf("%s serves %.16s",
 			    r->endpoint, r->nchain > 0 ? r->leaf_sha256 :
 			    "nothing"));
 	}
-	/* The probe goes into the history as any probe does. */
-	buf_init(&b);
-	probe_result_json(r, clock_now(), &b);
-	memset(&ip, 0, sizeof ip);
-	ip.endpoint = r->endpoint;
-	ip.entry = r->entry;
-	ip.time = r->time;
-	ip.ok = r->kind == PROBE_OK;
-	ip.kind = (char *)probe_kind_name(r->kind);
-	ip.detail = r->detail;
-	ip.leaf_sha256 = r->nchain > 0 ? r->leaf_sha256 : NULL;
-	ip.json = b.data;
-	idx_probe_put(v->inv->idx, &ip, NULL);
-	buf_free(&b);
-	probe_result_free(r);
+	j->probes = xreallocarray(j->probes, j->nprobes + 1,
+	    sizeof *j->probes);
+	j->probes[j->nprobes++] = r;
+}
+
+/* The probes go into the history as any probe does (on the inventory's
+   thread). */
+static void
+verify_record(struct inv *inv, struct rjob *j)
+{
+	struct idx_probe ip;
+	struct buf b;
+	size_t i;
+
+	for (i = 0; i < j->nprobes; i++) {
+		struct probe_result *r = j->probes[i];
+
+		buf_init(&b);
+		probe_result_json(r, clock_now(), &b);
+		memset(&ip, 0, sizeof ip);
+		ip.endpoint = r->endpoint;
+		ip.entry = r->entry;
+		ip.time = r->time;
+		ip.ok = r->kind == PROBE_OK;
+		ip.kind = (char *)probe_kind_name(r->kind);
+		ip.detail = r->detail;
+		ip.leaf_sha256 = r->nchain > 0 ? r->leaf_sha256 : NULL;
+		ip.json = b.data;
+		idx_probe_put(inv->idx, &ip, NULL);
+		buf_free(&b);
+		probe_result_free(r);
+	}
+	j->nprobes = 0;
 }
 
 /*
- * Probe the entry's endpoints. live: 1 all serve it, 0 not, -1 none. A
- * reload takes effect a moment after the command returns (nginx -s
- * reload only signals the master), so a mismatch is probed again a few
- * times, VERIFY_TRIES in all, before it counts (once when the reload
- * failed: nothing will change then).
+ * Probe the entry's endpoints (j->targets, found when the job was
+ * prepared): j->live 1 all serve it, 0 not, -1 none. A reload takes
+ * effect a moment after the command returns (nginx -s reload only
+ * signals the master), so a mismatch is probed again a few times,
+ * VERIFY_TRIES in all, before it counts (once when the reload failed:
+ * nothing will change then).
  */
 #define VERIFY_TRIES	5
 #define VERIFY_WAIT_MS	400
 
-static int
-verify(struct rjob *j, const struct inv_renew_opts *o, int tries,
-    struct strv *lines, int *live)
+static void
+verify(struct rjob *j, const struct inv_renew_opts *o, int tries)
 {
-	struct probe_target *t = NULL;
 	struct probe_opts po;
 	struct vctx v;
-	char *ca, *err = NULL, fp[65];
-	char *words[1];
-	size_t nt = 0, calen;
+	char *err = NULL, fp[65];
 	int try;
 
-	*live = -1;
-	words[0] = (char *)j->name;
-	if (entry_get(&j->e, "endpoints") == NULL ||
-	    inv_probe_targets(j->inv, words, 1, 0, &t, &nt, NULL, NULL,
-	    &err) != 0 || nt == 0) {
-		free(err);
-		free(t);
-		return 0;
-	}
+	j->live = -1;
+	if (j->ntargets == 0)
+		return;
 	ca_x509_fp(j->leaf, fp);
-	ca = inv_probe_anchors(j->inv, &calen);
 	memset(&po, 0, sizeof po);
 	po.timeout_ms = o != NULL && o->probe_timeout_ms > 0 ?
 	    o->probe_timeout_ms : PROBE_TIMEOUT_DEFAULT_MS;
-	po.ca_pem = ca;
-	po.ca_len = calen;
+	po.ca_pem = j->b->anchors;
+	po.ca_len = j->b->anchors_len;
 	po.cancel = o != NULL ? o->cancel : NULL;
 	for (try = 1; try <= tries; try++) {
 		memset(&v, 0, sizeof v);
-		v.inv = j->inv;
+		v.j = j;
 		v.want = fp;
-		v.lines = lines;
 		v.live = 1;
-		strv_free(lines);
-		strv_init(lines);
-		if (probe_run(t, nt, &po, verify_cb, &v, &err) != 0) {
-			strv_addn(lines, xasprintf("probe: %s", err));
+		strv_free(&j->vlines);
+		strv_init(&j->vlines);
+		if (probe_run(j->targets, j->ntargets, &po, verify_cb, &v,
+		    &err) != 0) {
+			strv_addn(&j->vlines, xasprintf("probe: %s", err));
 			free(err);
 			err = NULL;
 			v.live = 0;
@@ -1054,10 +1173,7 @@ verify(struct rjob *j, const struct inv_renew_opts *o, int tries,
 		if (try < tries)
 			poll(NULL, 0, VERIFY_WAIT_MS * try);
 	}
-	*live = v.n > 0 ? v.live : 0;
-	free(ca);
-	free(t);
-	return 0;
+	j->live = v.n > 0 ? v.live : 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1210,7 +1326,7 @@ inv_renew_plan(struct inv *inv, const char *name, struct inv_renew_plan *p,
 	strv_init(&p->deploy);
 	strv_init(&p->endpoints);
 	p->name = xstrdup(name);
-	rc = rjob_init(inv, name, &j, &e);
+	rc = rjob_init(inv, &inv->cfg, name, &j, &e);
 	if (rc == 0) {
 		p->old_not_after = j.old_not_after;
 		rc = j.kind->check(&j, p, &e);
@@ -1224,196 +1340,390 @@ inv_renew_plan(struct inv *inv, const char *name, struct inv_renew_plan *p,
 	return rc;
 }
 
-static int
-renew_one(struct inv *inv, const char *name, const struct inv_renew_opts *o,
-    struct ca_keycache *kc, struct inv_renew_result *res, char **cause)
-{
-	struct rjob j;
-	struct repo_change ch[5];
-	struct strv trailers, vlines;
-	struct buf dep, body;
-	char *e = NULL, *pass = NULL, *keypem = NULL, *msg = NULL, *subject;
-	char *paths[5] = { NULL, NULL, NULL, NULL, NULL }, *serials = NULL;
-	char *etext = NULL, *dir, *vtext;
-	char fp[65], od[16], nd[16];
-	size_t n = 0, keylen = 0, i;
-	int64_t started = clock_now();
-	char *manifest = NULL;
-	int rc = -1, locked = 0, live = -1, hooks_ok;
+/* ---------------------------------------------------------------------- */
+/* A batch: what its jobs share. */
 
-	strv_init(&trailers);
-	strv_init(&vlines);
-	buf_init(&dep);
-	buf_init(&body);
-	if (rjob_init(inv, name, &j, &e) != 0)
+static void
+batch_init(struct rbatch *b, struct inv *inv, const struct inv_renew_opts *o)
+{
+	memset(b, 0, sizeof *b);
+	b->inv = inv;
+	b->o = o;
+	/* Each commit reloads inv->cfg; the workers read this copy. */
+	config_copy(&b->cfg, &inv->cfg);
+	b->acme = acme_batch_new();
+	pthread_mutex_init(&b->mu, NULL);
+	pthread_cond_init(&b->cv, NULL);
+	b->done_tail = &b->done;
+	/* Read the clock's setting (CERTDECK_NOW) before any thread does. */
+	(void)clock_now();
+}
+
+static void
+batch_free(struct rbatch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->ncas; i++) {
+		free(b->cas[i]->name);
+		ca_free(b->cas[i]->ca);
+		free(b->cas[i]->error);
+		free(b->cas[i]->chain);
+		pthread_mutex_destroy(&b->cas[i]->mu);
+		free(b->cas[i]);
+	}
+	free(b->cas);
+	acme_batch_free(b->acme);
+	config_free(&b->cfg);
+	free_secret(b->pass, b->pass != NULL ? strlen(b->pass) : 0);
+	free(b->pass_error);
+	free(b->anchors);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+}
+
+/* The key passphrase, asked for once a batch (NULL with *cause). */
+static const char *
+batch_pass(struct rbatch *b, char **cause)
+{
+	if (!b->pass_read) {
+		b->pass_read = 1;
+		b->pass = inv_key_passphrase(&b->pass_error);
+		if (b->pass == NULL && b->pass_error == NULL)
+			b->pass_error = xstrdup("no passphrase to encrypt the "
+			    "new key (set CERTDECK_PASSPHRASE_FILE or use "
+			    "--passphrase-fd)");
+	}
+	if (b->pass == NULL)
+		set_cause(cause, "%s", b->pass_error);
+	return b->pass;
+}
+
+/* A local CA with its key, decrypted once a batch (the 600,000-round
+   PBKDF2 is most of a renewal). A failure is kept for the CA's other
+   entries. */
+static struct rca *
+batch_ca(struct rbatch *b, const char *name)
+{
+	struct rca *c;
+	size_t i;
+
+	for (i = 0; i < b->ncas; i++)
+		if (strcmp(b->cas[i]->name, name) == 0)
+			return b->cas[i];
+	c = xcalloc(1, sizeof *c);
+	c->name = xstrdup(name);
+	pthread_mutex_init(&c->mu, NULL);
+	if (ca_load(b->inv, name, 1, &c->ca, &c->error) == 0)
+		c->chain = ca_chain_pem(c->ca);
+	b->cas = xreallocarray(b->cas, b->ncas + 1, sizeof *b->cas);
+	b->cas[b->ncas++] = c;
+	return c;
+}
+
+/* ---------------------------------------------------------------------- */
+/* A job's three steps. */
+
+/*
+ * On the inventory's thread: the entry, its profile, the passphrase and
+ * what the repository and the index hold for it. Always a job; its error
+ * is set when it cannot go on.
+ */
+static struct rjob *
+job_prepare(struct rbatch *b, const char *name)
+{
+	struct rjob *j = xmalloc(sizeof *j);
+	char *e = NULL, *words[1];
+
+	if (rjob_init(b->inv, &b->cfg, name, j, &e) != 0)
 		goto fail;
-	j.kc = kc;
-	res->old_not_after = j.old_not_after;
+	j->b = b;
+	j->started = clock_now();
 	/* The key is stored encrypted: no passphrase, no renewal (checked
 	   before anything is made). An ACME account key is stored too. */
-	if (entry_get(&j.e, "key-path") == NULL ||
-	    strcmp(j.kind->name, "acme") == 0) {
-		pass = inv_key_passphrase(&e);
-		if (pass == NULL) {
-			if (e == NULL)
-				e = xstrdup("no passphrase to encrypt the new "
-				    "key (set CERTDECK_PASSPHRASE_FILE or use "
-				    "--passphrase-fd)");
-			goto fail;
-		}
+	if ((entry_get(&j->e, "key-path") == NULL ||
+	    strcmp(j->kind->name, "acme") == 0) &&
+	    (j->pass = batch_pass(b, &e)) == NULL)
+		goto fail;
+	if ((j->kind->prepare != NULL ? j->kind->prepare(j, &e) :
+	    j->kind->check(j, NULL, &e)) != 0)
+		goto fail;
+	/* A Secret of a reused key needs the stored key: read here, opened
+	   by the worker only if no new key is made. */
+	if ((entry_get(&j->e, "deploy-kubernetes-secret") != NULL ||
+	    entry_get(&j->e, "deploy-kubernetes-apply") != NULL) &&
+	    inv_entry_key_stored(b->inv, name, &j->stored_key, &j->stored_len,
+	    &e) < 0)
+		goto fail;
+	words[0] = (char *)name;
+	if (entry_get(&j->e, "endpoints") != NULL &&
+	    inv_probe_targets(b->inv, words, 1, 0, &j->targets, &j->ntargets,
+	    NULL, NULL, &e) != 0) {
+		/* Verified as none, as before: the renewal goes on. */
+		free(e);
+		e = NULL;
+		j->ntargets = 0;
 	}
-	j.pass = pass;
-	if (!j.kind->locked && j.kind->issue(&j, &e) != 0)
-		goto fail;
-	if (inv_begin(inv, &e) != 0)
-		goto fail;
-	locked = 1;
-	if (j.kind->locked && j.kind->issue(&j, &e) != 0)
-		goto fail;
-	/* A new key in a token stays there (key-path names it). */
-	if (j.newkey != NULL && j.newkey_uri == NULL && pass != NULL &&
-	    (keypem = key_encrypt_pem(j.newkey, pass, &keylen)) == NULL) {
-		e = xstrdup("encrypting the new key failed");
-		goto fail;
+	if (j->ntargets > 0 && !b->anchors_read) {
+		b->anchors_read = 1;
+		b->anchors = inv_probe_anchors(b->inv, &b->anchors_len);
 	}
-	if (deploy(&j, &dep, &manifest, &e) != 0)
-		goto fail;
-	hooks_ok = hook(&j, "deploy-kubernetes-apply", "apply", manifest,
-	    &dep) == 0;
-	if (manifest != NULL) {
-		free_secret(manifest, strlen(manifest));
-		manifest = NULL;
-	}
-	if (hook(&j, "deploy-reload", "reload", NULL, &dep) != 0)
-		hooks_ok = 0;
-	verify(&j, o, hooks_ok ? VERIFY_TRIES : 1, &vlines, &live);
-	if (!hooks_ok && live == 1)
-		live = 0;
-	res->live = live;
-	res->deploy_failed = !hooks_ok;
+	return j;
+fail:
+	j->error = e != NULL ? e : xstrdup("failed");
+	j->started = clock_now();
+	return j;
+}
 
-	/* The commit. */
-	dir = inv_entry_dir(name);
+/* On the worker: issue, encrypt the key, deploy, reload, verify. */
+static void *
+job_work(void *arg)
+{
+	struct rjob *j = arg;
+	struct rbatch *b = j->b;
+	char *e = NULL, *manifest = NULL;
+	int hooks_ok;
+
+	if (j->kind->issue(j, &e) != 0)
+		goto out;
+	/* A new key in a token stays there (key-path names it). */
+	if (j->newkey != NULL && j->newkey_uri == NULL && j->pass != NULL &&
+	    (j->keypem = key_encrypt_pem(j->newkey, j->pass,
+	    &j->keylen)) == NULL) {
+		e = xstrdup("encrypting the new key failed");
+		goto out;
+	}
+	if (deploy(j, &j->dep, &manifest, &e) != 0)
+		goto out;
+	hooks_ok = hook(j, "deploy-kubernetes-apply", "apply", manifest,
+	    &j->dep) == 0;
+	if (manifest != NULL)
+		free_secret(manifest, strlen(manifest));
+	if (hook(j, "deploy-reload", "reload", NULL, &j->dep) != 0)
+		hooks_ok = 0;
+	verify(j, b->o, hooks_ok ? VERIFY_TRIES : 1);
+	if (!hooks_ok && j->live == 1)
+		j->live = 0;
+	j->hooks_failed = !hooks_ok;
+out:
+	j->error = e;
+	ERR_clear_error();
+	pthread_mutex_lock(&b->mu);
+	j->next = NULL;
+	*b->done_tail = j;
+	b->done_tail = &j->next;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+/* On the inventory's thread: the commit of a renewal whose files are out
+   (the lock taken here, once per renewal). */
+static int
+job_commit(struct rbatch *b, struct rjob *j, struct inv_renew_result *res,
+    char **cause)
+{
+	struct inv *inv = b->inv;
+	struct repo_change ch[5];
+	struct strv trailers;
+	struct buf body;
+	struct ca *hca = NULL;
+	const char *apath = NULL, *apem = NULL;
+	char *msg = NULL, *subject, *paths[4] = { NULL, NULL, NULL, NULL };
+	char *etext = NULL;
+	char *serials = NULL, *dir, *vtext = NULL, fp[65], od[16], nd[16];
+	size_t n = 0, alen = 0, i;
+	int rc = -1, acct = 0, same;
+
+	strv_init(&trailers);
+	buf_init(&body);
+	if (inv_begin(inv, cause) != 0)
+		goto out;
+	verify_record(inv, j);
+	dir = inv_entry_dir(j->name);
 	ch[n].path = paths[n] = xasprintf("%s/cert.pem", dir);
-	ch[n].data = j.full_pem;
-	ch[n++].len = strlen(j.full_pem);
-	if (j.newkey_uri != NULL) {
+	ch[n].data = j->full_pem;
+	ch[n++].len = strlen(j->full_pem);
+	if (j->newkey_uri != NULL) {
 		/* The new key in the token: key-path names it from now. */
-		entry_put(&j.e, "key-path", j.newkey_uri);
-		etext = entry_format(&j.e);
+		entry_put(&j->e, "key-path", j->newkey_uri);
+		etext = entry_format(&j->e);
 		ch[n].path = paths[n] = xasprintf("%s/entry", dir);
 		ch[n].data = etext;
 		ch[n++].len = strlen(etext);
 	}
 	free(dir);
-	if (keypem != NULL) {
-		ch[n].path = paths[n] = xasprintf("keys/%s.key", name);
-		ch[n].data = keypem;
-		ch[n++].len = keylen;
+	if (j->keypem != NULL) {
+		ch[n].path = paths[n] = xasprintf("keys/%s.key", j->name);
+		ch[n].data = j->keypem;
+		ch[n++].len = j->keylen;
 	}
-	if (j.ca != NULL) {
-		serials = ca_serials_text(j.ca);
-		ch[n].path = paths[n] = ca_path(j.ca->name, "serials");
+	if (j->rca != NULL) {
+		/* The new line joins the record as it is now. */
+		if (ca_load(inv, j->rca->name, 0, &hca, cause) != 0)
+			goto unlock;
+		pthread_mutex_lock(&j->rca->mu);	/* workers sign with it */
+		same = X509_cmp(hca->cert, j->rca->ca->cert) == 0;
+		pthread_mutex_unlock(&j->rca->mu);
+		if (!same) {
+			set_cause(cause, "CA %s changed during the renewal",
+			    j->rca->name);
+			goto unlock;
+		}
+		if (ca_record(hca, j->leaf, j->name, cause) != 0)
+			goto unlock;
+		serials = ca_serials_text(hca);
+		ch[n].path = paths[n] = ca_path(hca->name, "serials");
 		ch[n].data = serials;
 		ch[n++].len = strlen(serials);
 	}
-	if (j.acme.acct_pem != NULL) {
-		ch[n].path = j.acme.acct_path;
-		ch[n].data = j.acme.acct_pem;
-		ch[n++].len = j.acme.acct_len;
+	if (strcmp(j->kind->name, "acme") == 0 &&
+	    (acct = acme_batch_account(b->acme, j->profile, &apath, &apem,
+	    &alen)) != 0) {
+		ch[n].path = apath;
+		ch[n].data = apem;
+		ch[n++].len = alen;
 	}
-	ca_x509_fp(j.leaf, fp);
-	res->new_not_after = ca_asn1_unix(X509_get0_notAfter(j.leaf));
-	clock_format_date(j.old_not_after, od);
+	ca_x509_fp(j->leaf, fp);
+	res->new_not_after = ca_asn1_unix(X509_get0_notAfter(j->leaf));
+	clock_format_date(j->old_not_after, od);
 	clock_format_date(res->new_not_after, nd);
-	subject = xasprintf("renew %s: expires %s -> %s", name, od, nd);
+	subject = xasprintf("renew %s: expires %s -> %s", j->name, od, nd);
 	{
-		char *ns = ca_x509_serial(j.leaf);
+		char *ns = ca_x509_serial(j->leaf);
 
 		buf_printf(&body, "old serial: %s\nnew serial: %s\n",
-		    j.old_serial, ns);
+		    j->old_serial, ns);
 		free(ns);
 	}
 	buf_printf(&body, "old fingerprint: %s\nnew fingerprint: %s\n",
-	    j.old_fp, fp);
-	buf_printf(&body, "key: %s\nprofile: %s%s%s\n", j.key_desc,
-	    j.profile, j.ca != NULL ? ", CA " : "",
-	    j.ca != NULL ? j.ca->name : "");
-	buf_printf(&body, "deploy: %s\n", dep.len ? dep.data : "none");
-	vtext = strv_join(&vlines, ", ");
-	buf_printf(&body, "verify: %s\n", vlines.n ? vtext : live < 0 ?
-	    "no endpoints" : "none");
-	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", name));
+	    j->old_fp, fp);
+	buf_printf(&body, "key: %s\nprofile: %s%s%s\n", j->key_desc,
+	    j->profile, j->rca != NULL ? ", CA " : "",
+	    j->rca != NULL ? j->rca->name : "");
+	buf_printf(&body, "deploy: %s\n", j->dep.len ? j->dep.data : "none");
+	vtext = strv_join(&j->vlines, ", ");
+	buf_printf(&body, "verify: %s\n", j->vlines.n ? vtext :
+	    j->live < 0 ? "no endpoints" : "none");
+	strv_addn(&trailers, xasprintf("Certdeck-Entry: %s", j->name));
 	strv_addn(&trailers, xasprintf("Certdeck-Fingerprint: %s", fp));
-	strv_addn(&trailers, xasprintf("Certdeck-Profile: %s", j.profile));
-	for (i = 0; i < vlines.n; i++)
+	strv_addn(&trailers, xasprintf("Certdeck-Profile: %s", j->profile));
+	for (i = 0; i < j->vlines.n; i++)
 		strv_addn(&trailers, xasprintf("Certdeck-Verified: %s",
-		    vlines.v[i]));
+		    j->vlines.v[i]));
 	msg = inv_message(subject, body.data, "renew", &trailers);
 	free(subject);
-	if (inv_commit(inv, ch, n, msg, res->commit, &e) != 0) {
-		/* Rare (a hand edit in the way): say that the files are out
-		   there although the inventory does not have them. */
-		char *why = e;
-
-		e = xasprintf("the commit failed after the deploy (%s): %s",
-		    dep.len ? dep.data : "nothing deployed", why);
-		free(why);
-		free(vtext);
-		goto fail;
-	}
-	res->deploy = dep.len ? buf_steal(&dep) : NULL;
-	res->verify = vlines.n ? vtext : NULL;
-	if (res->verify == NULL)
-		free(vtext);
+	if (inv_commit(inv, ch, n, msg, res->commit, cause) != 0)
+		goto unlock;
+	if (acct)
+		acme_batch_stored(b->acme, j->profile);
+	res->deploy = j->dep.len ? buf_steal(&j->dep) : NULL;
+	res->verify = j->vlines.n ? vtext : NULL;
+	if (res->verify != NULL)
+		vtext = NULL;
 	res->ok = 1;
 	{
-		char *out = live == 0 ? xasprintf("not-live %s", fp) :
+		char *out = j->live == 0 ? xasprintf("not-live %s", fp) :
 		    xstrdup("renewed");
 
-		if (j.out.len > 0) {
-			char *o2 = job_output(out, &j.out);
+		if (j->out.len > 0) {
+			char *o2 = job_output(out, &j->out);
 
 			free(out);
 			out = o2;
 		}
-		job_put(inv, name, started, 1, out);
+		job_put(inv, j->name, j->started, 1, out);
 		free(out);
 	}
 	rc = 0;
-	goto out;
-fail:
-	key_generate_undo(j.newkey_uri);
-	res->ok = 0;
-	res->error = xstrdup(e != NULL ? e : "failed");
-	{
-		char *out = job_output(res->error, &j.out);
-
-		res->output = j.out.len > 0 && (j.kind == NULL ||
-		    !j.kind->log_only) ? job_output(NULL, &j.out) : NULL;
-		job_put(inv, name, started, 0, out);
-		free(out);
-	}
-	rc = 0;		/* reported through res */
+unlock:
+	inv_end(inv);
 out:
-	if (locked)
-		inv_end(inv);
-	free(e);
-	free_secret(pass, pass ? strlen(pass) : 0);
-	free_secret(keypem, keypem ? strlen(keypem) : 0);
-	free_secret(manifest, manifest ? strlen(manifest) : 0);
+	ca_free(hca);
+	free(vtext);
 	free(msg);
 	free(serials);
 	free(etext);
 	for (i = 0; i < nitems(paths); i++)
 		free(paths[i]);
-	buf_free(&dep);
 	buf_free(&body);
 	strv_free(&trailers);
-	strv_free(&vlines);
-	rjob_free(&j);
-	(void)cause;
 	return rc;
+}
+
+/* On the inventory's thread: the job's commit (unless it failed before
+   its files were out), its jobs row, the callback; then it is freed. */
+static int
+job_finish(struct rbatch *b, struct rjob *j, inv_renew_cb cb, void *arg)
+{
+	struct inv_renew_result res;
+	char *e = NULL, *out;
+	int ok;
+
+	memset(&res, 0, sizeof res);
+	res.name = j->name;
+	res.live = j->live;
+	res.deploy_failed = j->hooks_failed;
+	res.old_not_after = j->old_not_after;
+	if (j->error == NULL && job_commit(b, j, &res, &e) != 0) {
+		/* Rare (a hand edit in the way): say that the files are out
+		   there although the inventory does not have them. */
+		j->error = xasprintf("the commit failed after the deploy "
+		    "(%s): %s", j->dep.len ? j->dep.data : "nothing deployed",
+		    e);
+		free(e);
+	}
+	if (j->error != NULL) {
+		/* A key it made in a token goes again. */
+		key_generate_undo(j->newkey_uri);
+		/* Probes of a renewal that was not committed still count. */
+		verify_record(b->inv, j);
+		res.ok = 0;
+		res.error = xstrdup(j->error);
+		out = job_output(res.error, &j->out);
+		res.output = j->out.len > 0 && (j->kind == NULL ||
+		    !j->kind->log_only) ? job_output(NULL, &j->out) : NULL;
+		job_put(b->inv, j->name, j->started, 0, out);
+		free(out);
+	}
+	ok = res.ok;
+	if (cb != NULL)
+		cb(arg, &res);
+	inv_renew_result_free(&res);
+	rjob_free(j);
+	free(j);
+	return ok;
+}
+
+/* Start j's worker, signals blocked there (they are the caller's). */
+static int
+job_start(struct rjob *j)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&j->thread, NULL, job_work, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* The next job to finish, in the order they finish. */
+static struct rjob *
+job_wait(struct rbatch *b)
+{
+	struct rjob *j;
+
+	pthread_mutex_lock(&b->mu);
+	while (b->done == NULL)
+		pthread_cond_wait(&b->cv, &b->mu);
+	j = b->done;
+	if ((b->done = j->next) == NULL)
+		b->done_tail = &b->done;
+	pthread_mutex_unlock(&b->mu);
+	pthread_join(j->thread, NULL);
+	return j;
 }
 
 void
@@ -1426,35 +1736,88 @@ inv_renew_result_free(struct inv_renew_result *r)
 	memset(r, 0, sizeof *r);
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	char *const *x = *(char *const *const *)a, *const *y =
+	    *(char *const *const *)b;
+	int c = strcmp(*x, *y);
+
+	return c != 0 ? c : (x < y ? -1 : x > y);
+}
+
+/* skip[i] set for a name given before i too: two renewals of one entry
+   side by side would deploy each other's files. */
+static char *
+names_dups(char *const *names, size_t n)
+{
+	char *const **by = xcalloc(n ? n : 1, sizeof *by);
+	char *skip = xcalloc(n ? n : 1, 1);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		by[i] = &names[i];
+	qsort(by, n, sizeof *by, name_cmp);
+	for (i = 1; i < n; i++)
+		if (strcmp(*by[i], *by[i - 1]) == 0)
+			skip[by[i] - names] = 1;
+	free(by);
+	return skip;
+}
+
 int
 inv_renew(struct inv *inv, char *const *names, size_t n,
     const struct inv_renew_opts *o, inv_renew_cb cb, void *arg,
     char **cause)
 {
-	struct inv_renew_result r;
-	struct ca_keycache kc;
-	size_t i;
-	int failed = 0;
+	struct rbatch b;
+	struct rjob *j;
+	struct sigaction ign, oldpipe;
+	size_t next = 0, running = 0, jobs;
+	char *skip = names_dups(names, n);
+	int failed = 0, rc;
 
-	memset(&kc, 0, sizeof kc);
+	jobs = o != NULL && o->jobs > 0 ? (size_t)o->jobs :
+	    INV_RENEW_JOBS_DEFAULT;
+	batch_init(&b, inv, o);
+	/* A peer that closes while a worker writes must not kill us: set
+	   for the whole batch, so the probes' own setting and restoring of
+	   it, on several threads, never leaves it at the default. */
+	memset(&ign, 0, sizeof ign);
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &oldpipe);
 	repo_batch_begin(inv->repo);
-	for (i = 0; i < n; i++) {
-		if (o != NULL && o->cancel != NULL && *o->cancel)
+	for (;;) {
+		while (running < jobs && next < n && (o == NULL ||
+		    o->cancel == NULL || !*o->cancel)) {
+			if (skip[next]) {
+				next++;
+				continue;
+			}
+			j = job_prepare(&b, names[next++]);
+			if (j->error == NULL) {
+				/* The worker's from here until it is done. */
+				if ((rc = job_start(j)) == 0) {
+					running++;
+					continue;
+				}
+				j->error = xasprintf("cannot start a thread: "
+				    "%s", strerror(rc));
+			}
+			failed += !job_finish(&b, j, cb, arg);
+		}
+		if (running == 0)
 			break;
-		memset(&r, 0, sizeof r);
-		r.name = names[i];
-		r.live = -1;
-		renew_one(inv, names[i], o, &kc, &r, cause);
-		if (!r.ok)
-			failed++;
-		if (cb != NULL)
-			cb(arg, &r);
-		inv_renew_result_free(&r);
+		j = job_wait(&b);
+		running--;
+		failed += !job_finish(&b, j, cb, arg);
 	}
-	ca_keycache_free(&kc);
-	if (repo_batch_end(inv->repo, cause) != 0)
-		return -1;
-	return failed;
+	rc = repo_batch_end(inv->repo, cause);
+	sigaction(SIGPIPE, &oldpipe, NULL);
+	batch_free(&b);
+	free(skip);
+	return rc != 0 ? -1 : failed;
 }
 
 struct due_ctx {

@@ -48,7 +48,7 @@ static void	act_quit(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'p', "p", view_list_probe, 0, "probe the entry's endpoints in the background (the PROBE column fills in as results land)") \
 	K(VIEW_LIST, 'P', "P", view_list_probe_all, 0, "probe every endpoint of the inventory in the background") \
 	K(VIEW_LIST, 'r', "r", view_list_renew, 0, "renew the entry through its profile, deploy and verify (shows what it will do and asks first)") \
-	K(VIEW_LIST, 'R', "R", view_list_renew_due, 0, "renew every due entry (lists them and asks once); in the background") \
+	K(VIEW_LIST, 'R', "R", view_list_renew_due, 0, "renew every due entry (lists them and asks once); in the background, several at once") \
 	K(VIEW_LIST, 'a', "a", view_list_audit, 0, "audit sweep in the background, then the audit view (the ! column marks entries with findings)") \
 	K(VIEW_LIST, 'L', "L", view_list_history, 0, "history of the inventory, newest first") \
 	K(VIEW_LIST, 'e', "e", view_list_edit, 0, "edit the entry's metadata in $VISUAL or $EDITOR (else vi); one commit") \

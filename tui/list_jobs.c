@@ -278,8 +278,10 @@ renew_job_free(void *arg)
 	free(rj);
 }
 
-/* Each result as it lands: the list follows HEAD by itself (one commit
-   per renewal), the status bar says how it went. */
+/* Each result as it lands (inv_renew runs several at once and calls
+   this on the job's thread as each is committed): the list follows HEAD
+   by itself (one commit per renewal), the status bar counts the finished
+   ones and says how the last went. */
 static void
 renew_job_result(void *arg, const struct inv_renew_result *r)
 {
@@ -343,7 +345,7 @@ renew_confirmed(struct tui *t, void *arg, const char *answer)
 	}
 	if (worker_start(t, "renew", 1, renew_job_run, rj,
 	    renew_job_free) == 0)
-		tui_message(t, "renewing %s (Esc stops after the current one)",
+		tui_message(t, "renewing %s (Esc stops starting more)",
 		    rj->names.n == 1 ? rj->names.v[0] : "the due entries");
 }
 

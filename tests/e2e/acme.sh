@@ -9,6 +9,10 @@
 #  2. Real validation, pebble-challtestsrv as pebble's DNS (its other
 #     listeners off): pebble fetches the HTTP-01 token from certdeck's own
 #     listener, and from a webroot served by python3 -m http.server.
+#  4. Several at once (renew --jobs): one account made for a new
+#     profile, one commit per renewal, a failure among them; one
+#     HTTP-01 port shared by concurrent orders with real validation;
+#     webroot and DNS-01 side by side.
 #  3. Failures: the directory unreachable, its TLS untrusted, a challenge
 #     that fails (nothing listening; the wrong webroot) and so an invalid
 #     order, a server that is no ACME server: each one line, no commit,
@@ -98,6 +102,45 @@ check "  the certificate is for the key at key-path" sh -c "
     b=\$(openssl x509 -in '$bd/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
 check_out "  issued by pebble" "Pebble Intermediate CA" openssl x509 -in "$bd/cert.pem" -noout -issuer
 
+# Several at once through a new profile: its account is made once and
+# committed once, one listener answers on the profile's port (this pebble
+# takes every challenge as valid: part 2 has the real fetches), and an
+# entry whose CA cannot be reached fails alone.
+profile fresh "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+profile deadca "directory = https://127.0.0.1:$(free_port)/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+batch=""
+for i in 1 2 3 4 5; do
+	C issue --ca root --cn "m$i.test" --san "DNS:m$i.test,DNS:www.m$i.test" --days 30 >/dev/null
+	C set "m$i-test" profile=fresh >/dev/null
+	batch="$batch m$i-test"
+done
+C issue --ca root --cn dead.test --days 30 >/dev/null
+C set dead-test profile=deadca >/dev/null
+n0=$(commits "$I")
+C renew --jobs 4 m1-test dead-test $batch >"$T/par.out" 2>"$T/par.err"
+rc=$?
+check "renew --jobs 4 of six through pebble, one failing: exit status 1" test "$rc" = 1
+for n in $batch; do
+	check_out "  $n renewed" "renewed $n: expires" cat "$T/par.out"
+	check_out "    issued by pebble" "Pebble Intermediate CA" sh -c "openssl x509 -in \$(ls '$I'/certs/*/$n/cert.pem) -noout -issuer"
+done
+check_out "  the unreachable CA is one line" "dead-test: 127.0.0.1:" cat "$T/par.err"
+check "  and only that" test "$(wc -l <"$T/par.err")" = 1
+check "  five commits, one per renewal" test "$(commits "$I")" = $((n0 + 5))
+check "  m1-test, named twice, renewed once" test "$(grep -c '^renewed m1-test' "$T/par.out")" = 1
+check "  one account made" test "$(db "SELECT count(*) FROM jobs WHERE entry IN ('m1-test','m2-test','m3-test','m4-test','m5-test') AND output LIKE '%(new)%'")" = 1
+check "  its key committed once" test "$(git -C "$I" log --format=%H -- acme/fresh/account.key | wc -l)" = 1
+check "  stored encrypted" grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$I/acme/fresh/account.key"
+check "  every renewal's key is its certificate's" sh -c "
+    for n in $batch; do
+	a=\$(openssl pkey -in '$I'/keys/\$n.key -passin file:'$T/pass' -pubout 2>/dev/null);
+	b=\$(openssl x509 -in \$(ls '$I'/certs/*/\$n/cert.pem) -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ] || exit 1;
+    done"
+check "  git fsck is clean" git -C "$I" fsck --no-progress --strict
+check "  the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
+
 # --- 3. failures: one line each, no commit, the job log says why
 fail_case() {
 	_d=$1 _e=$2
@@ -168,6 +211,24 @@ check_out "renew, pebble fetching the token from certdeck's listener" "renewed a
 check_out "  pebble validated it over HTTP" "a.test: valid (http-01)" last_job a-test
 check_out "  pebble's log shows the fetch" "Attempting to validate w/ HTTP: http://a.test:$lport/.well-known/acme-challenge/" cat "$T/p2.log"
 
+# Several orders at once on that one port, validated for real: one
+# listener serves every pending token, for two profiles that name the
+# same http-listen.
+profile real2 "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport" "reuse-key = yes"
+for i in 1 2 3; do C set "m$i-test" profile=real >/dev/null; done
+C set m4-test profile=real2 >/dev/null
+n0=$(commits "$I")
+C renew --jobs 4 m1-test m2-test m3-test m4-test >"$T/par.out" 2>&1
+check "renew --jobs 4 on one http-listen port, pebble validating" test $? = 0
+check "  four commits" test "$(commits "$I")" = $((n0 + 4))
+for i in 1 2 3 4; do
+	check_out "  m$i-test renewed" "renewed m$i-test" cat "$T/par.out"
+	check_out "    pebble fetched its tokens from the listener" "Attempting to validate w/ HTTP: http://www.m$i.test:$lport/.well-known/acme-challenge/" cat "$T/p2.log"
+	check_out "    and found them" "www.m$i.test: valid (http-01)" last_job "m$i-test"
+done
+check "  git fsck is clean" git -C "$I" fsck --no-progress --strict
+
 if command -v python3 >/dev/null 2>&1 && python3 -c 'import http.server' 2>/dev/null; then
 	mkdir -p "$T/webroot" "$T/other"
 	python3 -m http.server "$lport" --bind 127.0.0.1 --directory "$T/webroot" >"$T/http.log" 2>&1 </dev/null &
@@ -180,6 +241,12 @@ if command -v python3 >/dev/null 2>&1 && python3 -c 'import http.server' 2>/dev/
 	C set a-test profile=web >/dev/null
 	check_out "renew through a webroot" "renewed a-test" C renew a-test
 	check_out "  the web server served the token" "GET /.well-known/acme-challenge/" cat "$T/http.log"
+	check "  the token files are gone" test -z "$(ls -A "$T/webroot/.well-known/acme-challenge" 2>/dev/null)"
+	for i in 1 2 3; do C set "m$i-test" profile=web >/dev/null; done
+	C renew --jobs 3 m1-test m2-test m3-test >"$T/par.out" 2>&1
+	check "renew --jobs 3 through one webroot" test $? = 0
+	check "  three renewed" test "$(grep -c '^renewed m' "$T/par.out")" = 3
+	check "  the web server served every token" test "$(grep -c 'GET /.well-known/acme-challenge/' "$T/http.log")" -ge 7
 	check "  the token files are gone" test -z "$(ls -A "$T/webroot/.well-known/acme-challenge" 2>/dev/null)"
 	# The wrong webroot: the server answers 404, the order goes invalid.
 	profile wrongroot "directory = https://127.0.0.1:$pport/dir" \
@@ -227,6 +294,16 @@ check_out "  and it was removed" "Removed DNS-01 TXT challenge for Host \"_acme-
 check_out "  the hook added the records" "add _acme-challenge.www.a.test." cat "$T/dnshook.log"
 check "  and removed both" test "$(grep -c '^[0-9]* remove _acme-challenge' "$T/dnshook.log")" = 2
 check_out "  pebble validated it" "a.test: valid (dns-01)" last_job a-test
+for i in 1 2 3; do C set "m$i-test" profile=dns >/dev/null; done
+: >"$T/dnshook.log"
+C renew --jobs 3 m1-test m2-test m3-test >"$T/par.out" 2>&1
+check "renew --jobs 3 through DNS-01, hooks running side by side" test $? = 0
+check "  three renewed" test "$(grep -c '^renewed m' "$T/par.out")" = 3
+check "  six records added" test "$(grep -c ' add _acme-challenge\.\(www\.\)\{0,1\}m[123]\.test\.' "$T/dnshook.log")" = 6
+check "  and six removed" test "$(grep -c ' remove _acme-challenge\.\(www\.\)\{0,1\}m[123]\.test\.' "$T/dnshook.log")" = 6
+for i in 1 2 3; do
+	check_out "  pebble validated m$i-test" "www.m$i.test: valid (dns-01)" last_job "m$i-test"
+done
 # A hook that fails: one line naming it, nothing committed.
 cat >"$T/badhook" <<'SH'
 #!/bin/sh

@@ -4,7 +4,9 @@
 # index's job log and shown in the list, "stuck" after repeated ones),
 # names and SANs holding shell metacharacters that reach the command as
 # plain data, --due and --dry-run; each renewal one commit and a failed
-# one none; no unencrypted key in any git object.
+# one none; several at once (--jobs), two commands meeting while they
+# run, failures among them, the CA's record merged, --jobs 1 in order;
+# no unencrypted key in any git object.
 . "$(dirname "$0")/lib.sh"
 
 I=$T/inv
@@ -159,6 +161,102 @@ C set plain profile= >/dev/null
 check_out "--due lists what is due (dry run)" "api-test: would renew" C renew --due --dry-run
 check "  not an entry without a profile" sh -c "! '$CERTDECK' -C '$I' renew --due --dry-run | grep -q '^plain'"
 check_out "--due renews them" "renewed api-test" C renew --due
+
+# --- several at once (--jobs): one commit per renewal, each made as it
+# finishes; a failure among them reported while the others land
+for i in 1 2 3 4 5; do
+	C issue --ca root --cn "p$i.test" --san "DNS:p$i.test" --days 30 >/dev/null
+done
+# Two command renewals that must meet: each waits (bounded) until the
+# other has started, so they pass only when they run side by side.
+cat >"$T/tool/meet" <<'SH'
+#!/bin/sh
+# meet NAME CN OUT: NAME has started; wait for another, then issue.
+d=$(dirname "$0")
+mkdir -p "$d/met"
+: >"$d/met/$1"
+i=0
+while [ "$(ls "$d/met" | wc -l)" -lt 2 ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(ls "$d/met" | wc -l)" -ge 2 ] || { echo "$1 ran alone" >&2; exit 9; }
+exec "$d/issue" "$1" "$2" "$1.test" "$3"
+SH
+chmod +x "$T/tool/meet"
+cat >>"$I/certdeck.conf" <<CONF
+
+[profile meet]
+type = command
+command = $T/tool/meet {name} {cn} {out}
+timeout = 60
+
+[profile broken]
+type = command
+command = false
+CONF
+git -C "$I" commit -qam "add profiles meet, broken"
+for n in m1 m2; do
+	C issue --ca root --name "$n" --cn "$n.test" --days 30 >/dev/null
+	C set "$n" profile=meet >/dev/null
+done
+C issue --ca root --name bad --cn bad.test --days 30 >/dev/null
+C set bad profile=broken >/dev/null
+# p5 cannot be deployed: its renewal fails after the issue.
+C set p5-test "deploy-cert=$T/missing/cert.pem" >/dev/null
+good="p1-test p2-test p3-test p4-test m1 m2"
+for n in $good p5-test bad; do
+	eval "fp_$(echo "$n" | tr - _)=\$(openssl x509 -in \$(ls '$I'/certs/*/$n/cert.pem) -noout -fingerprint -sha256)"
+done
+rec0=$(grep -vc '^#' "$I/cas/root/serials")
+n0=$(commits "$I")
+C renew --jobs 4 p1-test bad p2-test m1 p3-test p5-test p4-test m2 >"$T/par.out" 2>"$T/par.err"
+rc=$?
+check "renew --jobs 4 of eight, two failing: exit status 1" test "$rc" = 1
+for n in $good; do
+	check_out "  $n renewed" "renewed $n: expires" cat "$T/par.out"
+done
+check_out "  the failing command is reported" "bad: command false exited with status 1" cat "$T/par.err"
+check_out "  the failing deploy is reported" "p5-test: deploy: " cat "$T/par.err"
+check "  one line each" test "$(wc -l <"$T/par.err")" = 2
+check "  six commits" test "$(commits "$I")" = $((n0 + 6))
+git -C "$I" log -6 --format=%s | sed -n 's/^renew \([^:]*\): expires .*/\1/p' | sort >"$T/par.subjects"
+check "  one per renewed entry" test "$(tr '\n' ' ' <"$T/par.subjects")" = "m1 m2 p1-test p2-test p3-test p4-test "
+check "  each commit changes its own entry only" sh -c "
+    for c in \$(git -C '$I' log -6 --format=%H); do
+	e=\$(git -C '$I' log -1 --format=%s \$c | sed 's/^renew \([^:]*\):.*/\1/');
+	git -C '$I' show --name-only --format= \$c | grep -v \"^keys/\$e.key\$\" |
+	    grep -v '^cas/root/serials\$' | grep -v \"^certs/../\$e/cert.pem\$\" | grep -q . && exit 1;
+    done; exit 0"
+check "  the failed entries kept their certificates" sh -c "
+    [ \"\$(openssl x509 -in \$(ls '$I'/certs/*/p5-test/cert.pem) -noout -fingerprint -sha256)\" = '$fp_p5_test' ] &&
+    [ \"\$(openssl x509 -in \$(ls '$I'/certs/*/bad/cert.pem) -noout -fingerprint -sha256)\" = '$fp_bad' ]"
+check "  and nothing was written where p5 deploys" test ! -e "$T/missing"
+check "  the renewed ones have new certificates" sh -c "
+    for n in $good; do
+	v=fp_\$(echo \$n | tr - _); eval old=\\\$\$v;
+	[ \"\$(openssl x509 -in \$(ls '$I'/certs/*/\$n/cert.pem) -noout -fingerprint -sha256)\" != \"\$old\" ] || exit 1;
+    done"
+check "  the two commands ran side by side" sh -c "! grep -q 'ran alone' '$T/par.err' && test -e '$T/tool/met/m1' -a -e '$T/tool/met/m2'"
+check "  the CA's record has the four new serials, once each" sh -c "
+    [ \$(grep -vc '^#' '$I/cas/root/serials') = $((rec0 + 4)) ] &&
+    for n in p1-test p2-test p3-test p4-test; do
+	s=\$(openssl x509 -in \$(ls '$I'/certs/*/\$n/cert.pem) -noout -serial | cut -d= -f2 | tr A-F a-f | sed 's/^0*//');
+	[ \"\$(grep -c \"^0*\$s \" '$I/cas/root/serials')\" = 1 ] || exit 1;
+    done"
+check "  each renewed certificate verifies" sh -c "
+    for n in p1-test p2-test p3-test p4-test; do
+	openssl verify -attime $(date -d 2026-06-28 +%s) -CAfile '$I/cas/root/cert.pem' \$(ls '$I'/certs/*/\$n/cert.pem) >/dev/null || exit 1;
+    done"
+check "  six renew jobs ok, two failed" test "$(db "SELECT sum(ok), sum(1 - ok) FROM jobs WHERE kind='renew' AND started >= strftime('%s', '2026-06-27T06:00:00Z') AND entry IN ('p1-test','p2-test','p3-test','p4-test','p5-test','m1','m2','bad')")" = "6|2"
+check "  git fsck is clean" git -C "$I" fsck --no-progress --strict
+check "  the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
+check "  certdeck fsck is clean" sh -c "'$CERTDECK' -C '$I' fsck >/dev/null 2>&1"
+C renew --jobs 1 p3-test p1-test p2-test >"$T/seq.out"
+check "--jobs 1 renews in the order given" test "$(sed -n 's/^renewed \([^:]*\):.*/\1/p' "$T/seq.out" | tr '\n' ' ')" = "p3-test p1-test p2-test "
+check "  and commits in that order" test "$(git -C "$I" log -3 --reverse --format=%s | cut -d: -f1 | tr '\n' ' ')" = "renew p3-test renew p1-test renew p2-test "
+n0=$(commits "$I")
+for j in 0 33 x ''; do
+	check_out "--jobs '$j' is refused" "--jobs $j: a number from 1 to 32" C renew --jobs "$j" p1-test
+done
+check "  nothing committed" test "$(commits "$I")" = "$n0"
 
 # --- no unencrypted private key in any object
 git -C "$I" cat-file --batch-all-objects --batch >"$T/objects"

@@ -4,7 +4,8 @@
 # n renews nothing; y renews in the background (one commit), with the
 # endpoint (openssl s_server on 127.0.0.1, still serving the old
 # certificate) showing "! not live"; R lists the due entries and renews
-# them all after one answer; without a passphrase file, issue asks for
+# them all after one answer, several at once, the status bar counting
+# the finished ones; without a passphrase file, issue asks for
 # the key passphrase on the terminal without echo. Every wait is bounded.
 . "$(dirname "$0")/lib.sh"
 
@@ -94,6 +95,48 @@ expect a "R lists the due entries" "renew 2 due: four-test, two-test?"
 keys a y
 expect a "R renews them all after one answer" "2 renewed"
 check "  two commits" test "$(commits "$I")" = $((n0 + 2))
+
+# R runs several at once: two entries whose command waits for a gate
+# file (bounded), two through the local CA and one whose command fails.
+# While the gate is shut the status bar counts the three finished; then
+# the last two land.
+cat >"$T/gate" <<'SH'
+#!/bin/sh
+# gate CN OUT: wait for the gate, then a new self-signed certificate.
+i=0
+while [ ! -e "${0%/*}/open" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+[ -e "${0%/*}/open" ] || exit 9
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout "$2/key.pem" -out "$2/cert.pem" -days 60 -subj "/CN=$1" 2>/dev/null
+SH
+chmod +x "$T/gate"
+cat >>"$I/certdeck.conf" <<CONF
+
+[profile gate]
+type = command
+command = $T/gate {cn} {out}
+
+[profile broken]
+type = command
+command = false
+CONF
+git -C "$I" commit -qam "add profiles gate, broken"
+for n in g1 g2 l1 l2 b1; do
+	CERTDECK_NOW=2026-06-01T12:00:00Z C issue --ca root --name $n --cn $n.test --days 60 >/dev/null
+done
+C set g1 profile=gate >/dev/null
+C set g2 profile=gate >/dev/null
+C set b1 profile=broken >/dev/null
+n0=$(commits "$I")
+expect a "the list shows them" "g2"
+keys a R
+expect a "R lists the five due" "renew 5 due: "
+keys a y
+expect a "  the status bar counts the finished ones while two wait" "renew 3/5"
+check "  three of them done: two commits" test "$(commits "$I")" = $((n0 + 2))
+: >"$T/open"
+expect a "  then all of them: four renewed, one failed, named" "4 renewed (0 not live yet), 1 failed; b1: command false exited with status 1"
+check "  four commits" test "$(commits "$I")" = $((n0 + 4))
 keys a Q
 expect a "Q quits" "EXITED 0"
 

@@ -208,6 +208,25 @@ ask(int port, const char *req)
 	return out;
 }
 
+/* GET token's path: its key authorization keyauth, or 404 (NULL). */
+static void
+expect_token(int port, const char *token, const char *keyauth)
+{
+	char *req = xasprintf("GET /.well-known/acme-challenge/%s HTTP/1.0"
+	    "\r\n\r\n", token), *r = ask(port, req), *body;
+
+	if (keyauth == NULL)
+		assert_true(str_startswith(r, "HTTP/1.0 404 "));
+	else {
+		body = xasprintf("\r\n\r\n%s", keyauth);
+		assert_true(str_startswith(r, "HTTP/1.0 200 "));
+		assert_true(str_endswith(r, body));
+		free(body);
+	}
+	free(r);
+	free(req);
+}
+
 static void
 t_listener(void **state)
 {
@@ -263,6 +282,25 @@ t_listener(void **state)
 	r = ask(port, big);
 	assert_true(str_startswith(r, "HTTP/1.0 404 "));
 	free(r);
+
+	/* Orders side by side share it: each adds its tokens and removes
+	   them when it ends; the others' stay. */
+	for (idle = 0; idle < 40; idle++) {
+		char tok[16], ka[32];
+
+		snprintf(tok, sizeof tok, "t%d", idle);
+		snprintf(ka, sizeof ka, "t%d.thumb", idle);
+		acme_listen_add(l, tok, ka);
+	}
+	acme_listen_add(l, "t7", "t7.thumb");	/* a second order's too */
+	acme_listen_remove(l, "tok-1_A");
+	acme_listen_remove(l, "t7");
+	expect_token(port, "tok-1_A", NULL);
+	expect_token(port, "t7", "t7.thumb");
+	acme_listen_remove(l, "t7");
+	expect_token(port, "t7", NULL);
+	expect_token(port, "t39", "t39.thumb");
+	expect_token(port, "t3", "t3.thumb");	/* no prefix of t39's */
 	acme_listen_free(l);
 
 	/* Stopped: the port is closed. */

@@ -112,7 +112,17 @@ t_config(void **state)
 	assert_int_equal(c.warning_days, 10);
 	assert_string_equal(config_get(&c, "profile x", "type"), "local-ca");
 	assert_null(config_get(&c, "", "type"));
-	config_free(&c);
+	{
+		/* A copy outlives the original (a renewal batch's). */
+		struct config copy;
+
+		config_copy(&copy, &c);
+		config_free(&c);
+		assert_int_equal(copy.critical_days, 3);
+		assert_string_equal(config_get(&copy, "profile x", "type"),
+		    "local-ca");
+		config_free(&copy);
+	}
 	assert_int_equal(config_parse("colour = red\n", 13, "c", &c, &err), -1);
 	assert_non_null(strstr(err, "c:1: unknown setting colour"));
 	free(err);

@@ -1,5 +1,6 @@
 /* test_renew.c: what renewal stands on: command words (argv_split),
-   running a command (run.c), keys (key.c) and CA signing (ca_sign). */
+   running a command (run.c), keys (key.c) and CA signing (ca_sign,
+   ca_record). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,6 +239,35 @@ t_ca_sign(void **state)
 	assert_true(str_startswith(text, "# serial not-after entry"));
 	assert_non_null(strstr(text, " 2026-06-01T13:00:00Z svc\n"));
 	free(text);
+	/* A leaf signed from another copy of the record joins this one
+	   (a batch's renewals are committed so); not a second time. */
+	{
+		struct ca other;
+		X509 *x;
+
+		memset(&other, 0, sizeof other);
+		other.name = "test";
+		other.cert = ca.cert;
+		other.key = ca.key;
+		x = ca_sign(&other, &rq, leafkey, &err);
+		assert_non_null(x);
+		assert_int_equal(ca_record(&ca, x, "svc2", &err), 0);
+		assert_int_equal(ca.nrecs, nitems(leaf) + 1);
+		text = ca_serials_text(&ca);
+		assert_non_null(strstr(text, " 2026-06-01T13:00:00Z svc2\n"));
+		free(text);
+		assert_int_equal(ca_record(&ca, x, "svc2", &err), -1);
+		assert_non_null(strstr(err, "is in its record already"));
+		free(err);
+		err = NULL;
+		assert_int_equal(ca.nrecs, nitems(leaf) + 1);
+		X509_free(x);
+		for (i = 0; i < other.nrecs; i++) {
+			free(other.recs[i].serial);
+			free(other.recs[i].entry);
+		}
+		free(other.recs);
+	}
 	/* A SAN that is not DNS:, IP:, email: or URI: is refused. */
 	rq.san_text = "FOO:bar";
 	assert_null(ca_sign(&ca, &rq, leafkey, &err));
