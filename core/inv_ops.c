@@ -426,6 +426,14 @@ inv_row_status(struct inv *inv, const struct idx_row *r, enum status *st,
 	*days = status_days_left(now, r->eff_not_after);
 }
 
+int
+inv_status_counts(struct inv *inv, size_t counts[ST_COUNT], size_t *total,
+    char **cause)
+{
+	return status_count(&inv->cfg, inv->idx, clock_now(), counts, total,
+	    cause);
+}
+
 struct list_ctx {
 	struct inv		*inv;
 	const struct inv_list_opts *o;
