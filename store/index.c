@@ -1416,15 +1416,22 @@ idx_count(struct idx *idx, sqlite3_stmt *st, size_t *n, char **cause)
 	return 0;
 }
 
-int
-idx_entry_count(struct idx *idx, size_t *n, char **cause)
+/* The same for a cached statement without parameters. */
+static int
+idx_count_id(struct idx *idx, enum idx_stmt_id id, size_t *n, char **cause)
 {
 	sqlite3_stmt *st;
 
 	*n = 0;
-	if ((st = idx_stmt(idx, ST_ENTRY_COUNT, cause)) == NULL)
+	if ((st = idx_stmt(idx, id, cause)) == NULL)
 		return -1;
 	return idx_count(idx, st, n, cause);
+}
+
+int
+idx_entry_count(struct idx *idx, size_t *n, char **cause)
+{
+	return idx_count_id(idx, ST_ENTRY_COUNT, n, cause);
 }
 
 int
@@ -1447,23 +1454,13 @@ idx_count_expiring(struct idx *idx, int64_t before, int64_t when, int part,
 int
 idx_count_no_cert(struct idx *idx, size_t *n, char **cause)
 {
-	sqlite3_stmt *st;
-
-	*n = 0;
-	if ((st = idx_stmt(idx, ST_COUNT_NO_CERT, cause)) == NULL)
-		return -1;
-	return idx_count(idx, st, n, cause);
+	return idx_count_id(idx, ST_COUNT_NO_CERT, n, cause);
 }
 
 int
 idx_entry_stale(struct idx *idx, size_t *n, char **cause)
 {
-	sqlite3_stmt *st;
-
-	*n = 0;
-	if ((st = idx_stmt(idx, ST_ENTRY_STALE, cause)) == NULL)
-		return -1;
-	return idx_count(idx, st, n, cause);
+	return idx_count_id(idx, ST_ENTRY_STALE, n, cause);
 }
 
 /* Sort keys per enum idx_sort; the name always breaks ties. The expiry
