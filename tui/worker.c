@@ -373,7 +373,7 @@ worker_drain_quiet(struct tui *t)
 	struct job_ev *ev, *next;
 	int changed = 0;
 
-	for (jp = &worker_quiet; (j = *jp) != NULL;) {
+	for (j = worker_quiet; j != NULL; j = j->next) {
 		for (ev = worker_take(j); ev != NULL; ev = next) {
 			next = ev->next;
 			if (ev->type == JOB_EV_RESULT && !j->cancel) {
@@ -383,6 +383,9 @@ worker_drain_quiet(struct tui *t)
 				j->ended = 1;
 			ev_free(ev);
 		}
+	}
+	/* Apart: a landed function may have started another. */
+	for (jp = &worker_quiet; (j = *jp) != NULL;) {
 		if (j->ended) {
 			*jp = j->next;
 			worker_finish(j);
