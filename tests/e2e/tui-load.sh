@@ -105,3 +105,12 @@ expect_cmd c "which is certdeck list's last" cursor_on "$(tail -1 "$T/f29")"
 keys c Escape
 expect c "Esc shows all again" "/$N"
 TM kill-session -t c
+
+# Quitting while the read is held: the read is stopped and waited for,
+# nothing is left behind, and the shell's terminal comes back.
+rm -f "$HOLD"
+ui_start d "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD"
+expect d "held once more" "reading the whole list"
+keys d Q
+expect d "Q quits at once while the whole list is read" "EXITED 0"
+TM kill-session -t d
