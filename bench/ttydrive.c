@@ -5,18 +5,25 @@
  * output until, after its first byte, it has been quiet for QUIET ms (every
  * key measured must draw something). Reported per step: the time
  * from the write (or, for the start, from the fork) to the LAST byte of
- * the response, and the bytes of the response. The quiet wait is not
- * counted: the screen was complete when its last byte arrived.
+ * the response, to its FIRST byte (a program that draws in two goes, a
+ * screen and then a count, has shown the screen by then: curses writes a
+ * screen's update at once), and the bytes of the response. The quiet wait
+ * is not counted: the screen was complete when its last byte arrived.
  *
- *   ttydrive [-c COLS] [-l LINES] [-q QUIET_MS] [-w TEXT] STEPS -- CMD...
+ *   ttydrive [-c COLS] [-l LINES] [-q QUIET_MS] [-w TEXT] [-W TEXT]
+ *       STEPS -- CMD...
  *
- * -w TEXT: the start is complete only once TEXT has been seen in the
- * output (and then it was quiet), e.g. the status bar of a full screen.
+ * -w TEXT: the start is complete once TEXT has been seen in the output,
+ * e.g. the status bar of a full screen; its time is that of the read that
+ * brought TEXT (then it waits until quiet). -W TEXT: then wait until TEXT
+ * too has been seen and it was quiet, before the steps (a program that
+ * shows a first screen and then the rest), reported as "whole".
  * STEPS: one step a line, "LABEL<TAB>COUNT<TAB>KEYS", KEYS with the escapes
  * \e (Esc), \r, \t, \\ and \xHH; each of the COUNT repetitions is one
  * measurement. Lines starting with # are comments. Output, one line per
- * step: "LABEL n=COUNT median_ms=.. max_ms=.. median_bytes=.. max_bytes=..
- * total_bytes=..", first "start ms=.. bytes=..". Finally it sends Q and
+ * step: "LABEL n=COUNT median_ms=.. max_ms=.. median_first_ms=..
+ * median_bytes=.. max_bytes=.. total_bytes=..", first "start ms=..
+ * bytes=.." (and with -W "whole ms=.. bytes=.."). Finally it sends Q and
  * waits (bounded) for the program to exit.
  *
  * Build: cc -O2 -o ttydrive ttydrive.c -lutil
@@ -60,17 +67,42 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Whether text is in the output so far: the new bytes buf, and the end of
+   what came before (kept in tail, so that text split across reads is
+   found). */
+static int
+seen_in(char *tail, size_t *tlen, size_t tcap, const char *buf, size_t n,
+    const char *text)
+{
+	size_t keep = n < tcap / 2 ? n : tcap / 2, tl = strlen(text);
+	int found;
+
+	if (*tlen + keep > tcap - 1) {
+		memmove(tail, tail + *tlen - tcap / 4, tcap / 4);
+		*tlen = tcap / 4;
+	}
+	memcpy(tail + *tlen, buf + n - keep, keep);
+	*tlen += keep;
+	tail[*tlen] = '\0';
+	found = memmem(tail, *tlen, text, tl) != NULL ||
+	    memmem(buf, n, text, tl) != NULL;
+	return found;
+}
+
 /*
  * Read until quiet for quiet ms after the first byte (after want was seen,
  * if given), or until the program exits; a key that draws nothing waits
- * for DEADLINE_MS and fails. Returns the time of the last byte read and
- * the byte count.
+ * for DEADLINE_MS and fails. Returns the time of the last byte read, and
+ * the byte count, the time of the first byte and that of the read that
+ * brought want (or the first byte). also (if not NULL): *also_seen says
+ * whether that text came too.
  */
 static double
-settle(double t0, int quiet, const char *want, size_t *bytes)
+settle(double t0, int quiet, const char *want, const char *also,
+    int *also_seen, size_t *bytes, double *first, double *seen_at)
 {
-	static char tail[4096];
-	static size_t tlen;
+	static char tail[4096], tail2[4096];
+	size_t tlen = 0, tlen2 = 0;
 	char buf[65536];
 	struct pollfd p;
 	double last = t0, t;
@@ -78,7 +110,9 @@ settle(double t0, int quiet, const char *want, size_t *bytes)
 	int seen = 0, rc;
 
 	*bytes = 0;
-	tlen = 0;
+	*first = *seen_at = 0;
+	if (also_seen != NULL)
+		*also_seen = 0;
 	for (;;) {
 		t = now_ms();
 		if (t - t0 > DEADLINE_MS) {
@@ -103,27 +137,17 @@ settle(double t0, int quiet, const char *want, size_t *bytes)
 			return last;
 		}
 		last = now_ms();
+		if (*bytes == 0)
+			*first = last;
 		*bytes += (size_t)n;
-		if (want == NULL)
+		if (!seen && (want == NULL || seen_in(tail, &tlen, sizeof tail,
+		    buf, (size_t)n, want))) {
 			seen = 1;
-		if (!seen) {
-			/* Keep the end of the output to find want across
-			   reads. */
-			size_t keep = (size_t)n < sizeof tail / 2 ? (size_t)n :
-			    sizeof tail / 2;
-
-			if (tlen + keep > sizeof tail - 1) {
-				memmove(tail, tail + tlen - sizeof tail / 4,
-				    sizeof tail / 4);
-				tlen = sizeof tail / 4;
-			}
-			memcpy(tail + tlen, buf + n - keep, keep);
-			tlen += keep;
-			tail[tlen] = '\0';
-			if (memmem(tail, tlen, want, strlen(want)) != NULL ||
-			    memmem(buf, (size_t)n, want, strlen(want)) != NULL)
-				seen = 1;
+			*seen_at = last;
 		}
+		if (also != NULL && !*also_seen && seen_in(tail2, &tlen2,
+		    sizeof tail2, buf, (size_t)n, also))
+			*also_seen = 1;
 	}
 }
 
@@ -180,23 +204,25 @@ main(int argc, char **argv)
 	struct winsize ws;
 	FILE *steps;
 	char line[4096], keys[1024], *label, *cnt, *k;
-	double ms[MAXREP], t0, t;
+	double ms[MAXREP], fms[MAXREP], t0, t, first, seen;
 	size_t bytes[MAXREP], b, total, nk;
-	const char *want = NULL;
+	const char *want = NULL, *whole = NULL;
 	int cols = 200, lines = 60, quiet = 300, opt, i, n, status;
+	int whole_seen = 0;
 
-	while ((opt = getopt(argc, argv, "+c:l:q:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "+c:l:q:w:W:")) != -1) {
 		switch (opt) {
 		case 'c': cols = atoi(optarg); break;
 		case 'l': lines = atoi(optarg); break;
 		case 'q': quiet = atoi(optarg); break;
 		case 'w': want = optarg; break;
+		case 'W': whole = optarg; break;
 		default: exit(2);
 		}
 	}
 	if (argc - optind < 3 || strcmp(argv[optind + 1], "--") != 0) {
 		fprintf(stderr, "usage: ttydrive [-c COLS] [-l LINES] "
-		    "[-q QUIET_MS] [-w TEXT] STEPS -- CMD...\n");
+		    "[-q QUIET_MS] [-w TEXT] [-W TEXT] STEPS -- CMD...\n");
 		exit(2);
 	}
 	if ((steps = fopen(argv[optind], "r")) == NULL)
@@ -212,8 +238,15 @@ main(int argc, char **argv)
 		execvp(argv[optind + 2], argv + optind + 2);
 		_exit(127);
 	}
-	t = settle(t0, quiet, want, &b);
-	printf("start ms=%.1f bytes=%zu\n", t - t0, b);
+	t = settle(t0, quiet, want, whole, &whole_seen, &b, &first, &seen);
+	printf("start ms=%.1f bytes=%zu\n", (want != NULL ? seen : t) - t0, b);
+	if (whole != NULL) {
+		/* Unless it came with the start already. */
+		if (!whole_seen)
+			t = settle(t0, quiet, whole, NULL, NULL, &b, &first,
+			    &seen);
+		printf("whole ms=%.1f bytes=%zu\n", t - t0, b);
+	}
 	fflush(stdout);
 
 	while (fgets(line, sizeof line, steps) != NULL) {
@@ -234,15 +267,19 @@ main(int argc, char **argv)
 			t0 = now_ms();
 			if (write(master, keys, nk) != (ssize_t)nk)
 				die("write");
-			t = settle(t0, quiet, NULL, &bytes[i]);
+			t = settle(t0, quiet, NULL, NULL, NULL, &bytes[i],
+			    &first, &seen);
 			ms[i] = t - t0;
+			fms[i] = first - t0;
 			total += bytes[i];
 		}
 		qsort(ms, (size_t)n, sizeof *ms, cmp_d);
+		qsort(fms, (size_t)n, sizeof *fms, cmp_d);
 		qsort(bytes, (size_t)n, sizeof *bytes, cmp_z);
-		printf("%s n=%d median_ms=%.2f max_ms=%.2f median_bytes=%zu "
-		    "max_bytes=%zu total_bytes=%zu\n", label, n, ms[n / 2],
-		    ms[n - 1], bytes[n / 2], bytes[n - 1], total);
+		printf("%s n=%d median_ms=%.2f max_ms=%.2f median_first_ms=%.2f "
+		    "median_bytes=%zu max_bytes=%zu total_bytes=%zu\n", label,
+		    n, ms[n / 2], ms[n - 1], fms[n / 2], bytes[n / 2],
+		    bytes[n - 1], total);
 		fflush(stdout);
 	}
 	fclose(steps);

@@ -426,6 +426,14 @@ inv_row_status(struct inv *inv, const struct idx_row *r, enum status *st,
 	*days = status_days_left(now, r->eff_not_after);
 }
 
+int
+inv_status_counts(struct inv *inv, size_t counts[ST_COUNT], size_t *total,
+    char **cause)
+{
+	return status_count(&inv->cfg, inv->idx, clock_now(), counts, total,
+	    cause);
+}
+
 struct list_ctx {
 	struct inv		*inv;
 	const struct inv_list_opts *o;
@@ -679,7 +687,7 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
 {
 	struct fsck_ctx ctx = { inv, cb, arg, 0, NULL };
 	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
-	size_t in_head = 0;
+	size_t in_head = 0, nstale;
 	int64_t v;
 
 	if (repo_head(inv->repo, head, cause) < 0 ||
@@ -704,6 +712,12 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
 		if ((size_t)v != in_head)
 			fsck_say(&ctx, "index", "holds %lld entries, HEAD %zu",
 			    (long long)v, in_head);
+		if (idx_entry_stale(inv->idx, &nstale, cause) != 0)
+			return -1;
+		if (nstale > 0)
+			fsck_say(&ctx, "index", "%zu entr%s an expiry other than"
+			    " their certificate file's", nstale,
+			    nstale == 1 ? "y has" : "ies have");
 	}
 	if (repair && ctx.problems > 0 &&
 	    inv_reindex(inv, cb, arg, cause) != 0)

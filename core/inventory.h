@@ -153,11 +153,18 @@ struct inv_list_opts {
 	const char	*at;			/* revision or date, or NULL */
 	const char	*name;			/* one entry, or NULL */
 };
+/* The callback returns 0 to go on; anything else stops the listing and
+   is returned. Listed by expiry (the default), rows come from an index
+   in order: a caller that stops after a screenful reads a screenful. */
 int	 inv_list(struct inv *, const struct inv_list_opts *, inv_row_cb,
 	    void *, char **cause);
 /* The status of a row's certificate (effective expiry, leaf lifetime). */
 void	 inv_row_status(struct inv *, const struct idx_row *,
 	    enum status *, int64_t *days_left);
+/* How many entries are in each status now, and in all, without reading
+   them (status_count): what a whole inv_list would count. */
+int	 inv_status_counts(struct inv *, size_t counts[ST_COUNT],
+	    size_t *total, char **cause);
 
 /* A commit in the inventory's history, as `log` shows it. */
 struct inv_commit {

@@ -13,7 +13,9 @@
  *                                         one PEM file, by blob id
  *   chain(blob, pos, cert)                its certificates; pos 0 the leaf
  *   certs(id, <every certrec field>)      one row per certificate
- *   entries(name, cert_blob, entry_blob, owner, tags, endpoints, profile, meta)
+ *   entries(name, cert_blob, entry_blob, owner, tags, endpoints, profile, meta,
+ *     eff_not_after, leaf_not_before)     the last two copied from the
+ *                                         entry's file (see below)
  *   probes(...), jobs(...)                observed, not versioned in git
  *   temp.at_entries(like entries)         per connection: another commit's
  *                                         entries, for `list --at`
@@ -44,7 +46,8 @@
 #include "util.h"
 #include "index.h"
 
-#define IDX_SCHEMA_VERSION	2	/* 2: files.unsigned_at */
+#define IDX_SCHEMA_VERSION	3	/* 2: files.unsigned_at; 3: entries'
+					   expiry columns (idx_migrations) */
 #define IDX_APPLICATION_ID	0x63657274	/* "cert", marks our files */
 #define IDX_BUSY_TIMEOUT_MS	10000
 
@@ -99,6 +102,31 @@ static const struct certcol certcols[] = {
 #undef CC
 #define NCERTCOLS	((int)nitems(certcols))
 
+/*
+ * The list's order and the header's counts per status come from two
+ * columns of entries copied from the entry's certificate file: its
+ * effective notAfter (files.eff_not_after, what idx_list sorts by) and its
+ * leaf's notBefore (the lifetime the expiry policy looks at). Through
+ * entries_expiry a listing by expiry walks the index instead of sorting
+ * every row before the first comes out (about 1 s at 100,000 entries), so
+ * a caller that stops after a screenful reads a screenful, and
+ * idx_count_expiring is a range of the index. They are set from files and
+ * certs (IDX_EXPIRY_OF) when an entry is put, and again for the entries
+ * of a file when the file is put (an entry may name a blob cached later).
+ */
+#define IDX_ENTRY_EXPIRY_COLS						\
+	" eff_not_after INTEGER,"		/* NULL: no certificate */ \
+	" leaf_not_before INTEGER"
+#define IDX_ENTRY_EXPIRY_INDEX						\
+	"CREATE INDEX entries_expiry ON entries(eff_not_after, name,"	\
+	" leaf_not_before);"
+/* The two values for the file whose blob id is the SQL expression blob. */
+#define IDX_EXPIRY_OF(blob)						\
+	"(SELECT f.eff_not_after FROM files f WHERE f.blob = " blob "),"	\
+	" (SELECT c.not_before FROM files f"				\
+	" JOIN chain h ON h.blob = f.blob AND h.pos = 0"		\
+	" JOIN certs c ON c.id = h.cert WHERE f.blob = " blob ")"
+
 /* The fixed part of the schema; certs is generated from certcols. */
 static const char idx_schema_sql[] =
 	"CREATE TABLE meta("
@@ -129,9 +157,11 @@ static const char idx_schema_sql[] =
 	" tags TEXT,"
 	" endpoints TEXT,"
 	" profile TEXT,"
-	" meta TEXT"
+	" meta TEXT,"
+	IDX_ENTRY_EXPIRY_COLS
 	") STRICT;"
 	"CREATE INDEX entries_cert ON entries(cert_blob);"
+	IDX_ENTRY_EXPIRY_INDEX
 	"CREATE TABLE probes("
 	" id INTEGER PRIMARY KEY,"
 	" endpoint TEXT,"
@@ -183,31 +213,53 @@ static const char idx_schema_sql[] =
 	X(CERT_PUT,	NULL)						\
 	X(FILE_GET,	NULL)						\
 	X(ENTRY_PUT,	"INSERT INTO entries(name, cert_blob, entry_blob," \
-			" owner, tags, endpoints, profile, meta)"	\
+			" owner, tags, endpoints, profile, meta,"	\
+			" eff_not_after, leaf_not_before)"		\
 			" VALUES(:name, :cert_blob, :entry_blob, :owner,"	\
-			" :tags, :endpoints, :profile, :meta)"		\
+			" :tags, :endpoints, :profile, :meta, "		\
+			IDX_EXPIRY_OF(":cert_blob") ")"			\
 			" ON CONFLICT(name) DO UPDATE SET"		\
 			" cert_blob = excluded.cert_blob,"		\
 			" entry_blob = excluded.entry_blob,"		\
 			" owner = excluded.owner, tags = excluded.tags," \
 			" endpoints = excluded.endpoints,"		\
-			" profile = excluded.profile, meta = excluded.meta") \
+			" profile = excluded.profile, meta = excluded.meta," \
+			" eff_not_after = excluded.eff_not_after,"	\
+			" leaf_not_before = excluded.leaf_not_before")	\
+	X(ENTRY_EXPIRY_SET, "UPDATE entries SET (eff_not_after,"	\
+			" leaf_not_before) = (" IDX_EXPIRY_OF(":blob") ")" \
+			" WHERE cert_blob = :blob AND (eff_not_after,"	\
+			" leaf_not_before) IS NOT ("			\
+			IDX_EXPIRY_OF(":blob") ")")			\
+	X(ENTRY_STALE,	"SELECT count(*) FROM entries WHERE"		\
+			" (eff_not_after, leaf_not_before) IS NOT ("	\
+			IDX_EXPIRY_OF("entries.cert_blob") ")")		\
+	X(COUNT_EXPIRING, "SELECT count(*) FROM entries"		\
+			" WHERE eff_not_after <= :before AND (:part = 0"	\
+			" OR eff_not_after <= leaf_not_before"		\
+			" OR eff_not_after - (eff_not_after -"		\
+			" leaf_not_before) / :part <= :when)")		\
+	X(COUNT_NO_CERT, "SELECT count(*) FROM entries"		\
+			" WHERE eff_not_after IS NULL")			\
 	X(AT_CREATE,	"CREATE TEMP TABLE IF NOT EXISTS at_entries("	\
 			" name TEXT NOT NULL PRIMARY KEY,"		\
 			" cert_blob TEXT NOT NULL,"			\
 			" entry_blob TEXT NOT NULL,"			\
 			" owner TEXT, tags TEXT, endpoints TEXT,"	\
-			" profile TEXT, meta TEXT) STRICT")		\
+			" profile TEXT, meta TEXT,"			\
+			IDX_ENTRY_EXPIRY_COLS ") STRICT")		\
 	X(AT_CLEAR,	"DELETE FROM temp.at_entries")			\
 	X(AT_COPY,	"INSERT INTO temp.at_entries SELECT name,"	\
 			" cert_blob, entry_blob, owner, tags, endpoints," \
-			" profile, meta FROM main.entries")		\
+			" profile, meta, eff_not_after, leaf_not_before" \
+			" FROM main.entries")				\
 	X(AT_DEL,	"DELETE FROM temp.at_entries WHERE name = :name") \
 	X(AT_PUT,	"INSERT OR REPLACE INTO temp.at_entries(name,"	\
 			" cert_blob, entry_blob, owner, tags, endpoints," \
-			" profile, meta) VALUES(:name, :cert_blob,"	\
-			" :entry_blob, :owner, :tags, :endpoints,"	\
-			" :profile, :meta)")				\
+			" profile, meta, eff_not_after, leaf_not_before)" \
+			" VALUES(:name, :cert_blob, :entry_blob, :owner,"	\
+			" :tags, :endpoints, :profile, :meta, "		\
+			IDX_EXPIRY_OF(":cert_blob") ")")		\
 	X(ENTRY_DEL,	"DELETE FROM entries WHERE name = :name")	\
 	X(ENTRY_CLEAR,	"DELETE FROM entries")				\
 	X(ENTRY_GET,	"SELECT name, cert_blob, entry_blob, owner, tags," \
@@ -651,15 +703,77 @@ idx_create_schema(struct idx *idx, char **cause)
 }
 
 /*
- * Check the schema version; on a mismatch drop everything and recreate,
- * under a write lock so two processes opening at once agree. A database
- * with tables that is not ours (no application_id) is refused rather than
- * emptied.
+ * An index of an older version is brought up to date by the migrations
+ * from its version on, each computing what it adds from what the index
+ * holds: the parse cache and the observations (probes, jobs) stay, so
+ * an inventory of 100,000 entries takes about a second rather than a
+ * re-parse of every certificate (half a minute and more). A version
+ * without a migration here, or one whose migration fails, is dropped and
+ * rebuilt (a cache).
+ */
+static const struct {
+	int		 from;		/* to from + 1 */
+	const char	*sql;
+} idx_migrations[] = {
+	{ 2, "ALTER TABLE entries ADD COLUMN eff_not_after INTEGER;"
+	    " ALTER TABLE entries ADD COLUMN leaf_not_before INTEGER;"
+	    " UPDATE entries SET (eff_not_after, leaf_not_before) = ("
+	    IDX_EXPIRY_OF("entries.cert_blob") ");"
+	    IDX_ENTRY_EXPIRY_INDEX },
+};
+
+/*
+ * Inside the caller's transaction: 1 when the migrations took the index
+ * from ver to IDX_SCHEMA_VERSION, 0 when they cannot (nothing changed),
+ * -1 on an error that leaves the transaction to roll back.
+ */
+static int
+idx_migrate(struct idx *idx, int64_t ver, char **cause)
+{
+	char sql[64];
+	size_t i;
+	int64_t v;
+
+	/* All the steps exist, or none is taken. */
+	for (v = ver; v < IDX_SCHEMA_VERSION; v++) {
+		for (i = 0; i < nitems(idx_migrations); i++)
+			if (idx_migrations[i].from == v)
+				break;
+		if (i == nitems(idx_migrations))
+			return 0;
+	}
+	if (ver >= IDX_SCHEMA_VERSION ||
+	    sqlite3_exec(idx->db, "SAVEPOINT migrate", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return 0;
+	for (v = ver; v < IDX_SCHEMA_VERSION; v++) {
+		for (i = 0; idx_migrations[i].from != v; i++)
+			;
+		if (sqlite3_exec(idx->db, idx_migrations[i].sql, NULL, NULL,
+		    NULL) != SQLITE_OK) {
+			sqlite3_exec(idx->db, "ROLLBACK TO migrate;"
+			    " RELEASE migrate", NULL, NULL, NULL);
+			return 0;
+		}
+	}
+	snprintf(sql, sizeof sql, "RELEASE migrate; PRAGMA user_version = %d",
+	    IDX_SCHEMA_VERSION);
+	if (sqlite3_exec(idx->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return idx_error(idx, cause, "migrating the index");
+	return 1;
+}
+
+/*
+ * Check the schema version; on a mismatch migrate, or else drop
+ * everything and recreate, under a write lock so two processes opening at
+ * once agree. A database with tables that is not ours (no application_id)
+ * is refused rather than emptied.
  */
 static int
 idx_check_schema(struct idx *idx, char **cause)
 {
 	int64_t ver, app, nobj;
+	int rc;
 
 	if (idx_int(idx, "PRAGMA user_version", &ver, cause) != 0 ||
 	    idx_int(idx, "PRAGMA application_id", &app, cause) != 0)
@@ -680,6 +794,12 @@ idx_check_schema(struct idx *idx, char **cause)
 		set_cause(cause, "index: not a certdeck index (application_id"
 		    " %lld), not touching it", (long long)app);
 		goto fail;
+	}
+	if (app == IDX_APPLICATION_ID && (rc = idx_migrate(idx, ver,
+	    cause)) != 0) {
+		if (rc < 0 || idx_exec_id(idx, ST_COMMIT, cause) != 0)
+			goto fail;
+		return 0;
 	}
 	if (idx_drop_all(idx, cause) != 0 || idx_create_schema(idx, cause) != 0)
 		goto fail;
@@ -955,13 +1075,16 @@ idx_cert_put(struct idx *idx, const struct certrec *r, int64_t *id,
  * take half as long again (3.1 s instead of 2.1 s). Instead the files row, through which every read finds a
  * file, is deleted first and written last, so a put that fails half-way
  * leaves the blob not cached (idx_file_has 0), never half there, and the
- * caller's transaction can go on (or roll back, as it likes).
+ * caller's transaction can go on (or roll back, as it likes). The expiry
+ * the blob's entries copy is set with it each time.
  */
 int
 idx_file_put(struct idx *idx, const char *blob, const struct certfile *cf,
     char **cause)
 {
-	static const enum idx_stmt_id del[] = { ST_FILE_DEL, ST_CHAIN_DEL };
+	/* The entries' copies follow the files row, gone and back. */
+	static const enum idx_stmt_id del[] = { ST_FILE_DEL, ST_CHAIN_DEL,
+	    ST_ENTRY_EXPIRY_SET };
 	sqlite3_stmt *st;
 	int64_t id;
 	size_t i;
@@ -1001,6 +1124,12 @@ idx_file_put(struct idx *idx, const char *blob, const struct certfile *cf,
 	    cf->eff_not_after, cause) != 0)
 		goto out;
 	if (idx_step(idx, st, cause) < 0)
+		goto out;
+	/* Entries of the blob (none for a new file: one probe of an index)
+	   get its expiry. */
+	if ((st = idx_stmt(idx, ST_ENTRY_EXPIRY_SET, cause)) == NULL ||
+	    idx_bind_text(idx, st, ":blob", blob, cause) != 0 ||
+	    idx_step(idx, st, cause) < 0)
 		goto out;
 	ok = 1;
 out:
@@ -1271,15 +1400,13 @@ idx_entry_free(struct idx_entry *e)
 	memset(e, 0, sizeof *e);
 }
 
-int
-idx_entry_count(struct idx *idx, size_t *n, char **cause)
+/* The count a bound statement returns, into *n. */
+static int
+idx_count(struct idx *idx, sqlite3_stmt *st, size_t *n, char **cause)
 {
-	sqlite3_stmt *st;
 	int rc;
 
 	*n = 0;
-	if ((st = idx_stmt(idx, ST_ENTRY_COUNT, cause)) == NULL)
-		return -1;
 	if ((rc = idx_step(idx, st, cause)) < 0)
 		return -1;
 	if (rc == 1) {
@@ -1289,9 +1416,57 @@ idx_entry_count(struct idx *idx, size_t *n, char **cause)
 	return 0;
 }
 
-/* Sort keys per enum idx_sort; the name always breaks ties. */
+/* The same for a cached statement without parameters. */
+static int
+idx_count_id(struct idx *idx, enum idx_stmt_id id, size_t *n, char **cause)
+{
+	sqlite3_stmt *st;
+
+	*n = 0;
+	if ((st = idx_stmt(idx, id, cause)) == NULL)
+		return -1;
+	return idx_count(idx, st, n, cause);
+}
+
+int
+idx_entry_count(struct idx *idx, size_t *n, char **cause)
+{
+	return idx_count_id(idx, ST_ENTRY_COUNT, n, cause);
+}
+
+int
+idx_count_expiring(struct idx *idx, int64_t before, int64_t when, int part,
+    size_t *n, char **cause)
+{
+	sqlite3_stmt *st;
+
+	*n = 0;
+	if (part < 0)
+		return set_cause(cause, "index: bad lifetime part %d", part);
+	if ((st = idx_stmt(idx, ST_COUNT_EXPIRING, cause)) == NULL ||
+	    idx_bind_int64(idx, st, ":before", before, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":when", when, cause) != 0 ||
+	    idx_bind_int64(idx, st, ":part", part, cause) != 0)
+		return -1;
+	return idx_count(idx, st, n, cause);
+}
+
+int
+idx_count_no_cert(struct idx *idx, size_t *n, char **cause)
+{
+	return idx_count_id(idx, ST_COUNT_NO_CERT, n, cause);
+}
+
+int
+idx_entry_stale(struct idx *idx, size_t *n, char **cause)
+{
+	return idx_count_id(idx, ST_ENTRY_STALE, n, cause);
+}
+
+/* Sort keys per enum idx_sort; the name always breaks ties. The expiry
+   is the entry's copy, which entries_expiry orders. */
 static const char *const idx_sort_key[IDX_SORT_COUNT] = {
-	[IDX_SORT_EXPIRY]	= "f.eff_not_after",
+	[IDX_SORT_EXPIRY]	= "e.eff_not_after",
 	[IDX_SORT_NAME]		= NULL,
 	[IDX_SORT_SUBJECT]	= "c.subject_cn COLLATE NOCASE",
 	[IDX_SORT_ISSUER]	= "c.issuer_cn COLLATE NOCASE",
@@ -1314,7 +1489,7 @@ idx_list_sql(struct idx *idx, const struct idx_query *q, int filter)
 	buf_init(&b);
 	buf_printf(&b, "SELECT e.name, e.cert_blob, e.entry_blob, e.owner,"
 	    " e.tags, e.endpoints, e.profile, e.meta,"
-	    " f.ncerts, f.eff_not_after, f.eff_from, c.id, %s"
+	    " f.ncerts, e.eff_not_after, f.eff_from, c.id, %s"
 	    " FROM %s e"
 	    " LEFT JOIN files f ON f.blob = e.cert_blob"
 	    " LEFT JOIN chain h ON h.blob = f.blob AND h.pos = 0"
@@ -1325,7 +1500,7 @@ idx_list_sql(struct idx *idx, const struct idx_query *q, int filter)
 		and = " AND ";
 	}
 	if (q->not_after_max != 0) {
-		buf_printf(&b, "%sf.eff_not_after <= :not_after_max", and);
+		buf_printf(&b, "%se.eff_not_after <= :not_after_max", and);
 		and = " AND ";
 	}
 	if (filter) {
@@ -1441,6 +1616,35 @@ out:
 	if (own != NULL)
 		sqlite3_finalize(own);
 	return rc;
+}
+
+int
+idx_list_plan(struct idx *idx, const struct idx_query *q, char **plan,
+    char **cause)
+{
+	sqlite3_stmt *st;
+	struct buf b;
+	char *sql, *eqp;
+	int rc;
+
+	*plan = NULL;
+	sql = idx_list_sql(idx, q, q->filter != NULL && *q->filter != '\0');
+	eqp = xasprintf("EXPLAIN QUERY PLAN %s", sql);
+	free(sql);
+	rc = idx_prepare(idx, eqp, 0, &st, cause);
+	free(eqp);
+	if (rc != 0)
+		return -1;
+	buf_init(&b);
+	while ((rc = idx_step(idx, st, cause)) == 1)
+		buf_printf(&b, "%s\n", col_text(st, 3));
+	sqlite3_finalize(st);
+	if (rc < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	*plan = buf_steal(&b);
+	return 0;
 }
 
 /*

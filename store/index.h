@@ -21,7 +21,8 @@ struct idx;
 
 /*
  * Open (creating if missing) the index at path. The schema version is
- * checked at open: an index from an older schema is dropped and recreated
+ * checked at open: an index from an older schema is migrated when
+ * index.c knows how (keeping everything), else dropped and recreated
  * empty (it is only a cache; the caller reindexes since its head is "").
  */
 int	 idx_open(const char *path, struct idx **, char **cause);
@@ -80,6 +81,21 @@ int	 idx_entry_get(struct idx *, const char *name, struct idx_entry *out,
 	    char **cause);
 void	 idx_entry_free(struct idx_entry *);	/* members only */
 int	 idx_entry_count(struct idx *, size_t *n, char **cause);
+/*
+ * Counting entries by expiry without reading them (a range of an index):
+ * those whose effective notAfter (struct idx_row's eff_not_after) is at
+ * most before and, when their lifetime (that notAfter minus the leaf's
+ * notBefore) is positive, the last 1/part of it has begun by when (part 0:
+ * no such condition); and those without a certificate. The expiry policy
+ * (core/status.c) is made of such ranges.
+ */
+int	 idx_count_expiring(struct idx *, int64_t before, int64_t when,
+	    int part, size_t *n, char **cause);
+int	 idx_count_no_cert(struct idx *, size_t *n, char **cause);
+/* Entries whose copy of their file's expiry (what the listing by expiry
+   and the counts use) disagrees with the file: 0 unless the index was
+   damaged (fsck). */
+int	 idx_entry_stale(struct idx *, size_t *n, char **cause);
 
 /*
  * A listing: each entry joined with its certificate file (leaf fields and
@@ -212,6 +228,10 @@ int	 idx_job_recent(struct idx *, const char *entry, const char *kind,
 void	 idx_job_free(struct idx_job *);	/* members only */
 /* The entries with jobs of kind, sorted, appended to names. */
 int	 idx_job_entries(struct idx *, const char *kind, struct strv *names,
+	    char **cause);
+/* For tests: the plan SQLite makes for idx_list's statement of query, its
+   EXPLAIN QUERY PLAN lines (caller frees). */
+int	 idx_list_plan(struct idx *, const struct idx_query *, char **plan,
 	    char **cause);
 /* Escape hatch for tests and fsck: run a read-only query returning one int. */
 int	 idx_scalar(struct idx *, const char *sql, int64_t *out, char **cause);

@@ -84,8 +84,8 @@ keys_view_name(enum view_id id)
 	return view_names[id];
 }
 
-int
-keys_dispatch(struct tui *t, struct view *v, int key)
+const struct tui_key *
+keys_find(struct view *v, int key)
 {
 	const struct tui_key *any = NULL;
 	size_t i;
@@ -93,17 +93,29 @@ keys_dispatch(struct tui *t, struct view *v, int key)
 	for (i = 0; i < tui_nkeys; i++) {
 		if (tui_keys[i].key != key)
 			continue;
-		if (tui_keys[i].view == v->ops->id) {
-			tui_keys[i].action(t, v, tui_keys[i].arg);
-			return 1;
-		}
+		if (tui_keys[i].view == v->ops->id)
+			return &tui_keys[i];
 		if (tui_keys[i].view == VIEW_ANY && any == NULL)
 			any = &tui_keys[i];
 	}
-	if (any == NULL)
+	return any;
+}
+
+int
+keys_dispatch(struct tui *t, struct view *v, int key)
+{
+	const struct tui_key *k = keys_find(v, key);
+
+	if (k == NULL)
 		return 0;
-	any->action(t, v, any->arg);
+	k->action(t, v, k->arg);
 	return 1;
+}
+
+int
+keys_motion(const struct tui_key *k)
+{
+	return k->action == act_move ? k->arg : 0;
 }
 
 static void

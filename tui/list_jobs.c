@@ -444,7 +444,8 @@ sync_job_run(struct job *j, struct inv *inv, void *arg)
 		/* Before DONE (the main thread joins the job at DONE);
 		   res is the UI's from here. */
 		ev = xcalloc(1, sizeof *ev);
-		ev->type = JOB_EV_CONFLICTS;
+		ev->type = JOB_EV_RESULT;
+		ev->landed = view_conflict_landed;
 		ev->payload = res;
 		ev->payload_free = sync_result_free;
 		res = NULL;

@@ -337,28 +337,28 @@ tui_body_rows(int top)
 }
 
 const char *
-tui_probe_glyph(struct tui *t, int health)
+tui_probe_glyph(int ascii, int health)
 {
 	/* enum inv_probe_health: none, ok, warn, drift, fail */
 	static const char *utf8[] = { "-", "\xe2\x9c\x93", "\xe2\x9a\xa0",
 	    "\xe2\x89\xa0", "\xe2\x9c\x97" };
-	static const char *ascii[] = { "-", "+", "~", "#", "X" };
+	static const char *glyph_ascii[] = { "-", "+", "~", "#", "X" };
 
 	if (health < 0 || health > INV_PH_FAIL)
 		health = INV_PH_NONE;
-	return t->ascii ? ascii[health] : utf8[health];
+	return ascii ? glyph_ascii[health] : utf8[health];
 }
 
 const char *
-tui_status_glyph(struct tui *t, int status)
+tui_status_glyph(int ascii, int status)
 {
 	static const char *utf8[] = { "\xe2\x9c\x97", "\xe2\x80\xbc",
 	    "\xe2\x9a\xa0", "\xe2\x9c\x93", "-" };
-	static const char *ascii[] = { "X", "!", "~", " ", "-" };
+	static const char *glyph_ascii[] = { "X", "!", "~", " ", "-" };
 
 	if (status < 0 || status > ST_NONE)
 		status = ST_NONE;
-	return t->ascii ? ascii[status] : utf8[status];
+	return ascii ? glyph_ascii[status] : utf8[status];
 }
 
 /* Map the keys that mean the same to one code; wide characters beyond
@@ -497,8 +497,8 @@ tui_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-tui_handle_key(struct tui *t, int key)
+void
+tui_key(struct tui *t, int key)
 {
 	struct view *v = tui_top(t);
 
@@ -526,10 +526,11 @@ tui_loop(struct tui *t)
 {
 	struct pollfd pfd[3];
 	unsigned char sigs[64];
+	struct view *v;
 	wint_t wc;
 	ssize_t n, i;
 	int64_t next_watch, wait;
-	int rc, endsig = 0, redraw;
+	int rc, endsig = 0, redraw, idle = 1, r;
 
 	if (repo_head(t->inv->repo, t->head_seen, NULL) < 0)
 		t->head_seen[0] = '\0';
@@ -548,6 +549,9 @@ tui_loop(struct tui *t)
 			wait = 0;
 		if (wait > TUI_WATCH_MS)
 			wait = TUI_WATCH_MS;
+		/* The top view's left-over work goes on unless a key comes. */
+		if (idle)
+			wait = 0;
 		if ((rc = poll(pfd, pfd[2].fd != -1 ? 3 : 2, (int)wait)) == -1) {
 			if (errno == EINTR)
 				continue;
@@ -572,7 +576,7 @@ tui_loop(struct tui *t)
 		}
 		if (pfd[0].revents & POLLIN) {
 			while (t->running && (rc = get_wch(&wc)) != ERR)
-				tui_handle_key(t, tui_key_code(rc, wc));
+				tui_key(t, tui_key_code(rc, wc));
 		}
 		if (t->running && (pfd[2].revents & POLLIN) &&
 		    worker_drain(t))
@@ -586,6 +590,15 @@ tui_loop(struct tui *t)
 				redraw = 1;
 			}
 			next_watch = tui_ms() + TUI_WATCH_MS;
+		}
+		if (rc > 0 || redraw)
+			idle = 1;	/* a key or a result may leave work */
+		else if (t->running && idle) {
+			v = tui_top(t);
+			r = v != NULL && v->ops->idle != NULL ?
+			    v->ops->idle(t, v) : TUI_IDLE_NONE;
+			idle = (r & TUI_IDLE_MORE) != 0;
+			redraw = (r & TUI_IDLE_DRAW) != 0;
 		}
 		/* Nothing happened: nothing to draw (idle costs a ref read). */
 		if (t->running && redraw)

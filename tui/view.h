@@ -58,7 +58,16 @@ struct view_ops {
 	void		(*probe_landed)(struct tui *, struct view *,
 			    const char *entry, const char *endpoint,
 			    const struct inv_probe_last *);
+	/* Work a key left for later (the rest of a filter's count, keys
+	   that waited for the list): the main loop calls it, on the top
+	   view, when no key is waiting; it does a few milliseconds of it.
+	   Returns TUI_IDLE_NONE when there is none, else TUI_IDLE_MORE or
+	   TUI_IDLE_DRAW (the screen changed), or both. May be NULL. */
+	int		(*idle)(struct tui *, struct view *);
 };
+#define TUI_IDLE_NONE	0
+#define TUI_IDLE_MORE	1
+#define TUI_IDLE_DRAW	2
 
 struct view {
 	const struct view_ops	*ops;
@@ -103,6 +112,8 @@ struct tui {
 };
 
 /* tui.c: the view stack, messages and drawing helpers. */
+/* A key, as if typed now (a prompt's, the top view's, the key table's). */
+void	 tui_key(struct tui *, int key);
 int	 tui_push(struct tui *, const struct view_ops *, void *priv);
 void	 tui_pop(struct tui *);
 struct view *tui_top(struct tui *);
@@ -143,6 +154,10 @@ extern const struct tui_key tui_keys[];
 extern const size_t tui_nkeys;
 /* Run the key's action in view v; returns 0 if no key of v or VIEW_ANY. */
 int	 keys_dispatch(struct tui *, struct view *, int key);
+/* The row keys_dispatch would run, or NULL; and whether it is a move
+   (its +-MOVE_* arg) or not (0). */
+const struct tui_key *keys_find(struct view *, int key);
+int	 keys_motion(const struct tui_key *);
 const char *keys_view_name(enum view_id);
 
 /* theme.c: named colour slots. */
@@ -253,16 +268,17 @@ void	 view_list_sync(struct tui *, struct view *, int);
 void	 tui_sync_start(struct tui *);
 
 /* The conflicts of a stopped sync (view_conflict.c): shown when the sync
-   job posts them (result is a struct inv_sync_result, taken over); o and
+   job posts them (result is a struct inv_sync_result, taken over; owner
+   is NULL, the job being the operator's); o and
    t choose a side per entry; with every side chosen the sync runs again. */
 extern const struct view_ops view_conflict_ops;
-void	 view_conflict_landed(struct tui *, void *result);
+void	 view_conflict_landed(struct tui *, void *owner, void *result);
 void	 view_conflict_choose(struct tui *, struct view *, int theirs);
 /* The header's words about the remote, from inv_sync_status. */
 void	 tui_sync_note(struct tui *);
 
-/* The glyph of a probe health (enum inv_probe_health). */
-const char *tui_probe_glyph(struct tui *, int health);
+/* The glyph of a probe health (enum inv_probe_health); ascii: t->ascii. */
+const char *tui_probe_glyph(int ascii, int health);
 
 /* The audit view (view_audit.c): the findings of the last sweep, by
    severity; a runs a sweep in the background and then shows it. */
@@ -291,7 +307,7 @@ void	 prompt_draw(struct tui *);
 /* Close an open question as cancelled (at exit). */
 void	 prompt_cancel(struct tui *);
 
-/* Status glyphs: ASCII in a non-UTF-8 locale. */
-const char *tui_status_glyph(struct tui *, int status);
+/* Status glyphs: ASCII in a non-UTF-8 locale (ascii: t->ascii). */
+const char *tui_status_glyph(int ascii, int status);
 
 #endif

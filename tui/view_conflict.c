@@ -21,7 +21,7 @@ struct conflicts {
 };
 
 void
-view_conflict_landed(struct tui *t, void *result)
+view_conflict_landed(struct tui *t, void *owner, void *result)
 {
 	struct conflicts *c = xcalloc(1, sizeof *c);
 	size_t i;

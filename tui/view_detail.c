@@ -97,7 +97,8 @@ detail_endpoint_line(struct tui *t, struct detail_line *l, const char *text,
 	char when[32];
 
 	buf_init(&b);
-	buf_printf(&b, "  %s %s  ", tui_probe_glyph(t, (int)pl->health), text);
+	buf_printf(&b, "  %s %s  ", tui_probe_glyph(t->ascii,
+	    (int)pl->health), text);
 	if (rc != 1)
 		buf_adds(&b, "never probed");
 	else {
@@ -310,11 +311,12 @@ view_detail_new(struct tui *t, const char *name)
 	if (cf.n > 0) {
 		clock_format_date(cf.eff_not_after, date);
 		d->title = xasprintf("%s %s  %s: %lld days left (%s)",
-		    tui_status_glyph(t, d->status), status_name(d->status), en,
-		    (long long)d->days, date);
+		    tui_status_glyph(t->ascii, d->status),
+		    status_name(d->status), en, (long long)d->days, date);
 	} else
 		d->title = xasprintf("%s %s  %s: no certificate",
-		    tui_status_glyph(t, d->status), status_name(d->status), en);
+		    tui_status_glyph(t->ascii, d->status),
+		    status_name(d->status), en);
 	free(en);
 	if (cf.eff_from != NULL) {
 		s = tui_esc(t, cf.eff_from);
@@ -339,7 +341,7 @@ view_detail_new(struct tui *t, const char *name)
 		detail_add(d, 1, SLOT_NONE, xstrdup(""));
 		detail_add(d, 0, theme_status_slot(st), xasprintf(
 		    "Chain %zu: %s  %s %s, expires %s (%lld days)", i, s,
-		    tui_status_glyph(t, st), status_name(st), date,
+		    tui_status_glyph(t->ascii, st), status_name(st), date,
 		    (long long)status_days_left(t->now, cf.certs[i].not_after)));
 		free(s);
 		detail_cert(t, d, &cf.certs[i]);

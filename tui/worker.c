@@ -1,9 +1,10 @@
 /*
- * worker.c: the background job of the terminal UI (worker.h). The job's
+ * worker.c: the background jobs of the terminal UI (worker.h): the
+ * operator's one job, and the quiet jobs of views beside it. A job's
  * thread owns its own inventory handle and never touches curses or the
- * struct tui; everything it says goes through the queue below. The main
- * thread reads the queue when the wake-up pipe is readable and is the only
- * one that changes the screen, the views and the status bar.
+ * struct tui; everything it says goes through its queue below. The main
+ * thread reads the queues when the wake-up pipe is readable and is the
+ * only one that changes the screen, the views and the status bar.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,9 @@ struct job {
 	job_run		 run;
 	void		*arg;
 	void		(*arg_free)(void *);
+	void		*owner;		/* a quiet job's view, else NULL */
+	char		*open_error;	/* why inv_open failed */
+	struct job	*next;		/* the quiet jobs' list */
 	volatile int	 cancel;	/* set by the main thread */
 	pthread_t	 thread;
 	pthread_mutex_t	 mu;
@@ -39,7 +43,8 @@ struct job {
 };
 
 static int	 worker_pipe[2] = { -1, -1 };
-static struct job *worker_job;		/* the one job, main thread's */
+static struct job *worker_job;		/* the operator's one job */
+static struct job *worker_quiet;	/* the quiet jobs, cancelled or not */
 
 static int64_t
 worker_ms(void)
@@ -193,6 +198,12 @@ worker_dir(struct job *j)
 	return j->dir;
 }
 
+const char *
+worker_open_error(struct job *j)
+{
+	return j->open_error != NULL ? j->open_error : "cannot open";
+}
+
 /* Problems core reports on the worker's inventory: not for the screen
    from this thread; the job's summary says what matters. */
 static void
@@ -213,6 +224,12 @@ worker_main(void *arg)
 
 	if (inv_open(j->dir, INV_OPEN_NOREFRESH, worker_report, j, &inv,
 	    &err) != 0) {
+		/* A quiet job tells its view itself: it runs without one. */
+		if (j->owner != NULL) {
+			j->open_error = err;
+			j->run(j, NULL, j->arg);
+			return NULL;
+		}
 		worker_done(j, "%s: %s", j->label, err);
 		free(err);
 		return NULL;
@@ -236,30 +253,25 @@ job_free(struct job *j)
 	if (j->arg_free != NULL)
 		j->arg_free(j->arg);
 	pthread_mutex_destroy(&j->mu);
+	free(j->open_error);
 	free(j->label);
 	free(j->dir);
 	free(j);
 }
 
-int
-worker_start(struct tui *t, const char *label, int cancellable, job_run run,
-    void *arg, void (*arg_free)(void *))
+/* A job on its thread, or NULL (arg freed) with a message. */
+static struct job *
+worker_spawn(struct tui *t, const char *label, int cancellable, void *owner,
+    job_run run, void *arg, void (*arg_free)(void *))
 {
 	struct job *j;
 	int e;
 
-	if (worker_job != NULL) {
-		tui_message(t, "a job is running (%s); Esc cancels it",
-		    worker_job->label);
-		if (arg_free != NULL)
-			arg_free(arg);
-		return -1;
-	}
 	if (worker_init() != 0) {
 		tui_message(t, "pipe: %s", strerror(errno));
 		if (arg_free != NULL)
 			arg_free(arg);
-		return -1;
+		return NULL;
 	}
 	j = xcalloc(1, sizeof *j);
 	j->label = xstrdup(label);
@@ -268,6 +280,7 @@ worker_start(struct tui *t, const char *label, int cancellable, job_run run,
 	j->arg = arg;
 	j->arg_free = arg_free;
 	j->cancellable = cancellable;
+	j->owner = owner;
 	j->started = worker_ms();
 	pthread_mutex_init(&j->mu, NULL);
 	worker_format(j);
@@ -275,18 +288,111 @@ worker_start(struct tui *t, const char *label, int cancellable, job_run run,
 		tui_message(t, "%s: cannot start a thread: %s", label,
 		    strerror(e));
 		job_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+int
+worker_start(struct tui *t, const char *label, int cancellable, job_run run,
+    void *arg, void (*arg_free)(void *))
+{
+	if (worker_job != NULL) {
+		tui_message(t, "a job is running (%s); Esc cancels it",
+		    worker_job->label);
+		if (arg_free != NULL)
+			arg_free(arg);
 		return -1;
 	}
-	worker_job = j;
+	worker_job = worker_spawn(t, label, cancellable, NULL, run, arg,
+	    arg_free);
+	return worker_job != NULL ? 0 : -1;
+}
+
+int
+worker_start_quiet(struct tui *t, const char *label, void *owner,
+    job_run run, void *arg, void (*arg_free)(void *))
+{
+	struct job *j;
+
+	if ((j = worker_spawn(t, label, 1, owner, run, arg, arg_free)) ==
+	    NULL)
+		return -1;
+	j->next = worker_quiet;
+	worker_quiet = j;
 	return 0;
 }
 
-static void
-worker_finish(void)
+void
+worker_quiet_cancel(void *owner)
 {
-	pthread_join(worker_job->thread, NULL);
-	job_free(worker_job);
-	worker_job = NULL;
+	struct job *j;
+
+	for (j = worker_quiet; j != NULL; j = j->next)
+		if (j->owner == owner)
+			__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
+}
+
+/* Wait for the job's thread (it has posted its end) and free it. */
+static void
+worker_finish(struct job *j)
+{
+	pthread_join(j->thread, NULL);
+	job_free(j);
+}
+
+/* The events the job posted so far, now the main thread's. */
+static struct job_ev *
+worker_take(struct job *j)
+{
+	struct job_ev *ev;
+
+	pthread_mutex_lock(&j->mu);
+	ev = j->head;
+	j->head = j->tail = NULL;
+	pthread_mutex_unlock(&j->mu);
+	return ev;
+}
+
+/* A RESULT event, delivered: the payload is landed's now. */
+static void
+worker_result(struct tui *t, struct job *j, struct job_ev *ev)
+{
+	if (ev->landed == NULL)
+		return;
+	ev->landed(t, j->owner, ev->payload);
+	ev->payload = NULL;
+}
+
+/* The quiet jobs' events (a cancelled one's results are dropped); the
+   ended ones are reaped. */
+static int
+worker_drain_quiet(struct tui *t)
+{
+	struct job **jp, *j;
+	struct job_ev *ev, *next;
+	int changed = 0;
+
+	for (j = worker_quiet; j != NULL; j = j->next) {
+		for (ev = worker_take(j); ev != NULL; ev = next) {
+			next = ev->next;
+			if (ev->type == JOB_EV_RESULT && !j->cancel) {
+				worker_result(t, j, ev);
+				changed = 1;
+			} else if (ev->type == JOB_EV_DONE)
+				j->ended = 1;
+			ev_free(ev);
+		}
+	}
+	/* Apart: a landed function may have started another. */
+	for (jp = &worker_quiet; (j = *jp) != NULL;) {
+		if (j->ended) {
+			*jp = j->next;
+			worker_finish(j);
+		} else
+			jp = &j->next;
+	}
+	return changed;
 }
 
 int
@@ -300,13 +406,10 @@ worker_drain(struct tui *t)
 
 	while (read(worker_pipe[0], buf, sizeof buf) > 0)
 		;
+	changed = worker_drain_quiet(t);
 	if (j == NULL)
-		return 0;
-	pthread_mutex_lock(&j->mu);
-	ev = j->head;
-	j->head = j->tail = NULL;
-	pthread_mutex_unlock(&j->mu);
-	for (; ev != NULL; ev = next) {
+		return changed;
+	for (ev = worker_take(j); ev != NULL; ev = next) {
 		next = ev->next;
 		changed = 1;
 		switch (ev->type) {
@@ -323,9 +426,8 @@ worker_drain(struct tui *t)
 					    &t->stack[i], ev->entry,
 					    ev->endpoint, &ev->last);
 			break;
-		case JOB_EV_CONFLICTS:
-			view_conflict_landed(t, ev->payload);
-			ev->payload = NULL;
+		case JOB_EV_RESULT:
+			worker_result(t, j, ev);
 			break;
 		case JOB_EV_DONE:
 			j->ended = 1;
@@ -344,7 +446,8 @@ worker_drain(struct tui *t)
 	if (j->ended) {
 		char msg[sizeof t->msg];
 
-		worker_finish();
+		worker_finish(j);
+		worker_job = NULL;
 		/* What the job committed and recorded, read again; the
 		   job's last word stays in the status bar. */
 		memcpy(msg, t->msg, sizeof msg);
@@ -401,8 +504,16 @@ worker_cancel(struct tui *t)
 void
 worker_stop(struct tui *t)
 {
+	struct job *j;
+
+	while ((j = worker_quiet) != NULL) {
+		worker_quiet = j->next;
+		__atomic_store_n(&j->cancel, 1, __ATOMIC_SEQ_CST);
+		worker_finish(j);
+	}
 	if (worker_job == NULL)
 		return;
 	__atomic_store_n(&worker_job->cancel, 1, __ATOMIC_SEQ_CST);
-	worker_finish();
+	worker_finish(worker_job);
+	worker_job = NULL;
 }

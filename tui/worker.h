@@ -23,7 +23,8 @@ enum job_ev_type {
 	JOB_EV_PROBE,		/* an endpoint's result landed */
 	JOB_EV_DONE,		/* the job ended; text says how */
 	JOB_EV_NOTE,		/* a step's outcome for the status bar */
-	JOB_EV_CONFLICTS,	/* a sync stopped: payload is its result */
+	JOB_EV_RESULT,		/* a payload for landed (a sync's conflicts,
+				   the list read whole) */
 };
 struct job_ev {
 	enum job_ev_type	 type;
@@ -35,13 +36,20 @@ struct job_ev {
 	/* DONE: run on the main thread once the views are read again
 	   (may be NULL). */
 	void			(*then)(struct tui *);
-	void			*payload;	/* CONFLICTS: taken by the UI */
+	/* RESULT: landed(t, owner, payload) on the main thread takes the
+	   payload over (owner: the quiet job's, else NULL); one that is not
+	   delivered (its quiet job was cancelled) is payload_free'd. */
+	void			(*landed)(struct tui *, void *owner,
+				    void *payload);
+	void			*payload;
 	void			(*payload_free)(void *);
 	struct job_ev		*next;
 };
 
-/* Runs on the worker thread with the worker's own inventory (NULL if it
-   could not be opened: then the job posts why and returns). */
+/* Runs on the worker thread with the worker's own inventory. When that
+   cannot be opened the operator's job is not run (the worker posts why);
+   a quiet job is, with inv NULL and worker_open_error saying why, so
+   that its view hears of it. */
 typedef void (*job_run)(struct job *, struct inv *, void *arg);
 
 /* The wake-up pipe's read end, for the main loop's poll; -1 before init. */
@@ -56,6 +64,19 @@ int	 worker_fd(void);
  */
 int	 worker_start(struct tui *, const char *label, int cancellable,
 	    job_run, void *arg, void (*arg_free)(void *));
+/*
+ * A quiet job does a view's own work in the background (the list's read
+ * of the whole inventory), beside the operator's job: it is not in the
+ * status bar, Esc does not cancel it, and the views are not read again
+ * when it ends. owner is the view's state, given to the landed function
+ * of its results. The view calls worker_quiet_cancel(owner) before it
+ * goes or starts another for the same work: the results of a cancelled
+ * job are never delivered (its thread ends on its own and is reaped).
+ * Returns 0, or -1 (arg freed) with a message.
+ */
+int	 worker_start_quiet(struct tui *, const char *label, void *owner,
+	    job_run, void *arg, void (*arg_free)(void *));
+void	 worker_quiet_cancel(void *owner);
 /* Worker side: post an event (owned by the queue from here). */
 void	 worker_post(struct job *, struct job_ev *);
 void	 worker_progress(struct job *, size_t done, size_t total);
@@ -72,6 +93,8 @@ const volatile int *worker_cancel_flag(struct job *);
 int	 worker_cancelled(struct job *);
 /* The inventory directory the job opened. */
 const char *worker_dir(struct job *);
+/* Why the job's inventory could not be opened (inv NULL). */
+const char *worker_open_error(struct job *);
 
 /* Main loop: apply what the queue holds; 1 if anything changed. */
 int	 worker_drain(struct tui *);
@@ -84,7 +107,7 @@ void	 worker_tick(struct tui *);
 /* Esc: ask the job to stop (it says "cancelled" when it has). 1 if a job
    was running. */
 int	 worker_cancel(struct tui *);
-/* At exit: cancel, wait for the thread, free everything. */
+/* At exit: cancel every job, wait for the threads, free everything. */
 void	 worker_stop(struct tui *);
 
 #endif

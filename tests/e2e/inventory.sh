@@ -185,6 +185,24 @@ sqlite3 "$I/.certdeck/index.db" "DELETE FROM entries WHERE name='api-example-com
 check_out "fsck finds a damaged index" "missing from the index" C fsck
 check "fsck --repair mends it" C fsck --repair
 check "repaired index has the entry" sh -c "'$CERTDECK' -C '$I' list | grep -q api-example-com"
+# The list's order and the counts per status read each entry's copy of
+# its file's expiry (entries.eff_not_after): a damaged one is found.
+C list >"$T/list.good"
+sqlite3 "$I/.certdeck/index.db" "UPDATE entries SET eff_not_after = 1 WHERE name='api-example-com'"
+check_out "fsck finds a damaged expiry in the index" "1 entry has an expiry other than" C fsck
+check "fsck --repair mends that too" C fsck --repair
+check_out "and then finds nothing" "inventory is consistent" C fsck
+check "the list is in its order again" sh -c "'$CERTDECK' -C '$I' list | cmp -s - '$T/list.good'"
+# An index of the version before (schema 2, without those copies) is
+# migrated where it stands: nothing is parsed again, nothing observed is
+# lost, and it lists the same.
+sqlite3 "$I/.certdeck/index.db" "INSERT INTO probes(endpoint, entry, time, ok, kind) VALUES('x.test:443', 'api-example-com', 1, 0, 'refused')"
+sqlite3 "$I/.certdeck/index.db" "DROP INDEX entries_expiry; ALTER TABLE entries DROP COLUMN leaf_not_before; ALTER TABLE entries DROP COLUMN eff_not_after; PRAGMA user_version = 2"
+check_out "an index of schema 2 is migrated, not parsed again" "parsed 0 certificates" env CERTDECK_STATS=1 "$CERTDECK" -C "$I" list
+check "it is at schema 3" test "$(sqlite3 "$I/.certdeck/index.db" 'PRAGMA user_version')" = 3
+check "its probes are kept" test "$(sqlite3 "$I/.certdeck/index.db" "SELECT count(*) FROM probes WHERE endpoint = 'x.test:443'")" = 1
+check "it lists as before" sh -c "'$CERTDECK' -C '$I' list | cmp -s - '$T/list.good'"
+check_out "fsck finds it consistent" "inventory is consistent" C fsck
 
 # The parse cache: an index at HEAD parses nothing; a pull that brings new
 # certificates parses just those.

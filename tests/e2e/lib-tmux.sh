@@ -15,8 +15,12 @@
 #   show_fail DESC S       a failure with the screen, as TAP comments
 #   fmtv S FORMAT          a tmux format of the pane (#{alternate_on}...)
 #   ui_pid S               the certdeck process of the pane ($T/ui's child)
-#   ui_start S DIR [WxH]   a session S running certdeck -C DIR (TERM=screen,
-#                          LC_ALL=$LOC or C.UTF-8), 120x30 by default
+#   ui_start S DIR [WxH [VAR=VALUE...]]
+#                          a session S running certdeck -C DIR (TERM=screen,
+#                          LC_ALL=$LOC or C.UTF-8, and the VARs), 120x30 by
+#                          default
+#   cursor_on NAME         the list on stdin has its cursor on entry NAME
+#   rows                   the list's entry rows of the screen on stdin
 # Every wait polls the screen, bounded in count and time.
 if ! command -v tmux >/dev/null 2>&1; then
 	ok "skipped: tmux is not installed"
@@ -78,7 +82,14 @@ fmtv() { TM display-message -p -t "$1" "$2"; }
 ui_pid() { ps -o pid= --ppid "$(fmtv "$1" '#{pane_pid}')" | tr -d ' ' | head -1; }
 ui_start() {
 	_s=$1 _d=$2 _g=${3:-120x30}
+	shift 2
+	[ $# -gt 0 ] && shift
 	TM new-session -d -s "$_s" -x "${_g%x*}" -y "${_g#*x}" env TERM=screen \
 	    LC_ALL=${LOC:-C.UTF-8} HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" \
-	    "$T/ui" -C "$_d"
+	    "$@" "$T/ui" -C "$_d"
 }
+# The line holding the cursor marker, and whether it names an entry.
+cursor_on() { grep '^>' | grep -qF -- " $1 "; }
+# Entry rows only (below the header and the column titles, above the
+# status bar).
+rows() { sed -n '3,$p' | sed '$d'; }

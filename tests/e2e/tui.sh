@@ -26,11 +26,6 @@ start() {
 	    LC_ALL=C.UTF-8 HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$@" \
 	    "${UI:-$T/ui}" -C "${INV:-$DEMO}"
 }
-# The line holding the cursor marker, and whether it names an entry.
-cursor_on() { grep '^>' | grep -qF -- " $1 "; }
-# Entry rows only (below the header and the column titles, above the
-# status bar).
-rows() { sed -n '3,$p' | sed '$d'; }
 # all_rows WORD: there are entry rows and every one holds WORD.
 all_rows() {
 	rows | grep -v '^ *$' >"$T/rows"

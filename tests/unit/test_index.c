@@ -8,7 +8,9 @@
 #include "testutil.h"
 #include "util.h"
 #include "certrec.h"
+#include "config.h"
 #include "index.h"
+#include "status.h"
 
 #define T9999	INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 #define T1900	INT64_C(-2208988800)	/* 1900-01-01T00:00:00Z */
@@ -267,12 +269,12 @@ test_open_create_reopen(void **state)
 	struct idx *idx2;
 
 	assert_int_equal(access(f->path, F_OK), 0);
-	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 2);
+	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 3);
 	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE type = 'table' AND name IN ('meta', 'files', 'certs',"
 	    " 'entries', 'probes', 'jobs')"), 6);
 	ASSERT_CLI(f->path, "PRAGMA journal_mode", "wal\n");
-	ASSERT_CLI(f->path, "PRAGMA user_version", "2\n");
+	ASSERT_CLI(f->path, "PRAGMA user_version", "3\n");
 	ASSERT_CLI(f->path, "SELECT count(*) FROM probes; SELECT count(*)"
 	    " FROM jobs", "0\n0\n");
 	/* The unversioned tables take rows as the later features will. */
@@ -1339,6 +1341,288 @@ test_find(void **state)
 	}
 }
 
+/* Whether the statement idx_list runs for q walks entries_expiry without
+   sorting (a caller that stops early reads no more than it took). */
+static void
+assert_walks_expiry(struct idx *idx, const struct idx_query *q)
+{
+	char *plan = NULL, *cause = NULL;
+
+	if (idx_list_plan(idx, q, &plan, &cause) != 0)
+		fail_msg("idx_list_plan: %s", cause);
+	if (strstr(plan, "entries_expiry") == NULL ||
+	    strstr(plan, "TEMP B-TREE") != NULL)
+		fail_msg("listing by expiry does not walk the index:\n%s",
+		    plan);
+	free(plan);
+}
+
+static size_t
+stale(struct idx *idx)
+{
+	char *cause = NULL;
+	size_t n = 12345;
+
+	if (idx_entry_stale(idx, &n, &cause) != 0)
+		fail_msg("idx_entry_stale: %s", cause);
+	return n;
+}
+
+static void
+test_expiry_copy(void **state)
+{
+	struct fx *f = *state;
+	struct certfile cf;
+	struct idx_query q;
+	char *cause = NULL;
+
+	load_dataset(f->idx);
+	memset(&q, 0, sizeof q);
+	assert_walks_expiry(f->idx, &q);
+	q.reverse = 1;
+	assert_walks_expiry(f->idx, &q);
+	q.reverse = 0;
+	q.not_after_max = 2000;
+	assert_walks_expiry(f->idx, &q);
+	ASSERT_LIST(f->idx, &q, "charlie,bravo,foxtrot");
+	q.not_after_max = 0;
+	assert_int_equal(stale(f->idx), 0);
+	ASSERT_CLI(f->path, "SELECT name, eff_not_after, leaf_not_before"
+	    " FROM entries WHERE name IN ('bravo', 'delta', 'echo')"
+	    " ORDER BY name", "bravo|1000|-7771000\ndelta||\necho||\n");
+
+	/* echo's file is cached after echo was put: it takes its place. */
+	mkfile(&cf, 1);
+	mkcert(&cf.certs[0], "echo", "echo cn", "CA e", NULL, 3000);
+	cf.eff_not_after = 3000;
+	put_file(f->idx, BLOB_UNCACHED, &cf);
+	certfile_free(&cf);
+	ASSERT_LIST(f->idx, &q,
+	    "charlie,bravo,foxtrot,echo,alpha,delta,golf");
+	assert_int_equal(stale(f->idx), 0);
+	/* An entry that moves to another file, and back to none. */
+	put_entry(f->idx, "delta", BLOB_F3, NULL, NULL);
+	ASSERT_LIST(f->idx, &q,
+	    "charlie,delta,bravo,foxtrot,echo,alpha,golf");
+	put_entry(f->idx, "delta", "", NULL, NULL);
+	ASSERT_LIST(f->idx, &q,
+	    "charlie,bravo,foxtrot,echo,alpha,delta,golf");
+	assert_int_equal(stale(f->idx), 0);
+
+	/* The snapshot of another commit carries the copies too. */
+	assert_int_equal(idx_at_begin(f->idx, &cause), 0);
+	assert_int_equal(idx_at_copy(f->idx, &cause), 0);
+	q.at = 1;
+	ASSERT_LIST(f->idx, &q,
+	    "charlie,bravo,foxtrot,echo,alpha,delta,golf");
+	q.at = 0;
+
+	/* A damaged copy is found (fsck). */
+	ASSERT_CLI(f->path, "UPDATE entries SET eff_not_after = 1"
+	    " WHERE name = 'alpha'", "");
+	assert_int_equal(stale(f->idx), 1);
+}
+
+/* An entry with one certificate from not_before to not_after. */
+static void
+put_life(struct idx *idx, const char *name, int64_t not_before,
+    int64_t not_after)
+{
+	struct certfile cf;
+	char blob[41];
+
+	snprintf(blob, sizeof blob, "%040zx", strlen(name) * 7919 +
+	    (size_t)name[0] * 31 + (size_t)name[strlen(name) - 1]);
+	mkfile(&cf, 1);
+	mkcert(&cf.certs[0], name, name, "CA", NULL, not_after);
+	cf.certs[0].not_before = not_before;
+	cf.eff_not_after = not_after;
+	put_file(idx, blob, &cf);
+	certfile_free(&cf);
+	put_entry(idx, name, blob, NULL, NULL);
+}
+
+struct by_row {
+	const struct config	*cfg;
+	int64_t			 now;
+	size_t			 counts[ST_COUNT];
+	size_t			 total;
+};
+
+static int
+by_row_cb(void *arg, const struct idx_row *r)
+{
+	struct by_row *b = arg;
+
+	b->total++;
+	if (r->leaf == NULL)
+		b->counts[ST_NONE]++;
+	else
+		b->counts[status_of(b->cfg, b->now, r->leaf->not_before,
+		    r->eff_not_after)]++;
+	return 0;
+}
+
+/* status_count, from ranges of the index, says what status_of of every
+   row says, at every boundary of every entry and either side of it. */
+static void
+test_status_count(void **state)
+{
+	struct fx *f = *state;
+	const int64_t D = 86400, N = INT64_C(1780315200);
+	struct config cfg;
+	struct by_row b;
+	size_t counts[ST_COUNT], total, nnow = 0, i, k;
+	int64_t nows[256], base;
+	char *cause = NULL;
+	int s;
+
+	config_defaults(&cfg);
+	/* Ordinary, short-lived (the tenth and third of their lifetime
+	   decide), none (notBefore after notAfter), one without a
+	   certificate, and ties. */
+	put_life(f->idx, "gone", N - 90 * D, N - 10);
+	put_life(f->idx, "soon", N - 85 * D, N + 5 * D);
+	put_life(f->idx, "short", N - 5 * D, N + 5 * D);
+	put_life(f->idx, "shortest", N - 9 * D, N + D / 2);
+	put_life(f->idx, "month", N - 70 * D, N + 20 * D);
+	put_life(f->idx, "upside", N + 9 * D, N + 3 * D);
+	put_life(f->idx, "zero", N + 3 * D, N + 3 * D);
+	put_life(f->idx, "far", N - 10 * D, N + 400 * D);
+	put_life(f->idx, "twin", N - 10 * D, N + 400 * D);
+	put_entry(f->idx, "bare", "", NULL, NULL);
+
+	/* Every boundary: notAfter, notAfter - 7 and 30 days, notAfter
+	   minus a tenth and a third of the lifetime, each +-1 s. */
+	{
+		static const char *names[] = { "gone", "soon", "short",
+		    "shortest", "month", "upside", "zero", "far" };
+		int64_t na[] = { N - 10, N + 5 * D, N + 5 * D, N + D / 2,
+		    N + 20 * D, N + 3 * D, N + 3 * D, N + 400 * D };
+		int64_t nb[] = { N - 90 * D, N - 85 * D, N - 5 * D, N - 9 * D,
+		    N - 70 * D, N + 9 * D, N + 3 * D, N - 10 * D };
+
+		assert_int_equal(nitems(names), nitems(na));
+		for (i = 0; i < nitems(na); i++) {
+			int64_t life = na[i] - nb[i], edge[5];
+
+			edge[0] = na[i];
+			edge[1] = na[i] - 7 * D;
+			edge[2] = na[i] - 30 * D;
+			edge[3] = na[i] - (life > 0 ? life / 10 : 0);
+			edge[4] = na[i] - (life > 0 ? life / 3 : 0);
+			for (k = 0; k < 5; k++)
+				for (base = -1; base <= 1; base++)
+					nows[nnow++] = edge[k] + base;
+		}
+	}
+	nows[nnow++] = N;
+	for (i = 0; i < nnow; i++) {
+		memset(&b, 0, sizeof b);
+		b.cfg = &cfg;
+		b.now = nows[i];
+		if (idx_list(f->idx, NULL, by_row_cb, &b, &cause) != 0)
+			fail_msg("idx_list: %s", cause);
+		if (status_count(&cfg, f->idx, nows[i], counts, &total,
+		    &cause) != 0)
+			fail_msg("status_count: %s", cause);
+		assert_int_equal(total, b.total);
+		for (s = 0; s < ST_COUNT; s++)
+			if (counts[s] != b.counts[s])
+				fail_msg("at %lld, %s: %zu by ranges, %zu by rows",
+				    (long long)nows[i], status_name(s),
+				    counts[s], b.counts[s]);
+	}
+	/* Some of each were seen. */
+	memset(&b, 0, sizeof b);
+	b.cfg = &cfg;
+	b.now = N;
+	assert_int_equal(idx_list(f->idx, NULL, by_row_cb, &b, &cause), 0);
+	for (s = 0; s < ST_COUNT; s++)
+		assert_true(b.counts[s] > 0);
+
+	/* With other thresholds too. */
+	cfg.critical_days = 0;
+	cfg.warning_days = 0;
+	memset(&b, 0, sizeof b);
+	b.cfg = &cfg;
+	b.now = N;
+	assert_int_equal(idx_list(f->idx, NULL, by_row_cb, &b, &cause), 0);
+	assert_int_equal(status_count(&cfg, f->idx, N, counts, &total,
+	    &cause), 0);
+	for (s = 0; s < ST_COUNT; s++)
+		assert_int_equal(counts[s], b.counts[s]);
+	config_free(&cfg);
+}
+
+/* Each column of a table and of an index, as sqlite3 describes them. */
+static char *
+shape(const char *path)
+{
+	return cli(path, "SELECT name, type, \"notnull\", dflt_value, pk"
+	    " FROM pragma_table_info('entries');"
+	    " SELECT name FROM pragma_index_info('entries_expiry');"
+	    " SELECT name FROM sqlite_schema WHERE type = 'index'"
+	    " ORDER BY name");
+}
+
+/* A version 2 index (before the expiry copies) is migrated in place:
+   nothing cached or observed is lost, and it is what a new one is. */
+static void
+test_schema_migrate(void **state)
+{
+	struct fx *f = *state;
+	struct idx_probe p;
+	char head[41], *cause = NULL, *fresh, *migrated, *before, *after;
+	size_t n;
+
+	load_dataset(f->idx);
+	assert_int_equal(idx_set_head(f->idx, BLOB_F1, &cause), 0);
+	memset(&p, 0, sizeof p);
+	p.endpoint = (char *)"a.test:443";
+	p.kind = (char *)"ok";
+	p.time = 5;
+	assert_int_equal(idx_probe_put(f->idx, &p, &cause), 0);
+	before = list_names(f->idx, NULL);
+	fresh = shape(f->path);
+	idx_close(f->idx);
+	f->idx = NULL;
+
+	ASSERT_CLI(f->path, "DROP INDEX entries_expiry;"
+	    " ALTER TABLE entries DROP COLUMN leaf_not_before;"
+	    " ALTER TABLE entries DROP COLUMN eff_not_after;"
+	    " PRAGMA user_version = 2", "");
+	reopen(f);
+	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 3);
+	assert_int_equal(idx_get_head(f->idx, head, &cause), 0);
+	assert_string_equal(head, BLOB_F1);
+	assert_int_equal(idx_entry_count(f->idx, &n, &cause), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM probes"), 1);
+	assert_int_equal(idx_file_has(f->idx, BLOB_F2), 1);
+	assert_int_equal(stale(f->idx), 0);
+	after = list_names(f->idx, NULL);
+	assert_string_equal(after, before);
+	migrated = shape(f->path);
+	assert_string_equal(migrated, fresh);
+	free(after);
+	free(migrated);
+	free(fresh);
+	free(before);
+
+	/* A version 2 index the migration does not fit (here: the columns
+	   are there already) is rebuilt, as any other. */
+	idx_close(f->idx);
+	f->idx = NULL;
+	ASSERT_CLI(f->path, "PRAGMA user_version = 2", "");
+	reopen(f);
+	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 3);
+	assert_int_equal(idx_get_head(f->idx, head, &cause), 0);
+	assert_string_equal(head, "");
+	assert_int_equal(idx_entry_count(f->idx, &n, &cause), 0);
+	assert_int_equal(n, 0);
+}
+
 static void
 test_schema_mismatch(void **state)
 {
@@ -1369,10 +1653,10 @@ test_schema_mismatch(void **state)
 	assert_int_equal(n, 0);
 	assert_int_equal(idx_file_has(f->idx, BLOB_F1), 0);
 	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM certs"), 0);
-	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 2);
+	assert_int_equal(scalar(f->idx, "PRAGMA user_version"), 3);
 	assert_int_equal(scalar(f->idx, "SELECT count(*) FROM sqlite_schema"
 	    " WHERE name LIKE 'junk%'"), 0);
-	ASSERT_CLI(f->path, "PRAGMA user_version", "2\n");
+	ASSERT_CLI(f->path, "PRAGMA user_version", "3\n");
 	ASSERT_CLI(f->path, "SELECT count(*) FROM entries", "0\n");
 
 	/* And it works as new. */
@@ -1590,6 +1874,9 @@ main(void)
 		T(test_list_many),
 		T(test_find),
 		T(test_schema_mismatch),
+		T(test_expiry_copy),
+		T(test_status_count),
+		T(test_schema_migrate),
 		T(test_transactions),
 		T(test_file_put_atomic),
 		T(test_scalar),

@@ -325,6 +325,48 @@ test_create_and_first_commit(void **state)
 	repo_unlock(fx->r);
 }
 
+/* A file at HEAD is read through its tree, not the commit whole (a bulk
+   import's message is megabytes): from a loose commit object, and from
+   a packed one (libgit2 streams only loose objects), as HEAD moves. */
+static void
+test_read_head(void **state)
+{
+	struct fx *fx = *state;
+	struct repo_change c[1];
+	struct buf msg;
+	char id[REPO_OID_HEX], *data = NULL, *cause = NULL;
+	size_t len, i;
+
+	buf_init(&msg);
+	buf_adds(&msg, "import many\n\n");
+	for (i = 0; i < 20000; i++)
+		buf_printf(&msg, "add host-%06zu: a line of the body\n", i);
+	c[0] = ch("certdeck.conf", "warning-days = 30\n");
+	commit_ok(fx, c, 1, msg.data, id);
+	buf_free(&msg);
+	assert_int_equal(repo_read(fx->r, NULL, "certdeck.conf", &data, &len,
+	    NULL, &cause), 1);
+	assert_string_equal(data, "warning-days = 30\n");
+	free(data);
+
+	assert_int_equal(GIT_RC(fx->dir, "gc", "-q"), 0);
+	assert_git_eq("0 objects, 0 kilobytes", fx->dir, "count-objects");
+	assert_int_equal(repo_read(fx->r, NULL, "certdeck.conf", &data, &len,
+	    NULL, &cause), 1);
+	assert_string_equal(data, "warning-days = 30\n");
+	free(data);
+
+	c[0] = ch("certdeck.conf", "warning-days = 40\n");
+	commit_ok(fx, c, 1, "set\n", id);
+	assert_int_equal(repo_read(fx->r, NULL, "certdeck.conf", &data, &len,
+	    NULL, &cause), 1);
+	assert_string_equal(data, "warning-days = 40\n");
+	free(data);
+	assert_int_equal(repo_read(fx->r, NULL, "no/such", &data, &len,
+	    NULL, &cause), 0);
+	assert_null(cause);
+}
+
 static void
 test_commit_nested(void **state)
 {
@@ -1402,6 +1444,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_first_commit,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_head, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_commit_nested, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_walk_entries, setup,

@@ -1,0 +1,116 @@
+#!/bin/sh
+# tests/e2e/tui-load.sh: the list of a larger inventory in the terminal
+# UI, in tmux. It shows its first screenful (rows from the index's expiry
+# order, counts from ranges of it) while the whole list is read in the
+# background, then swaps that in with the cursor where it was; a key that
+# needs the whole list waits for it, and the keys after it, in order; a
+# filter is looked for in slices and ends with the rows and count of
+# `certdeck list`. CERTDECK_TEST_HOLD holds the background read back until
+# the test lets it go, so what happens meanwhile is seen, not raced;
+# CERTDECK_TEST_SLICE makes a slice a few rows, so a small inventory is
+# scanned in slices too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-tmux.sh"
+
+N=3000
+cc -O2 -o "$T/gencerts" "$TOP/bench/gencerts.c" -lcrypto ||
+    { not_ok "bench/gencerts.c builds"; exit 1; }
+"$T/gencerts" $N "$T/certs" >/dev/null
+I=$T/inv
+"$CERTDECK" init "$I" >/dev/null
+"$CERTDECK" -C "$I" import "$T/certs" >/dev/null
+"$CERTDECK" -C "$I" list >"$T/list"
+check "$N entries to list" test "$(($(wc -l <"$T/list") - 1))" = $N
+awk 'NR > 1 { print $3 }' "$T/list" >"$T/order"
+nth() { sed -n "${1}p" "$T/order"; }
+st() { awk -v s="$1" 'NR > 1 && $1 == s { n++ } END { print n + 0 }' "$T/list"; }
+header="$N entries: $(st expired) expired $(st critical) critical $(st warning) warning $(st ok) ok "
+# same_rows FILE: the screen's entry rows (stdin) are FILE's first ones,
+# a screenful of them.
+same_rows() {
+	rows | awk 'NF > 3 { print $4 }' >"$T/ui_rows"
+	[ "$(wc -l <"$T/ui_rows")" -ge 20 ] &&
+	    head -n "$(wc -l <"$T/ui_rows")" "$1" | cmp -s - "$T/ui_rows"
+}
+# rows_are FILE: the screen's entry rows (stdin) are FILE's, all of them.
+rows_are() { rows | awk 'NF > 3 { print $4 }' | cmp -s - "$1"; }
+# at POS: the status bar (stdin) ends with the position POS ("k/n"), the
+# count done (no "+").
+at() { tail -1 | grep -q " $1\$"; }
+# cli_rows FILE ARGS...: certdeck list ARGS's names, into FILE.
+cli_rows() {
+	_f=$1; shift
+	"$CERTDECK" -C "$I" list "$@" | awk 'NR > 1 { print $3 }' >"$_f"
+}
+
+# The first screen, then the whole list.
+HOLD=$T/release
+ui_start a "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD"
+expect a "the first screen comes while the whole list is read" "reading the whole list"
+expect a "its header counts every status as certdeck list does" "$header"
+expect a "its position counts every entry" "1/$N"
+expect_cmd a "its rows are certdeck list's first" same_rows "$T/order"
+keys a j j j
+expect_cmd a "j moves at once within them" cursor_on "$(nth 4)"
+expect a "the status bar says which keys wait" "sort, filter, 0-4 and G wait for it"
+touch "$HOLD"
+expect a "the whole list comes in" "? help"
+expect_cmd a "the cursor stays on its entry" cursor_on "$(nth 4)"
+expect_cmd a "on its line" sh -c "sed -n 6p | grep -q '^>'"
+expect_cmd a "the rows are the same" same_rows "$T/order"
+expect a "the header is the same" "$header"
+keys a G
+expect_cmd a "G then goes to the last of the $N" cursor_on "$(nth $N)"
+expect a "and the position says so" "$N/$N"
+TM kill-session -t a
+
+# Typing during the read: a key that can work on the first screen does
+# at once; a sort waits, and the filter typed after it, and the keys
+# after that, in their order.
+rm -f "$HOLD"
+ui_start b "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD"
+expect b "the read is held again" "reading the whole list"
+keys b j
+expect_cmd b "j moves at once" cursor_on "$(nth 2)"
+keys b s / host-00002 Enter j
+expect b "the sort, the filter and the keys after wait" "14 keys wait for it"
+expect b "nothing of them happened yet" "sort expiry  2/$N"
+expect_cmd b "the cursor is where j left it" cursor_on "$(nth 2)"
+touch "$HOLD"
+expect b "once the list is in, they happen in order: the sort" "sort name"
+expect b "the filter" "/host-00002"
+expect_cmd b "and the j after it" at 2/10
+expect_cmd b "the cursor is on the filter's second entry" cursor_on host-000021-bench-example
+cli_rows "$T/name_f" --sort name --filter host-00002
+expect_cmd b "the rows are certdeck list --sort name --filter's" rows_are "$T/name_f"
+TM kill-session -t b
+
+# A filter looked for in slices (a few rows each) ends with the rows and
+# the count certdeck list gives, however the keys fall between slices.
+ui_start c "$I" 200x30 CERTDECK_TEST_SLICE=7
+expect c "the list is in" "? help"
+cli_rows "$T/f29" --filter host-0029
+cli_rows "$T/f2" --filter host-002
+keys c / h o s t - 0
+keys c 0 2
+keys c 9
+expect_cmd c "a sliced filter ends with certdeck list's count" at "1/$(wc -l <"$T/f29")"
+expect_cmd c "and its rows" same_rows "$T/f29"
+keys c BSpace
+expect_cmd c "a backspace widens it again" grep -q "/$(wc -l <"$T/f2")\$"
+expect_cmd c "to certdeck list's rows" same_rows "$T/f2"
+keys c 9 Enter G
+expect_cmd c "G during or after the count goes to the last match" at "$(wc -l <"$T/f29")/$(wc -l <"$T/f29")"
+expect_cmd c "which is certdeck list's last" cursor_on "$(tail -1 "$T/f29")"
+keys c Escape
+expect c "Esc shows all again" "/$N"
+TM kill-session -t c
+
+# Quitting while the read is held: the read is stopped and waited for,
+# nothing is left behind, and the shell's terminal comes back.
+rm -f "$HOLD"
+ui_start d "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD"
+expect d "held once more" "reading the whole list"
+keys d Q
+expect d "Q quits at once while the whole list is read" "EXITED 0"
+TM kill-session -t d
