@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
+#include <openssl/provider.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -1961,4 +1963,60 @@ cert_pem_subjects(const char *pem, size_t len, struct strv *out)
 	BIO_free(bio);
 	ERR_clear_error();
 	return n;
+}
+
+/*
+ * Measured with bench/run's 10,000 generated certificates: decoding them
+ * on two threads in the default context took 1.5 s of CPU (0.8 s wall)
+ * against 1.0 s on one; with a context per helper thread, 1.0 s (0.55 s
+ * wall). The contexts read the same configuration file as the default
+ * one, so a provider the system's openssl.cnf activates (legacy, for old
+ * PKCS#12 files) is there on every thread.
+ */
+#define CERT_THREAD_SLOTS	8
+
+static pthread_mutex_t	 cert_thread_mu = PTHREAD_MUTEX_INITIALIZER;
+static OSSL_LIB_CTX	*cert_thread_ctx[CERT_THREAD_SLOTS];
+static int		 cert_thread_busy[CERT_THREAD_SLOTS];
+
+int
+cert_thread_begin(void)
+{
+	OSSL_LIB_CTX *ctx;
+	char *conf;
+	int i, slot = -1;
+
+	pthread_mutex_lock(&cert_thread_mu);
+	for (i = 0; i < CERT_THREAD_SLOTS && slot < 0; i++)
+		if (!cert_thread_busy[i])
+			slot = i;
+	if (slot >= 0 && cert_thread_ctx[slot] == NULL) {
+		if ((ctx = OSSL_LIB_CTX_new()) != NULL) {
+			conf = CONF_get1_default_config_file();
+			if (conf == NULL ||
+			    !OSSL_LIB_CTX_load_config(ctx, conf))
+				ERR_clear_error();	/* as the default's */
+			OPENSSL_free(conf);
+		}
+		cert_thread_ctx[slot] = ctx;
+	}
+	if (slot >= 0 && cert_thread_ctx[slot] != NULL &&
+	    OSSL_LIB_CTX_set0_default(cert_thread_ctx[slot]) != NULL)
+		cert_thread_busy[slot] = 1;
+	else
+		slot = -1;
+	pthread_mutex_unlock(&cert_thread_mu);
+	return slot;
+}
+
+void
+cert_thread_end(int slot)
+{
+	if (slot < 0 || slot >= CERT_THREAD_SLOTS)
+		return;
+	ERR_clear_error();
+	OSSL_LIB_CTX_set0_default(NULL);
+	pthread_mutex_lock(&cert_thread_mu);
+	cert_thread_busy[slot] = 0;
+	pthread_mutex_unlock(&cert_thread_mu);
 }

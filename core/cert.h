@@ -85,6 +85,18 @@ int	 cert_load(const unsigned char *data, size_t len, const char *p12_pass,
 	    const char *key_pass, struct cert_bundle *out, char **cause);
 void	 cert_bundle_free(struct cert_bundle *);
 
+/*
+ * A helper thread that parses many certificates (an import's) takes an
+ * OpenSSL library context of its own while it runs: in the shared
+ * default one, two threads spend more time on OpenSSL's read locks than
+ * on parsing. Contexts come from a small pool that lives as long as the
+ * process. begin returns a slot for end, or -1 (the default context is
+ * used then). Only for work whose results are plain records, as
+ * cert_load's are: an OpenSSL object made here is tied to this context.
+ */
+int	 cert_thread_begin(void);
+void	 cert_thread_end(int slot);
+
 /* Hex SHA-256 of bytes into out[65]. */
 void	 cert_sha256_hex(const void *, size_t, char out[65]);
 /* DER to PEM text ("-----BEGIN CERTIFICATE-----..."), caller frees. */

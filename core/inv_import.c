@@ -143,6 +143,7 @@ ljob_thread(void *arg)
 {
 	struct loader *l = arg;
 	size_t i;
+	int slot = cert_thread_begin();
 
 	for (;;) {
 		i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
@@ -152,6 +153,7 @@ ljob_thread(void *arg)
 			ljob_parse(l, &l->jobs[i]);
 		__atomic_fetch_add(&l->done, 1, __ATOMIC_RELEASE);
 	}
+	cert_thread_end(slot);
 	return NULL;
 }
 

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -1443,6 +1444,142 @@ next:
 	free(manifest);
 }
 
+/*
+ * cert_thread_begin: a helper thread parses in a library context of its
+ * own (not the default one) and gets what the calling thread gets, for
+ * every seed of the corpus and for a PKCS#12 whose key is re-encrypted.
+ */
+struct thread_run {
+	struct strv	 files;		/* paths */
+	struct strv	 out;		/* one summary per file */
+	int		 slot;
+	int		 own_ctx;	/* the default context was not global */
+};
+
+static char *
+summary(const char *file, const char *p12, const char *kp)
+{
+	struct cert_bundle b;
+	struct buf s;
+	char *data, *cause = NULL;
+	size_t len, g, k;
+
+	buf_init(&s);
+	if (read_file(file, CERT_MAX_FILE, &data, &len, &cause) != 0)
+		fail_msg("%s: %s", file, cause);
+	if (cert_load((unsigned char *)data, len, p12, kp, &b, &cause) != 0) {
+		buf_printf(&s, "refused: %s", cause);
+		free(cause);
+	} else {
+		for (g = 0; g < b.ngroups; g++) {
+			for (k = 0; k < b.groups[g].n; k++) {
+				const struct certrec *r =
+				    &b.groups[g].items[k].rec;
+
+				buf_printf(&s, "%zu.%zu %s %s %s %s %d;", g, k,
+				    r->sha256, r->subject, r->key_type,
+				    r->sig_alg, r->key_bits);
+			}
+			if (b.groups[g].key != NULL) {
+				check_stored_key(&b.groups[g], kp, 1);
+				buf_printf(&s, "key;");
+			}
+		}
+		cert_bundle_free(&b);
+	}
+	ERR_clear_error();
+	free(data);
+	return buf_steal(&s);
+}
+
+static void *
+thread_main(void *arg)
+{
+	struct thread_run *t = arg;
+	OSSL_LIB_CTX *cur;
+	size_t i;
+
+	t->slot = cert_thread_begin();
+	cur = OSSL_LIB_CTX_set0_default(NULL);	/* peek, then restore */
+	OSSL_LIB_CTX_set0_default(cur);
+	t->own_ctx = cur != NULL && cur != OSSL_LIB_CTX_get0_global_default();
+	for (i = 0; i < t->files.n; i++)
+		strv_addn(&t->out, summary(t->files.v[i],
+		    strstr(t->files.v[i], ".p12") ? "secret" : NULL,
+		    strstr(t->files.v[i], ".p12") ? "keypass" : NULL));
+	cert_thread_end(t->slot);
+	return NULL;
+}
+
+static void
+test_thread_context(void **state)
+{
+	struct thread_run t[2];
+	char *manifest = tu_seed_path("MANIFEST.tsv"), *text, *line, *nl;
+	char *cause = NULL, *tab, *rel;
+	pthread_t th[2];
+	size_t len, i, k;
+
+	(void)state;
+	memset(t, 0, sizeof t);
+	strv_init(&t[0].files);
+	assert_non_null(manifest);
+	if (read_file(manifest, CERT_MAX_FILE, &text, &len, &cause) != 0)
+		fail_msg("%s: %s", manifest, cause);
+	line = strchr(text, '\n');
+	for (line++; *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		else
+			nl = line + strlen(line);
+		if ((tab = strchr(line, '\t')) == NULL)
+			continue;
+		*tab = '\0';
+		assert_non_null(rel = tu_seed_path(line));
+		strv_addn(&t[0].files, rel);
+	}
+	strv_addn(&t[0].files, path("pw.p12"));
+	assert_true(t[0].files.n > 250);
+	strv_init(&t[1].files);
+	for (i = 0; i < t[0].files.n; i++)
+		strv_add(&t[1].files, t[0].files.v[i]);
+	/* Two helpers at once: two slots, two contexts. */
+	for (k = 0; k < 2; k++) {
+		strv_init(&t[k].out);
+		assert_int_equal(pthread_create(&th[k], NULL, thread_main,
+		    &t[k]), 0);
+	}
+	for (k = 0; k < 2; k++) {
+		assert_int_equal(pthread_join(th[k], NULL), 0);
+		assert_true(t[k].slot >= 0);
+		assert_true(t[k].own_ctx);
+	}
+	assert_int_not_equal(t[0].slot, t[1].slot);
+	/* The same as on this thread, in the default context. */
+	for (i = 0; i < t[0].files.n; i++) {
+		char *want = summary(t[0].files.v[i],
+		    strstr(t[0].files.v[i], ".p12") ? "secret" : NULL,
+		    strstr(t[0].files.v[i], ".p12") ? "keypass" : NULL);
+
+		for (k = 0; k < 2; k++)
+			if (strcmp(t[k].out.v[i], want) != 0)
+				fail_msg("%s: thread %zu: \"%s\", here \"%s\"",
+				    t[0].files.v[i], k, t[k].out.v[i], want);
+		free(want);
+	}
+	assert_non_null(strstr(t[0].out.v[t[0].files.n - 1], "key;"));
+	/* The slots are free again, and the contexts kept for reuse. */
+	k = (size_t)cert_thread_begin();
+	assert_true(k == 0 || k == 1);
+	cert_thread_end((int)k);
+	for (k = 0; k < 2; k++) {
+		strv_free(&t[k].files);
+		strv_free(&t[k].out);
+	}
+	free(text);
+	free(manifest);
+}
+
 int
 main(void)
 {
@@ -1462,6 +1599,7 @@ main(void)
 		cmocka_unit_test(test_grouping),
 		cmocka_unit_test(test_mutations),
 		cmocka_unit_test(test_seed_corpus),
+		cmocka_unit_test(test_thread_context),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
