@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -775,6 +776,13 @@ repo_wt_write(struct repo *r, const char *full, const void *data, size_t len,
  * flush for the lot, as git's core.fsyncMethod=batch does), then renamed
  * into place. One fsync per file made a 10,000-entry import spend two
  * thirds of its time waiting for the disk.
+ *
+ * The temp files are written before the commit point, on a thread of
+ * their own while the objects are built (repo_stage_run): they are out
+ * of the work tree, so a failure there (a full disk) commits nothing, and
+ * a large import creates its files while libgit2 compresses its pack.
+ * The thread touches no libgit2 and no SQLite. Directories are made and
+ * files renamed into place after the commit point.
  */
 #define REPO_STAGE_OPEN	256		/* temp files kept open at once */
 
@@ -784,6 +792,7 @@ struct repo_stage {
 	char		*lastdir;	/* the directory made last */
 	char	       **tmp, **dst;
 	size_t		 n, cap;
+	size_t		 renamed;	/* tmp[0..renamed) are in place */
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
 	int		 err;		/* errno of a failed wait, or 0 */
@@ -825,25 +834,11 @@ static int
 repo_stage_write(struct repo_stage *st, const char *full, const void *data,
     size_t len, char **cause)
 {
-	const char *p = data, *slash;
-	char *dir, *tmp;
+	const char *p = data;
+	char *tmp;
 	ssize_t w;
 	int fd;
 
-	if ((slash = strrchr(full, '/')) != NULL) {
-		dir = xstrndup(full, (size_t)(slash - full));
-		if (st->lastdir == NULL || strcmp(dir, st->lastdir) != 0) {
-			if (mkdir_p(dir, 0755) != 0) {
-				set_cause(cause, "%s: %s", dir,
-				    strerror(errno));
-				free(dir);
-				return -1;
-			}
-			free(st->lastdir);
-			st->lastdir = dir;
-		} else
-			free(dir);
-	}
 	if (st->n == 0 && mkdir_p(st->tmpdir, 0700) != 0)
 		return set_cause(cause, "%s: %s", st->tmpdir, strerror(errno));
 	tmp = xasprintf("%s/wt.%ld.%zu", st->tmpdir, (long)getpid(), st->n);
@@ -891,12 +886,10 @@ repo_stage_write(struct repo_stage *st, const char *full, const void *data,
 	return 0;
 }
 
-/* Make every staged file durable, then rename them all into place. */
+/* Make every staged file durable. */
 static int
-repo_stage_commit(struct repo_stage *st, char **cause)
+repo_stage_sync(struct repo_stage *st, char **cause)
 {
-	size_t i;
-
 	repo_stage_wait(st, 1);
 	if (st->nfds == 1) {
 		/* One fsync: the journal commit and flush for all of them. */
@@ -908,12 +901,69 @@ repo_stage_commit(struct repo_stage *st, char **cause)
 	if (st->err != 0)
 		return set_cause(cause, "%s: %s", st->n ? st->dst[0] : "",
 		    strerror(st->err));
-	for (i = 0; i < st->n; i++) {
-		if (rename(st->tmp[i], st->dst[i]) != 0)
-			return set_cause(cause, "%s: %s", st->dst[i],
-			    strerror(errno));
+	return 0;
+}
+
+/* Rename every staged file into place, making its directory first. */
+static int
+repo_stage_commit(struct repo_stage *st, char **cause)
+{
+	const char *slash;
+	char *dir;
+
+	for (; st->renamed < st->n; st->renamed++) {
+		const char *dst = st->dst[st->renamed];
+
+		if ((slash = strrchr(dst, '/')) != NULL) {
+			dir = xstrndup(dst, (size_t)(slash - dst));
+			if (st->lastdir == NULL || strcmp(dir, st->lastdir)) {
+				if (mkdir_p(dir, 0755) != 0) {
+					set_cause(cause, "%s: %s", dir,
+					    strerror(errno));
+					free(dir);
+					return -1;
+				}
+				free(st->lastdir);
+				st->lastdir = dir;
+			} else
+				free(dir);
+		}
+		if (rename(st->tmp[st->renamed], dst) != 0)
+			return set_cause(cause, "%s: %s", dst, strerror(errno));
 	}
 	return 0;
+}
+
+/* What the staging thread does: every file of the commit, then sync. */
+struct repo_stage_job {
+	struct repo_stage	*st;
+	const struct repo_chg	*c;
+	size_t			 n;
+	char			*cause;
+	int			 rc;
+};
+
+static void *
+repo_stage_run(void *arg)
+{
+	struct repo_stage_job *sj = arg;
+	struct buf full;
+	size_t i;
+
+	buf_init(&full);
+	sj->rc = 0;
+	for (i = 0; i < sj->n && sj->rc == 0; i++) {
+		if (sj->c[i].data == NULL || sj->c[i].wt_same)
+			continue;
+		buf_reset(&full);
+		buf_printf(&full, "%s/%s", sj->st->r->workdir, sj->c[i].path);
+		sj->rc = repo_stage_write(sj->st, full.data, sj->c[i].data,
+		    sj->c[i].len, &sj->cause);
+	}
+	if (sj->rc == 0)
+		sj->rc = repo_stage_sync(sj->st, &sj->cause);
+	buf_free(&full);
+	return NULL;
 }
 
 /* Close and remove whatever is still staged. */
@@ -925,7 +975,8 @@ repo_stage_free(struct repo_stage *st)
 	for (i = 0; i < st->nfds; i++)
 		close(st->fds[i]);
 	for (i = 0; i < st->n; i++) {
-		unlink(st->tmp[i]);	/* ENOENT once renamed */
+		if (i >= st->renamed)
+			unlink(st->tmp[i]);
 		free(st->tmp[i]);
 		free(st->dst[i]);
 	}
@@ -1367,13 +1418,15 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	struct repo_chg *c = NULL;
 	struct repo_bulk bulk;
 	struct repo_stage stage;
+	struct repo_stage_job sj;
+	pthread_t stager;
 	struct buf full, reflog;
 	const git_commit *parents[1];
 	git_oid old_id, tree_id, commit_id;
 	char *refname = NULL, hex[REPO_OID_HEX];
 	const char *nl;
 	size_t i;
-	int e, unborn = 0, empty, rc = -1;
+	int e, unborn = 0, empty, staging = 0, rc = -1;
 
 	buf_init(&full);
 	buf_init(&reflog);
@@ -1444,11 +1497,32 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 			goto out;
 	}
 
-	/* Objects: blobs and the changed trees, then the commit. */
-	if (n >= REPO_BULK_MIN && repo_bulk_begin(r, &bulk, cause) != 0)
-		goto out;
-	if (repo_build(r, &bulk, head_tree, c, n, 0, &tree_id, &empty,
-	    cause) != 0 || repo_bulk_flush(r, &bulk, cause) != 0)
+	/*
+	 * The work tree's new files go to temp files (on a thread of their
+	 * own for a bulk commit) while the blobs and changed trees are
+	 * built; both must succeed before anything is committed.
+	 */
+	memset(&sj, 0, sizeof sj);
+	sj.st = &stage;
+	sj.c = c;
+	sj.n = n;
+	if (n >= REPO_BULK_MIN &&
+	    pthread_create(&stager, NULL, repo_stage_run, &sj) == 0)
+		staging = 1;
+	else
+		repo_stage_run(&sj);
+	e = (!staging && sj.rc != 0) ||
+	    (n >= REPO_BULK_MIN && repo_bulk_begin(r, &bulk, cause) != 0) ||
+	    repo_build(r, &bulk, head_tree, c, n, 0, &tree_id, &empty,
+	    cause) != 0 || repo_bulk_flush(r, &bulk, cause) != 0;
+	if (staging)
+		pthread_join(stager, NULL);
+	if (sj.rc != 0 && (cause == NULL || *cause == NULL)) {
+		set_cause(cause, "%s", sj.cause);
+		e = 1;
+	}
+	free(sj.cause);
+	if (e)
 		goto out;
 	if (git_tree_lookup(&tree, r->git, &tree_id) != 0) {
 		repo_gerr(cause, "cannot read the new tree");
@@ -1496,15 +1570,6 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
 		if (repo_wt_remove(r, c[i].path, &full, cause) != 0 ||
 		    repo_index_del(r, idx, c[i].path, cause) != 0)
-			goto behind;
-	}
-	for (i = 0; i < n; i++) {
-		if (c[i].data == NULL || c[i].wt_same)
-			continue;
-		buf_reset(&full);
-		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
-		if (repo_stage_write(&stage, full.data, c[i].data, c[i].len,
-		    cause) != 0)
 			goto behind;
 	}
 	if (repo_stage_commit(&stage, cause) != 0)

@@ -1226,6 +1226,79 @@ test_batch(void **state)
 	free(ipath);
 }
 
+/*
+ * A work tree file that cannot be written commits nothing: the files are
+ * staged before the commit point, on a thread for a bulk commit. The
+ * first temp file's name is taken by a directory, so open() fails.
+ */
+static void
+stage_fail_case(struct fx *fx, size_t n)
+{
+	struct repo_change *c = xcalloc(n, sizeof *c);
+	char **paths = xcalloc(n, sizeof *paths);
+	char id[REPO_OID_HEX], *cause = NULL, *block, *head, *after, *want;
+	size_t i;
+
+	head = GIT(fx->dir, "rev-parse", "HEAD");
+	for (i = 0; i < n; i++) {
+		paths[i] = xasprintf("certs/%02zx/n%zu-%zu/cert.pem", i % 7,
+		    n, i);
+		c[i] = ch(paths[i], "data\n");
+	}
+	block = xasprintf("%s/.certdeck/tmp/wt.%ld.0", fx->dir,
+	    (long)getpid());
+	assert_int_equal(mkdir_p(block, 0700), 0);
+	assert_int_equal(repo_commit(fx->r, c, n, "blocked", id, &cause), -1);
+	assert_non_null(cause);
+	want = xasprintf("certs/00/n%zu-0/cert.pem: Is a directory", n);
+	assert_non_null(strstr(cause, want));
+	free(want);
+	free(cause);
+	cause = NULL;
+	after = GIT(fx->dir, "rev-parse", "HEAD");
+	assert_string_equal(after, head);
+	free(after);
+	for (i = 0; i < n; i++)		/* not even a directory */
+		assert_false(wt_exists(fx, paths[i]));
+	want = xasprintf("certs/00/n%zu-0", n);
+	assert_false(wt_exists(fx, want));
+	free(want);
+	assert_clean(fx->dir);
+	/* Nothing staged is left behind but the blocker. */
+	assert_int_equal(rmdir(block), 0);
+	commit_ok(fx, c, n, "unblocked", id);
+	assert_clean(fx->dir);
+	assert_true(wt_exists(fx, paths[n - 1]));
+	for (i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(c);
+	free(block);
+	free(head);
+}
+
+static void
+test_stage_fails(void **state)
+{
+	struct fx *fx = *state;
+	struct repo_change c[1];
+	char id[REPO_OID_HEX];
+	DIR *d;
+	struct dirent *de;
+	char *tmp;
+
+	c[0] = ch("certs/ab/one/cert.pem", "1\n");
+	commit_ok(fx, c, 1, "first", id);
+	stage_fail_case(fx, 1);		/* on the calling thread */
+	stage_fail_case(fx, 200);	/* bulk: on the staging thread */
+	tmp = xasprintf("%s/.certdeck/tmp", fx->dir);
+	assert_non_null(d = opendir(tmp));
+	while ((de = readdir(d)) != NULL)
+		assert_true(de->d_name[0] == '.');
+	closedir(d);
+	free(tmp);
+}
+
 /* repo_commit_diff's lines as "K text", K one of F H + - ' ' N. */
 static int
 diff_lines_cb(void *arg, enum repo_diff_line kind, const char *line,
@@ -1462,6 +1535,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_list_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_author, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_fails, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_commit_diff, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_revert_changes, setup,
