@@ -58,15 +58,22 @@ status_count(const struct config *cfg, struct idx *idx, int64_t now,
     size_t counts[ST_COUNT], size_t *total, char **cause)
 {
 	size_t expired, critical, warning;
+	int own, rc;
 
 	memset(counts, 0, ST_COUNT * sizeof *counts);
-	if (idx_entry_count(idx, total, cause) != 0 ||
+	/* One snapshot: another process's commit between two counts would
+	   make them disagree. */
+	if (idx_snapshot_begin(idx, &own, cause) != 0)
+		return -1;
+	rc = idx_entry_count(idx, total, cause) != 0 ||
 	    idx_count_no_cert(idx, &counts[ST_NONE], cause) != 0 ||
 	    idx_count_expiring(idx, now - 1, now, 0, &expired, cause) != 0 ||
 	    idx_count_expiring(idx, now + (int64_t)cfg->critical_days * 86400,
 	    now, 10, &critical, cause) != 0 ||
 	    idx_count_expiring(idx, now + (int64_t)cfg->warning_days * 86400,
-	    now, 3, &warning, cause) != 0)
+	    now, 3, &warning, cause) != 0;
+	idx_snapshot_end(idx, own);
+	if (rc)
 		return -1;
 	if (critical < expired || warning < critical ||
 	    *total < counts[ST_NONE] + warning)

@@ -192,6 +192,7 @@ static const char idx_schema_sql[] =
  */
 #define IDX_STATEMENTS							\
 	X(BEGIN,	"BEGIN IMMEDIATE")				\
+	X(BEGIN_READ,	"BEGIN DEFERRED")				\
 	X(COMMIT,	"COMMIT")					\
 	X(ROLLBACK,	"ROLLBACK")					\
 	X(HEAD_GET,	"SELECT value FROM meta WHERE key = 'head'")	\
@@ -950,6 +951,20 @@ idx_rollback(struct idx *idx)
 	if (!sqlite3_get_autocommit(idx->db))
 		idx_exec_id(idx, ST_ROLLBACK, NULL);
 	idx->in_tx = 0;
+}
+
+int
+idx_snapshot_begin(struct idx *idx, int *own, char **cause)
+{
+	*own = sqlite3_get_autocommit(idx->db);
+	return *own ? idx_exec_id(idx, ST_BEGIN_READ, cause) : 0;
+}
+
+void
+idx_snapshot_end(struct idx *idx, int own)
+{
+	if (own && !sqlite3_get_autocommit(idx->db))
+		idx_exec_id(idx, ST_COMMIT, NULL);
 }
 
 int

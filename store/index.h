@@ -32,6 +32,10 @@ void	 idx_close(struct idx *);
 int	 idx_begin(struct idx *, char **cause);
 int	 idx_commit(struct idx *, char **cause);
 void	 idx_rollback(struct idx *);
+/* Several reads as of one moment (a read transaction; inside a write
+   transaction already open, that one): *own tells end what to do. */
+int	 idx_snapshot_begin(struct idx *, int *own, char **cause);
+void	 idx_snapshot_end(struct idx *, int own);
 
 /* The commit the index reflects; "" when never indexed. */
 int	 idx_get_head(struct idx *, char out[41], char **cause);

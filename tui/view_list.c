@@ -174,6 +174,7 @@ struct list {
 	char		*at;		/* commit of a list of the past, or NULL */
 	char		*label;		/* its banner, escaped */
 	int		 reading;	/* the background read runs */
+	int		 stale;		/* HEAD moved meanwhile: read again */
 	int		*queue;		/* keys waiting for the whole list */
 	size_t		 nqueue, qcap;
 };
@@ -877,12 +878,12 @@ list_take(struct list *l, struct list_data *d, int keep_pos)
 	free(keep);
 }
 
-/* Whether the rows shown are a first screenful, the whole list still
-   being read. */
+/* Whether the rows shown are a first screenful: the whole list is being
+   read, or its read failed (a key that needs it reads it again). */
 static int
 list_partial(const struct list *l)
 {
-	return l->reading && !l->d->whole;
+	return l->at == NULL && !l->d->whole;
 }
 
 struct list_job {
@@ -936,13 +937,25 @@ list_landed(struct tui *t, void *owner, void *payload)
 	struct list *l = owner;
 	struct list_data *d = payload;
 
+	crash_hold("list-landed", NULL);	/* keys typed meanwhile wait */
 	l->reading = 0;
 	if (d->error != NULL) {
-		tui_message(t, "reading the list: %s", d->error);
+		if (!l->stale && l->nqueue > 0) {
+			tui_message(t, "reading the whole list: %s (%zu "
+			    "waiting key%s dropped)", d->error, l->nqueue,
+			    l->nqueue == 1 ? "" : "s");
+			l->nqueue = 0;
+		} else if (!l->stale)
+			tui_message(t, "reading the whole list: %s", d->error);
 		list_data_free(d);
-		return;
+	} else
+		list_take(l, d, 1);
+	/* HEAD moved while it was read: what landed is shown (and the keys
+	   waiting for it run on it), and the list is read again. */
+	if (l->stale) {
+		l->stale = 0;
+		list_read_start(t, l);
 	}
-	list_take(l, d, 1);
 }
 
 /*
@@ -998,7 +1011,12 @@ list_reload(struct tui *t, struct view *v)
 
 	if (l->at != NULL)
 		return;
-	list_read_start(t, l);
+	/* Not cancelled and started over: commits every second (a bulk
+	   renewal) would never let a read of 100,000 rows finish. */
+	if (l->reading)
+		l->stale = 1;
+	else
+		list_read_start(t, l);
 }
 
 const char *
@@ -1216,6 +1234,9 @@ list_draw(struct tui *t, struct view *v)
 	} else if (l->at != NULL)
 		buf_adds(&b, "read-only, as of the commit  / filter  s sort  "
 		    "q back");
+	else if (list_partial(l) && !l->reading)
+		buf_adds(&b, "the whole list could not be read; sort, filter, "
+		    "0-4 and G read it again");
 	else if (list_partial(l) && l->nqueue > 0)
 		buf_printf(&b, "reading the whole list; %zu key%s wait%s for "
 		    "it", l->nqueue, l->nqueue == 1 ? "" : "s",
@@ -1316,7 +1337,11 @@ list_key(struct tui *t, struct view *v, int key)
 	size_t n;
 	int narrow = 0;
 
-	if (list_partial(l) && (l->nqueue > 0 || list_waits(l, v, key))) {
+	/* Once one key waits every later one does, until they are replayed
+	   in order (list_idle), even after the whole list is in. */
+	if (l->nqueue > 0 || (list_partial(l) && list_waits(l, v, key))) {
+		if (list_partial(l) && !l->reading)	/* the read failed */
+			list_read_start(t, l);
 		if (l->nqueue == l->qcap) {
 			l->qcap = l->qcap ? l->qcap * 2 : 16;
 			l->queue = xreallocarray(l->queue, l->qcap,

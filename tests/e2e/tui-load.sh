@@ -85,6 +85,22 @@ cli_rows "$T/name_f" --sort name --filter host-00002
 expect_cmd b "the rows are certdeck list --sort name --filter's" rows_are "$T/name_f"
 TM kill-session -t b
 
+# Keys typed while the landed list is being taken in (the UI held in
+# list_landed) come after the keys that waited for it, never before: an
+# "o" typed as filter text must not open the owner prompt.
+rm -f "$HOLD" "$HOLD.2"
+ui_start e "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD",list-landed:"$HOLD.2"
+expect e "held for the order test" "reading the whole list"
+keys e / h
+expect e "the filter waits" "2 keys wait for it"
+touch "$HOLD"
+sleep 0.3
+keys e o o o
+touch "$HOLD.2"
+expect e "the keys typed meanwhile follow the waiting ones" "/hooo"
+expect_cmd e "and no owner prompt opened" sh -c '! grep -q "owner of"'
+TM kill-session -t e
+
 # A filter looked for in slices (a few rows each) ends with the rows and
 # the count certdeck list gives, however the keys fall between slices.
 ui_start c "$I" 200x30 CERTDECK_TEST_SLICE=7
