@@ -171,6 +171,14 @@ repo_get_commit(struct repo *r, const char *rev, git_commit **out,
  * at 100,000 entries: 150 ms to inflate and verify whole), and every
  * command reads certdeck.conf at HEAD, the UI its audit findings too.
  */
+static size_t repo_quick_trees;	/* repo_tree_id_quick's successes */
+
+size_t
+repo_stats_quick_trees(void)
+{
+	return __atomic_load_n(&repo_quick_trees, __ATOMIC_RELAXED);
+}
+
 static int
 repo_tree_id_quick(struct repo *r, const git_oid *commit, git_oid *tree)
 {
@@ -190,8 +198,10 @@ repo_tree_id_quick(struct repo *r, const git_oid *commit, git_oid *tree)
 		got += (size_t)n;
 	if (got == sizeof buf && memcmp(buf, "tree ", 5) == 0 &&
 	    buf[sizeof buf - 1] == '\n' &&
-	    git_oid_fromstrn(tree, buf + 5, GIT_OID_HEXSZ) == 0)
+	    git_oid_fromstrn(tree, buf + 5, GIT_OID_HEXSZ) == 0) {
+		__atomic_fetch_add(&repo_quick_trees, 1, __ATOMIC_RELAXED);
 		rc = 0;
+	}
 out:
 	git_odb_stream_free(st);
 	git_odb_free(odb);

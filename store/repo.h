@@ -213,4 +213,8 @@ void	 repo_set_clock(struct repo *, repo_clock_fn);
 void	 repo_batch_begin(struct repo *);
 int	 repo_batch_end(struct repo *, char **cause);
 
+/* How many times this process found HEAD's tree from its commit's first
+   line alone (a loose commit), not by reading the commit whole. */
+size_t	 repo_stats_quick_trees(void);
+
 #endif

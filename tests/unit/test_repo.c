@@ -335,7 +335,7 @@ test_read_head(void **state)
 	struct repo_change c[1];
 	struct buf msg;
 	char id[REPO_OID_HEX], *data = NULL, *cause = NULL;
-	size_t len, i;
+	size_t len, i, quick;
 
 	buf_init(&msg);
 	buf_adds(&msg, "import many\n\n");
@@ -344,10 +344,12 @@ test_read_head(void **state)
 	c[0] = ch("certdeck.conf", "warning-days = 30\n");
 	commit_ok(fx, c, 1, msg.data, id);
 	buf_free(&msg);
+	quick = repo_stats_quick_trees();
 	assert_int_equal(repo_read(fx->r, NULL, "certdeck.conf", &data, &len,
 	    NULL, &cause), 1);
 	assert_string_equal(data, "warning-days = 30\n");
 	free(data);
+	assert_int_equal(repo_stats_quick_trees(), quick + 1);	/* loose */
 
 	assert_int_equal(GIT_RC(fx->dir, "gc", "-q"), 0);
 	assert_git_eq("0 objects, 0 kilobytes", fx->dir, "count-objects");
@@ -355,13 +357,16 @@ test_read_head(void **state)
 	    NULL, &cause), 1);
 	assert_string_equal(data, "warning-days = 30\n");
 	free(data);
+	assert_int_equal(repo_stats_quick_trees(), quick + 1);	/* packed */
 
 	c[0] = ch("certdeck.conf", "warning-days = 40\n");
 	commit_ok(fx, c, 1, "set\n", id);
+	quick = repo_stats_quick_trees();
 	assert_int_equal(repo_read(fx->r, NULL, "certdeck.conf", &data, &len,
 	    NULL, &cause), 1);
 	assert_string_equal(data, "warning-days = 40\n");
 	free(data);
+	assert_int_equal(repo_stats_quick_trees(), quick + 1);
 	assert_int_equal(repo_read(fx->r, NULL, "no/such", &data, &len,
 	    NULL, &cause), 0);
 	assert_null(cause);
