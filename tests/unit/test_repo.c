@@ -1255,9 +1255,11 @@ stage_fail_case(struct fx *fx, size_t n)
 	assert_int_equal(mkdir_p(block, 0700), 0);
 	assert_int_equal(repo_commit(fx->r, c, n, "blocked", id, &cause), -1);
 	assert_non_null(cause);
-	want = xasprintf("certs/00/n%zu-0/cert.pem: Is a directory", n);
-	assert_non_null(strstr(cause, want));
-	free(want);
+	/* Named: the file whose temp could not be made (of a bulk commit,
+	   the first the staging thread took: usually the first). */
+	if (strstr(cause, "/certs/0") == NULL ||
+	    strstr(cause, "/cert.pem: Is a directory") == NULL)
+		fail_msg("cause: %s", cause);
 	free(cause);
 	cause = NULL;
 	after = GIT(fx->dir, "rev-parse", "HEAD");
