@@ -101,6 +101,19 @@ expect e "the keys typed meanwhile follow the waiting ones" "/hooo"
 expect_cmd e "and no owner prompt opened" sh -c '! grep -q "owner of"'
 TM kill-session -t e
 
+# HEAD moving while the whole list is read: the read in flight lands
+# (its rows are of before the change) and one more read follows, which
+# brings the change; the read is not started over at every move.
+rm -f "$HOLD"
+ui_start f "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD"
+expect f "held for the HEAD test" "reading the whole list"
+"$CERTDECK" -C "$I" set "$(nth 1)" owner=zed-stale >/dev/null
+sleep 1.5	# the UI looks at HEAD every 500 ms
+touch "$HOLD"
+expect f "the change made during the read shows once both reads are in" "zed-stale"
+expect f "and the whole list is in" "? help"
+TM kill-session -t f
+
 # A filter looked for in slices (a few rows each) ends with the rows and
 # the count certdeck list gives, however the keys fall between slices.
 ui_start c "$I" 200x30 CERTDECK_TEST_SLICE=7
