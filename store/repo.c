@@ -1039,9 +1039,10 @@ repo_stage_free(struct repo_stage *st)
 	free(st->tmpdir);
 }
 
-/* A stager's directory of temp files (repo_stage_init), and it. */
+/* Empty a directory of temp files, and (depth 1) the directories in it,
+   which go too: a stager's own (repo_stage_init). */
 static void
-repo_sweep_dir(const char *dir)
+repo_sweep_dir(const char *dir, int depth)
 {
 	struct dirent *de;
 	char *p;
@@ -1050,37 +1051,25 @@ repo_sweep_dir(const char *dir)
 	if ((d = opendir(dir)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+		if (de->d_name[0] == '.')	/* no temp name starts so */
 			continue;
 		p = xasprintf("%s/%s", dir, de->d_name);
-		unlink(p);
+		if (unlink(p) != 0 && errno == EISDIR && depth > 0) {
+			repo_sweep_dir(p, depth - 1);
+			rmdir(p);
+		}
 		free(p);
 	}
 	closedir(d);
-	rmdir(dir);
 }
 
 /* Remove temp files a killed writer left; called with the lock held. */
 static void
 repo_sweep_tmp(struct repo *r)
 {
-	struct dirent *de;
-	char *dir, *p;
-	DIR *d;
+	char *dir = xasprintf("%s/.certdeck/tmp", r->workdir);
 
-	dir = xasprintf("%s/.certdeck/tmp", r->workdir);
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			p = xasprintf("%s/%s", dir, de->d_name);
-			if (unlink(p) != 0 && errno == EISDIR &&
-			    strncmp(de->d_name, "s", 1) == 0)
-				repo_sweep_dir(p);
-			free(p);
-		}
-		closedir(d);
-	}
+	repo_sweep_dir(dir, 1);
 	free(dir);
 }
 

@@ -1292,13 +1292,30 @@ test_stage_fails(void **state)
 	char id[REPO_OID_HEX];
 	DIR *d;
 	struct dirent *de;
-	char *tmp;
+	char *tmp, *stray, *cause = NULL;
 
 	c[0] = ch("certs/ab/one/cert.pem", "1\n");
 	commit_ok(fx, c, 1, "first", id);
 	stage_fail_case(fx, 1);		/* on the calling thread */
 	stage_fail_case(fx, 200);	/* bulk: on the staging thread */
 	tmp = xasprintf("%s/.certdeck/tmp", fx->dir);
+	assert_non_null(d = opendir(tmp));
+	while ((de = readdir(d)) != NULL)
+		assert_true(de->d_name[0] == '.');
+	closedir(d);
+
+	/* What a killed import leaves, its stager's directory too, goes
+	   when the lock is next taken. */
+	stray = xasprintf("%s/s1/wt.1.0", tmp);
+	assert_int_equal(mkdir_p(stray, 0700), 0);
+	assert_int_equal(rmdir(stray), 0);
+	assert_int_equal(write_file_atomic(stray, "x", 1, 0600, &cause), 0);
+	free(stray);
+	stray = xasprintf("%s/wt.1.1", tmp);
+	assert_int_equal(write_file_atomic(stray, "x", 1, 0600, &cause), 0);
+	free(stray);
+	assert_int_equal(repo_lock(fx->r, 0, &cause), 0);
+	repo_unlock(fx->r);
 	assert_non_null(d = opendir(tmp));
 	while ((de = readdir(d)) != NULL)
 		assert_true(de->d_name[0] == '.');
