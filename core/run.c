@@ -150,28 +150,36 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 				killed_at = 0;
 			}
 		}
-		if (!open_pipe) {
+		/* Input is fed while the command may read it, even once it
+		   closed its output. */
+		np = 0;
+		if (open_pipe) {
+			pfd[np].fd = pipefd[0];
+			pfd[np].events = POLLIN;
+			pfd[np++].revents = 0;
+		}
+		if (infd[1] >= 0) {
+			pfd[np].fd = infd[1];
+			pfd[np].events = POLLOUT;
+			pfd[np++].revents = 0;
+		}
+		if (np == 0) {
 			if (reaped)
 				break;
 			poll(NULL, 0, 20);
 			continue;
 		}
-		pfd[0].fd = pipefd[0];
-		pfd[0].events = POLLIN;
-		pfd[0].revents = 0;
-		np = 1;
-		if (infd[1] >= 0) {
-			pfd[1].fd = infd[1];
-			pfd[1].events = POLLOUT;
-			pfd[1].revents = 0;
-			np = 2;
-		}
 		e = poll(pfd, (nfds_t)np, 50);
-		if (e < 0 && errno != EINTR)
+		if (e < 0 && errno != EINTR) {
 			open_pipe = 0;
+			if (infd[1] >= 0) {
+				close(infd[1]);
+				infd[1] = -1;
+			}
+		}
 		if (e <= 0)
 			continue;
-		if (np == 2 && pfd[1].revents != 0) {
+		if (infd[1] >= 0 && pfd[np - 1].revents != 0) {
 			n = write(infd[1], input + inoff, inlen - inoff);
 			if (n > 0)
 				inoff += (size_t)n;
@@ -181,7 +189,7 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 				infd[1] = -1;
 			}
 		}
-		if (pfd[0].revents == 0)
+		if (!open_pipe || pfd[0].revents == 0)
 			continue;
 		n = read(pipefd[0], chunk, sizeof chunk);
 		if (n < 0 && errno == EINTR)

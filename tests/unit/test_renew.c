@@ -128,6 +128,29 @@ t_run_input(void **state)
 	assert_false(r.timed_out);
 	assert_string_equal(r.output.data, "closed\n");
 	buf_free(&r.output);
+
+	/* A command that closes its output first still gets all its input
+	   (it used to wait for the timeout). */
+	{
+		char *tmp = tu_tmpdir(), *file = xasprintf("%s/n", tmp);
+		char *script = xasprintf("exec >&- 2>&-; wc -c >%s", file);
+		char *shut[] = { "sh", "-c", script, NULL };
+		char *got = NULL;
+		size_t glen;
+
+		assert_int_equal(run_argv_input(shut, NULL, data, big, 20000,
+		    &r, &err), 0);
+		assert_false(r.timed_out);
+		assert_true(run_ok(&r));
+		buf_free(&r.output);
+		assert_int_equal(read_file(file, 64, &got, &glen, &err), 0);
+		assert_int_equal(strtol(got, NULL, 10), (long)big);
+		free(got);
+		tu_rmdir(tmp);
+		free(script);
+		free(file);
+		free(tmp);
+	}
 	free(data);
 }
 
