@@ -158,7 +158,8 @@ int
 cred_ssh_key_encrypted(const char *path, char **cause)
 {
 	EVP_ENCODE_CTX *ctx;
-	unsigned char bin[128];
+	unsigned char bin[3 * 180 / 4 + 3];	/* what 180 characters decode to,
+						   and EVP_DecodeFinal's rest */
 	char *data = NULL, *p, *end;
 	size_t len, namelen;
 	int n = 0, fin = 0, enc = 0, m = (int)sizeof CRED_OPENSSH_MAGIC;

@@ -384,6 +384,37 @@ t_entry_merge(void **state)
 }
 
 /* cred_ssh_key_encrypted on keys made by ssh-keygen and openssl. */
+/* An ssh key file's base64 body wrapped at width columns, as some tools
+   write it (ssh-keygen wraps at 70), to to. */
+static void
+rewrap(const char *from, const char *to, size_t width)
+{
+	char *data, *cause = NULL, *body, *end;
+	struct buf b;
+	size_t len, col = 0;
+
+	assert_int_equal(read_file(from, 65536, &data, &len, &cause), 0);
+	assert_non_null(body = strstr(data, "-----\n"));
+	body += 6;
+	assert_non_null(end = strstr(body, "-----END"));
+	buf_init(&b);
+	buf_add(&b, data, (size_t)(body - data));
+	for (; body < end; body++) {
+		if (*body == '\n')
+			continue;
+		buf_addc(&b, *body);
+		if (++col % width == 0)
+			buf_addc(&b, '\n');
+	}
+	if (col % width != 0)
+		buf_addc(&b, '\n');
+	buf_adds(&b, end);
+	assert_int_equal(write_file_atomic(to, b.data, b.len, 0600, &cause),
+	    0);
+	buf_free(&b);
+	free(data);
+}
+
 static void
 t_cred_key(void **state)
 {
@@ -421,6 +452,18 @@ t_cred_key(void **state)
 		assert_int_equal(cred_ssh_key_encrypted(path, &cause),
 		    k[i].encrypted);
 		free(path);
+	}
+	/* Short lines: the 180 characters looked at decode to more than
+	   the first 128 bytes (this overflowed a buffer once). */
+	for (i = 0; i < 2; i++) {
+		char *from = xasprintf("%s/%s", tmp, i ? "locked" : "plain");
+
+		path = xasprintf("%s-58", from);
+		rewrap(from, path, 58);
+		assert_int_equal(cred_ssh_key_encrypted(path, &cause),
+		    (int)i);
+		free(path);
+		free(from);
 	}
 	path = xasprintf("%s/missing", tmp);
 	assert_int_equal(cred_ssh_key_encrypted(path, &cause), -1);
