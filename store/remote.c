@@ -125,6 +125,41 @@ remote_url_nopass(const char *url)
 	return xasprintf("%.*s%s", (int)(p - 1 - url), url, e);
 }
 
+/*
+ * libgit2's last message with the URL's password, where it quotes it,
+ * as ***: its URL parser quotes a URL it rejects whole, and repo_gerr
+ * adds libgit2's message to ours.
+ */
+static void
+remote_gerr_redact(const char *url)
+{
+	const git_error *e = git_error_last();
+	const char *p, *end, *m, *hit;
+	char *pass;
+	struct buf b;
+	size_t plen;
+	int klass;
+
+	if (e == NULL || e->message == NULL ||
+	    !remote_password(url, &p, &end) || end == p)
+		return;
+	plen = (size_t)(end - p);
+	pass = xstrndup(p, plen);
+	if (strstr(e->message, pass) != NULL) {
+		buf_init(&b);
+		for (m = e->message; (hit = strstr(m, pass)) != NULL;
+		    m = hit + plen) {
+			buf_add(&b, m, (size_t)(hit - m));
+			buf_adds(&b, "***");
+		}
+		buf_adds(&b, m);
+		klass = e->klass;
+		git_error_set_str(klass, b.data);
+		buf_free(&b);
+	}
+	free_secret(pass, plen);
+}
+
 static int
 remote_url_has_password(const char *url)
 {
@@ -232,14 +267,14 @@ remote_cred_ssh(git_credential **out, struct remote_cb *cb, const char *user)
 				return rc;
 		}
 	} else {
-		for (; remote_keys[cb->key] != NULL; cb->key++) {
+		/* Each key once, asked again or not: cb->key moves on. */
+		while (remote_keys[cb->key] != NULL) {
 			priv = xasprintf("%s/.ssh/%s", remote_home(),
-			    remote_keys[cb->key]);
+			    remote_keys[cb->key++]);
 			if (access(priv, R_OK) != 0) {
 				free(priv);
 				continue;
 			}
-			cb->key++;
 			rc = remote_offer_key(out, cb, user, priv);
 			free(priv);
 			if (rc <= 0)
@@ -289,6 +324,15 @@ remote_cred_http(git_credential **out, struct remote_cb *cb,
 	if (remote_url_has_password(cb->url)) {
 		remote_why(cb, "the server refused the user and password in "
 		    "the URL");
+		free(plain);
+		return GIT_EUSER;
+	}
+	/* git asks its helpers for http(s) only; an ssh server that wants
+	   a password gets none of theirs. */
+	if (strncmp(cb->url, "https://", 8) != 0 &&
+	    strncmp(cb->url, "http://", 7) != 0) {
+		remote_why(cb, "the ssh server asks for a password; certdeck "
+		    "offers ssh keys only");
 		free(plain);
 		return GIT_EUSER;
 	}
@@ -560,9 +604,12 @@ remote_done(struct remote_cb *cb, int ok)
 static int
 remote_fail(char **cause, struct remote_cb *cb, const char *what)
 {
-	const git_error *e = git_error_last();
+	const git_error *e;
 	char *url = repo_url_redact(cb->url), *msg;
 	int rc;
+
+	remote_gerr_redact(cb->url);
+	e = git_error_last();
 
 	if (cb->tls_refused) {
 		msg = xstrdup(e != NULL && e->message != NULL ? e->message :
@@ -798,6 +845,7 @@ remote_lookup(struct repo *r, const char *remote, git_remote **rm,
 	if (remote_create(rm, repo_git(r), NULL, url) != 0) {
 		char *shown = repo_url_redact(url);
 
+		remote_gerr_redact(url);
 		rc = repo_gerr(cause, "remote %s: bad URL %s", remote, shown);
 		free(shown);
 	}
@@ -827,6 +875,8 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 		return -1;
 	}
 	fo.prune = GIT_FETCH_NO_PRUNE;
+	/* A redirect would get this host's credentials for another. */
+	fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	msg = xasprintf("certdeck sync: fetch %s", remote);
 	spec = xasprintf("+refs/heads/*:refs/remotes/%s/*", remote);
 	specs.strings = &spec;
@@ -870,6 +920,7 @@ repo_push(struct repo *r, const char *remote, const char *branch,
 	if (remote_callbacks(&po.callbacks, &cb, repo_git(r),
 	    git_remote_url(rm), cause) != 0)
 		goto out;
+	po.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	/*
 	 * Push the commit itself, not whatever the branch is by now:
 	 * libgit2 pushes refs only, so through a ref of this process's own.
@@ -976,6 +1027,7 @@ repo_clone(const char *url, const char *dir, char **cause)
 	    cause) != 0)
 		goto out;
 	co.remote_cb = remote_clone_cb;
+	co.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	if (git_clone(&git, url, dir, &co) != 0) {
 		remote_fail(cause, &cb, "cannot clone");
 		goto out;

@@ -272,3 +272,12 @@ same_everywhere "sync = merge: in step afterwards" "$A" "$B" "$C"
 CERTDECK_NOW=2026-06-02T12:00:00Z "$CERTDECK" init "$T/other" >/dev/null
 cd_ "$T/other" remote add origin "$BARE"
 check_out "an unrelated inventory is refused" "shares no history" cd_ "$T/other" sync
+
+# --- A URL libgit2 rejects quotes it whole: never its password -----------
+cd_ "$T/other" remote add badurl 'https://u:sekrit@host:99999999/x' >/dev/null
+out=$(cd_ "$T/other" sync badurl 2>&1)
+case "$out" in
+*sekrit*) not_ok "a malformed URL's password is not shown"; printf '%s\n' "$out" | sed 's/^/# /' ;;
+*malformed*"u:***@"*) ok "a malformed URL's password is not shown" ;;
+*) not_ok "a malformed URL's password is not shown (other error)"; printf '%s\n' "$out" | sed 's/^/# /' ;;
+esac
