@@ -106,6 +106,7 @@ struct rjob {
 	EVP_PKEY	*newkey;	/* NULL: the key is reused */
 	char		*newkey_uri;	/* newkey is in the token key-path
 					   names: its URI, the new key-path */
+	int		 deployed;	/* a deploy target was replaced */
 	char		*keypem;	/* newkey, encrypted */
 	size_t		 keylen;
 	char		*stored_key;	/* keys/NAME.key at HEAD, for a
@@ -985,6 +986,7 @@ deploy(struct rjob *j, struct buf *report, char **manifest, char **cause)
 		}
 		free(st[i].tmp);
 		st[i].tmp = NULL;
+		j->deployed = 1;
 		buf_printf(report, "%s%s", report->len ? ", " : "wrote ",
 		    st[i].path);
 	}
@@ -1674,8 +1676,18 @@ job_finish(struct rbatch *b, struct rjob *j, inv_renew_cb cb, void *arg)
 		free(e);
 	}
 	if (j->error != NULL) {
-		/* A key it made in a token goes again. */
-		key_generate_undo(j->newkey_uri);
+		/* A key it made in a token goes again, unless a deployed
+		   certificate already needs it (a commit that failed after
+		   the deploy): then it stays, and the error says where. */
+		if (!j->deployed)
+			key_generate_undo(j->newkey_uri);
+		else if (j->newkey_uri != NULL) {
+			char *why = j->error;
+
+			j->error = xasprintf("%s; the new key stays in the "
+			    "token for it: %s", why, j->newkey_uri);
+			free(why);
+		}
 		/* Probes of a renewal that was not committed still count. */
 		verify_record(b->inv, j);
 		res.ok = 0;
@@ -1779,6 +1791,8 @@ inv_renew(struct inv *inv, char *const *names, size_t n,
 
 	jobs = o != NULL && o->jobs > 0 ? (size_t)o->jobs :
 	    INV_RENEW_JOBS_DEFAULT;
+	if (jobs > INV_RENEW_JOBS_MAX)
+		jobs = INV_RENEW_JOBS_MAX;
 	batch_init(&b, inv, o);
 	/* A peer that closes while a worker writes must not kill us: set
 	   for the whole batch, so the probes' own setting and restoring of
