@@ -82,11 +82,15 @@ cli_pin_prompt(const char *token)
 	return pin;
 }
 
-/* An ssh key's passphrase, for cred_set_prompt. */
+/* An ssh key's passphrase, for cred_set_prompt; the question names a
+   file: escaped. */
 static char *
 cli_cred_prompt(const char *question)
 {
-	char *q = xasprintf("certdeck: %s", question), *a;
+	char *e = esc_dup(question, !esc_locale_utf8());
+	char *q = xasprintf("certdeck: %s", e), *a;
+
+	free(e);
 
 	a = cli_ask_secret(q);
 	free(q);

@@ -200,7 +200,10 @@ done
 C issue --ca root --name bad --cn bad.test --days 30 >/dev/null
 C set bad profile=broken >/dev/null
 # p5 cannot be deployed: its renewal fails after the issue.
-C set p5-test "deploy-cert=$T/missing/cert.pem" >/dev/null
+# Its certificate's target can be written, its key's cannot: nothing of
+# it may be replaced (every target is staged before any is renamed).
+echo old-p5 >"$T/p5-live.pem"
+C set p5-test "deploy-cert=$T/p5-live.pem" "deploy-key=$T/missing/key.pem" >/dev/null
 good="p1-test p2-test p3-test p4-test m1 m2"
 for n in $good p5-test bad; do
 	eval "fp_$(echo "$n" | tr - _)=\$(openssl x509 -in \$(ls '$I'/certs/*/$n/cert.pem) -noout -fingerprint -sha256)"
@@ -228,7 +231,9 @@ check "  each commit changes its own entry only" sh -c "
 check "  the failed entries kept their certificates" sh -c "
     [ \"\$(openssl x509 -in \$(ls '$I'/certs/*/p5-test/cert.pem) -noout -fingerprint -sha256)\" = '$fp_p5_test' ] &&
     [ \"\$(openssl x509 -in \$(ls '$I'/certs/*/bad/cert.pem) -noout -fingerprint -sha256)\" = '$fp_bad' ]"
-check "  and nothing was written where p5 deploys" test ! -e "$T/missing"
+check "  and nothing was replaced where p5 deploys" sh -c "
+    [ \"\$(cat '$T/p5-live.pem')\" = old-p5 ] && [ ! -e '$T/missing' ] &&
+    [ -z \"\$(ls '$T' | grep '^p5-live.pem.')\" ]"
 check "  the renewed ones have new certificates" sh -c "
     for n in $good; do
 	v=fp_\$(echo \$n | tr - _); eval old=\\\$\$v;
