@@ -267,7 +267,9 @@ usage(FILE *f)
 	    "  --version     the version\n"
 	    "\nEnvironment: CERTDECK_DIR, CERTDECK_NOW (RFC 3339 time used as\n"
 	    "now), CERTDECK_PASSPHRASE_FILE (encrypts stored private keys),\n"
-	    "CERTDECK_PKCS11_PIN_FILE (the PIN of PKCS#11 tokens).\n"
+	    "CERTDECK_PKCS11_PIN_FILE (the PIN of PKCS#11 tokens),\n"
+	    "CERTDECK_PKCS11_MODULES (the modules a key URI's module-path\n"
+	    "may load).\n"
 	    "See certdeck(1).\n", f);
 }
 

@@ -37,6 +37,7 @@
 #endif
 #define HSM_ID_LEN	8	/* bytes of a random CKA_ID */
 #define HSM_PIN_ENV	"CERTDECK_PKCS11_PIN_FILE"
+#define HSM_MODULES_ENV	"CERTDECK_PKCS11_MODULES"
 
 struct hsm_module {
 	char			*path;
@@ -91,6 +92,30 @@ str_field(unsigned char *f, size_t n, const char *s)
 
 	memset(f, ' ', n);
 	memcpy(f, s, len < n ? len : n);
+}
+
+/*
+ * Whether a URI's module-path may be loaded: only a module the operator
+ * lists in CERTDECK_PKCS11_MODULES (absolute paths, ':' between them).
+ * URIs come from committed files, so a teammate's commit (or a pulled
+ * one) must not choose a library for certdeck to dlopen. The path loaded
+ * is the listed string, compared byte for byte with the URI's.
+ */
+static int
+module_allowed(const char *path)
+{
+	const char *list = getenv(HSM_MODULES_ENV), *p, *end;
+	size_t len = strlen(path);
+
+	if (list == NULL || path[0] != '/')
+		return 0;
+	for (p = list; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		if ((end = strchr(p, ':')) == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) == len && memcmp(p, path, len) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 static void
@@ -163,6 +188,12 @@ uri_parse(const char *text, struct hsm_uri *hu, char **cause)
 	if ((ti = p11_kit_uri_get_token_info(hu->u)) != NULL)
 		field_str(hu->token, ti->label, sizeof ti->label);
 	hu->module = p11_kit_uri_get_module_path(hu->u);
+	if (hu->module != NULL && !module_allowed(hu->module)) {
+		set_cause(cause, "module-path %s is not one of the modules "
+		    "%s allows (or register it with p11-kit and leave "
+		    "module-path out)", hu->module, HSM_MODULES_ENV);
+		goto fail;
+	}
 	if (hu->module == NULL)
 		hu->module = HSM_PROXY_MODULE;
 	return 0;

@@ -7,7 +7,8 @@
  * certdeck (hsm.c; libp11 and p11-kit today, a provider one day).
  *
  * The module is p11-kit's proxy, which reaches every module registered
- * with p11-kit, unless the URI's module-path query names another. The
+ * with p11-kit, unless the URI's module-path query names another, which
+ * must be listed in CERTDECK_PKCS11_MODULES (hsm_uri_check says so). The
  * PIN comes from the file CERTDECK_PKCS11_PIN_FILE, else from the prompt
  * a front-end installed (hsm_set_pin_prompt), never from the URI or the
  * command line; a token is logged in to once per process.

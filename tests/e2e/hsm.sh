@@ -258,6 +258,37 @@ errcheck "missing token: probe --client" 2 "--client client-test: key-path pkcs1
 C set client-test "key-path=$new_kp" >/dev/null
 probe_client client-test "after the refusals,"
 
+# A URI's module-path loads only a module the operator lists in
+# CERTDECK_PKCS11_MODULES: URIs are committed, and a commit must not
+# choose a library for certdeck to load. The test's library leaves a
+# mark when it is loaded, so a load cannot go unseen.
+printf '%s\n' '#include <fcntl.h>' '#include <stdlib.h>' '#include <unistd.h>' \
+    '__attribute__((constructor)) static void mark(void)' \
+    '{ const char *p = getenv("EVIL_MARK"); if (p) close(open(p, O_WRONLY | O_CREAT, 0600)); }' \
+    >"$T/evil.c"
+cc -shared -fPIC -o "$T/evil.so" "$T/evil.c"
+check "a library that marks its loading is built" test -f "$T/evil.so"
+export EVIL_MARK="$T/evil.mark"
+EVIL="$TOK;object=client?module-path=$T/evil.so"
+errcheck "set key-path with a module-path nobody allowed" 2 "module-path $T/evil.so is not one of the modules CERTDECK_PKCS11_MODULES allows" \
+    C set client-test "key-path=$EVIL"
+sed -i "s|^key-path = .*|key-path = $EVIL|" "$CLI/entry"
+git -C "$I" commit -qam "client-test: a key in another module"
+errcheck "  committed by hand anyway: probe --client refuses it" 2 "key-path $EVIL: module-path $T/evil.so is not one of the modules" \
+    C probe --client client-test 127.0.0.1:1
+errcheck "  renew refuses it" 1 "module-path $T/evil.so is not one of the modules" C renew client-test
+errcheck "  so does a list with only look-alikes" 2 "module-path $T/evil.so is not one of" \
+    env CERTDECK_PKCS11_MODULES="$T/evil.s:/nonexistent:$T/evil.so.1" "$CERTDECK" -C "$I" probe --client client-test 127.0.0.1:1
+check "  the library was never loaded" test ! -e "$T/evil.mark"
+env CERTDECK_PKCS11_MODULES="/nonexistent:$T/evil.so" "$CERTDECK" -C "$I" probe --client client-test 127.0.0.1:1 >/dev/null 2>&1
+check "  listed, it is loaded (so the check above can fail)" test -e "$T/evil.mark"
+rm -f "$T/evil.mark"
+export CERTDECK_PKCS11_MODULES="$SOFTHSM_LIB"
+C set client-test "key-path=$new_kp?module-path=$SOFTHSM_LIB" >/dev/null
+probe_client client-test "module-path listed in CERTDECK_PKCS11_MODULES:"
+unset CERTDECK_PKCS11_MODULES EVIL_MARK
+C set client-test "key-path=$new_kp" >/dev/null
+
 # A change that fails after its key was made takes the key out again:
 # a renewal whose deploy target cannot be written, a commit in the way.
 C set client-test "deploy-cert=$T/nodir/cert.pem" >/dev/null

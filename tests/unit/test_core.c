@@ -488,7 +488,8 @@ t_hsm_uri(void **state)
 		{ "pkcs11:token=ca;object=root", 1, "ca" },
 		{ "PKCS11:object=root", 1, "" },
 		{ "pkcs11:token=my%20ca;id=%01%02;type=private", 1, "my ca" },
-		{ "pkcs11:serial=8f4d;object=k?module-path=/x.so", 1, "" },
+		{ "pkcs11:serial=8f4d;object=k?module-path=/x.so", 0,
+		  "CERTDECK_PKCS11_MODULES" },
 		{ "pkcs11:token=ca", 0, "names no key" },
 		{ "pkcs11:token=ca;object=k?pin-value=1234", 0, "PIN never" },
 		{ "pkcs11:token=ca;object=k?pin-source=/f", 0, "PIN never" },
@@ -518,6 +519,33 @@ t_hsm_uri(void **state)
 		free(t);
 		err = NULL;
 	}
+
+	/* module-path: only a module the operator lists, byte for byte. */
+	setenv("CERTDECK_PKCS11_MODULES", "/lib/a.so:/x.so", 1);
+	assert_int_equal(hsm_uri_check(
+	    "pkcs11:serial=8f4d;object=k?module-path=/x.so", &err), 0);
+	assert_int_equal(hsm_uri_check(
+	    "pkcs11:object=k?module-path=/lib/a.so", &err), 0);
+	{
+		static const char *no[] = { "/x.s", "/x.so.1", "/lib/a",
+		    "x.so", "/lib/../x.so", "/lib/a.so:/x.so" };
+
+		for (i = 0; i < nitems(no); i++) {
+			t = xasprintf("pkcs11:object=k?module-path=%s", no[i]);
+			if (hsm_uri_check(t, &err) == 0)
+				fail_msg("%s: accepted", t);
+			assert_non_null(strstr(err, "CERTDECK_PKCS11_MODULES"));
+			free(err);
+			err = NULL;
+			free(t);
+		}
+	}
+	setenv("CERTDECK_PKCS11_MODULES", "", 1);
+	assert_int_equal(hsm_uri_check(
+	    "pkcs11:object=k?module-path=/x.so", &err), -1);
+	free(err);
+	err = NULL;
+	unsetenv("CERTDECK_PKCS11_MODULES");
 
 	entry_init(&e);
 	assert_int_equal(entry_apply(&e, "key-path=pkcs11:token=ca;object=k",
