@@ -100,23 +100,14 @@ int
 config_parse(const char *text, size_t len, const char *name,
     struct config *c, char **cause)
 {
-	const char *p = text, *end = text + len, *nl;
+	const char *p = text, *end = text + len;
 	char *line, *eq, *section, *key, *value;
 	struct config_item *it;
 	int lineno = 0;
 
 	config_defaults(c);
 	section = xstrdup("");
-	while (p < end) {
-		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		line = xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
-		p = nl ? nl + 1 : end;
-		str_trim(line);
-		if (*line == '\0' || *line == '#') {
-			free(line);
-			continue;
-		}
+	while ((line = text_line(&p, end, &lineno)) != NULL) {
 		if (*line == '[') {
 			if (line[strlen(line) - 1] != ']' || strlen(line) < 3) {
 				set_cause(cause, "%s:%d: expected [section name]",

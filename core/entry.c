@@ -174,23 +174,14 @@ unescape_value(char *s)
 int
 entry_parse(const char *text, size_t len, struct entry *e, char **cause)
 {
-	const char *p = text, *end = text + len, *nl;
+	const char *p = text, *end = text + len;
 	char *line, *eq, *key, *value;
 	int lineno = 0, found;
 
 	entry_init(e);
 	if (memchr(text, '\0', len) != NULL)
 		return set_cause(cause, "contains a NUL byte");
-	while (p < end) {
-		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		line = xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
-		p = nl ? nl + 1 : end;
-		str_trim(line);
-		if (*line == '\0' || *line == '#') {
-			free(line);
-			continue;
-		}
+	while ((line = text_line(&p, end, &lineno)) != NULL) {
 		eq = strchr(line, '=');
 		if (eq == NULL) {
 			free(line);

@@ -356,6 +356,25 @@ str_trim(char *s)
 	return s;
 }
 
+char *
+text_line(const char **p, const char *end, int *lineno)
+{
+	const char *nl;
+	char *line;
+
+	while (*p < end) {
+		(*lineno)++;
+		nl = memchr(*p, '\n', (size_t)(end - *p));
+		line = xstrndup(*p, nl ? (size_t)(nl - *p) : (size_t)(end - *p));
+		*p = nl ? nl + 1 : end;
+		str_trim(line);
+		if (*line != '\0' && *line != '#')
+			return line;
+		free(line);
+	}
+	return NULL;
+}
+
 int
 str_startswith(const char *s, const char *prefix)
 {

@@ -60,6 +60,10 @@ void	 strv_split(struct strv *, const char *s, char sep);
 char	*strv_join(const struct strv *, const char *sep);
 
 char	*str_trim(char *);			/* in place */
+/* The next line of [*p, end) that says something, trimmed: blank lines
+   and '#' comments skipped; *lineno counts every line read. NULL at the
+   end. The caller frees it. */
+char	*text_line(const char **p, const char *end, int *lineno);
 int	 str_startswith(const char *, const char *);
 int	 str_endswith(const char *, const char *);
 void	 str_lower(char *);

@@ -66,21 +66,12 @@ void
 uconf_parse(const char *text, size_t len, const char *name, struct uconf *u,
     struct strv *warn)
 {
-	const char *p = text, *end = text + len, *nl;
+	const char *p = text, *end = text + len;
 	char *line, *eq, *key, *value;
 	size_t i;
 	int lineno = 0;
 
-	while (p < end) {
-		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		line = xstrndup(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
-		p = nl ? nl + 1 : end;
-		str_trim(line);
-		if (*line == '\0' || *line == '#') {
-			free(line);
-			continue;
-		}
+	while ((line = text_line(&p, end, &lineno)) != NULL) {
 		if ((eq = strchr(line, '=')) == NULL) {
 			strv_addn(warn, xasprintf("%s:%d: expected key = value",
 			    name, lineno));
