@@ -257,7 +257,11 @@ load_free(struct loader *l)
 		cert_bundle_free(&l->in[i].bundle);
 	}
 	free(l->in);
+	l->in = NULL;
+	l->n = 0;
 	free(l->seen);
+	l->seen = NULL;
+	l->nseen = 0;
 }
 
 static void load_path(struct loader *, const char *, int);
@@ -1010,6 +1014,12 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 			subject = xasprintf("import %zu entries: %s%s",
 			    p.names.n, p.names.v[0], p.names.n > 1 ?
 			    ", ..." : "");
+		/*
+		 * The parsed inputs are not needed past here (the plan holds
+		 * copies): freed before the commit, whose pack and staging
+		 * then reuse their memory rather than add to it.
+		 */
+		load_free(&l);
 		for (i = 0; i < p.names.n; i++)
 			strv_addn(&trailers, xasprintf("Certdeck-Entry: %s",
 			    p.names.v[i]));
