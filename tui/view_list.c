@@ -904,6 +904,7 @@ list_read_run(struct job *j, struct inv *inv, void *arg)
 	char *err = NULL;
 
 	src.cancel = worker_cancel_flag(j);
+	crash_hold("list-read-start", src.cancel);
 	d = xcalloc(1, sizeof *d);
 	if (inv == NULL)
 		d->error = xstrdup(worker_open_error(j));

@@ -5,7 +5,9 @@
 # background, then swaps that in with the cursor where it was; a key that
 # needs the whole list waits for it, and the keys after it, in order; a
 # filter is looked for in slices and ends with the rows and count of
-# `certdeck list`. CERTDECK_TEST_HOLD holds the background read back until
+# `certdeck list`; a read that fails keeps the first screen and says so,
+# and the next key that needs the whole list reads it again.
+# CERTDECK_TEST_HOLD holds the background read back until
 # the test lets it go, so what happens meanwhile is seen, not raced;
 # CERTDECK_TEST_SLICE makes a slice a few rows, so a small inventory is
 # scanned in slices too.
@@ -143,3 +145,32 @@ expect d "held once more" "reading the whole list"
 keys d Q
 expect d "Q quits at once while the whole list is read" "EXITED 0"
 TM kill-session -t d
+
+# A read that fails (here the index file emptied under it, as a failing
+# disk might) keeps the first screen, says why, drops the keys that
+# waited for it, and says the next such key reads it again; that key
+# does, once the file is back.
+IDB=$I/.certdeck/index.db
+cp "$IDB" "$T/index.bak"
+rm -f "$HOLD"
+ui_start g "$I" 200x30 CERTDECK_TEST_HOLD=list-read-start:"$HOLD"
+expect g "held before the read" "reading the whole list"
+keys g s
+expect g "the sort waits for it" "1 key waits for it"
+: >"$IDB"
+touch "$HOLD"
+expect g "the failed read says why, and that the sort was dropped" "(1 waiting key dropped)"
+expect g "the sort did not happen" "sort expiry"
+expect_cmd g "the first screen stays" same_rows "$T/order"
+keys g j
+expect g "then the status bar says the list is partial and what reads it again" \
+    "the whole list could not be read; sort, filter, 0-4 and G read it again"
+cat "$T/index.bak" >"$IDB"
+keys g s
+expect g "the next sort reads the whole list and sorts" "sort name"
+keys g j
+expect g "and the whole list is in" "? help"
+G_LAST=$("$CERTDECK" -C "$I" list --sort name | awk 'END { print $3 }')
+keys g G
+expect_cmd g "all $N rows of it" cursor_on "$G_LAST"
+TM kill-session -t g
