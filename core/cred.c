@@ -164,7 +164,9 @@ cred_ssh_key_encrypted(const char *path, char **cause)
 	size_t len, namelen;
 	int n = 0, fin = 0, enc = 0, m = (int)sizeof CRED_OPENSSH_MAGIC;
 
-	if (read_file(path, 64 * 1024, &data, &len, cause) != 0)
+	/* An ssh key file is read, and decoded in part, as a secret:
+	   it is when it is not encrypted. */
+	if (read_key_file(path, 64 * 1024, &data, &len, cause) != 0)
 		return -1;
 	if (strstr(data, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
 	    strstr(data, "Proc-Type: 4,ENCRYPTED") != NULL)
@@ -184,17 +186,22 @@ cred_ssh_key_encrypted(const char *path, char **cause)
 		else if (EVP_DecodeFinal(ctx, bin + n, &fin) >= 0)
 			n += fin;
 		EVP_ENCODE_CTX_free(ctx);
-		if (n < m + 4 || memcmp(bin, CRED_OPENSSH_MAGIC, (size_t)m) != 0) {
-			free(data);
-			return set_cause(cause, "%s: not an ssh private key "
-			    "certdeck can read", path);
+		if (n < m + 4 ||
+		    memcmp(bin, CRED_OPENSSH_MAGIC, (size_t)m) != 0)
+			enc = -1;
+		else {
+			namelen = (size_t)bin[m] << 24 |
+			    (size_t)bin[m + 1] << 16 |
+			    (size_t)bin[m + 2] << 8 | bin[m + 3];
+			enc = !(namelen == 4 && n >= m + 8 &&
+			    memcmp(bin + m + 4, "none", 4) == 0);
 		}
-		namelen = (size_t)bin[m] << 24 | (size_t)bin[m + 1] << 16 |
-		    (size_t)bin[m + 2] << 8 | bin[m + 3];
-		enc = !(namelen == 4 && n >= m + 8 &&
-		    memcmp(bin + m + 4, "none", 4) == 0);
+		explicit_bzero(bin, sizeof bin);
 	}
-	free(data);
+	free_secret(data, len);
+	if (enc < 0)
+		return set_cause(cause, "%s: not an ssh private key certdeck "
+		    "can read", path);
 	return enc;
 }
 

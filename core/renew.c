@@ -738,7 +738,8 @@ cmd_issue(struct rjob *j, char **cause)
 		goto out;
 	}
 	if (access(keyp, F_OK) == 0) {
-		if (read_file(keyp, CERT_MAX_FILE, &data, &len, &err) != 0 ||
+		if (read_key_file(keyp, CERT_MAX_FILE, &data, &len,
+		    &err) != 0 ||
 		    (pk = key_decrypt_pem(data, len, NULL, &err)) == NULL) {
 			set_cause(cause, "%s: %s", keyp, err);
 			goto out;
@@ -771,9 +772,7 @@ out:
 	EVP_PKEY_free(pk);
 	sk_X509_pop_free(sk, X509_free);
 	buf_free(&res.output);
-	if (data != NULL)
-		explicit_bzero(data, len);
-	free(data);
+	free_secret(data, len);
 	free(err);
 	free(certp);
 	free(keyp);
