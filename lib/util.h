@@ -34,6 +34,8 @@ struct buf {
 void	 buf_init(struct buf *);
 void	 buf_free(struct buf *);
 void	 buf_reset(struct buf *);
+/* Room for n more bytes, so that adding them does not reallocate. */
+void	 buf_reserve(struct buf *, size_t n);
 void	 buf_add(struct buf *, const void *, size_t);
 void	 buf_adds(struct buf *, const char *);
 void	 buf_addc(struct buf *, char);
