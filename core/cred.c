@@ -20,7 +20,7 @@
 
 static char *(*cred_prompt)(const char *);
 /* The last passphrase given and its key: a sync fetches and pushes,
-   two connections, and asks once. Memory only. */
+   two connections, and asks once. Memory only, until cred_forget. */
 static char *cred_key_path, *cred_key_pass;
 
 void
@@ -267,12 +267,19 @@ cred_key_passphrase(void *arg, const char *path, char **pass, char **cause)
 		    "terminal to ask on, or none was typed", path);
 		return 2;
 	}
-	if (cred_key_pass != NULL)
-		free_secret(cred_key_pass, strlen(cred_key_pass));
-	free(cred_key_path);
+	cred_forget();
 	cred_key_path = xstrdup(path);
 	cred_key_pass = xstrdup(*pass);
 	return 1;
+}
+
+void
+cred_forget(void)
+{
+	if (cred_key_pass != NULL)
+		free_secret(cred_key_pass, strlen(cred_key_pass));
+	free(cred_key_path);
+	cred_key_pass = cred_key_path = NULL;
 }
 
 void
