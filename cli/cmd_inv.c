@@ -66,8 +66,7 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	struct inv_import_result res;
 	struct inv *inv;
 	char *err = NULL, *pass = NULL;
-	size_t len;
-	int ch, rc;
+	int ch, rc = EXIT_ERROR;
 
 	memset(&o, 0, sizeof o);
 	strv_init(&o.tags);
@@ -89,41 +88,33 @@ cmd_import(struct cli *cli, int argc, char **argv)
 			o.kubernetes = 1;
 			break;
 		case 'p':
-			if (read_file(optarg, 4096, &pass, &len, &err) != 0) {
-				cli_error(cli, "%s: %s", optarg, err);
+			if (pass != NULL)
+				free_secret(pass, strlen(pass));
+			if (read_secret_file(optarg, &pass, &err) != 0) {
+				cli_error(cli, "--pkcs12-pass-file %s: %s",
+				    optarg, err);
 				free(err);
-				strv_free(&o.tags);
-				return EXIT_ERROR;
+				goto out;
 			}
-			while (len > 0 && (pass[len - 1] == '\n' ||
-			    pass[len - 1] == '\r'))
-				pass[--len] = '\0';
 			o.p12_pass = pass;
 			break;
 		default:
 			cmd_usage(cmd_find("import"), stderr);
-			strv_free(&o.tags);
-			return EXIT_ERROR;
+			goto out;
 		}
 	}
 	if (o.kubernetes && (o.name != NULL || o.into != NULL)) {
 		cli_error(cli, "--kubernetes names entries from namespace and "
 		    "secret: no --name or --into with it");
-		strv_free(&o.tags);
-		free(pass);
-		return EXIT_ERROR;
+		goto out;
 	}
 	if (optind >= argc) {
 		cli_error(cli, "nothing to import (give files, directories "
 		    "or - for stdin)");
-		strv_free(&o.tags);
-		return EXIT_ERROR;
+		goto out;
 	}
-	if (cli_open(cli, &inv) != 0) {
-		strv_free(&o.tags);
-		free(pass);
-		return EXIT_ERROR;
-	}
+	if (cli_open(cli, &inv) != 0)
+		goto out;
 	rc = inv_import(inv, argv + optind, (size_t)(argc - optind), &o, &res,
 	    cli_report, cli, &err);
 	if (rc != 0) {
@@ -137,8 +128,10 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		rc = res.refused > 0 ? EXIT_PROBLEMS : 0;
 	}
 	inv_close(inv);
+out:
 	strv_free(&o.tags);
-	free(pass);
+	if (pass != NULL)
+		free_secret(pass, strlen(pass));
 	return rc;
 }
 

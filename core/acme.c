@@ -971,7 +971,6 @@ dns_hook(struct acme *a, const char *action, const char *domain,
 	strv_init(&argv);
 	strv_init(&env);
 	memset(&res, 0, sizeof res);
-	buf_init(&res.output);
 	if (argv_split(a->o->dns_hook, &words, cause) != 0 || words.n == 0) {
 		if (*cause == NULL)
 			set_cause(cause, "dns-hook is empty");
@@ -1003,7 +1002,7 @@ dns_hook(struct acme *a, const char *action, const char *domain,
 	}
 	rc = 0;
 out:
-	buf_free(&res.output);
+	run_result_free(&res);
 	strv_free(&words);
 	strv_free(&argv);
 	strv_free(&env);

@@ -10,12 +10,17 @@
 #include <openssl/evp.h>
 
 #include "cred.h"
+#include "escape.h"
 #include "run.h"
 #include "../store/remote.h"
 
+/* How much of the first line git credential fill wrote on stderr a
+   message shows. */
+#define CRED_ERRLINE_MAX	200
+
 static char *(*cred_prompt)(const char *);
 /* The last passphrase given and its key: a sync fetches and pushes,
-   two connections, and asks once. Memory only. */
+   two connections, and asks once. Memory only, until cred_forget. */
 static char *cred_key_path, *cred_key_pass;
 
 void
@@ -25,10 +30,13 @@ cred_set_prompt(char *(*prompt)(const char *))
 }
 
 /*
- * Run `git [-C dir] credential ACTION` with input; the caller wipes
- * res->output (it may hold a password). GIT_TERMINAL_PROMPT=0: git runs
- * in a process group of its own, where reading the terminal would stop
- * it, and the UI owns the terminal anyway.
+ * Run `git [-C dir] credential ACTION` with input; the caller
+ * run_result_free's res. Its output may hold a password (RUN_SECRET), and
+ * only its stdout is an answer: git passes its helpers' stderr through
+ * as its own, where a helper's debugging or a stray "password=" line
+ * would otherwise be parsed (RUN_STDERR_APART). GIT_TERMINAL_PROMPT=0:
+ * git runs in a process group of its own, where reading the terminal
+ * would stop it, and the UI owns the terminal anyway.
  */
 static int
 cred_git(const char *dir, const char *action, const char *input,
@@ -46,7 +54,7 @@ cred_git(const char *dir, const char *action, const char *input,
 	argv[n++] = (char *)action;
 	argv[n] = NULL;
 	return run_argv_input(argv, env, input, strlen(input),
-	    CRED_HELPER_TIMEOUT_MS, res, cause);
+	    RUN_SECRET | RUN_STDERR_APART, CRED_HELPER_TIMEOUT_MS, res, cause);
 }
 
 /* The credential helpers' protocol refuses values with a newline. */
@@ -56,12 +64,37 @@ cred_value_ok(const char *v)
 	return v != NULL && strchr(v, '\n') == NULL;
 }
 
-static void
-cred_wipe(struct run_result *res)
+/*
+ * Why git credential fill failed, for the operator: the first line it (or
+ * a helper) wrote on stderr, cut at CRED_ERRLINE_MAX bytes and escaped,
+ * or NULL. A "password=" line is never shown: a helper may echo its
+ * answer there.
+ */
+static char *
+cred_errline(const struct buf *err)
 {
-	if (res->output.data != NULL)
-		explicit_bzero(res->output.data, res->output.len);
-	buf_free(&res->output);
+	const char *p = err->data != NULL ? err->data : "";
+	char *line, *e;
+	size_t n, cut;
+
+	for (; *p != '\0'; p += n + (p[n] != '\0')) {
+		n = strcspn(p, "\n");
+		if (n == 0 || str_startswith(p, "password="))
+			continue;
+		line = xstrndup(p, n);
+		if ((cut = n) > CRED_ERRLINE_MAX) {
+			/* Not in the middle of a UTF-8 character. */
+			cut = CRED_ERRLINE_MAX;
+			while (cut > 0 &&
+			    ((unsigned char)line[cut] & 0xc0) == 0x80)
+				cut--;
+			line[cut] = '\0';
+		}
+		e = esc_dup(line, 0);
+		free_secret(line, n);
+		return e;
+	}
+	return NULL;
 }
 
 static int
@@ -70,7 +103,7 @@ cred_fill(void *arg, const char *dir, const char *url, const char *user,
 {
 	struct run_result res;
 	struct buf in;
-	char *line, *next, *err = NULL, *how;
+	char *line, *next, *err = NULL, *how, *said;
 
 	(void)arg;
 	*user_out = *pass_out = NULL;
@@ -94,15 +127,17 @@ cred_fill(void *arg, const char *dir, const char *url, const char *user,
 	buf_free(&in);
 	if (!run_ok(&res)) {
 		how = run_describe(&res, CRED_HELPER_TIMEOUT_MS);
+		said = cred_errline(&res.errout);
 		set_cause(cause, "the server asks for a user and password: "
 		    "none in the URL, and no git credential helper gave one "
-		    "(git credential fill %s; set one up with git config "
-		    "credential.helper)", how);
+		    "(git credential fill %s%s%s; set one up with git config "
+		    "credential.helper)", how, said != NULL ? ": " : "",
+		    said != NULL ? said : "");
+		free(said);
 		free(how);
-		cred_wipe(&res);
+		run_result_free(&res);
 		return 1;
 	}
-	buf_addc(&res.output, '\0');
 	for (line = res.output.data; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
@@ -112,7 +147,7 @@ cred_fill(void *arg, const char *dir, const char *url, const char *user,
 		    *pass_out == NULL)
 			*pass_out = xstrdup(line + 9);
 	}
-	cred_wipe(&res);
+	run_result_free(&res);
 	if (*user_out != NULL && *pass_out != NULL)
 		return 0;
 	set_cause(cause, "the server asks for a user and password, and git "
@@ -139,16 +174,16 @@ cred_verdict(void *arg, const char *dir, const char *url, const char *user,
 	if (!cred_value_ok(url) || !cred_value_ok(user) ||
 	    !cred_value_ok(pass))
 		return;
+	/* One buf_printf into an empty buf is one allocation: no copy of
+	   the password is left in a block it outgrew. */
 	buf_init(&in);
 	buf_printf(&in, "url=%s\nusername=%s\npassword=%s\n\n", url, user,
 	    pass);
 	if (cred_git(dir, ok ? "approve" : "reject", in.data, &res,
 	    &err) != 0)
 		free(err);
-	else
-		cred_wipe(&res);
-	explicit_bzero(in.data, in.len);
-	buf_free(&in);
+	run_result_free(&res);
+	free_secret(in.data, in.len);
 }
 
 #define CRED_OPENSSH_BEGIN	"-----BEGIN OPENSSH PRIVATE KEY-----"
@@ -164,7 +199,9 @@ cred_ssh_key_encrypted(const char *path, char **cause)
 	size_t len, namelen;
 	int n = 0, fin = 0, enc = 0, m = (int)sizeof CRED_OPENSSH_MAGIC;
 
-	if (read_file(path, 64 * 1024, &data, &len, cause) != 0)
+	/* An ssh key file is read, and decoded in part, as a secret:
+	   it is when it is not encrypted. */
+	if (read_key_file(path, 64 * 1024, &data, &len, cause) != 0)
 		return -1;
 	if (strstr(data, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
 	    strstr(data, "Proc-Type: 4,ENCRYPTED") != NULL)
@@ -184,17 +221,22 @@ cred_ssh_key_encrypted(const char *path, char **cause)
 		else if (EVP_DecodeFinal(ctx, bin + n, &fin) >= 0)
 			n += fin;
 		EVP_ENCODE_CTX_free(ctx);
-		if (n < m + 4 || memcmp(bin, CRED_OPENSSH_MAGIC, (size_t)m) != 0) {
-			free(data);
-			return set_cause(cause, "%s: not an ssh private key "
-			    "certdeck can read", path);
+		if (n < m + 4 ||
+		    memcmp(bin, CRED_OPENSSH_MAGIC, (size_t)m) != 0)
+			enc = -1;
+		else {
+			namelen = (size_t)bin[m] << 24 |
+			    (size_t)bin[m + 1] << 16 |
+			    (size_t)bin[m + 2] << 8 | bin[m + 3];
+			enc = !(namelen == 4 && n >= m + 8 &&
+			    memcmp(bin + m + 4, "none", 4) == 0);
 		}
-		namelen = (size_t)bin[m] << 24 | (size_t)bin[m + 1] << 16 |
-		    (size_t)bin[m + 2] << 8 | bin[m + 3];
-		enc = !(namelen == 4 && n >= m + 8 &&
-		    memcmp(bin + m + 4, "none", 4) == 0);
+		explicit_bzero(bin, sizeof bin);
 	}
-	free(data);
+	free_secret(data, len);
+	if (enc < 0)
+		return set_cause(cause, "%s: not an ssh private key certdeck "
+		    "can read", path);
 	return enc;
 }
 
@@ -225,12 +267,19 @@ cred_key_passphrase(void *arg, const char *path, char **pass, char **cause)
 		    "terminal to ask on, or none was typed", path);
 		return 2;
 	}
-	if (cred_key_pass != NULL)
-		free_secret(cred_key_pass, strlen(cred_key_pass));
-	free(cred_key_path);
+	cred_forget();
 	cred_key_path = xstrdup(path);
 	cred_key_pass = xstrdup(*pass);
 	return 1;
+}
+
+void
+cred_forget(void)
+{
+	if (cred_key_pass != NULL)
+		free_secret(cred_key_pass, strlen(cred_key_pass));
+	free(cred_key_path);
+	cred_key_pass = cred_key_path = NULL;
 }
 
 void

@@ -21,6 +21,9 @@
 void	 cred_set_prompt(char *(*prompt)(const char *question));
 /* Hand the store its callbacks (sync and clone do; idempotent). */
 void	 cred_install(void);
+/* Wipe the ssh key passphrase kept for the operation's connections
+   (sync and clone do when they end). */
+void	 cred_forget(void);
 /*
  * Whether the ssh private key file at path is encrypted: 1 yes, 0 no,
  * -1 it cannot be read (*cause). OpenSSH's own format, PKCS#8 and the

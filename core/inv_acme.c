@@ -193,16 +193,17 @@ static int
 eab_key(const char *path, unsigned char **key, size_t *len, char **cause)
 {
 	char *data = NULL, *err = NULL, *t;
-	size_t n, i;
+	size_t n, i, dlen;
 	int dl;
 
 	*key = NULL;
 	*len = 0;
-	if (read_file(path, 4096, &data, &n, &err) != 0) {
-		set_cause(cause, "eab-hmac-key-file %s", err);
+	if (read_secret_file(path, &data, &err) != 0) {
+		set_cause(cause, "eab-hmac-key-file %s: %s", path, err);
 		free(err);
 		return -1;
 	}
+	dlen = strlen(data);	/* str_trim moves it: wipe it all */
 	t = str_trim(data);
 	n = strlen(t);
 	for (i = 0; i < n; i++) {
@@ -216,7 +217,7 @@ eab_key(const char *path, unsigned char **key, size_t *len, char **cause)
 			break;
 	}
 	if (n == 0 || i < n) {
-		free_secret(data, strlen(data));
+		free_secret(data, dlen);
 		return set_cause(cause, "eab-hmac-key-file %s: not one line of "
 		    "base64url", path);
 	}
@@ -233,9 +234,9 @@ eab_key(const char *path, unsigned char **key, size_t *len, char **cause)
 			dl--;
 		free_secret(padded, n);
 	}
-	free_secret(data, strlen(data));
+	free_secret(data, dlen);
 	if (dl <= 0) {
-		free(*key);
+		free_secret((char *)*key, n);
 		*key = NULL;
 		return set_cause(cause, "eab-hmac-key-file %s: not base64url",
 		    path);

@@ -329,7 +329,7 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 	STACK_OF(X509) *sk;
 	const char *file;
 	char *data = NULL, *pass = NULL, *err = NULL;
-	size_t len;
+	size_t len = 0;
 	int found;
 
 	*out = NULL;
@@ -389,23 +389,13 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 			goto fail;
 		}
 	}
-	if (pass != NULL) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
-	if (data != NULL)
-		explicit_bzero(data, len);
-	free(data);
+	free_secret(pass, pass != NULL ? strlen(pass) : 0);
+	free_secret(data, len);
 	*out = ca;
 	return 0;
 fail:
-	if (pass != NULL) {
-		explicit_bzero(pass, strlen(pass));
-		free(pass);
-	}
-	if (data != NULL)
-		explicit_bzero(data, len);
-	free(data);
+	free_secret(pass, pass != NULL ? strlen(pass) : 0);
+	free_secret(data, len);
 	free(err);
 	ca_free(ca);
 	return -1;
@@ -692,10 +682,7 @@ need_pass(char **cause)
 static void
 free_pass(char *p)
 {
-	if (p != NULL) {
-		explicit_bzero(p, strlen(p));
-		free(p);
-	}
+	free_secret(p, p != NULL ? strlen(p) : 0);
 }
 
 /* The key type of a new key: asked for, else the default where it is
@@ -875,9 +862,7 @@ out:
 	for (i = 0; i < 4; i++)
 		free(paths[i]);
 	free_pass(pass);
-	if (keypem != NULL)
-		explicit_bzero(keypem, strlen(keypem));
-	free(keypem);
+	free_secret(keypem, keypem != NULL ? strlen(keypem) : 0);
 	free(certpem);
 	free(chain);
 	free(serials);
@@ -1039,9 +1024,7 @@ out:
 	for (i = 0; i < 4; i++)
 		free(paths[i]);
 	free_pass(pass);
-	if (keypem != NULL)
-		explicit_bzero(keypem, strlen(keypem));
-	free(keypem);
+	free_secret(keypem, keypem != NULL ? strlen(keypem) : 0);
 	free(leaf);
 	free(chain);
 	free(full);

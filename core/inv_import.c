@@ -425,10 +425,8 @@ static char *(*key_pass_prompt)(void);
 void
 inv_set_passphrase(const char *pass)
 {
-	if (key_pass_given != NULL) {
-		explicit_bzero(key_pass_given, strlen(key_pass_given));
-		free(key_pass_given);
-	}
+	free_secret(key_pass_given, key_pass_given != NULL ?
+	    strlen(key_pass_given) : 0);
 	key_pass_given = pass != NULL && *pass != '\0' ? xstrdup(pass) : NULL;
 }
 
@@ -451,8 +449,7 @@ inv_key_passphrase(char **cause)
 	if ((f == NULL || *f == '\0') && key_pass_prompt != NULL &&
 	    (data = key_pass_prompt()) != NULL) {
 		inv_set_passphrase(data);
-		explicit_bzero(data, strlen(data));
-		free(data);
+		free_secret(data, strlen(data));
 		if (key_pass_given != NULL)
 			return xstrdup(key_pass_given);
 	}
@@ -1040,10 +1037,7 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 out:
 	res->refused = l.refused;
 	load_free(&l);
-	if (l.key_pass != NULL) {
-		explicit_bzero(l.key_pass, strlen(l.key_pass));
-		free(l.key_pass);
-	}
+	free_secret(l.key_pass, l.key_pass != NULL ? strlen(l.key_pass) : 0);
 	free(subject);
 	strv_free(&p.names);
 	strv_free(&p.fps);

@@ -854,6 +854,7 @@ inv_sync(struct inv *inv, const char *remote, struct inv_sync_result *res,
 	state_remove(inv);
 	rc = 0;
 out:
+	cred_forget();
 	free(err);
 	free(branch);
 	state_free(&st);
@@ -955,12 +956,15 @@ inv_clone(const char *url, const char *dir, char **cause)
 {
 	struct inv *inv = NULL;
 	char *conf;
+	int r;
 
 	if (access(dir, F_OK) == 0 && rmdir(dir) != 0)
 		return set_cause(cause, "%s: exists and is not an empty "
 		    "directory", dir);
 	cred_install();
-	if (repo_clone(url, dir, cause) != 0)
+	r = repo_clone(url, dir, cause);
+	cred_forget();
+	if (r != 0)
 		return -1;
 	conf = xasprintf("%s/certdeck.conf", dir);
 	if (access(conf, F_OK) != 0) {

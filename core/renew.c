@@ -681,7 +681,6 @@ cmd_issue(struct rjob *j, char **cause)
 	strv_init(&words);
 	strv_init(&env);
 	memset(&res, 0, sizeof res);
-	buf_init(&res.output);
 	if (cmd_check(j, NULL, cause) != 0 ||
 	    prof_int(j, "timeout", 1, 86400, RENEW_TIMEOUT_DEFAULT, &timeout,
 	    cause) != 0)
@@ -738,7 +737,8 @@ cmd_issue(struct rjob *j, char **cause)
 		goto out;
 	}
 	if (access(keyp, F_OK) == 0) {
-		if (read_file(keyp, CERT_MAX_FILE, &data, &len, &err) != 0 ||
+		if (read_key_file(keyp, CERT_MAX_FILE, &data, &len,
+		    &err) != 0 ||
 		    (pk = key_decrypt_pem(data, len, NULL, &err)) == NULL) {
 			set_cause(cause, "%s: %s", keyp, err);
 			goto out;
@@ -770,10 +770,8 @@ out:
 	ERR_clear_error();
 	EVP_PKEY_free(pk);
 	sk_X509_pop_free(sk, X509_free);
-	buf_free(&res.output);
-	if (data != NULL)
-		explicit_bzero(data, len);
-	free(data);
+	run_result_free(&res);
+	free_secret(data, len);
 	free(err);
 	free(certp);
 	free(keyp);
@@ -1035,7 +1033,7 @@ hook(struct rjob *j, const char *key, const char *what, const char *input,
 		strv_free(&argv);
 		return -1;
 	}
-	if (run_argv_input(argv.v, NULL, input, input ? strlen(input) : 0,
+	if (run_argv_input(argv.v, NULL, input, input ? strlen(input) : 0, 0,
 	    RELOAD_TIMEOUT_MS, &res, &err) != 0) {
 		buf_printf(report, "%s%s failed: %s",
 		    report->len ? "; " : "", what, err);
@@ -1056,7 +1054,7 @@ hook(struct rjob *j, const char *key, const char *what, const char *input,
 				buf_addc(&j->out, '\n');
 			buf_add(&j->out, res.output.data, res.output.len);
 		}
-		buf_free(&res.output);
+		run_result_free(&res);
 	}
 	strv_free(&argv);
 	return rc;

@@ -48,36 +48,54 @@ int
 run_argv(char *const *argv, char *const *env, int timeout_ms,
     struct run_result *res, char **cause)
 {
-	return run_argv_input(argv, env, NULL, 0, timeout_ms, res, cause);
+	return run_argv_input(argv, env, NULL, 0, 0, timeout_ms, res, cause);
+}
+
+void
+run_result_free(struct run_result *res)
+{
+	free_secret(res->output.data, res->output.len);
+	free_secret(res->errout.data, res->errout.len);
+	buf_init(&res->output);
+	buf_init(&res->errout);
 }
 
 int
 run_argv_input(char *const *argv, char *const *env, const char *input,
-    size_t inlen, int timeout_ms, struct run_result *res, char **cause)
+    size_t inlen, int flags, int timeout_ms, struct run_result *res,
+    char **cause)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	struct sigaction ign, oldpipe;
 	sigset_t def;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
+	/* What is read from rd[i] goes to to[i], up to max[i] bytes. */
+	struct buf *to[2] = { &res->output, &res->errout };
+	const size_t max[2] = { RUN_OUTPUT_MAX, RUN_ERROUT_MAX };
+	size_t inoff = 0, i;
 	char **envp, chunk[4096];
 	int64_t deadline, killed_at = 0, now;
-	int pipefd[2], infd[2] = { -1, -1 }, status, e, open_pipe = 1;
-	int reaped = 0, np;
-	size_t inoff = 0;
+	int outfd[2] = { -1, -1 }, errfd[2] = { -1, -1 }, infd[2] = { -1, -1 };
+	int rd[2], who[3], status, e, reaped = 0, np, k;
 	ssize_t n;
 	pid_t pid;
 
 	memset(res, 0, sizeof *res);
 	buf_init(&res->output);
+	buf_init(&res->errout);
 	if (argv == NULL || argv[0] == NULL || *argv[0] == '\0')
 		return set_cause(cause, "empty command");
-	if (pipe2(pipefd, O_CLOEXEC) != 0)
-		return set_cause(cause, "pipe: %s", strerror(errno));
-	if (input != NULL && pipe2(infd, O_CLOEXEC) != 0) {
+	if (pipe2(outfd, O_CLOEXEC) != 0 ||
+	    ((flags & RUN_STDERR_APART) && pipe2(errfd, O_CLOEXEC) != 0) ||
+	    (input != NULL && pipe2(infd, O_CLOEXEC) != 0)) {
 		e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
+		for (k = 0; k < 2; k++) {
+			if (outfd[k] >= 0)
+				close(outfd[k]);
+			if (errfd[k] >= 0)
+				close(errfd[k]);
+		}
 		return set_cause(cause, "pipe: %s", strerror(e));
 	}
 	posix_spawn_file_actions_init(&fa);
@@ -86,8 +104,9 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 	else
 		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
 		    O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+	posix_spawn_file_actions_adddup2(&fa, outfd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, errfd[1] >= 0 ? errfd[1] :
+	    outfd[1], 2);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
@@ -104,11 +123,15 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 	free(envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
-	close(pipefd[1]);
+	close(outfd[1]);
+	if (errfd[1] >= 0)
+		close(errfd[1]);
 	if (input != NULL)
 		close(infd[0]);
 	if (e != 0) {
-		close(pipefd[0]);
+		close(outfd[0]);
+		if (errfd[0] >= 0)
+			close(errfd[0]);
 		if (input != NULL)
 			close(infd[1]);
 		return set_cause(cause, "cannot run %s: %s", argv[0],
@@ -126,6 +149,14 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 			infd[1] = -1;
 		}
 	}
+	rd[0] = outfd[0];
+	rd[1] = errfd[0];
+	/* Reserved whole, a secret's buffers never move: no copy is left
+	   in a block they outgrew. */
+	if (flags & RUN_SECRET)
+		for (i = 0; i < 2; i++)
+			if (rd[i] >= 0)
+				buf_reserve(to[i], max[i]);
 
 	deadline = clock_mono_ms() + (timeout_ms > 0 ? timeout_ms : 30000);
 	status = 0;
@@ -153,15 +184,18 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 		/* Input is fed while the command may read it, even once it
 		   closed its output. */
 		np = 0;
-		if (open_pipe) {
-			pfd[np].fd = pipefd[0];
-			pfd[np].events = POLLIN;
-			pfd[np++].revents = 0;
-		}
+		for (k = 0; k < 2; k++)
+			if (rd[k] >= 0) {
+				pfd[np].fd = rd[k];
+				pfd[np].events = POLLIN;
+				pfd[np].revents = 0;
+				who[np++] = k;
+			}
 		if (infd[1] >= 0) {
 			pfd[np].fd = infd[1];
 			pfd[np].events = POLLOUT;
-			pfd[np++].revents = 0;
+			pfd[np].revents = 0;
+			who[np++] = 2;
 		}
 		if (np == 0) {
 			if (reaped)
@@ -171,7 +205,11 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 		}
 		e = poll(pfd, (nfds_t)np, 50);
 		if (e < 0 && errno != EINTR) {
-			open_pipe = 0;
+			for (k = 0; k < 2; k++)
+				if (rd[k] >= 0) {
+					close(rd[k]);
+					rd[k] = -1;
+				}
 			if (infd[1] >= 0) {
 				close(infd[1]);
 				infd[1] = -1;
@@ -179,31 +217,41 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 		}
 		if (e <= 0)
 			continue;
-		if (infd[1] >= 0 && pfd[np - 1].revents != 0) {
-			n = write(infd[1], input + inoff, inlen - inoff);
-			if (n > 0)
-				inoff += (size_t)n;
-			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-			    inoff == inlen) {
-				close(infd[1]);
-				infd[1] = -1;
+		for (k = 0; k < np; k++) {
+			if (pfd[k].revents == 0)
+				continue;
+			if (who[k] == 2) {
+				n = write(infd[1], input + inoff,
+				    inlen - inoff);
+				if (n > 0)
+					inoff += (size_t)n;
+				if ((n < 0 && errno != EAGAIN &&
+				    errno != EINTR) || inoff == inlen) {
+					close(infd[1]);
+					infd[1] = -1;
+				}
+				continue;
 			}
+			i = (size_t)who[k];
+			n = read(rd[i], chunk, sizeof chunk);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				close(rd[i]);
+				rd[i] = -1;
+				continue;
+			}
+			if (to[i]->len < max[i])
+				buf_add(to[i], chunk,
+				    to[i]->len + (size_t)n > max[i] ?
+				    max[i] - to[i]->len : (size_t)n);
 		}
-		if (!open_pipe || pfd[0].revents == 0)
-			continue;
-		n = read(pipefd[0], chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			open_pipe = 0;
-			continue;
-		}
-		if (res->output.len < RUN_OUTPUT_MAX)
-			buf_add(&res->output, chunk,
-			    res->output.len + (size_t)n > RUN_OUTPUT_MAX ?
-			    RUN_OUTPUT_MAX - res->output.len : (size_t)n);
 	}
-	close(pipefd[0]);
+	if (flags & RUN_SECRET)
+		explicit_bzero(chunk, sizeof chunk);
+	for (k = 0; k < 2; k++)
+		if (rd[k] >= 0)
+			close(rd[k]);
 	if (infd[1] >= 0)
 		close(infd[1]);
 	if (input != NULL)

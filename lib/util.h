@@ -34,6 +34,8 @@ struct buf {
 void	 buf_init(struct buf *);
 void	 buf_free(struct buf *);
 void	 buf_reset(struct buf *);
+/* Room for n more bytes, so that adding them does not reallocate. */
+void	 buf_reserve(struct buf *, size_t n);
 void	 buf_add(struct buf *, const void *, size_t);
 void	 buf_adds(struct buf *, const char *);
 void	 buf_addc(struct buf *, char);
@@ -93,12 +95,23 @@ int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
 int	 mkdir_p(const char *path, int mode);
 /* Free a buffer that held key material or a passphrase (wiped first). */
 void	 free_secret(char *, size_t len);
-/* A secret (a passphrase, a PIN) from a descriptor or file: at most
-   SECRET_MAX bytes, trailing newlines dropped, refused when empty
-   ("empty"). The caller free_secret's *out. */
+/*
+ * Secrets are read into one buffer of their largest size plus one,
+ * allocated once and wiped on every path, never through read_fd (whose
+ * stack buffer and reallocations leave copies behind).
+ *
+ * A secret (a passphrase, a PIN) from a descriptor or file: at most
+ * SECRET_MAX bytes ("longer than 4096 bytes"), trailing newlines dropped,
+ * refused when empty ("empty") or holding a NUL byte. The caller
+ * free_secret's *out.
+ */
 #define SECRET_MAX	4096
 int	 read_secret_fd(int fd, char **out, char **cause);
 int	 read_secret_file(const char *path, char **out, char **cause);
+/* Key material from a file, as it is: at most max bytes (max + 1 are
+   allocated), NUL-terminated. The caller free_secret's *data. */
+int	 read_key_file(const char *path, size_t max, char **data, size_t *len,
+	    char **cause);
 /* Words of a command (blanks separate; '' and "" quote; no expansion). */
 int	 argv_split(const char *s, struct strv *out, char **cause);
 /* w with each keys[i] ("{name}") replaced by vals[i], in one pass: what

@@ -192,6 +192,44 @@ printf 'https://op:%s@127.0.0.1:%s\n' "$PW" "$port" >"$T/creds"
 as_b -C "$B" sync
 check_out "  with the right one back, the kept change goes" "1 pushed" cat "$T/out"
 
+# --- A helper's stderr is not its answer -----------------------------------
+# git passes a helper's stderr through as its own: only what git credential
+# fill prints on stdout is an answer. C: B's settings with helpers that
+# write protocol lines on stderr.
+HC=$T/home-c
+mkdir -p "$HC"
+cp "$HB/.gitconfig" "$HC/"
+as_c() { HOME=$HC bounded "$@"; }
+cat >"$T/noisy-helper" <<EOF
+#!/bin/sh
+cat >/dev/null
+[ "\$1" = get ] || exit 0
+printf 'username=intruder\npassword=wrong\n' >&2
+printf 'username=op\npassword=%s\n' '$PW'
+EOF
+cat >"$T/failing-helper" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+[ "$1" = get ] || exit 0
+printf 'password=shown-nowhere\n' >&2
+printf 'vault: \033[31msealed\033[m\n' >&2
+exit 1
+EOF
+chmod +x "$T/noisy-helper" "$T/failing-helper"
+HOME=$HC git config --global --replace-all credential.helper "$T/noisy-helper"
+cd_ "$B" set h2-example-com owner=erin >/dev/null
+as_c -C "$B" sync
+check_out "a helper's stderr (username= and password= lines) is not parsed: its stdout pushes" "1 pushed" cat "$T/out"
+HOME=$HC git config --global --replace-all credential.helper "$T/failing-helper"
+cd_ "$B" set h2-example-com owner=frank >/dev/null
+kept=$(head_of "$B") was=$(central)
+as_c -C "$B" sync
+refused $? "a failing helper" "no git credential helper gave one (git credential fill exited with status 128: vault: \\x1b[31msealed" "$B"
+check "  its stderr's password= line is shown nowhere" test "$(grep -c shown-nowhere "$T/out")" = 0
+check "  no escape byte reaches the terminal" test "$(tr -d '\n' <"$T/out" | tr -d '[:print:]' | wc -c)" = 0
+as_b -C "$B" sync
+check_out "  with B's helpers, the kept change goes" "1 pushed" cat "$T/out"
+
 # --- No git to ask: a clear error ----------------------------------------
 cd_ "$B" set h2-example-com owner=carol >/dev/null
 kept=$(head_of "$B") was=$(central)

@@ -1,8 +1,13 @@
 /* test_core.c: clock, status policy, entry files, endpoints, names, escaping,
-   PKCS#11 URIs. */
+   PKCS#11 URIs, reading secrets. */
+#include <sys/wait.h>
+
+#include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "clock.h"
@@ -564,6 +569,168 @@ t_hsm_uri(void **state)
 	entry_free(&e);
 }
 
+/* A file of n bytes of 's' then tail (NUL-terminated) under dir. */
+static char *
+secret_file(const char *dir, const char *name, size_t n, const char *tail)
+{
+	char *path = xasprintf("%s/%s", dir, name), *err = NULL;
+	char *data = xmalloc(n + strlen(tail) + 1);
+
+	memset(data, 's', n);
+	strcpy(data + n, tail);
+	assert_int_equal(write_file_atomic(path, data, n + strlen(tail), 0600,
+	    &err), 0);
+	free(data);
+	return path;
+}
+
+/* read_secret_fd on a pipe that a child fills in writes of step bytes
+   (n 's' in all), with a pause after each so that reads come short. */
+static int
+secret_piped(size_t n, size_t step, char **out, char **cause)
+{
+	struct timespec pause = { 0, 200000 };
+	char piece[64];
+	size_t done, k;
+	int fds[2], rc, status;
+	pid_t pid;
+
+	assert_true(step <= sizeof piece);
+	memset(piece, 's', sizeof piece);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		for (done = 0; done < n; done += k) {
+			k = n - done < step ? n - done : step;
+			if (write(fds[1], piece, k) != (ssize_t)k)
+				_exit(1);
+			nanosleep(&pause, NULL);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	rc = read_secret_fd(fds[0], out, cause);
+	close(fds[0]);	/* a child still writing gets EPIPE: it is done */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return rc;
+}
+
+/*
+ * One reader for secrets: SECRET_MAX bytes are read, one more is refused
+ * saying so, trailing newlines go, empty and NUL are refused, a pipe
+ * written in small pieces is read whole; key files as they are.
+ */
+static void
+t_read_secret(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*want;	/* NULL: refused, err has *why */
+		const char	*why;
+	} cases[] = {
+		{ "pw", "pw", NULL },
+		{ "pw\n", "pw", NULL },
+		{ "pw\r\n\n", "pw", NULL },
+		{ "pass phrase \n", "pass phrase ", NULL },
+		{ "\nline\ntwo\n", "\nline\ntwo", NULL },
+		{ "", NULL, "empty" },
+		{ "\n\r\n", NULL, "empty" },
+	};
+	char *tmp = tu_tmpdir(), *path, *out, *err = NULL;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < nitems(cases); i++) {
+		path = secret_file(tmp, "case", 0, cases[i].text);
+		out = (char *)"untouched";
+		if (cases[i].want != NULL) {
+			if (read_secret_file(path, &out, &err) != 0)
+				fail_msg("case %zu: %s", i, err);
+			assert_string_equal(out, cases[i].want);
+			free_secret(out, strlen(out));
+		} else {
+			assert_int_equal(read_secret_file(path, &out, &err),
+			    -1);
+			assert_null(out);
+			assert_string_equal(err, cases[i].why);
+			free(err);
+			err = NULL;
+		}
+		free(path);
+	}
+
+	/* A NUL inside would cut the secret short: refused. */
+	path = xasprintf("%s/nul", tmp);
+	assert_int_equal(write_file_atomic(path, "a\0b\n", 4, 0600, &err), 0);
+	assert_int_equal(read_secret_file(path, &out, &err), -1);
+	assert_string_equal(err, "has a NUL byte");
+	free(err);
+	err = NULL;
+	free(path);
+
+	/* The limit is on what is read, a trailing newline included. */
+	path = secret_file(tmp, "max", SECRET_MAX, "");
+	assert_int_equal(read_secret_file(path, &out, &err), 0);
+	assert_int_equal(strlen(out), SECRET_MAX);
+	assert_int_equal(strspn(out, "s"), SECRET_MAX);
+	free_secret(out, strlen(out));
+	free(path);
+	path = secret_file(tmp, "over", SECRET_MAX + 1, "");
+	out = (char *)"untouched";
+	assert_int_equal(read_secret_file(path, &out, &err), -1);
+	assert_null(out);
+	assert_string_equal(err, "longer than 4096 bytes");
+	free(err);
+	err = NULL;
+	free(path);
+	path = secret_file(tmp, "over-nl", SECRET_MAX, "\n");
+	assert_int_equal(read_secret_file(path, &out, &err), -1);
+	assert_string_equal(err, "longer than 4096 bytes");
+	free(err);
+	err = NULL;
+	free(path);
+
+	/* A file that is not there: why. */
+	path = xasprintf("%s/missing", tmp);
+	assert_int_equal(read_secret_file(path, &out, &err), -1);
+	assert_string_equal(err, strerror(ENOENT));
+	free(err);
+	err = NULL;
+	free(path);
+
+	/* A pipe, in small writes: all of it, or refused past the limit. */
+	assert_int_equal(secret_piped(SECRET_MAX, 7, &out, &err), 0);
+	assert_int_equal(strlen(out), SECRET_MAX);
+	assert_int_equal(strspn(out, "s"), SECRET_MAX);
+	free_secret(out, strlen(out));
+	assert_int_equal(secret_piped(SECRET_MAX + 1, 64, &out, &err), -1);
+	assert_null(out);
+	assert_string_equal(err, "longer than 4096 bytes");
+	free(err);
+	err = NULL;
+	assert_int_equal(secret_piped(0, 1, &out, &err), -1);
+	assert_string_equal(err, "empty");
+	free(err);
+	err = NULL;
+
+	/* Key files are read as they are, up to their own limit. */
+	path = secret_file(tmp, "key", 10, "\n");
+	assert_int_equal(read_key_file(path, 11, &out, &len, &err), 0);
+	assert_int_equal(len, 11);
+	assert_string_equal(out, "ssssssssss\n");
+	free_secret(out, len);
+	out = (char *)"untouched";
+	assert_int_equal(read_key_file(path, 10, &out, &len, &err), -1);
+	assert_null(out);
+	assert_string_equal(err, "longer than 10 bytes");
+	free(err);
+	free(path);
+	tu_rmdir(tmp);
+	free(tmp);
+}
+
 int
 main(void)
 {
@@ -579,6 +746,7 @@ main(void)
 		cmocka_unit_test(t_escape),
 		cmocka_unit_test(t_cred_key),
 		cmocka_unit_test(t_hsm_uri),
+		cmocka_unit_test(t_read_secret),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

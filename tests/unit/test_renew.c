@@ -69,7 +69,7 @@ t_run(void **state)
 	assert_int_equal(run_argv(argv1, NULL, 5000, &r, &err), 0);
 	assert_true(run_ok(&r));
 	assert_string_equal(r.output.data, "$(id);x|two words|");
-	buf_free(&r.output);
+	run_result_free(&r);
 
 	assert_int_equal(run_argv(argv2, NULL, 5000, &r, &err), 0);
 	assert_false(run_ok(&r));
@@ -79,12 +79,40 @@ t_run(void **state)
 	how = run_describe(&r, 5000);
 	assert_string_equal(how, "exited with status 3");
 	free(how);
-	buf_free(&r.output);
+	run_result_free(&r);
+
+	/* Apart: stderr in errout only; both kept up to their limits, in
+	   the buffers a secret's output is read into too. */
+	assert_int_equal(run_argv_input(argv2, NULL, NULL, 0,
+	    RUN_STDERR_APART, 5000, &r, &err), 0);
+	assert_int_equal(r.code, 3);
+	assert_string_equal(r.output.data, "out\n");
+	assert_string_equal(r.errout.data, "err\n");
+	run_result_free(&r);
+	{
+		char *lots[] = { "sh", "-c", "head -c 100000 /dev/zero | "
+		    "tr '\\0' o; head -c 9000 /dev/zero | tr '\\0' e >&2",
+		    NULL };
+		size_t i;
+
+		assert_int_equal(run_argv_input(lots, NULL, NULL, 0,
+		    RUN_STDERR_APART | RUN_SECRET, 5000, &r, &err), 0);
+		assert_true(run_ok(&r));
+		assert_int_equal(r.output.len, RUN_OUTPUT_MAX);
+		assert_int_equal(r.errout.len, RUN_ERROUT_MAX);
+		for (i = 0; i < r.output.len && r.output.data[i] == 'o'; i++)
+			;
+		assert_int_equal(i, RUN_OUTPUT_MAX);
+		for (i = 0; i < r.errout.len && r.errout.data[i] == 'e'; i++)
+			;
+		assert_int_equal(i, RUN_ERROUT_MAX);
+		run_result_free(&r);
+	}
 
 	assert_int_equal(run_argv(argv3, NULL, 200, &r, &err), 0);
 	assert_true(r.timed_out);
 	assert_false(run_ok(&r));
-	buf_free(&r.output);
+	run_result_free(&r);
 
 	assert_int_equal(run_argv(argv4, NULL, 1000, &r, &err), -1);
 	assert_non_null(strstr(err, "cannot run /nonexistent/command"));
@@ -93,7 +121,7 @@ t_run(void **state)
 
 	assert_int_equal(run_argv(argv5, env, 5000, &r, &err), 0);
 	assert_string_equal(r.output.data, "given");
-	buf_free(&r.output);
+	run_result_free(&r);
 }
 
 /* Input on stdin: more than a pipe holds, none, and a command that
@@ -111,23 +139,24 @@ t_run_input(void **state)
 
 	(void)state;
 	memset(data, 'x', big);
-	assert_int_equal(run_argv_input(wc, NULL, data, big, 10000, &r,
+	assert_int_equal(run_argv_input(wc, NULL, data, big, 0, 10000, &r,
 	    &err), 0);
 	assert_true(run_ok(&r));
 	assert_int_equal(strtol(r.output.data, NULL, 10), (long)big);
-	buf_free(&r.output);
+	run_result_free(&r);
 
-	assert_int_equal(run_argv_input(cat, NULL, "", 0, 5000, &r, &err), 0);
+	assert_int_equal(run_argv_input(cat, NULL, "", 0, 0, 5000, &r, &err),
+	    0);
 	assert_true(run_ok(&r));
 	assert_int_equal(r.output.len, 0);
-	buf_free(&r.output);
+	run_result_free(&r);
 
-	assert_int_equal(run_argv_input(no, NULL, data, big, 5000, &r, &err),
-	    0);
+	assert_int_equal(run_argv_input(no, NULL, data, big, 0, 5000, &r,
+	    &err), 0);
 	assert_true(run_ok(&r));
 	assert_false(r.timed_out);
 	assert_string_equal(r.output.data, "closed\n");
-	buf_free(&r.output);
+	run_result_free(&r);
 
 	/* A command that closes its output first still gets all its input
 	   (it used to wait for the timeout). */
@@ -138,11 +167,11 @@ t_run_input(void **state)
 		char *got = NULL;
 		size_t glen;
 
-		assert_int_equal(run_argv_input(shut, NULL, data, big, 20000,
-		    &r, &err), 0);
+		assert_int_equal(run_argv_input(shut, NULL, data, big, 0,
+		    20000, &r, &err), 0);
 		assert_false(r.timed_out);
 		assert_true(run_ok(&r));
-		buf_free(&r.output);
+		run_result_free(&r);
 		assert_int_equal(read_file(file, 64, &got, &glen, &err), 0);
 		assert_int_equal(strtol(got, NULL, 10), (long)big);
 		free(got);
