@@ -18,7 +18,8 @@ crash_point(const char *name)
 void
 crash_hold(const char *name, const volatile int *stop)
 {
-	const char *want = getenv("CERTDECK_TEST_HOLD"), *p, *colon, *end;
+	const char *want = getenv("CERTDECK_TEST_HOLD"), *p;
+	const char *colon = NULL, *end = NULL;
 	size_t n = strlen(name);
 	char *file;
 	int i;
