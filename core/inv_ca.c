@@ -304,7 +304,7 @@ ca_read(struct inv *inv, const char *name, const char *file, char **data,
  */
 static int
 ca_key_read(struct inv *inv, const char *name, const char **file,
-    char **data, size_t *len, char blob[REPO_OID_HEX], char **cause)
+    char **data, size_t *len, char **cause)
 {
 	static const char *const files[] = { "key.pem", "key-uri" };
 	char *path;
@@ -314,7 +314,7 @@ ca_key_read(struct inv *inv, const char *name, const char **file,
 	for (i = 0; i < nitems(files) && found == 0; i++) {
 		*file = files[i];
 		path = ca_path(name, files[i]);
-		found = repo_read(inv->repo, NULL, path, data, len, blob,
+		found = repo_read(inv->repo, NULL, path, data, len, NULL,
 		    cause);
 		free(path);
 	}
@@ -359,7 +359,7 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 	free(data);
 	data = NULL;
 	if (with_key) {
-		if ((found = ca_key_read(inv, name, &file, &data, &len, NULL,
+		if ((found = ca_key_read(inv, name, &file, &data, &len,
 		    cause)) <= 0) {
 			if (found == 0)
 				set_cause(cause, "CA %s has no key "
