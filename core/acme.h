@@ -63,9 +63,10 @@ int	 acme_register(const struct acme_opts *, struct buf *log,
 
 /*
  * A renewal through an acme profile (renew.c; inv_acme.c), in two steps.
- * acme_renew_prepare runs on the thread that has the inventory: it
- * checks the profile (a [section] of cfg, the batch's copy of
- * certdeck.conf), reads what the repository holds and sets up what the
+ * acme_renew_prepare runs on the thread that has the inventory, once
+ * the caller checked the profile (acme_renew_check; a [section] of cfg,
+ * the batch's copy of certdeck.conf): it reads what the repository
+ * holds and sets up what the
  * renewals of one batch share (struct acme_batch): the profile's account
  * key, acme/PROFILE/account.key at HEAD decrypted with pass once a batch
  * (with none, a new one is made and registered with the CA at once, so
@@ -74,11 +75,12 @@ int	 acme_register(const struct acme_opts *, struct buf *log,
  * HTTP-01 listener per http-listen address, serving every order's
  * tokens. acme_renew then runs on any thread, touching neither the
  * inventory nor anything shared but read-only: the names are the old
- * certificate's (its DNS and IP SANs, else its CN); reuse-key (or a
- * key-path naming a file) signs the request with the entry's current
- * key; otherwise a new key of key-type, made inside the token when
- * key-path names a key in a PKCS#11 token (newkey_uri then names it;
- * deleted again if the renewal fails).
+ * certificate's (its DNS and IP SANs, else its CN); with reuse the
+ * request is signed with the entry's current key; otherwise with a new
+ * key of key_type, made inside the token when key-path names a key in a
+ * PKCS#11 token (newkey_uri then names it; deleted again if the renewal
+ * fails). reuse and key_type are the caller's to decide (renew.c), as
+ * for any renewal.
  */
 struct inv;
 struct config;
@@ -89,6 +91,8 @@ struct acme_renewal {
 	const char	*profile;	/* NAME */
 	const char	*entry;
 	const char	*key_path;	/* the entry's key-path, or NULL */
+	int		 reuse;		/* keep the entry's key */
+	const char	*key_type;	/* or make one of this type */
 	X509		*old;
 	const char	*pass;
 	/* From acme_renew_prepare. */

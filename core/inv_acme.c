@@ -39,7 +39,6 @@ acme_renew_check(const struct config *c, const char *section, char **desc,
 	const char *hl = config_get(c, section, "http-listen");
 	const char *wr = config_get(c, section, "webroot");
 	const char *kt = config_get(c, section, "key-type");
-	const char *ru = config_get(c, section, "reuse-key");
 	const char *to = config_get(c, section, "timeout");
 	const char *dh = config_get(c, section, "dns-hook");
 	const char *dw = config_get(c, section, "dns-wait");
@@ -97,10 +96,6 @@ acme_renew_check(const struct config *c, const char *section, char **desc,
 		return set_cause(cause, "certdeck.conf [%s]: key-type %s: use "
 		    "ec:P-256, ec:P-384, rsa:3072, rsa:4096 or ed25519",
 		    section, kt);
-	if (ru != NULL && strcmp(ru, "yes") != 0 && strcmp(ru, "no") != 0 &&
-	    strcmp(ru, "true") != 0 && strcmp(ru, "false") != 0)
-		return set_cause(cause, "certdeck.conf [%s]: reuse-key must "
-		    "be yes or no", section);
 	if (to != NULL) {
 		t = strtol(to, &end, 10);
 		if (*to == '\0' || *end != '\0' || t < 1 || t > 86400)
@@ -398,14 +393,11 @@ acme_renew_prepare(struct acme_batch *b, struct inv *inv,
 {
 	const char *hl = config_get(r->cfg, r->section, "http-listen");
 	const char *ch = config_get(r->cfg, r->section, "challenge");
-	const char *ru = config_get(r->cfg, r->section, "reuse-key");
 	struct acme_account *a;
 	char *kpath;
 	size_t i;
 	int found;
 
-	if (acme_renew_check(r->cfg, r->section, NULL, cause) != 0)
-		return -1;
 	a = batch_account(b, inv, r, log);
 	if (a->key == NULL)
 		return set_cause(cause, "%s", a->error);
@@ -414,8 +406,7 @@ acme_renew_prepare(struct acme_batch *b, struct inv *inv,
 
 	/* A key reused from the repository is read here, decrypted on the
 	   renewal's own thread. */
-	if (r->key_path == NULL && ru != NULL && (strcmp(ru, "yes") == 0 ||
-	    strcmp(ru, "true") == 0)) {
+	if (r->reuse && r->key_path == NULL) {
 		kpath = xasprintf("keys/%s.key", r->entry);
 		found = read_key(inv, kpath, &r->reuse_pem, &r->reuse_len,
 		    cause);
@@ -479,18 +470,11 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	struct strv names;
 	STACK_OF(X509) *sk = NULL;
 	EVP_PKEY *key = NULL;
-	const char *kt = config_get(c, r->section, "key-type");
-	const char *ru = config_get(c, r->section, "reuse-key");
 	unsigned char *eabk = NULL;
-	int rc = -1, reuse;
+	int rc = -1, reuse = r->reuse;
 
 	strv_init(&names);
 	memset(&o, 0, sizeof o);
-	/* A key file (key-path) is reused; a key in a token is renewed in
-	   the token. */
-	reuse = (r->key_path != NULL && !hsm_is_uri(r->key_path)) ||
-	    (ru != NULL && (strcmp(ru, "yes") == 0 || strcmp(ru, "true") ==
-	    0));
 
 	/* The certificate's key. */
 	if (reuse && r->key_path != NULL) {
@@ -510,11 +494,7 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 		    cause);
 		free(kpath);
 	} else {
-		if (kt == NULL)
-			kt = *key_type_of(X509_get0_pubkey(r->old)) != '\0' ?
-			    key_type_of(X509_get0_pubkey(r->old)) :
-			    KEY_TYPE_DEFAULT;
-		if ((key = key_generate_at(kt, r->key_path, HSM_GEN_RENEW,
+		if ((key = key_generate_at(r->key_type, r->key_path, HSM_GEN_RENEW,
 		    "key-path", &r->newkey_uri, &r->key_desc, cause)) == NULL)
 			goto out;
 	}
