@@ -138,47 +138,6 @@ old_names(X509 *x, struct strv *out)
 	ERR_clear_error();
 }
 
-/* A PEM key from the repository at HEAD, still encrypted. 0 found, 1 not
-   there, -1 error. */
-static int
-read_key(struct inv *inv, const char *path, char **data, size_t *len,
-    char **cause)
-{
-	char *err = NULL;
-	int found;
-
-	*data = NULL;
-	*len = 0;
-	found = repo_read(inv->repo, NULL, path, data, len, NULL, &err);
-	if (found <= 0) {
-		free_secret(*data, *len);
-		*data = NULL;
-		if (found < 0) {
-			set_cause(cause, "%s: %s", path, err);
-			free(err);
-			return -1;
-		}
-		free(err);
-		return 1;
-	}
-	return 0;
-}
-
-/* key_decrypt_pem, its error naming path. */
-static EVP_PKEY *
-decrypt_key(const char *path, const char *data, size_t len,
-    const char *pass, char **cause)
-{
-	EVP_PKEY *pk;
-	char *err = NULL;
-
-	if ((pk = key_decrypt_pem(data, len, pass, &err)) == NULL) {
-		set_cause(cause, "%s: %s", path, err);
-		free(err);
-	}
-	return pk;
-}
-
 /*
  * The EAB HMAC key: the file holds it as the CA gives it, base64url
  * (RFC 8555 7.3.4), one line. Kept out of certdeck.conf, which is in
@@ -343,7 +302,7 @@ batch_account(struct acme_batch *b, struct inv *inv,
 	struct acme_account *a;
 	struct acme_opts o;
 	unsigned char *eabk = NULL;
-	char *data = NULL, *err = NULL;
+	char *data = NULL, *err = NULL, *kerr = NULL;
 	size_t len;
 
 	if ((a = batch_find(b, r->profile)) != NULL)
@@ -353,14 +312,17 @@ batch_account(struct acme_batch *b, struct inv *inv,
 	memset(a, 0, sizeof *a);
 	a->profile = xstrdup(r->profile);
 	a->path = xasprintf("acme/%s/account.key", r->profile);
-	switch (read_key(inv, a->path, &data, &len, &err)) {
+	switch (inv_key_stored(inv, a->path, &data, &len, &err)) {
 	case -1:
 		goto fail;
-	case 0:
-		a->key = decrypt_key(a->path, data, len, r->pass, &err);
+	case 1:
+		a->key = key_decrypt_pem(data, len, r->pass, &kerr);
 		free_secret(data, len);
-		if (a->key == NULL)
+		if (a->key == NULL) {
+			err = xasprintf("%s: %s", a->path, kerr);
+			free(kerr);
 			goto fail;
+		}
 		free(a->path);
 		a->path = NULL;
 		return a;
@@ -394,7 +356,6 @@ acme_renew_prepare(struct acme_batch *b, struct inv *inv,
 	const char *hl = config_get(r->cfg, r->section, "http-listen");
 	const char *ch = config_get(r->cfg, r->section, "challenge");
 	struct acme_account *a;
-	char *kpath;
 	size_t i;
 	int found;
 
@@ -407,14 +368,12 @@ acme_renew_prepare(struct acme_batch *b, struct inv *inv,
 	/* A key reused from the repository is read here, decrypted on the
 	   renewal's own thread. */
 	if (r->reuse && r->key_path == NULL) {
-		kpath = xasprintf("keys/%s.key", r->entry);
-		found = read_key(inv, kpath, &r->reuse_pem, &r->reuse_len,
-		    cause);
-		if (found == 1)
-			set_cause(cause, "reuse-key: no key stored (%s)",
-			    kpath);
-		free(kpath);
-		if (found != 0)
+		found = inv_entry_key_stored(inv, r->entry, &r->reuse_pem,
+		    &r->reuse_len, cause);
+		if (found == 0)
+			set_cause(cause, "reuse-key: no key stored "
+			    "(keys/%s.key)", r->entry);
+		if (found != 1)
 			return -1;
 	}
 
@@ -471,37 +430,22 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	STACK_OF(X509) *sk = NULL;
 	EVP_PKEY *key = NULL;
 	unsigned char *eabk = NULL;
-	int rc = -1, reuse = r->reuse;
+	int rc = -1;
 
 	strv_init(&names);
 	memset(&o, 0, sizeof o);
 
-	/* The certificate's key. */
-	if (reuse && r->key_path != NULL) {
-		/* A file or a key in a token, as key-path may name. */
-		char *err = NULL;
-
-		if ((key = key_load_path(r->key_path, r->pass, &err)) ==
-		    NULL) {
-			set_cause(cause, "%s: %s", r->key_path, err);
-			free(err);
+	/* The certificate's key: the stored one (read by
+	   acme_renew_prepare), else what key-path names, else a new one. */
+	if (r->reuse) {
+		if (entry_key_open(r->entry, r->key_path, r->reuse_pem,
+		    r->reuse_len, r->pass, &key, NULL, cause) != 0)
 			goto out;
-		}
-	} else if (reuse) {
-		char *kpath = xasprintf("keys/%s.key", r->entry);
-
-		key = decrypt_key(kpath, r->reuse_pem, r->reuse_len, r->pass,
-		    cause);
-		free(kpath);
-	} else {
-		if ((key = key_generate_at(r->key_type, r->key_path, HSM_GEN_RENEW,
-		    "key-path", &r->newkey_uri, &r->key_desc, cause)) == NULL)
-			goto out;
-	}
-	if (key == NULL)
-		goto out;
-	if (reuse)
 		r->key_desc = xstrdup("reused");
+	} else if ((key = key_generate_at(r->key_type, r->key_path,
+	    HSM_GEN_RENEW, "key-path", &r->newkey_uri, &r->key_desc,
+	    cause)) == NULL)
+		goto out;
 
 	old_names(r->old, &names);
 	if (opts_fill(c, r->section, &o, &eabk, cause) != 0)
@@ -521,7 +465,7 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 		set_cause(cause, "the CA's certificate is not for our key");
 		goto out;
 	}
-	if (!reuse) {
+	if (!r->reuse) {
 		r->newkey = key;
 		key = NULL;
 	}

@@ -900,8 +900,9 @@ secret_manifest(struct rjob *j, const char *keypem, char **cause)
 	EVP_PKEY *pk;
 
 	if (keypem == NULL) {
-		if (entry_key_open(j->name, &j->e, j->stored_key,
-		    j->stored_len, j->pass, &pk, NULL, &err) != 0) {
+		if (entry_key_open(j->name, entry_get(&j->e, "key-path"),
+		    j->stored_key, j->stored_len, j->pass, &pk, NULL,
+		    &err) != 0) {
 			set_cause(cause, "kubernetes secret: %s", err);
 			free(err);
 			return NULL;

@@ -102,6 +102,18 @@ check "  the certificate is for the key at key-path" sh -c "
     b=\$(openssl x509 -in '$bd/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
 check_out "  issued by pebble" "Pebble Intermediate CA" openssl x509 -in "$bd/cert.pem" -noout -issuer
 
+# A reused key that is not there: none stored is refused before the CA
+# is asked, a key-path naming no file by the renewal; one line, nothing
+# committed.
+mkcert "$T" nokey nokey.test 30
+C import "$T/nokey.pem" >/dev/null 2>&1
+C set nokey-test profile=reuse >/dev/null
+check_out "reuse-key with no key stored" "nokey-test: reuse-key: no key stored (keys/nokey-test.key)" C renew nokey-test
+C set nokey-test profile=pebble "key-path=$T/missing.key" >/dev/null
+n0=$(commits "$I")
+check_out "a key-path that names no file" "nokey-test: key-path $T/missing.key: " C renew nokey-test
+check "  nothing committed for either" test "$(commits "$I")" = "$n0"
+
 # Several at once through a new profile: its account is made once and
 # committed once, one listener answers on the profile's port (this pebble
 # takes every challenge as valid: part 2 has the real fetches), and an
