@@ -239,6 +239,14 @@ struct acme_account {
 	size_t		 len;
 };
 
+/* A directory and an account key: looked up once a batch. */
+struct acme_sess {
+	char			*directory;
+	EVP_PKEY		*key;		/* the account's (a copy) */
+	struct acme_session	*s;		/* NULL: error says why */
+	char			*error;
+};
+
 struct acme_lsn {
 	char			*spec;
 	struct acme_listener	*l;
@@ -247,6 +255,8 @@ struct acme_lsn {
 struct acme_batch {
 	struct acme_account	*accts;
 	size_t			 naccts;
+	struct acme_sess	*sess;
+	size_t			 nsess;
 	struct acme_lsn		*lsns;
 	size_t			 nlsns;
 };
@@ -273,6 +283,13 @@ acme_batch_free(struct acme_batch *b)
 		free_secret(b->accts[i].pem, b->accts[i].len);
 	}
 	free(b->accts);
+	for (i = 0; i < b->nsess; i++) {
+		free(b->sess[i].directory);
+		EVP_PKEY_free(b->sess[i].key);
+		acme_session_free(b->sess[i].s);
+		free(b->sess[i].error);
+	}
+	free(b->sess);
 	for (i = 0; i < b->nlsns; i++) {
 		acme_listen_free(b->lsns[i].l);
 		free(b->lsns[i].spec);
@@ -292,16 +309,14 @@ batch_find(struct acme_batch *b, const char *profile)
 	return NULL;
 }
 
-/* The profile's account: loaded once, or made and registered once; a
-   failure is kept, so the batch's other renewals through the profile
-   say the same without asking the CA again. */
+/* The profile's account key: loaded once, or made once (the CA learns
+   of it in batch_session); a failure is kept, so the batch's other
+   renewals through the profile say the same. */
 static struct acme_account *
 batch_account(struct acme_batch *b, struct inv *inv,
-    struct acme_renewal *r, struct buf *log)
+    struct acme_renewal *r)
 {
 	struct acme_account *a;
-	struct acme_opts o;
-	unsigned char *eabk = NULL;
 	char *data = NULL, *err = NULL, *kerr = NULL;
 	size_t len;
 
@@ -335,18 +350,51 @@ batch_account(struct acme_batch *b, struct inv *inv,
 		    "passphrase");
 		goto fail;
 	}
-	if (opts_fill(r->cfg, r->section, &o, &eabk, &err) == 0) {
-		o.account_key = a->key;
-		acme_register(&o, log, &err);
-	}
-	free_secret((char *)eabk, o.eab_keylen);
-	if (err == NULL)
-		return a;
+	return a;
 fail:
 	EVP_PKEY_free(a->key);
 	a->key = NULL;
 	a->error = err;
 	return a;
+}
+
+/*
+ * The session of the profile's directory and account key: the directory
+ * and the account looked up once a batch (creating the account of a new
+ * key), before any order through them starts; the orders only read it.
+ * A failure is kept: the batch's other renewals through it say the same
+ * without asking the CA again.
+ */
+static struct acme_sess *
+batch_session(struct acme_batch *b, struct acme_renewal *r, EVP_PKEY *key,
+    struct buf *log)
+{
+	const char *dir = config_get(r->cfg, r->section, "directory");
+	struct acme_sess *se;
+	struct acme_opts o;
+	unsigned char *eabk = NULL;
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < b->nsess; i++)
+		if (strcmp(b->sess[i].directory, dir) == 0 &&
+		    EVP_PKEY_eq(b->sess[i].key, key) == 1)
+			return &b->sess[i];
+	ERR_clear_error();
+	b->sess = xreallocarray(b->sess, b->nsess + 1, sizeof *b->sess);
+	se = &b->sess[b->nsess++];
+	memset(se, 0, sizeof *se);
+	se->directory = xstrdup(dir);
+	if ((se->key = EVP_PKEY_dup(key)) == NULL)
+		err = xstrdup("copying the account key failed");
+	else if (opts_fill(r->cfg, r->section, &o, &eabk, &err) == 0) {
+		o.account_key = key;
+		se->s = acme_session_open(&o, log, &err);
+		free_secret((char *)eabk, o.eab_keylen);
+	}
+	if (se->s == NULL)
+		se->error = err != NULL ? err : xstrdup("failed");
+	return se;
 }
 
 int
@@ -356,12 +404,17 @@ acme_renew_prepare(struct acme_batch *b, struct inv *inv,
 	const char *hl = config_get(r->cfg, r->section, "http-listen");
 	const char *ch = config_get(r->cfg, r->section, "challenge");
 	struct acme_account *a;
+	struct acme_sess *se;
 	size_t i;
 	int found;
 
-	a = batch_account(b, inv, r, log);
+	a = batch_account(b, inv, r);
 	if (a->key == NULL)
 		return set_cause(cause, "%s", a->error);
+	se = batch_session(b, r, a->key, log);
+	if (se->s == NULL)
+		return set_cause(cause, "%s", se->error);
+	r->session = se->s;
 	if ((r->account_key = EVP_PKEY_dup(a->key)) == NULL)
 		return set_cause(cause, "copying the account key failed");
 
@@ -451,6 +504,7 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	if (opts_fill(c, r->section, &o, &eabk, cause) != 0)
 		goto out;
 	o.account_key = r->account_key;
+	o.session = r->session;
 	o.listener = r->listener;
 	if (acme_issue(&o, names.v, names.n, key, &r->full_pem, log,
 	    cause) != 0)

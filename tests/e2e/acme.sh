@@ -17,6 +17,10 @@
 #     that fails (nothing listening; the wrong webroot) and so an invalid
 #     order, a server that is no ACME server: each one line, no commit,
 #     and a failed renew job saying why.
+#  5. A batch of three asks for the directory and the account once
+#     (pebble's log counts the requests), with a new account and an
+#     existing one, side by side and one after another; a directory or
+#     an account that fails fails each renewal of the batch in one line.
 # Every server listens on 127.0.0.1 only and is stopped by PID; every wait
 # is bounded.
 . "$(dirname "$0")/lib.sh"
@@ -207,6 +211,44 @@ fail_case "a rate limit says when to come back (Retry-After)" "the CA refused th
 kill $wpid 2>/dev/null
 kill $ppid 2>/dev/null
 
+# --- 5. a batch looks the directory and the account up once, however
+# many orders it makes: pebble's own log (a line per request) counts
+# them. No nonce is refused by this pebble, so no request is sent twice.
+export PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0
+start_pebble p4 "$lport" || exit 1
+unset PEBBLE_VA_ALWAYS_VALID PEBBLE_WFE_NONCEREJECT
+# reqs FROM METHOD PATH: how many such requests pebble logged after line FROM
+reqs() { tail -n +$(($1 + 1)) "$T/p4.log" | grep -c "^Pebble .* $2 $3 -> calling handler"; }
+profile once "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+for i in 1 2 3; do C set "m$i-test" profile=once >/dev/null; done
+j0=$(db "SELECT max(id) FROM jobs")
+for jobs in 3 1; do
+	case $jobs in 3) what="a new account" ;; *) what="its account found" ;; esac
+	l0=$(wc -l <"$T/p4.log")
+	n0=$(commits "$I")
+	C renew --jobs $jobs m1-test m2-test m3-test >"$T/once.out" 2>&1
+	check "renew --jobs $jobs of three, $what: all renewed" test "$(grep -c '^renewed m[123]-test' "$T/once.out")" = 3
+	check "  three commits" test "$(commits "$I")" = $((n0 + 3))
+	check_out "  one directory GET, one newAccount, three orders" \
+	    "directory 1, newAccount 1, newOrder 3." echo "directory $(reqs "$l0" GET /dir), newAccount $(reqs "$l0" POST /sign-me-up), newOrder $(reqs "$l0" POST /order-plz)."
+done
+check "  the first made the account, the second found it" test "$(db "SELECT sum(output LIKE '%(new)%'), sum(output LIKE '%(existing)%') FROM jobs WHERE id > $j0")" = "1|1"
+# A directory that fails fails every renewal through it, each in one line.
+profile oncedead "directory = https://127.0.0.1:$dead/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+for i in 1 2 3; do C set "m$i-test" profile=oncedead >/dev/null; done
+n0=$(commits "$I")
+C renew --jobs 3 m1-test m2-test m3-test >"$T/once.out" 2>"$T/once.err"
+check "renew --jobs 3 through an unreachable directory fails" test $? = 1
+for i in 1 2 3; do
+	check_out "  m$i-test says why" "m$i-test: 127.0.0.1:$dead: Failed to connect" cat "$T/once.err"
+done
+check "  in one line each" test "$(wc -l <"$T/once.err")" = 3
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+check "  three failed jobs" test "$(db "SELECT count(*) FROM jobs WHERE entry LIKE 'm_-test' AND ok = 0 AND output LIKE '%Failed to connect%'")" = 3
+kill $ppid 2>/dev/null
+
 # --- 2. real validation: challtestsrv answers every name with 127.0.0.1
 dport=$(free_port) cport=$(free_port)
 pebble-challtestsrv -http01 "" -https01 "" -tlsalpn01 "" \
@@ -358,6 +400,15 @@ profile badeab "directory = https://127.0.0.1:$pport/dir" \
     "eab-kid = kid-1" "eab-hmac-key-file = $T/eab.bad"
 C set a-test profile=badeab >/dev/null
 fail_case "EAB with the wrong HMAC key" "the CA refused the account: unauthorized"
+for i in 1 2 3; do C set "m$i-test" profile=badeab >/dev/null; done
+n0=$(commits "$I")
+C renew --jobs 3 m1-test m2-test m3-test >"$T/once.out" 2>"$T/once.err"
+check "an account the CA refuses fails every renewal of the batch" test $? = 1
+for i in 1 2 3; do
+	check_out "  m$i-test says why" "m$i-test: the CA refused the account: unauthorized" cat "$T/once.err"
+done
+check "  in one line each" test "$(wc -l <"$T/once.err")" = 3
+check "  nothing committed" test "$(commits "$I")" = "$n0"
 profile eab "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport" \
     "eab-kid = kid-1" "eab-hmac-key-file = $T/eab.key"
