@@ -255,14 +255,21 @@ acme_problem_text(const char *json, size_t len)
 /* ---------------------------------------------------------------------- */
 /* HTTPS. */
 
+/* The directory's URLs and the account's: read-only once made. */
+struct acme_session {
+	char		*new_nonce, *new_account, *new_order;
+	char		*kid;		/* the account URL */
+};
+
+/* One conversation with the CA, on one thread. */
 struct acme {
 	const struct acme_opts *o;
+	const struct acme_session *s;	/* filled in by acme_session_open's
+					   own conversation only */
 	CURL		*curl;
 	struct buf	*log;
 	int64_t		 deadline;	/* clock_mono_ms */
-	char		*nonce;
-	char		*kid;		/* the account URL */
-	char		*new_nonce, *new_account, *new_order;
+	char		*nonce;		/* this conversation's next one */
 	char		*thumb;
 	struct strv	 txt;		/* dns-01: "domain value" added */
 	struct strv	 tokens;	/* http-01: added to the listener */
@@ -476,7 +483,7 @@ get_nonce(struct acme *a, char **cause)
 {
 	if (a->nonce != NULL)
 		return 0;
-	if (http(a, a->new_nonce, NULL, 1, cause) != 0)
+	if (http(a, a->s->new_nonce, NULL, 1, cause) != 0)
 		return -1;
 	if (a->nonce == NULL)
 		return set_cause(cause, "the CA gave no nonce (HTTP %ld from "
@@ -514,7 +521,7 @@ post(struct acme *a, const char *url, json_t *payload, int use_jwk,
 			json_object_set_new(prot, "jwk",
 			    jwk_of(a->o->account_key));
 		else
-			json_object_set_new(prot, "kid", json_string(a->kid));
+			json_object_set_new(prot, "kid", json_string(a->s->kid));
 		ps = json_dumps(prot, JSON_COMPACT);
 		json_decref(prot);
 		p64 = acme_b64url(ps, strlen(ps));
@@ -1075,8 +1082,9 @@ out:
 	return out;
 }
 
+/* The directory's URLs into s (which a->s is). */
 static int
-directory(struct acme *a, char **cause)
+directory(struct acme *a, struct acme_session *s, char **cause)
 {
 	json_t *j, *meta;
 	int rc = -1;
@@ -1092,9 +1100,9 @@ directory(struct acme *a, char **cause)
 		set_cause(cause, "%s is not an ACME directory (no newNonce, "
 		    "newAccount, newOrder)", a->o->directory);
 	else {
-		a->new_nonce = xstrdup(jstr(j, "newNonce"));
-		a->new_account = xstrdup(jstr(j, "newAccount"));
-		a->new_order = xstrdup(jstr(j, "newOrder"));
+		s->new_nonce = xstrdup(jstr(j, "newNonce"));
+		s->new_account = xstrdup(jstr(j, "newAccount"));
+		s->new_order = xstrdup(jstr(j, "newOrder"));
 		meta = json_object_get(j, "meta");
 		if (json_is_true(json_object_get(meta,
 		    "externalAccountRequired")) && a->o->eab_kid == NULL)
@@ -1114,7 +1122,7 @@ static json_t *
 eab(struct acme *a)
 {
 	json_t *prot = json_pack("{s:s, s:s, s:s}", "alg", "HS256", "kid",
-	    a->o->eab_kid, "url", a->new_account), *jwk, *out;
+	    a->o->eab_kid, "url", a->s->new_account), *jwk, *out;
 	char *ps, *js, *p64, *j64, *signing, *s64;
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
@@ -1142,9 +1150,10 @@ eab(struct acme *a)
 }
 
 /* Create the account, or find it: newAccount answers the same key with
-   the same account (200), a new one with 201. */
+   the same account (200), a new one with 201. Its URL into s (which
+   a->s is). */
 static int
-account(struct acme *a, char **cause)
+account(struct acme *a, struct acme_session *s, char **cause)
 {
 	json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1);
 	int rc;
@@ -1164,7 +1173,7 @@ account(struct acme *a, char **cause)
 		strv_free(&cs);
 		json_object_set_new(p, "contact", arr);
 	}
-	rc = post(a, a->new_account, p, 1, cause);
+	rc = post(a, s->new_account, p, 1, cause);
 	json_decref(p);
 	if (rc != 0)
 		return -1;
@@ -1173,8 +1182,8 @@ account(struct acme *a, char **cause)
 	if (a->location == NULL)
 		return set_cause(cause, "the CA's account answer has no "
 		    "Location");
-	a->kid = xstrdup(a->location);
-	buf_printf(a->log, "account %s (%s)\n", a->kid, a->status == 201 ?
+	s->kid = xstrdup(a->location);
+	buf_printf(a->log, "account %s (%s)\n", s->kid, a->status == 201 ?
 	    "new" : "existing");
 	return 0;
 }
@@ -1424,7 +1433,7 @@ order(struct acme *a, char *const *names, size_t n, EVP_PKEY *key,
 		    inet_pton(AF_INET6, names[i], ip) == 1 ? "ip" : "dns",
 		    "value", names[i]));
 	p = json_pack("{s:o}", "identifiers", ids);
-	rc = post(a, a->new_order, p, 0, cause);
+	rc = post(a, a->s->new_order, p, 0, cause);
 	json_decref(p);
 	if (rc != 0)
 		return -1;
@@ -1581,10 +1590,6 @@ acme_end(struct acme *a, struct listener *l)
 		curl_easy_cleanup(a->curl);
 	buf_free(&a->body);
 	free(a->nonce);
-	free(a->kid);
-	free(a->new_nonce);
-	free(a->new_account);
-	free(a->new_order);
 	free(a->thumb);
 	free(a->location);
 	free(a->ctype);
@@ -1592,17 +1597,36 @@ acme_end(struct acme *a, struct listener *l)
 	memset(a, 0, sizeof *a);
 }
 
-int
-acme_register(const struct acme_opts *o, struct buf *log, char **cause)
+struct acme_session *
+acme_session_open(const struct acme_opts *o, struct buf *log, char **cause)
 {
 	struct acme a;
+	struct acme_session *s = xcalloc(1, sizeof *s);
 	int rc = -1;
 
-	if (acme_start(&a, o, log, cause) == 0 && directory(&a, cause) == 0 &&
-	    account(&a, cause) == 0)
-		rc = 0;
+	if (acme_start(&a, o, log, cause) == 0) {
+		a.s = s;
+		if (directory(&a, s, cause) == 0 && account(&a, s, cause) == 0)
+			rc = 0;
+	}
 	acme_end(&a, NULL);
-	return rc;
+	if (rc != 0) {
+		acme_session_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+acme_session_free(struct acme_session *s)
+{
+	if (s == NULL)
+		return;
+	free(s->new_nonce);
+	free(s->new_account);
+	free(s->new_order);
+	free(s->kid);
+	free(s);
 }
 
 int
@@ -1617,6 +1641,8 @@ acme_issue(const struct acme_opts *o, char *const *names, size_t n,
 	int rc = -1;
 
 	*full_pem = NULL;
+	if (o->session == NULL)
+		return set_cause(cause, "no ACME session");
 	if (n == 0)
 		return set_cause(cause, "no names to ask for");
 	if (strcmp(ch, "dns-01") == 0) {
@@ -1633,6 +1659,7 @@ acme_issue(const struct acme_opts *o, char *const *names, size_t n,
 	strv_init(&files);
 	if (acme_start(&a, o, log, cause) != 0)
 		goto out;
+	a.s = o->session;
 	if (strcmp(ch, "http-01") == 0 && o->listener != NULL)
 		l = (struct listener *)o->listener;
 	else if (strcmp(ch, "http-01") == 0 && o->http_listen != NULL) {
@@ -1642,8 +1669,7 @@ acme_issue(const struct acme_opts *o, char *const *names, size_t n,
 		}
 		l = &own;
 	}
-	if (directory(&a, cause) != 0 || account(&a, cause) != 0 ||
-	    order(&a, names, n, key, l, &files, full_pem, cause) != 0)
+	if (order(&a, names, n, key, l, &files, full_pem, cause) != 0)
 		goto out;
 	rc = 0;
 out:

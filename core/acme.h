@@ -20,6 +20,7 @@
 #include "util.h"
 
 struct acme_listener;
+struct acme_session;
 struct acme_opts {
 	const char	*directory;	/* https URL of the directory */
 	const char	*contact;	/* "mailto:a@b", or NULL */
@@ -38,47 +39,65 @@ struct acme_opts {
 	size_t		 eab_keylen;
 	int		 timeout_s;	/* the whole issue; 0: 300 */
 	EVP_PKEY	*account_key;	/* the account's key (borrowed) */
+	const struct acme_session *session; /* acme_issue: the directory
+					   and account (borrowed) */
 };
 
 /*
+ * The directory of opts and the account of its key, looked up once: GET
+ * the directory, then newAccount, which creates the account or finds
+ * the one of this key (RFC 8555 7.3, 7.3.1). Orders through that
+ * directory with that key then share it (acme_issue), side by side on
+ * threads of their own: it is only read once made. Each order asks for
+ * nonces of its own (newNonce, then each response's Replay-Nonce), as a
+ * nonce is good for one request. NULL with *cause: one line. log gets
+ * the account's line ("account URL (new)" or "(existing)").
+ */
+struct acme_session *acme_session_open(const struct acme_opts *,
+	    struct buf *log, char **cause);
+void	 acme_session_free(struct acme_session *);
+
+/*
  * Get a certificate for names (dns or IP addresses; the first is the
- * subject's CN) with key: on success *full_pem (caller frees) is the
- * leaf and its chain as the CA sent it. log gets one line per step (for
- * the job log). -1 with *cause: one line for the operator.
+ * subject's CN) with key, through opts->session (an order, its
+ * authorizations, finalize, the download): on success *full_pem (caller
+ * frees) is the leaf and its chain as the CA sent it. log gets one line
+ * per step (for the job log). -1 with *cause: one line for the operator.
  *
  * Several may run at once on threads of their own (renew --jobs): each
- * has its own libcurl handle; the options and the account key are only
- * read; an http-01 listener given in opts serves every order's tokens.
- * acme_global_init must have run before the threads start.
+ * has its own libcurl handle and nonces; the options, the session and
+ * the account key are only read; an http-01 listener given in opts
+ * serves every order's tokens. acme_global_init must have run before the
+ * threads start.
  */
 int	 acme_issue(const struct acme_opts *, char *const *names, size_t n,
 	    EVP_PKEY *key, char **full_pem, struct buf *log, char **cause);
 /* libcurl's and jansson's global set-up, once (thread-safe itself). */
 void	 acme_global_init(void);
-/* Create the account of opts' key (or find it): the directory and
-   newAccount only, so that orders started side by side afterwards all
-   find one account. */
-int	 acme_register(const struct acme_opts *, struct buf *log,
-	    char **cause);
 
 /*
  * A renewal through an acme profile (renew.c; inv_acme.c), in two steps.
- * acme_renew_prepare runs on the thread that has the inventory: it
- * checks the profile (a [section] of cfg, the batch's copy of
- * certdeck.conf), reads what the repository holds and sets up what the
+ * acme_renew_prepare runs on the thread that has the inventory, once
+ * the caller checked the profile (acme_renew_check; a [section] of cfg,
+ * the batch's copy of certdeck.conf): it reads what the repository
+ * holds and sets up what the
  * renewals of one batch share (struct acme_batch): the profile's account
  * key, acme/PROFILE/account.key at HEAD decrypted with pass once a batch
- * (with none, a new one is made and registered with the CA at once, so
- * orders started side by side find one account, and is committed with
- * the first renewal through the profile: acme_batch_account), and one
- * HTTP-01 listener per http-listen address, serving every order's
- * tokens. acme_renew then runs on any thread, touching neither the
+ * (with none, a new one is made, and committed with the first renewal
+ * through the profile: acme_batch_account); the session of each
+ * directory and account key (acme_session_open, once a batch, before
+ * the orders through it start, so orders side by side find one account
+ * and none fetches the directory or the account again); and one HTTP-01
+ * listener per http-listen address, serving every order's tokens. A
+ * failure to make an account key or a session is kept: every renewal
+ * through it in the batch fails with the same line. acme_renew then runs on any thread, touching neither the
  * inventory nor anything shared but read-only: the names are the old
- * certificate's (its DNS and IP SANs, else its CN); reuse-key (or a
- * key-path naming a file) signs the request with the entry's current
- * key; otherwise a new key of key-type, made inside the token when
- * key-path names a key in a PKCS#11 token (newkey_uri then names it;
- * deleted again if the renewal fails).
+ * certificate's (its DNS and IP SANs, else its CN); with reuse the
+ * request is signed with the entry's current key; otherwise with a new
+ * key of key_type, made inside the token when key-path names a key in a
+ * PKCS#11 token (newkey_uri then names it; deleted again if the renewal
+ * fails). reuse and key_type are the caller's to decide (renew.c), as
+ * for any renewal.
  */
 struct inv;
 struct config;
@@ -89,10 +108,13 @@ struct acme_renewal {
 	const char	*profile;	/* NAME */
 	const char	*entry;
 	const char	*key_path;	/* the entry's key-path, or NULL */
+	int		 reuse;		/* keep the entry's key */
+	const char	*key_type;	/* or make one of this type */
 	X509		*old;
 	const char	*pass;
 	/* From acme_renew_prepare. */
 	EVP_PKEY	*account_key;	/* this renewal's own copy */
+	const struct acme_session *session; /* the batch's */
 	struct acme_listener *listener;	/* the batch's, or NULL */
 	char		*reuse_pem;	/* reuse-key: keys/ENTRY.key at HEAD */
 	size_t		 reuse_len;

@@ -513,6 +513,25 @@ out:
 	return pk;
 }
 
+/* Delete the key pair label and id name: each of its private and public
+   key that exactly one object matches. Under hsm_mtx. */
+static int
+pair_remove(PKCS11_SLOT *slot, const char *label, const unsigned char *id,
+    size_t idlen, char **cause)
+{
+	PKCS11_KEY *key;
+	int pub;
+
+	for (pub = 0; pub < 2; pub++) {
+		if (keys_find(slot, pub, label, id, idlen, &key) != 1)
+			continue;
+		if (PKCS11_remove_key(key) != 0)
+			return set_cause(cause, "token %s: deleting the key "
+			    "failed", slot->token->label);
+	}
+	return 0;
+}
+
 /* The URI of the key hu's token holds as label and id (caller frees). */
 static char *
 uri_of_key(const struct hsm_uri *hu, const char *label,
@@ -635,15 +654,18 @@ hsm_key_generate(const char *uri, const char *type, int flags,
 		goto out;
 	}
 	if (keys_find(slot, 0, hu.label, id, idlen, &key) != 1 ||
-	    (pk = PKCS11_get_private_key(key)) == NULL) {
+	    (pk = PKCS11_get_private_key(key)) == NULL)
 		set_cause(cause, "token %s: the new key is not there",
 		    slot->token->label);
-		goto out;
-	}
-	if ((*new_uri = uri_of_key(&hu, hu.label, id, idlen)) == NULL) {
+	else if ((*new_uri = uri_of_key(&hu, hu.label, id, idlen)) == NULL)
 		set_cause(cause, "cannot name the new key");
+	if (*new_uri == NULL) {
+		/* Made, but no use to the caller, who cannot name it to
+		   delete it: it goes now (its id is new to the token, so
+		   label and id name it alone). */
 		EVP_PKEY_free(pk);
 		pk = NULL;
+		pair_remove(slot, hu.label, id, idlen, NULL);
 	}
 out:
 	pthread_mutex_unlock(&hsm_mtx);
@@ -658,28 +680,14 @@ hsm_key_remove(const char *uri, char **cause)
 	struct hsm_uri hu;
 	struct hsm_module *m;
 	PKCS11_SLOT *slot;
-	PKCS11_KEY *key;
-	int rc = -1, pub;
+	int rc = -1;
 
 	if (uri_parse(uri, &hu, cause) != 0)
 		return -1;
 	pthread_mutex_lock(&hsm_mtx);
-	if ((slot = token_find(&hu, &m, cause)) == NULL ||
-	    token_login(&hu, m, slot, cause) != 0)
-		goto out;
-	/* Exactly the pair named: one private and one public key. */
-	for (pub = 0; pub < 2; pub++) {
-		if (keys_find(slot, pub, hu.label, hu.id, hu.idlen, &key) !=
-		    1)
-			continue;
-		if (PKCS11_remove_key(key) != 0) {
-			set_cause(cause, "token %s: deleting the key "
-			    "failed", slot->token->label);
-			goto out;
-		}
-	}
-	rc = 0;
-out:
+	if ((slot = token_find(&hu, &m, cause)) != NULL &&
+	    token_login(&hu, m, slot, cause) == 0)
+		rc = pair_remove(slot, hu.label, hu.id, hu.idlen, cause);
 	pthread_mutex_unlock(&hsm_mtx);
 	ERR_clear_error();
 	uri_free(&hu);

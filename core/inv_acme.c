@@ -39,7 +39,6 @@ acme_renew_check(const struct config *c, const char *section, char **desc,
 	const char *hl = config_get(c, section, "http-listen");
 	const char *wr = config_get(c, section, "webroot");
 	const char *kt = config_get(c, section, "key-type");
-	const char *ru = config_get(c, section, "reuse-key");
 	const char *to = config_get(c, section, "timeout");
 	const char *dh = config_get(c, section, "dns-hook");
 	const char *dw = config_get(c, section, "dns-wait");
@@ -97,10 +96,6 @@ acme_renew_check(const struct config *c, const char *section, char **desc,
 		return set_cause(cause, "certdeck.conf [%s]: key-type %s: use "
 		    "ec:P-256, ec:P-384, rsa:3072, rsa:4096 or ed25519",
 		    section, kt);
-	if (ru != NULL && strcmp(ru, "yes") != 0 && strcmp(ru, "no") != 0 &&
-	    strcmp(ru, "true") != 0 && strcmp(ru, "false") != 0)
-		return set_cause(cause, "certdeck.conf [%s]: reuse-key must "
-		    "be yes or no", section);
 	if (to != NULL) {
 		t = strtol(to, &end, 10);
 		if (*to == '\0' || *end != '\0' || t < 1 || t > 86400)
@@ -141,47 +136,6 @@ old_names(X509 *x, struct strv *out)
 	    NID_commonName, buf, sizeof buf) > 0)
 		strv_add(out, buf);
 	ERR_clear_error();
-}
-
-/* A PEM key from the repository at HEAD, still encrypted. 0 found, 1 not
-   there, -1 error. */
-static int
-read_key(struct inv *inv, const char *path, char **data, size_t *len,
-    char **cause)
-{
-	char *err = NULL;
-	int found;
-
-	*data = NULL;
-	*len = 0;
-	found = repo_read(inv->repo, NULL, path, data, len, NULL, &err);
-	if (found <= 0) {
-		free_secret(*data, *len);
-		*data = NULL;
-		if (found < 0) {
-			set_cause(cause, "%s: %s", path, err);
-			free(err);
-			return -1;
-		}
-		free(err);
-		return 1;
-	}
-	return 0;
-}
-
-/* key_decrypt_pem, its error naming path. */
-static EVP_PKEY *
-decrypt_key(const char *path, const char *data, size_t len,
-    const char *pass, char **cause)
-{
-	EVP_PKEY *pk;
-	char *err = NULL;
-
-	if ((pk = key_decrypt_pem(data, len, pass, &err)) == NULL) {
-		set_cause(cause, "%s: %s", path, err);
-		free(err);
-	}
-	return pk;
 }
 
 /*
@@ -286,6 +240,14 @@ struct acme_account {
 	size_t		 len;
 };
 
+/* A directory and an account key: looked up once a batch. */
+struct acme_sess {
+	char			*directory;
+	EVP_PKEY		*key;		/* the account's (a copy) */
+	struct acme_session	*s;		/* NULL: error says why */
+	char			*error;
+};
+
 struct acme_lsn {
 	char			*spec;
 	struct acme_listener	*l;
@@ -294,6 +256,8 @@ struct acme_lsn {
 struct acme_batch {
 	struct acme_account	*accts;
 	size_t			 naccts;
+	struct acme_sess	*sess;
+	size_t			 nsess;
 	struct acme_lsn		*lsns;
 	size_t			 nlsns;
 };
@@ -320,6 +284,13 @@ acme_batch_free(struct acme_batch *b)
 		free_secret(b->accts[i].pem, b->accts[i].len);
 	}
 	free(b->accts);
+	for (i = 0; i < b->nsess; i++) {
+		free(b->sess[i].directory);
+		EVP_PKEY_free(b->sess[i].key);
+		acme_session_free(b->sess[i].s);
+		free(b->sess[i].error);
+	}
+	free(b->sess);
 	for (i = 0; i < b->nlsns; i++) {
 		acme_listen_free(b->lsns[i].l);
 		free(b->lsns[i].spec);
@@ -339,17 +310,15 @@ batch_find(struct acme_batch *b, const char *profile)
 	return NULL;
 }
 
-/* The profile's account: loaded once, or made and registered once; a
-   failure is kept, so the batch's other renewals through the profile
-   say the same without asking the CA again. */
+/* The profile's account key: loaded once, or made once (the CA learns
+   of it in batch_session); a failure is kept, so the batch's other
+   renewals through the profile say the same. */
 static struct acme_account *
 batch_account(struct acme_batch *b, struct inv *inv,
-    struct acme_renewal *r, struct buf *log)
+    struct acme_renewal *r)
 {
 	struct acme_account *a;
-	struct acme_opts o;
-	unsigned char *eabk = NULL;
-	char *data = NULL, *err = NULL;
+	char *data = NULL, *err = NULL, *kerr = NULL;
 	size_t len;
 
 	if ((a = batch_find(b, r->profile)) != NULL)
@@ -359,14 +328,17 @@ batch_account(struct acme_batch *b, struct inv *inv,
 	memset(a, 0, sizeof *a);
 	a->profile = xstrdup(r->profile);
 	a->path = xasprintf("acme/%s/account.key", r->profile);
-	switch (read_key(inv, a->path, &data, &len, &err)) {
+	switch (inv_key_stored(inv, a->path, &data, &len, &err)) {
 	case -1:
 		goto fail;
-	case 0:
-		a->key = decrypt_key(a->path, data, len, r->pass, &err);
+	case 1:
+		a->key = key_decrypt_pem(data, len, r->pass, &kerr);
 		free_secret(data, len);
-		if (a->key == NULL)
+		if (a->key == NULL) {
+			err = xasprintf("%s: %s", a->path, kerr);
+			free(kerr);
 			goto fail;
+		}
 		free(a->path);
 		a->path = NULL;
 		return a;
@@ -379,18 +351,51 @@ batch_account(struct acme_batch *b, struct inv *inv,
 		    "passphrase");
 		goto fail;
 	}
-	if (opts_fill(r->cfg, r->section, &o, &eabk, &err) == 0) {
-		o.account_key = a->key;
-		acme_register(&o, log, &err);
-	}
-	free_secret((char *)eabk, o.eab_keylen);
-	if (err == NULL)
-		return a;
+	return a;
 fail:
 	EVP_PKEY_free(a->key);
 	a->key = NULL;
 	a->error = err;
 	return a;
+}
+
+/*
+ * The session of the profile's directory and account key: the directory
+ * and the account looked up once a batch (creating the account of a new
+ * key), before any order through them starts; the orders only read it.
+ * A failure is kept: the batch's other renewals through it say the same
+ * without asking the CA again.
+ */
+static struct acme_sess *
+batch_session(struct acme_batch *b, struct acme_renewal *r, EVP_PKEY *key,
+    struct buf *log)
+{
+	const char *dir = config_get(r->cfg, r->section, "directory");
+	struct acme_sess *se;
+	struct acme_opts o;
+	unsigned char *eabk = NULL;
+	char *err = NULL;
+	size_t i;
+
+	for (i = 0; i < b->nsess; i++)
+		if (strcmp(b->sess[i].directory, dir) == 0 &&
+		    EVP_PKEY_eq(b->sess[i].key, key) == 1)
+			return &b->sess[i];
+	ERR_clear_error();
+	b->sess = xreallocarray(b->sess, b->nsess + 1, sizeof *b->sess);
+	se = &b->sess[b->nsess++];
+	memset(se, 0, sizeof *se);
+	se->directory = xstrdup(dir);
+	if ((se->key = EVP_PKEY_dup(key)) == NULL)
+		err = xstrdup("copying the account key failed");
+	else if (opts_fill(r->cfg, r->section, &o, &eabk, &err) == 0) {
+		o.account_key = key;
+		se->s = acme_session_open(&o, log, &err);
+		free_secret((char *)eabk, o.eab_keylen);
+	}
+	if (se->s == NULL)
+		se->error = err != NULL ? err : xstrdup("failed");
+	return se;
 }
 
 int
@@ -399,32 +404,30 @@ acme_renew_prepare(struct acme_batch *b, struct inv *inv,
 {
 	const char *hl = config_get(r->cfg, r->section, "http-listen");
 	const char *ch = config_get(r->cfg, r->section, "challenge");
-	const char *ru = config_get(r->cfg, r->section, "reuse-key");
 	struct acme_account *a;
-	char *kpath;
+	struct acme_sess *se;
 	size_t i;
 	int found;
 
-	if (acme_renew_check(r->cfg, r->section, NULL, cause) != 0)
-		return -1;
-	a = batch_account(b, inv, r, log);
+	a = batch_account(b, inv, r);
 	if (a->key == NULL)
 		return set_cause(cause, "%s", a->error);
+	se = batch_session(b, r, a->key, log);
+	if (se->s == NULL)
+		return set_cause(cause, "%s", se->error);
+	r->session = se->s;
 	if ((r->account_key = EVP_PKEY_dup(a->key)) == NULL)
 		return set_cause(cause, "copying the account key failed");
 
 	/* A key reused from the repository is read here, decrypted on the
 	   renewal's own thread. */
-	if (r->key_path == NULL && ru != NULL && (strcmp(ru, "yes") == 0 ||
-	    strcmp(ru, "true") == 0)) {
-		kpath = xasprintf("keys/%s.key", r->entry);
-		found = read_key(inv, kpath, &r->reuse_pem, &r->reuse_len,
-		    cause);
-		if (found == 1)
-			set_cause(cause, "reuse-key: no key stored (%s)",
-			    kpath);
-		free(kpath);
-		if (found != 0)
+	if (r->reuse && r->key_path == NULL) {
+		found = inv_entry_key_stored(inv, r->entry, &r->reuse_pem,
+		    &r->reuse_len, cause);
+		if (found == 0)
+			set_cause(cause, "reuse-key: no key stored "
+			    "(keys/%s.key)", r->entry);
+		if (found != 1)
 			return -1;
 	}
 
@@ -480,54 +483,29 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	struct strv names;
 	STACK_OF(X509) *sk = NULL;
 	EVP_PKEY *key = NULL;
-	const char *kt = config_get(c, r->section, "key-type");
-	const char *ru = config_get(c, r->section, "reuse-key");
 	unsigned char *eabk = NULL;
-	int rc = -1, reuse;
+	int rc = -1;
 
 	strv_init(&names);
 	memset(&o, 0, sizeof o);
-	/* A key file (key-path) is reused; a key in a token is renewed in
-	   the token. */
-	reuse = (r->key_path != NULL && !hsm_is_uri(r->key_path)) ||
-	    (ru != NULL && (strcmp(ru, "yes") == 0 || strcmp(ru, "true") ==
-	    0));
 
-	/* The certificate's key. */
-	if (reuse && r->key_path != NULL) {
-		/* A file or a key in a token, as key-path may name. */
-		char *err = NULL;
-
-		if ((key = key_load_path(r->key_path, r->pass, &err)) ==
-		    NULL) {
-			set_cause(cause, "%s: %s", r->key_path, err);
-			free(err);
+	/* The certificate's key: the stored one (read by
+	   acme_renew_prepare), else what key-path names, else a new one. */
+	if (r->reuse) {
+		if (entry_key_open(r->entry, r->key_path, r->reuse_pem,
+		    r->reuse_len, r->pass, &key, NULL, cause) != 0)
 			goto out;
-		}
-	} else if (reuse) {
-		char *kpath = xasprintf("keys/%s.key", r->entry);
-
-		key = decrypt_key(kpath, r->reuse_pem, r->reuse_len, r->pass,
-		    cause);
-		free(kpath);
-	} else {
-		if (kt == NULL)
-			kt = *key_type_of(X509_get0_pubkey(r->old)) != '\0' ?
-			    key_type_of(X509_get0_pubkey(r->old)) :
-			    KEY_TYPE_DEFAULT;
-		if ((key = key_generate_at(kt, r->key_path, HSM_GEN_RENEW,
-		    "key-path", &r->newkey_uri, &r->key_desc, cause)) == NULL)
-			goto out;
-	}
-	if (key == NULL)
-		goto out;
-	if (reuse)
 		r->key_desc = xstrdup("reused");
+	} else if ((key = key_generate_at(r->key_type, r->key_path,
+	    HSM_GEN_RENEW, "key-path", &r->newkey_uri, &r->key_desc,
+	    cause)) == NULL)
+		goto out;
 
 	old_names(r->old, &names);
 	if (opts_fill(c, r->section, &o, &eabk, cause) != 0)
 		goto out;
 	o.account_key = r->account_key;
+	o.session = r->session;
 	o.listener = r->listener;
 	if (acme_issue(&o, names.v, names.n, key, &r->full_pem, log,
 	    cause) != 0)
@@ -542,7 +520,7 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 		set_cause(cause, "the CA's certificate is not for our key");
 		goto out;
 	}
-	if (!reuse) {
+	if (!r->reuse) {
 		r->newkey = key;
 		key = NULL;
 	}

@@ -304,7 +304,7 @@ ca_read(struct inv *inv, const char *name, const char *file, char **data,
  */
 static int
 ca_key_read(struct inv *inv, const char *name, const char **file,
-    char **data, size_t *len, char blob[REPO_OID_HEX], char **cause)
+    char **data, size_t *len, char **cause)
 {
 	static const char *const files[] = { "key.pem", "key-uri" };
 	char *path;
@@ -314,7 +314,7 @@ ca_key_read(struct inv *inv, const char *name, const char **file,
 	for (i = 0; i < nitems(files) && found == 0; i++) {
 		*file = files[i];
 		path = ca_path(name, files[i]);
-		found = repo_read(inv->repo, NULL, path, data, len, blob,
+		found = repo_read(inv->repo, NULL, path, data, len, NULL,
 		    cause);
 		free(path);
 	}
@@ -359,7 +359,7 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 	free(data);
 	data = NULL;
 	if (with_key) {
-		if ((found = ca_key_read(inv, name, &file, &data, &len, NULL,
+		if ((found = ca_key_read(inv, name, &file, &data, &len,
 		    cause)) <= 0) {
 			if (found == 0)
 				set_cause(cause, "CA %s has no key "
@@ -685,16 +685,6 @@ free_pass(char *p)
 	free_secret(p, p != NULL ? strlen(p) : 0);
 }
 
-/* The key type of a new key: asked for, else the default where it is
-   made (a token makes RSA only, hsm.h). */
-static const char *
-new_key_type(const char *type, const char *key_in)
-{
-	if (type != NULL)
-		return type;
-	return key_in != NULL ? HSM_KEY_TYPE_DEFAULT : KEY_TYPE_DEFAULT;
-}
-
 /* Check --key-type and --key-in before anything is done. */
 static int
 new_key_check(const char *type, const char *key_in, char **cause)
@@ -730,7 +720,7 @@ inv_ca_init(struct inv *inv, const struct inv_ca_init_opts *o,
 	char *serials = NULL, *pserials = NULL, *msg = NULL, *subject, *p;
 	char *paths[4] = { NULL, NULL, NULL, NULL }, date[16], fp[65];
 	char *uri = NULL, *kdesc = NULL;
-	const char *type = new_key_type(o->key_type, o->key_in);
+	const char *type = key_type_new(o->key_type, NULL, o->key_in != NULL);
 	size_t keylen, n = 3, i;
 	int64_t now = clock_now();
 	int days = o->days > 0 ? o->days : 3650, rc = -1, found;
@@ -896,7 +886,7 @@ inv_issue(struct inv *inv, const struct inv_issue_opts *o, char **name_out,
 	char *name = NULL, *dir = NULL, *sans = NULL, *subject, *body, *p;
 	char *paths[4] = { NULL, NULL, NULL, NULL }, date[16], fp[65];
 	char *uri = NULL, *kdesc = NULL;
-	const char *type = new_key_type(o->key_type, o->key_in);
+	const char *type = key_type_new(o->key_type, NULL, o->key_in != NULL);
 	size_t keylen, i, n;
 	int64_t now = clock_now();
 	int rc = -1, usage = o->usage ? o->usage : CA_USE_SERVER;

@@ -26,28 +26,41 @@
 
 
 int
-inv_entry_key_stored(struct inv *inv, const char *name, char **key,
-    size_t *len, char **cause)
+inv_key_stored(struct inv *inv, const char *path, char **key, size_t *len,
+    char **cause)
 {
-	char *path = xasprintf("keys/%s.key", name), *err = NULL;
+	char *err = NULL;
 	int found;
 
 	*key = NULL;
 	*len = 0;
 	found = repo_read(inv->repo, NULL, path, key, len, NULL, &err);
-	if (found < 0) {
-		set_cause(cause, "%s: %s", path, err);
-		free(err);
+	if (found != 1) {
+		free_secret(*key, *len);
+		*key = NULL;
+		*len = 0;
 	}
+	if (found < 0)
+		set_cause(cause, "%s: %s", path, err);
+	free(err);
+	return found;
+}
+
+int
+inv_entry_key_stored(struct inv *inv, const char *name, char **key,
+    size_t *len, char **cause)
+{
+	char *path = xasprintf("keys/%s.key", name);
+	int found = inv_key_stored(inv, path, key, len, cause);
+
 	free(path);
 	return found;
 }
 
 int
-entry_key_open(const char *name, const struct entry *e, const char *stored,
+entry_key_open(const char *name, const char *keypath, const char *stored,
     size_t len, const char *pass, EVP_PKEY **pk, char **from, char **cause)
 {
-	const char *keypath = entry_get(e, "key-path");
 	char *err = NULL, *path = xasprintf("keys/%s.key", name);
 
 	*pk = NULL;
@@ -99,8 +112,8 @@ inv_entry_key(struct inv *inv, const char *name, const struct entry *e,
 			goto out;
 		}
 	}
-	rc = entry_key_open(name, e, found == 1 ? key : NULL, key_len, pass,
-	    pk, from, cause);
+	rc = entry_key_open(name, keypath, found == 1 ? key : NULL, key_len,
+	    pass, pk, from, cause);
 out:
 	free_secret(key, key_len);
 	free_secret(pass, pass != NULL ? strlen(pass) : 0);

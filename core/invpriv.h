@@ -30,12 +30,19 @@ char	*inv_key_passphrase(char **cause);
  */
 int	 inv_entry_key(struct inv *, const char *name, const struct entry *,
 	    EVP_PKEY **, char **from, char **cause);
-/* Its two halves: keys/NAME.key at HEAD as stored (1 found, 0 none, -1
-   error), on the inventory's thread; and opening that (stored, or NULL
-   for the key-path) with pass, on any thread. */
+/*
+ * Its two halves, for a renewal whose worker opens the key. On the
+ * inventory's thread: a key file at HEAD as stored, still encrypted
+ * (keys/NAME.key, acme/PROFILE/account.key; *key wiped with free_secret
+ * by the caller): 1 found, 0 none, -1 error naming path; the entry's
+ * keys/NAME.key so. On any thread: the entry's key, stored (as read) or
+ * else what key_path names, decrypted with pass.
+ */
+int	 inv_key_stored(struct inv *, const char *path, char **key,
+	    size_t *len, char **cause);
 int	 inv_entry_key_stored(struct inv *, const char *name, char **key,
 	    size_t *len, char **cause);
-int	 entry_key_open(const char *name, const struct entry *,
+int	 entry_key_open(const char *name, const char *key_path,
 	    const char *stored, size_t len, const char *pass, EVP_PKEY **,
 	    char **from, char **cause);
 char	*inv_message(const char *subject, const char *body,

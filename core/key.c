@@ -121,6 +121,16 @@ key_type_of(const EVP_PKEY *pk)
 	return "";
 }
 
+const char *
+key_type_new(const char *asked, const EVP_PKEY *old, int in_token)
+{
+	if (asked != NULL)
+		return asked;
+	if (old != NULL && *key_type_of(old) != '\0')
+		return key_type_of(old);
+	return in_token ? HSM_KEY_TYPE_DEFAULT : KEY_TYPE_DEFAULT;
+}
+
 const EVP_MD *
 key_sign_md(const EVP_PKEY *pk)
 {

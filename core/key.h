@@ -34,6 +34,14 @@ EVP_PKEY *key_generate_at(const char *type, const char *uri, int flags,
 void	 key_generate_undo(const char *new_uri);
 /* The type of a key as key_types names it, or "" when it is none of them. */
 const char *key_type_of(const EVP_PKEY *);
+/*
+ * The type of a new key: asked (a profile's key-type, --key-type) if not
+ * NULL, else that of the key it replaces (old, NULL for none) when
+ * key_types names it, else the default where it is made: KEY_TYPE_DEFAULT,
+ * or HSM_KEY_TYPE_DEFAULT in a PKCS#11 token (in_token; hsm.h).
+ */
+const char *key_type_new(const char *asked, const EVP_PKEY *old,
+	    int in_token);
 /* pk as encrypted PKCS#8 PEM (caller frees, *len its length), or NULL. */
 char	*key_encrypt_pem(EVP_PKEY *, const char *pass, size_t *len);
 /*

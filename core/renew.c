@@ -249,6 +249,29 @@ token_key(struct rjob *j)
 	return kp != NULL && hsm_is_uri(kp) ? kp : NULL;
 }
 
+/* Whether the renewal keeps the entry's key: the profile says reuse-key
+   = yes, or key-path names a key file, which stays where it is (a key in
+   a token is renewed in the token). -1 with *cause when reuse-key is
+   neither yes nor no. */
+static int
+key_reused(struct rjob *j, int *reuse, char **cause)
+{
+	if (prof_yes(j, "reuse-key", 0, reuse, cause) != 0)
+		return -1;
+	if (entry_get(&j->e, "key-path") != NULL && token_key(j) == NULL)
+		*reuse = 1;
+	return 0;
+}
+
+/* The type of a new key (key_type_new): the profile's key-type, else
+   the old key's, else the default where it is made. */
+static const char *
+new_key_type(struct rjob *j)
+{
+	return key_type_new(prof_get(j, "key-type"),
+	    X509_get0_pubkey(j->old), token_key(j) != NULL);
+}
+
 /* An unencrypted PEM of a key, for a deploy target (caller wipes). */
 static char *
 key_plain_pem(EVP_PKEY *pk, size_t *len)
@@ -480,15 +503,6 @@ plan_deploy(struct rjob *j, struct inv_renew_plan *p)
 /* ---------------------------------------------------------------------- */
 /* local-ca */
 
-/* The new key's type: the profile's key-type, else the old key's. */
-static const char *
-lca_key_type(struct rjob *j, const char *kt)
-{
-	const char *old = key_type_of(X509_get0_pubkey(j->old));
-
-	return kt != NULL ? kt : *old != '\0' ? old : KEY_TYPE_DEFAULT;
-}
-
 static int
 lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 {
@@ -506,7 +520,7 @@ lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 	j->ca_name = xstrdup(ca);
 	if (prof_int(j, "days", 0, 36500, 0, &days, cause) != 0 ||
 	    prof_int(j, "hours", 0, 876000, 0, &hours, cause) != 0 ||
-	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0)
+	    key_reused(j, &reuse, cause) != 0)
 		return -1;
 	if (kt != NULL && !key_type_valid(kt))
 		return set_cause(cause, "certdeck.conf [%s]: key-type %s: use "
@@ -519,17 +533,16 @@ lca_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 			life = j->old_not_after - j->old_not_before;
 		p->new_not_after = clock_now() + life;
 		p->profile = xasprintf("%s (local CA %s)", j->profile, ca);
-		if (reuse || (entry_get(&j->e, "key-path") != NULL &&
-		    token_key(j) == NULL))
+		if (reuse)
 			p->key = xstrdup("reused");
 		else if (token_key(j) != NULL) {
 			char *t = hsm_uri_token(token_key(j));
 
 			p->key = xasprintf("new (%s) in PKCS#11 token %s",
-			    lca_key_type(j, kt), t);
+			    new_key_type(j), t);
 			free(t);
 		} else
-			p->key = xasprintf("new (%s)", lca_key_type(j, kt));
+			p->key = xasprintf("new (%s)", new_key_type(j));
 	}
 	return 0;
 }
@@ -556,7 +569,6 @@ lca_issue(struct rjob *j, char **cause)
 	struct inv_renew_plan p;
 	struct ca_req rq;
 	EVP_PKEY *pub;
-	const char *kt = prof_get(j, "key-type");
 	uint32_t xku;
 	int reuse, loc;
 
@@ -564,14 +576,10 @@ lca_issue(struct rjob *j, char **cause)
 	strv_init(&p.deploy);
 	strv_init(&p.endpoints);
 	if (lca_check(j, &p, cause) != 0 ||
-	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0) {
+	    key_reused(j, &reuse, cause) != 0) {
 		inv_renew_plan_free(&p);
 		return -1;
 	}
-	/* A key file outside the repository (key-path) stays where it is;
-	   a new key in a token is made there. */
-	if (entry_get(&j->e, "key-path") != NULL && token_key(j) == NULL)
-		reuse = 1;
 	memset(&rq, 0, sizeof rq);
 	rq.subject = X509_get_subject_name(j->old);
 	loc = X509_get_ext_by_NID(j->old, NID_subject_alt_name, -1);
@@ -592,7 +600,7 @@ lca_issue(struct rjob *j, char **cause)
 		pub = X509_get0_pubkey(j->old);
 		j->key_desc = xstrdup("reused");
 	} else {
-		if ((j->newkey = key_generate_at(lca_key_type(j, kt),
+		if ((j->newkey = key_generate_at(new_key_type(j),
 		    token_key(j), HSM_GEN_RENEW, "key-path", &j->newkey_uri,
 		    &j->key_desc, cause)) == NULL) {
 			inv_renew_plan_free(&p);
@@ -793,15 +801,14 @@ acme_check(struct rjob *j, struct inv_renew_plan *p, char **cause)
 	int reuse;
 
 	if (acme_renew_check(j->cfg, j->section, &desc, cause) != 0 ||
-	    prof_yes(j, "reuse-key", 0, &reuse, cause) != 0) {
+	    key_reused(j, &reuse, cause) != 0) {
 		free(desc);
 		return -1;
 	}
 	if (p != NULL) {
 		p->profile = xasprintf("%s (%s)", j->profile, desc);
-		p->key = xstrdup(reuse || (entry_get(&j->e, "key-path") !=
-		    NULL && token_key(j) == NULL) ? "reused" : token_key(j) !=
-		    NULL ? "new, in its PKCS#11 token" : "new");
+		p->key = xstrdup(reuse ? "reused" : token_key(j) != NULL ?
+		    "new, in its PKCS#11 token" : "new");
 	}
 	free(desc);
 	return 0;
@@ -812,11 +819,16 @@ acme_prepare(struct rjob *j, char **cause)
 {
 	struct acme_renewal *r = &j->acme;
 
+	if (acme_check(j, NULL, cause) != 0)
+		return -1;
 	r->cfg = j->cfg;
 	r->section = j->section;
 	r->profile = j->profile;
 	r->entry = j->name;
 	r->key_path = entry_get(&j->e, "key-path");
+	if (key_reused(j, &r->reuse, cause) != 0)
+		return -1;
+	r->key_type = new_key_type(j);
 	r->old = j->old;
 	r->pass = j->pass;
 	return acme_renew_prepare(j->b->acme, j->inv, r, &j->out, cause);
@@ -886,8 +898,9 @@ secret_manifest(struct rjob *j, const char *keypem, char **cause)
 	EVP_PKEY *pk;
 
 	if (keypem == NULL) {
-		if (entry_key_open(j->name, &j->e, j->stored_key,
-		    j->stored_len, j->pass, &pk, NULL, &err) != 0) {
+		if (entry_key_open(j->name, entry_get(&j->e, "key-path"),
+		    j->stored_key, j->stored_len, j->pass, &pk, NULL,
+		    &err) != 0) {
 			set_cause(cause, "kubernetes secret: %s", err);
 			free(err);
 			return NULL;

@@ -17,6 +17,10 @@
 #     that fails (nothing listening; the wrong webroot) and so an invalid
 #     order, a server that is no ACME server: each one line, no commit,
 #     and a failed renew job saying why.
+#  5. A batch of three asks for the directory and the account once
+#     (pebble's log counts the requests), with a new account and an
+#     existing one, side by side and one after another; a directory or
+#     an account that fails fails each renewal of the batch in one line.
 # Every server listens on 127.0.0.1 only and is stopped by PID; every wait
 # is bounded.
 . "$(dirname "$0")/lib.sh"
@@ -101,6 +105,18 @@ check "  the certificate is for the key at key-path" sh -c "
     a=\$(openssl pkey -in '$T/b.key' -pubout 2>/dev/null);
     b=\$(openssl x509 -in '$bd/cert.pem' -noout -pubkey); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ]"
 check_out "  issued by pebble" "Pebble Intermediate CA" openssl x509 -in "$bd/cert.pem" -noout -issuer
+
+# A reused key that is not there: none stored is refused before the CA
+# is asked, a key-path naming no file by the renewal; one line, nothing
+# committed.
+mkcert "$T" nokey nokey.test 30
+C import "$T/nokey.pem" >/dev/null 2>&1
+C set nokey-test profile=reuse >/dev/null
+check_out "reuse-key with no key stored" "nokey-test: reuse-key: no key stored (keys/nokey-test.key)" C renew nokey-test
+C set nokey-test profile=pebble "key-path=$T/missing.key" >/dev/null
+n0=$(commits "$I")
+check_out "a key-path that names no file" "nokey-test: key-path $T/missing.key: " C renew nokey-test
+check "  nothing committed for either" test "$(commits "$I")" = "$n0"
 
 # Several at once through a new profile: its account is made once and
 # committed once, one listener answers on the profile's port (this pebble
@@ -193,6 +209,52 @@ profile busy "directory = https://127.0.0.1:$wport/busy" \
 C set a-test profile=busy >/dev/null
 fail_case "a rate limit says when to come back (Retry-After)" "the CA refused the directory request: rateLimited: too many new orders; try again in 3600 s"
 kill $wpid 2>/dev/null
+kill $ppid 2>/dev/null
+
+# --- 5. a batch looks the directory and the account up once, however
+# many orders it makes: pebble's own log (a line per request) counts
+# them. No nonce is refused by this pebble, so no request is sent twice.
+export PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0
+start_pebble p4 "$lport" || exit 1
+unset PEBBLE_VA_ALWAYS_VALID PEBBLE_WFE_NONCEREJECT
+# reqs FROM METHOD PATH: how many such requests pebble logged after line FROM
+reqs() { tail -n +$(($1 + 1)) "$T/p4.log" | grep -c "^Pebble .* $2 $3 -> calling handler"; }
+profile once "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+for i in 1 2 3; do C set "m$i-test" profile=once >/dev/null; done
+j0=$(db "SELECT max(id) FROM jobs")
+for jobs in 3 1; do
+	case $jobs in 3) what="a new account" ;; *) what="its account found" ;; esac
+	l0=$(wc -l <"$T/p4.log")
+	n0=$(commits "$I")
+	C renew --jobs $jobs m1-test m2-test m3-test >"$T/once.out" 2>&1
+	check "renew --jobs $jobs of three, $what: all renewed" test "$(grep -c '^renewed m[123]-test' "$T/once.out")" = 3
+	check "  three commits" test "$(commits "$I")" = $((n0 + 3))
+	check_out "  one directory GET, one newAccount, three orders" \
+	    "directory 1, newAccount 1, newOrder 3." echo "directory $(reqs "$l0" GET /dir), newAccount $(reqs "$l0" POST /sign-me-up), newOrder $(reqs "$l0" POST /order-plz)."
+done
+check "  the first made the account, the second found it" test "$(db "SELECT sum(output LIKE '%(new)%'), sum(output LIKE '%(existing)%') FROM jobs WHERE id > $j0")" = "1|1"
+# A directory or an account that fails fails every renewal through it.
+# batch_fails DESC PROFILE EXPECTED: m1-m3-test through PROFILE in one
+# renew --jobs 3 fail, each in one line saying EXPECTED and a failed job,
+# nothing committed. (Its variables are its own: check_out sets _d, _e.)
+batch_fails() {
+	bf_d=$1 bf_p=$2 bf_e=$3
+	for bf_i in 1 2 3; do C set "m$bf_i-test" profile="$bf_p" >/dev/null; done
+	bf_n=$(commits "$I")
+	bf_j=$(db "SELECT max(id) FROM jobs")
+	C renew --jobs 3 m1-test m2-test m3-test >"$T/once.out" 2>"$T/once.err"
+	check "$bf_d: exit status 1" test $? = 1
+	for bf_i in 1 2 3; do
+		check_out "  m$bf_i-test says why" "m$bf_i-test: $bf_e" cat "$T/once.err"
+	done
+	check "  in one line each" test "$(wc -l <"$T/once.err")" = 3
+	check "  nothing committed" test "$(commits "$I")" = "$bf_n"
+	check "  three failed jobs" test "$(db "SELECT count(*) FROM jobs WHERE id > $bf_j AND ok = 0")" = 3
+}
+profile oncedead "directory = https://127.0.0.1:$dead/dir" \
+    "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
+batch_fails "a batch through an unreachable directory" oncedead "127.0.0.1:$dead: Failed to connect"
 kill $ppid 2>/dev/null
 
 # --- 2. real validation: challtestsrv answers every name with 127.0.0.1
@@ -346,6 +408,7 @@ profile badeab "directory = https://127.0.0.1:$pport/dir" \
     "eab-kid = kid-1" "eab-hmac-key-file = $T/eab.bad"
 C set a-test profile=badeab >/dev/null
 fail_case "EAB with the wrong HMAC key" "the CA refused the account: unauthorized"
+batch_fails "a batch through an account the CA refuses" badeab "the CA refused the account: unauthorized"
 profile eab "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport" \
     "eab-kid = kid-1" "eab-hmac-key-file = $T/eab.key"

@@ -263,6 +263,43 @@ for j in 0 33 x ''; do
 done
 check "  nothing committed" test "$(commits "$I")" = "$n0"
 
+# --- the new key's type and reuse-key, as every kind decides them: the
+# old key's type by default, the profile's key-type over it; reuse-key
+# yes or no and nothing else
+C issue --ca root --cn kt.test --key-type ec:P-384 --days 30 >/dev/null
+check_out "renew keeps the old key's type (dry run)" "key: new (ec:P-384)" C renew --dry-run kt-test
+C renew kt-test >/dev/null
+check_out "  and the renewal" "key: new (ec:P-384)" git -C "$I" log -1 --format=%b
+cat >>"$I/certdeck.conf" <<'CONF'
+
+[profile rsa]
+type = local-ca
+ca = root
+key-type = rsa:3072
+
+[profile maybe]
+type = local-ca
+ca = root
+reuse-key = maybe
+
+[profile acmemaybe]
+type = acme
+directory = https://127.0.0.1:1/dir
+http-listen = 127.0.0.1:1
+reuse-key = maybe
+CONF
+git -C "$I" commit -qam "add profiles rsa, maybe, acmemaybe"
+C set kt-test profile=rsa >/dev/null
+C renew kt-test >/dev/null
+check_out "a profile's key-type over the old key's" "key: new (rsa:3072)" git -C "$I" log -1 --format=%b
+for p in maybe acmemaybe; do
+	C set kt-test profile=$p >/dev/null
+	n0=$(commits "$I")
+	check_out "reuse-key = maybe is refused ($p, dry run)" "certdeck.conf [profile $p]: reuse-key must be yes or no" C renew --dry-run kt-test
+	check_out "  and by renew" "certdeck.conf [profile $p]: reuse-key must be yes or no" C renew kt-test
+	check "  nothing committed" test "$(commits "$I")" = "$n0"
+done
+
 # --- no unencrypted private key in any object
 git -C "$I" cat-file --batch-all-objects --batch >"$T/objects"
 check "no git object holds an unencrypted private key" sh -c "! grep -aE 'BEGIN (RSA |EC )?PRIVATE KEY' '$T/objects'"
