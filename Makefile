@@ -93,9 +93,9 @@ FUZZ_FLAGS = -g -O1 -fsanitize=address,undefined -std=c11 -D_GNU_SOURCE
 FUZZ_OBJ = $(LIB_SRC:%.c=fuzz/obj/%.o)
 FUZZ_BIN = fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s
 fuzz: $(FUZZ_BIN)
-fuzz/obj/%.o: %.c
+$(FUZZ_OBJ): fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -c -o $@ $<
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -MMD -MP -c -o $@ $<
 fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
 	clang $(FUZZ_FLAGS) -fsanitize=fuzzer $(CPPFLAGS) -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lpthread
 
@@ -112,4 +112,4 @@ clean:
 	rm -rf fuzz/obj
 
 .PHONY: all check unit asan deps install clean fuzz
--include $(wildcard */*.d tests/unit/*.d)
+-include $(wildcard */*.d tests/unit/*.d fuzz/obj/*/*.d)
