@@ -199,9 +199,10 @@ eab_key(const char *path, unsigned char **key, size_t *len, char **cause)
 	return 0;
 }
 
-/* The profile's settings as acme_issue takes them; *eabk (caller frees
-   with free_secret, length o->eab_keylen) is the EAB key read from its
-   file. */
+/* The profile's settings as acme_issue takes them; with eabk, the EAB
+   key too, read from its file into *eabk (caller frees with
+   free_secret, length o->eab_keylen): only the session's newAccount
+   needs it, not each order. */
 static int
 opts_fill(const struct config *c, const char *section, struct acme_opts *o,
     unsigned char **eabk, char **cause)
@@ -210,7 +211,8 @@ opts_fill(const struct config *c, const char *section, struct acme_opts *o,
 	const char *dw = config_get(c, section, "dns-wait");
 
 	memset(o, 0, sizeof *o);
-	*eabk = NULL;
+	if (eabk != NULL)
+		*eabk = NULL;
 	o->directory = config_get(c, section, "directory");
 	o->contact = config_get(c, section, "contact");
 	o->ca_bundle = config_get(c, section, "ca-bundle");
@@ -220,6 +222,8 @@ opts_fill(const struct config *c, const char *section, struct acme_opts *o,
 	o->dns_hook = config_get(c, section, "dns-hook");
 	o->dns_wait_s = dw != NULL ? atoi(dw) : 0;
 	o->timeout_s = to != NULL ? atoi(to) : 0;
+	if (eabk == NULL)
+		return 0;
 	if ((o->eab_kid = config_get(c, section, "eab-kid")) != NULL &&
 	    eab_key(config_get(c, section, "eab-hmac-key-file"), eabk,
 	    &o->eab_keylen, cause) != 0)
@@ -483,7 +487,6 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 	struct strv names;
 	STACK_OF(X509) *sk = NULL;
 	EVP_PKEY *key = NULL;
-	unsigned char *eabk = NULL;
 	int rc = -1;
 
 	strv_init(&names);
@@ -502,7 +505,7 @@ acme_renew(struct acme_renewal *r, struct buf *log, char **cause)
 		goto out;
 
 	old_names(r->old, &names);
-	if (opts_fill(c, r->section, &o, &eabk, cause) != 0)
+	if (opts_fill(c, r->section, &o, NULL, cause) != 0)
 		goto out;
 	o.account_key = r->account_key;
 	o.session = r->session;
@@ -534,7 +537,6 @@ out:
 	ERR_clear_error();
 	sk_X509_pop_free(sk, X509_free);
 	EVP_PKEY_free(key);
-	free_secret((char *)eabk, o.eab_keylen);
 	strv_free(&names);
 	return rc;
 }
