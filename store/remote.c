@@ -1310,7 +1310,7 @@ repo_move_head(struct repo *r, const char *old, const char *new_,
 {
 	git_reference *head = NULL, *moved = NULL;
 	git_oid oid, nid;
-	char *refname;
+	char *refname, *lock;
 	int e;
 
 	if (repo_parse_oid(old, &oid) != 0 || repo_parse_oid(new_, &nid) != 0)
@@ -1320,15 +1320,21 @@ repo_move_head(struct repo *r, const char *old, const char *new_,
 	refname = xstrdup(git_reference_type(head) == GIT_REFERENCE_SYMBOLIC ?
 	    git_reference_symbolic_target(head) : "HEAD");
 	git_reference_free(head);
+	lock = xasprintf("%s.lock", refname);
+	repo_git_writing(r, lock);
 	e = git_reference_create_matching(&moved, repo_git(r), refname, &nid,
 	    1, &oid, reflog);
+	repo_git_written(r);
 	if (e == GIT_EMODIFIED || e == GIT_EEXISTS) {
 		git_error_clear();
 		set_cause(cause, "%s moved meanwhile (another git process?); "
 		    "nothing was changed", refname);
-	} else if (e != 0)
+	} else if (e == GIT_ELOCKED)
+		repo_locked_cause(r, cause, lock, "nothing was changed");
+	else if (e != 0)
 		repo_gerr(cause, "cannot move %s", refname);
 	git_reference_free(moved);
 	free(refname);
+	free(lock);
 	return e == 0 ? 0 : -1;
 }

@@ -385,7 +385,7 @@ fail:
 }
 
 static int	repo_index_flush(struct repo *, char **);
-static void	repo_index_clear_stale(struct repo *);
+static void	repo_git_clear_stale(struct repo *);
 static void	repo_sweep_tmp(struct repo *);
 
 void
@@ -476,6 +476,7 @@ repo_lock(struct repo *r, int timeout_ms, char **cause)
 	}
 	r->lockfd = fd;
 	repo_sweep_tmp(r);
+	repo_git_clear_stale(r);
 	free(path);
 	free(dir);
 	return 0;
@@ -578,7 +579,6 @@ out:
 static int
 repo_index_get(struct repo *r, git_index **out, char **cause)
 {
-	repo_index_clear_stale(r);
 	if (git_repository_index(out, r->git) != 0)
 		return repo_gerr(cause, "cannot open .git/index");
 	if (!r->index_pending && git_index_read(*out, 0) != 0) {
@@ -595,52 +595,101 @@ static int
 repo_index_flush(struct repo *r, char **cause)
 {
 	git_index *idx = NULL;
-	int rc = 0;
+	int e, rc = 0;
 
 	if (!r->index_pending || r->batch)
 		return 0;
 	if (git_repository_index(&idx, r->git) != 0)
 		return repo_gerr(cause, "cannot open .git/index");
-	repo_index_clear_stale(r);
-	/*
-	 * libgit2 writes .git/index through .git/index.lock. A process killed
-	 * in between leaves that lock behind and git refuses to go on. The
-	 * marker says the lock is ours: the next certdeck, holding the
-	 * inventory lock and so knowing the writer is dead, removes both.
-	 */
-	{
-		char *m = xasprintf("%s/.certdeck/gitindex-writing", r->workdir);
-		int fd = open(m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-		if (fd >= 0)
-			close(fd);
-		if (git_index_write(idx) != 0)
-			rc = repo_gerr(cause, "cannot write .git/index");
-		else
-			r->index_pending = 0;
-		unlink(m);
-		free(m);
-	}
+	repo_git_writing(r, "index.lock");
+	if ((e = git_index_write(idx)) == GIT_ELOCKED)
+		rc = repo_locked_cause(r, cause, "index.lock", ".git/index "
+		    "was not written");
+	else if (e != 0)
+		rc = repo_gerr(cause, "cannot write .git/index");
+	else
+		r->index_pending = 0;
+	repo_git_written(r);
 	git_index_free(idx);
 	return rc;
 }
 
-/* Remove an index.lock left by a certdeck killed while writing the index. */
-static void
-repo_index_clear_stale(struct repo *r)
+/*
+ * libgit2 writes .git/index and refs through lock files (index.lock,
+ * refs/heads/main.lock): a process killed in between leaves the lock
+ * behind, and git and libgit2 refuse to go on until someone removes it.
+ * While it holds the inventory lock, certdeck brackets each such write
+ * with a marker naming the lock (.certdeck/git-writing); the next
+ * certdeck to take the inventory lock knows the writer is dead and
+ * removes the lock the marker names. A lock without our marker belongs
+ * to another git process and is never touched.
+ */
+void
+repo_git_writing(struct repo *r, const char *lock)
 {
-	char *m, *lock;
+	char *m;
+	int fd;
 
 	if (r->lockfd == -1)
-		return;		/* only with the inventory lock held */
-	m = xasprintf("%s/.certdeck/gitindex-writing", r->workdir);
-	if (access(m, F_OK) == 0) {
-		lock = xasprintf("%s/index.lock",
-		    git_repository_path(r->git));
-		unlink(lock);
-		unlink(m);
-		free(lock);
+		return;		/* only the lock holder's marker means "dead" */
+	m = xasprintf("%s/.certdeck/git-writing", r->workdir);
+	fd = open(m, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, lock, strlen(lock)) < 0)
+			(void)0;	/* no marker: a stale lock is reported */
+		close(fd);
 	}
+	free(m);
+	crash_point(strcmp(lock, "index.lock") == 0 ? "gitlock-index" :
+	    "gitlock-ref");
+}
+
+void
+repo_git_written(struct repo *r)
+{
+	char *m;
+
+	if (r->lockfd == -1)
+		return;
+	m = xasprintf("%s/.certdeck/git-writing", r->workdir);
+	unlink(m);
+	free(m);
+}
+
+/* The one-line error for a git lock (relative to .git) someone else holds. */
+int
+repo_locked_cause(struct repo *r, char **cause, const char *lock,
+    const char *outcome)
+{
+	git_error_clear();
+	return set_cause(cause, "%s%s exists: another git command is "
+	    "running, or one was killed; %s (if no git command is running, "
+	    "remove that file)", git_repository_path(r->git), lock, outcome);
+}
+
+/* With the inventory lock just taken: remove the lock a dead writer left. */
+static void
+repo_git_clear_stale(struct repo *r)
+{
+	char *m, *lock = NULL, *full;
+	size_t len;
+	char *cause = NULL;
+
+	m = xasprintf("%s/.certdeck/git-writing", r->workdir);
+	if (read_file(m, 4096, &lock, &len, &cause) == 0) {
+		/* A path under .git that ends in .lock, nothing else. */
+		if (strlen(lock) == len && len > 5 && lock[0] != '/' &&
+		    strstr(lock, "..") == NULL &&
+		    strcmp(lock + len - 5, ".lock") == 0) {
+			full = xasprintf("%s%s", git_repository_path(r->git),
+			    lock);
+			unlink(full);
+			free(full);
+		}
+		free(lock);
+		unlink(m);
+	}
+	free(cause);
 	free(m);
 }
 
@@ -1491,7 +1540,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	struct buf full, reflog;
 	const git_commit *parents[1];
 	git_oid old_id, tree_id, commit_id;
-	char *refname = NULL, hex[REPO_OID_HEX];
+	char *refname = NULL, *lock = NULL, hex[REPO_OID_HEX];
 	const char *nl;
 	size_t i;
 	int e, unborn = 0, empty, staging = 0, placing, rc = -1;
@@ -1623,12 +1672,19 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	nl = strchr(message, '\n');
 	buf_printf(&reflog, "commit%s: %.*s", unborn ? " (initial)" : "",
 	    nl != NULL ? (int)(nl - message) : (int)strlen(message), message);
+	lock = xasprintf("%s.lock", refname);
+	repo_git_writing(r, lock);
 	e = git_reference_create_matching(&moved, r->git, refname, &commit_id,
 	    unborn ? 0 : 1, unborn ? NULL : &old_id, reflog.data);
+	repo_git_written(r);
 	if (e == GIT_EMODIFIED || e == GIT_EEXISTS) {
 		git_error_clear();
 		set_cause(cause, "%s moved while committing (another git "
 		    "process?); nothing was committed", refname);
+		goto out;
+	}
+	if (e == GIT_ELOCKED) {
+		repo_locked_cause(r, cause, lock, "nothing was committed");
 		goto out;
 	}
 	if (e != 0) {
@@ -1706,6 +1762,7 @@ out:
 	git_commit_free(parent);
 	git_reference_free(head);
 	free(refname);
+	free(lock);
 	free(c);
 	buf_free(&reflog);
 	buf_free(&full);

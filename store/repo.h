@@ -32,6 +32,18 @@ const char *repo_workdir(struct repo *);	/* no trailing slash */
 int	 repo_lock(struct repo *, int timeout_ms, char **cause);
 void	 repo_unlock(struct repo *);
 
+/*
+ * Around a libgit2 write that takes a git lock file (lock: its path under
+ * .git, as "index.lock" or "refs/heads/main.lock"), made with the
+ * inventory lock held: if this process dies in between, the next
+ * repo_lock removes that lock file. repo_locked_cause says, in one line,
+ * that such a lock file is someone else's, and what happened (outcome).
+ */
+void	 repo_git_writing(struct repo *, const char *lock);
+void	 repo_git_written(struct repo *);
+int	 repo_locked_cause(struct repo *, char **cause, const char *lock,
+	    const char *outcome);
+
 /* HEAD's commit id into out; returns 1 if HEAD exists, 0 if unborn, -1 error. */
 int	 repo_head(struct repo *, char out[REPO_OID_HEX], char **cause);
 

@@ -161,13 +161,16 @@ done
 check "h0 is back everywhere" sh -c "'$CERTDECK' -C '$C' list | grep -q h0-example-com"
 
 # --- A sync killed at each point: both usable, the next sync completes ---
-for point in sync-fetched sync-replayed sync-moved sync-pushed; do
+# gitlock-ref: killed as libgit2 is about to lock the branch to move it;
+# the test makes the lock file libgit2 would have made an instant later.
+for point in sync-fetched sync-replayed gitlock-ref sync-moved sync-pushed; do
 	cd_ "$A" set h1-example-com notes="crash-$point" >/dev/null
 	cd_ "$A" sync >/dev/null 2>&1
 	cd_ "$B" set h2-example-com notes="crash-$point" >/dev/null
 	CERTDECK_TEST_CRASH=$point "$CERTDECK" -C "$B" sync >/dev/null 2>&1
 	rc=$?
 	check "$point: the sync was killed" test "$rc" -ge 128
+	[ $point = gitlock-ref ] && : >"$B/.git/$(git -C "$B" symbolic-ref HEAD).lock"
 	check "$point: the remote is usable" sh -c "git -C '$BARE' fsck --strict >/dev/null 2>&1"
 	check_out "$point: B still lists its change" "h2-example-com" cd_ "$B" list
 	check "$point: B is consistent" consistent "$B"
