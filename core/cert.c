@@ -24,6 +24,7 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/cms.h>
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -483,12 +484,171 @@ curve_str(const char *ossl)
 }
 
 /*
+ * Certificates are decoded without their public key. OpenSSL 3.0's
+ * d2i_X509 decodes the key eagerly and builds a decoder context (a walk
+ * of every decoder of every provider) for each certificate: 65% of a
+ * parse (bench/README.md). cert_d2i decodes in a library context that
+ * has no provider, so that step finds nothing and is skipped; the key
+ * is decoded when asked for (cert_pubkey) with a decoder context made
+ * once per thread; a signature check decodes the certificate again as
+ * OpenSSL does by default (cert_keyed).
+ */
+static pthread_once_t	 nokey_once = PTHREAD_ONCE_INIT;
+static OSSL_LIB_CTX	*nokey_ctx;		/* the null provider only */
+static pthread_key_t	 keydec_key;
+static int		 keydec_ok;
+
+struct keydec {
+	OSSL_DECODER_CTX	*d;
+	EVP_PKEY		*out;	/* where d puts what it decodes */
+};
+
+static void
+keydec_free(void *arg)
+{
+	struct keydec *k = arg;
+
+	if (k == NULL)
+		return;
+	OSSL_DECODER_CTX_free(k->d);
+	EVP_PKEY_free(k->out);
+	free(k);
+}
+
+static void
+nokey_init(void)
+{
+	OSSL_LIB_CTX *c = OSSL_LIB_CTX_new();
+
+	/* With a provider loaded, the default one is not loaded for it. */
+	if (c != NULL && OSSL_PROVIDER_load(c, "null") == NULL) {
+		OSSL_LIB_CTX_free(c);
+		c = NULL;
+	}
+	nokey_ctx = c;
+	keydec_ok = pthread_key_create(&keydec_key, keydec_free) == 0;
+	ERR_clear_error();
+}
+
+/* d2i_X509 without the public key (or with it, if that cannot be set up). */
+static X509 *
+cert_d2i(const unsigned char **p, long len)
+{
+	X509 *x;
+
+	pthread_once(&nokey_once, nokey_init);
+	if (nokey_ctx == NULL || !keydec_ok)
+		return d2i_X509(NULL, p, len);
+	if ((x = X509_new_ex(nokey_ctx, NULL)) == NULL)
+		return NULL;
+	if (d2i_X509(&x, p, len) == NULL) {
+		X509_free(x);	/* NULL already if d2i freed it */
+		return NULL;
+	}
+	return x;
+}
+
+/*
+ * x's public key, from its SubjectPublicKeyInfo (spki, n bytes: NULL to
+ * encode it here), for the caller to free; NULL when OpenSSL cannot
+ * decode it. Decoded in the thread's library context (cert_thread_begin).
+ */
+static EVP_PKEY *
+cert_pubkey(X509 *x, const unsigned char *spki, size_t n)
+{
+	struct keydec *k;
+	unsigned char *enc = NULL;
+	const unsigned char *p;
+	EVP_PKEY *pk;
+	int len;
+
+	if ((pk = X509_get0_pubkey(x)) != NULL) {
+		EVP_PKEY_up_ref(pk);
+		return pk;
+	}
+	ERR_clear_error();
+	pthread_once(&nokey_once, nokey_init);
+	if (!keydec_ok)
+		return NULL;
+	if ((k = pthread_getspecific(keydec_key)) == NULL) {
+		k = xcalloc(1, sizeof *k);
+		k->d = OSSL_DECODER_CTX_new_for_pkey(&k->out, "DER",
+		    "SubjectPublicKeyInfo", NULL, EVP_PKEY_PUBLIC_KEY, NULL,
+		    NULL);
+		if (k->d == NULL || pthread_setspecific(keydec_key, k) != 0) {
+			keydec_free(k);
+			ERR_clear_error();
+			return NULL;
+		}
+	}
+	if (spki == NULL) {
+		if ((len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &enc)) <= 0) {
+			ERR_clear_error();
+			return NULL;
+		}
+		spki = enc;
+		n = (size_t)len;
+	}
+	p = spki;
+	EVP_PKEY_free(k->out);
+	k->out = NULL;
+	if (!OSSL_DECODER_from_data(k->d, &p, &n))
+		EVP_PKEY_free(k->out);
+	else
+		pk = k->out;
+	k->out = NULL;
+	OPENSSL_free(enc);
+	ERR_clear_error();
+	return pk;
+}
+
+/* The thread's key decoder goes with its library context. */
+static void
+keydec_drop(void)
+{
+	struct keydec *k;
+
+	pthread_once(&nokey_once, nokey_init);
+	if (keydec_ok && (k = pthread_getspecific(keydec_key)) != NULL) {
+		pthread_setspecific(keydec_key, NULL);
+		keydec_free(k);
+	}
+}
+
+/* x decoded with its public key, for X509_verify and X509_self_signed;
+   the caller frees it. */
+static X509 *
+cert_keyed(X509 *x)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	X509 *y;
+	int n;
+
+	if (X509_get0_pubkey(x) != NULL) {
+		X509_up_ref(x);
+		return x;
+	}
+	ERR_clear_error();
+	/* The signed part re-encodes as it was received (it is cached). */
+	if ((n = i2d_X509(x, &der)) <= 0) {
+		ERR_clear_error();
+		return NULL;
+	}
+	p = der;
+	y = d2i_X509(NULL, &p, n);
+	OPENSSL_free(der);
+	ERR_clear_error();
+	return y;
+}
+
+/*
  * Key type, size and curve. OpenSSL 3.0 cannot decode some keys (ML-DSA,
  * GOST without its engine...); those are named from the algorithm
  * identifier alone.
  */
 static void
-key_info(X509 *x, struct certrec *rec)
+key_info(X509 *x, const unsigned char *spki, size_t n, struct certrec *rec)
 {
 	X509_PUBKEY *pub;
 	ASN1_OBJECT *alg = NULL;
@@ -500,7 +660,7 @@ key_info(X509 *x, struct certrec *rec)
 	size_t i, glen;
 	int ptype, nid, bits, id;
 
-	if ((pk = X509_get0_pubkey(x)) != NULL) {
+	if ((pk = cert_pubkey(x, spki, n)) != NULL) {
 		/* By NID: EVP_PKEY_is_a() by name costs a name-map look-up. */
 		id = EVP_PKEY_get_base_id(pk);
 		for (i = 0; i < nitems(key_nids); i++) {
@@ -524,6 +684,7 @@ key_info(X509 *x, struct certrec *rec)
 			else
 				rec->key_curve = xstrdup("explicit");
 		}
+		EVP_PKEY_free(pk);
 		ERR_clear_error();
 		if (rec->key_type != NULL)
 			return;
@@ -870,6 +1031,7 @@ parse_x509(X509 *x, const unsigned char *der, size_t len,
 	const ASN1_OBJECT *sobj = NULL;
 	unsigned char *spki = NULL;
 	char h[65];
+	X509 *y;
 	long v;
 	int n;
 
@@ -889,7 +1051,8 @@ parse_x509(X509 *x, const unsigned char *der, size_t len,
 	if (time_unix(X509_get0_notAfter(x), &rec->not_after) != 0)
 		rec->not_after = 0;
 	ext_sans(x, rec);
-	key_info(x, rec);
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+	key_info(x, n > 0 ? spki : NULL, n > 0 ? (size_t)n : 0, rec);
 
 	/*
 	 * The algorithm inside the signed part, as `openssl x509 -text`
@@ -902,7 +1065,6 @@ parse_x509(X509 *x, const unsigned char *der, size_t len,
 
 	digest_hex(EVP_sha256(), der, len, rec->sha256);
 	digest_hex(EVP_sha1(), der, len, rec->sha1);
-	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
 	if (n > 0) {
 		digest_hex(EVP_sha256(), spki, (size_t)n, h);
 		rec->spki_sha256 = xstrdup(h);
@@ -919,7 +1081,11 @@ parse_x509(X509 *x, const unsigned char *der, size_t len,
 	 * with the certificate's own key. Unlike X509_check_issued this does
 	 * not ask for keyCertSign: a self-signed leaf is still self-signed.
 	 */
-	rec->self_signed = X509_self_signed(x, 1) == 1;
+	if (X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_get_issuer_name(x)) == 0 && (y = cert_keyed(x)) != NULL) {
+		rec->self_signed = X509_self_signed(y, 1) == 1;
+		X509_free(y);
+	}
 	v = X509_get_version(x);
 	rec->version = v >= 0 && v < INT_MAX ? (int)v + 1 : 0;
 	ERR_clear_error();
@@ -941,7 +1107,7 @@ cert_parse_der(const unsigned char *der, size_t len, struct certrec *rec,
 		    "not a valid X.509 certificate: larger than %u MiB",
 		    CERT_MAX_FILE >> 20);
 	ERR_clear_error();
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL)
+	if ((x = cert_d2i(&p, (long)len)) == NULL)
 		return set_cause(cause, "not a valid X.509 certificate: %s",
 		    ossl_reason(why, sizeof why));
 	if ((size_t)(p - der) != len) {
@@ -1057,14 +1223,15 @@ pem_foreach(const void *data, size_t len, pem_fn fn, void *arg, char **cause)
 static int
 link_signed(X509 *child, X509 *issuer)
 {
-	EVP_PKEY *k = X509_get0_pubkey(issuer);
-	int r;
+	EVP_PKEY *k = cert_pubkey(issuer, NULL, 0);
+	X509 *c;
+	int r = 1;
 
-	if (k == NULL) {
-		ERR_clear_error();
-		return 1;
+	if (k != NULL && (c = cert_keyed(child)) != NULL) {
+		r = X509_verify(c, k);
+		X509_free(c);
 	}
-	r = X509_verify(child, k);
+	EVP_PKEY_free(k);
 	ERR_clear_error();
 	return r != 0;
 }
@@ -1088,7 +1255,7 @@ pemfile_block(void *arg, const char *label, char *header,
 
 	if (!is_cert_label(label))
 		return 0;
-	if ((x = d2i_X509(NULL, &p, len)) == NULL)
+	if ((x = cert_d2i(&p, len)) == NULL)
 		return set_cause(cause, "certificate %zu: not a valid X.509 "
 		    "certificate: %s", cf->n + 1, ossl_reason(why, sizeof why));
 	/* TRUSTED CERTIFICATE carries trust settings after the DER. */
@@ -1422,7 +1589,7 @@ ld_pem_block(void *arg, const char *label, char *header,
 	X509 *x;
 
 	if (is_cert_label(label)) {
-		if ((x = d2i_X509(NULL, &p, len)) == NULL)
+		if ((x = cert_d2i(&p, len)) == NULL)
 			return set_cause(cause, "invalid PEM: certificate "
 			    "%zu is not a valid X.509 certificate (%s)",
 			    ld->n + 1, ossl_reason(why, sizeof why));
@@ -1544,14 +1711,14 @@ ld_der(struct loader *ld, const unsigned char *data, size_t len,
 	int rc;
 
 	/* One certificate, or several concatenated. */
-	if ((x = d2i_X509(NULL, &p, (long)len)) != NULL) {
+	if ((x = cert_d2i(&p, (long)len)) != NULL) {
 		for (q = data;;) {
 			if (ld_add_x509(ld, x, q, (size_t)(p - q), cause) != 0)
 				return -1;
 			if (only_padding(p, end))
 				return 0;
 			q = p;
-			if ((x = d2i_X509(NULL, &p, (long)(end - p))) == NULL)
+			if ((x = cert_d2i(&p, (long)(end - p))) == NULL)
 				return set_cause(cause, "truncated or invalid "
 				    "DER: data after certificate %zu is not a "
 				    "certificate (%s)", ld->n,
@@ -1743,10 +1910,15 @@ ld_keys(struct loader *ld, struct cert_bundle *out, const size_t *leader)
 
 	for (k = 0; k < ld->nkeys; k++) {
 		for (g = 0; g < out->ngroups; g++) {
-			if (X509_check_private_key(ld->items[leader[g]].x,
-			    ld->keys[k]) == 1)
-				break;
+			EVP_PKEY *pub = cert_pubkey(ld->items[leader[g]].x,
+			    NULL, 0);
+			int same = pub != NULL &&
+			    EVP_PKEY_eq(pub, ld->keys[k]) == 1;
+
+			EVP_PKEY_free(pub);
 			ERR_clear_error();
+			if (same)
+				break;
 		}
 		if (g == out->ngroups) {
 			ld_note(ld, NOTE_NO_MATCH);
@@ -1986,6 +2158,7 @@ cert_thread_begin(void)
 	char *conf;
 	int i, slot = -1;
 
+	keydec_drop();		/* made in the context this thread leaves */
 	pthread_mutex_lock(&cert_thread_mu);
 	for (i = 0; i < CERT_THREAD_SLOTS && slot < 0; i++)
 		if (!cert_thread_busy[i])
@@ -2015,6 +2188,7 @@ cert_thread_end(int slot)
 	if (slot < 0 || slot >= CERT_THREAD_SLOTS)
 		return;
 	ERR_clear_error();
+	keydec_drop();
 	OSSL_LIB_CTX_set0_default(NULL);
 	pthread_mutex_lock(&cert_thread_mu);
 	cert_thread_busy[slot] = 0;

@@ -96,6 +96,46 @@ if [ -d "$S" ]; then
 	check "seed inventory lists" sh -c "'$CERTDECK' -C '$T/seeds' list --json > '$T/seeds.json'"
 	check "seed listing is valid JSON" test "$(json_q "$T/seeds.json" 'json_valid(j)')" = 1
 	check "ML-DSA keys are named" sh -c "grep -q 'ML-DSA' '$T/seeds.json'"
+	# Each one-certificate seed's key and signature algorithm as
+	# `openssl x509` read them (MANIFEST.tsv), found by fingerprint.
+	python3 - "$S" "$T/seeds.json" >"$T/seeds.cmp" <<'PY'
+import base64, hashlib, json, re, sys
+seeds, listing = sys.argv[1], sys.argv[2]
+by_fp = {e["fingerprint_sha256"]: e for e in json.load(open(listing))}
+types = {"rsaEncryption": "RSA", "id-ecPublicKey": "EC", "dsaEncryption": "DSA",
+         "rsassaPss": "RSA-PSS", "ED25519": "ED25519", "ED448": "ED448",
+         "X25519": "X25519"}
+n = bad = 0
+for row in open(seeds + "/MANIFEST.tsv").read().splitlines()[1:]:
+    f, _, _, fmt, parsed, sig, pub, _ = row.split("\t")
+    if parsed != "ok" or fmt not in ("PEM", "PEM+text", "DER"):
+        continue
+    data = open(seeds + "/" + f, "rb").read()
+    if fmt != "DER":
+        m = re.search(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----"
+                      rb"(.*?)-----END", data, re.S)
+        if m is None:
+            continue
+        data = base64.b64decode(b"".join(m.group(1).split()))
+    e = by_fp.get(hashlib.sha256(data).hexdigest())
+    words = pub.split()
+    if e is None or not words or words[0] not in types:
+        continue
+    want = {"key_type": types[words[0]], "signature_algorithm": sig}
+    if len(words) > 1 and words[1].isdigit():
+        want["key_bits"] = int(words[1])
+    if len(words) > 2:
+        want["key_curve"] = words[2]
+    n += 1
+    for k, v in want.items():
+        if e[k] != v:
+            bad += 1
+            print("# %s: %s is %r, openssl says %r" % (f, k, e[k], v))
+print("compared %d %d" % (n, bad))
+PY
+	sed -n 's/^# /# /p' "$T/seeds.cmp" | head -20
+	check "seed keys and signatures read as openssl reads them ($(sed -n 's/^compared \([0-9]*\).*/\1/p' "$T/seeds.cmp") certificates)" \
+		sh -c "grep -q '^compared [1-9][0-9]* 0$' '$T/seeds.cmp'"
 	check "git fsck on the seed inventory" git -C "$T/seeds" fsck --strict
 else
 	ok "skipped: no seed corpus at $S"
