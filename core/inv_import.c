@@ -134,7 +134,7 @@ ljob_parse(struct loader *l, struct ljob *j)
 	else if (cert_load((const unsigned char *)j->data, j->len,
 	    l->p12_pass, l->key_pass, &j->bundle, &j->msg) == 0)
 		j->ok = 1;
-	free(j->data);
+	free_secret(j->data, j->len);	/* keys may be in it */
 	j->data = NULL;
 }
 
@@ -240,7 +240,7 @@ load_free(struct loader *l)
 	for (i = 0; i < l->njobs; i++) {
 		free(l->jobs[i].label);
 		free(l->jobs[i].path);
-		free(l->jobs[i].data);
+		free_secret(l->jobs[i].data, l->jobs[i].len);
 		free(l->jobs[i].msg);
 		free(l->jobs[i].name_hint);
 		strv_free(&l->jobs[i].meta);
@@ -329,10 +329,10 @@ load_k8s(struct loader *l, const char *label, char *data, size_t len)
 	if (k8s_parse(data, len, label, &kr, &err) != 0) {
 		walk_say(l, 2, label, "%s", err);
 		free(err);
-		free(data);
+		free_secret(data, len);
 		return;
 	}
-	free(data);
+	free_secret(data, len);
 	for (i = 0; i < kr.nmsgs; i++)
 		walk_say(l, kr.msgs[i].level, kr.msgs[i].label, "%s",
 		    kr.msgs[i].msg);

@@ -403,35 +403,64 @@ str_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/* The one error of a file over its limit; errno EFBIG. */
+static int
+too_large(size_t max, char **cause)
+{
+	int rc = max < (1 << 20) ? set_cause(cause, "larger than %zu bytes",
+	    max) : set_cause(cause, "larger than %zu MiB", max >> 20);
+
+	errno = EFBIG;
+	return rc;
+}
+
+/*
+ * Read straight into the buffer handed back, sized from fstat for a
+ * regular file; a pipe's buffer grows by copy and wipe, never realloc.
+ * An import reads whatever it is given, private keys too: with
+ * free_secret(data, len) no copy of the file is left in freed memory.
+ */
 int
 read_fd(int fd, size_t max, char **data, size_t *len, char **cause)
 {
-	struct buf b;
-	char tmp[65536];
-	ssize_t n;
+	struct stat st;
+	char *p, *q;
+	size_t n = 0, cap = 65536;
+	ssize_t r;
+	int saved;
 
-	buf_init(&b);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size <= max)
+		cap = (size_t)st.st_size + 2;	/* the NUL, and room for EOF */
+	p = xmalloc(cap);
 	for (;;) {
-		n = read(fd, tmp, sizeof tmp);
-		if (n < 0) {
+		if (n + 1 == cap) {
+			q = xmalloc(cap * 2);
+			memcpy(q, p, n);
+			explicit_bzero(p, n);
+			free(p);
+			p = q;
+			cap *= 2;
+		}
+		r = read(fd, p + n, cap - n - 1);
+		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			buf_free(&b);
-			return set_cause(cause, "%s", strerror(errno));
+			saved = errno;
+			free_secret(p, n);
+			return set_cause(cause, "%s", strerror(saved));
 		}
-		if (n == 0)
+		if (r == 0)
 			break;
-		if (b.len + (size_t)n > max) {
-			buf_free(&b);
-			errno = EFBIG;
-			return max < (1 << 20) ? set_cause(cause, "larger "
-			    "than %zu bytes", max) : set_cause(cause,
-			    "larger than %zu MiB", max >> 20);
+		n += (size_t)r;
+		if (n > max) {
+			free_secret(p, n);
+			return too_large(max, cause);
 		}
-		buf_add(&b, tmp, (size_t)n);
 	}
-	*len = b.len;
-	*data = buf_steal(&b);
+	p[n] = '\0';
+	*len = n;
+	*data = p;
 	return 0;
 }
 
@@ -448,8 +477,7 @@ read_file(const char *path, size_t max, char **data, size_t *len,
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uintmax_t)st.st_size > max) {
 		close(fd);
-		errno = EFBIG;
-		return set_cause(cause, "larger than %zu MiB", max >> 20);
+		return too_large(max, cause);
 	}
 	rc = read_fd(fd, max, data, len, cause);
 	close(fd);

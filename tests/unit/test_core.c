@@ -618,6 +618,61 @@ secret_piped(size_t n, size_t step, char **out, char **cause)
 }
 
 /*
+ * read_fd: a regular file read whole into a buffer of its size; a pipe
+ * longer than the first buffer (the copy-and-wipe growth); the limit.
+ */
+static void
+t_read_fd(void **state)
+{
+	char *dir = tu_tmpdir(), *path, *data, *cause = NULL, *big;
+	size_t len, i, n = 300000;
+	int fds[2], st;
+	pid_t pid;
+
+	(void)state;
+	big = malloc(n);
+	assert_non_null(big);
+	for (i = 0; i < n; i++)
+		big[i] = (char)('a' + i % 26);
+	path = xasprintf("%s/f", dir);
+	assert_int_equal(write_file_atomic(path, big, 1000, 0600, &cause), 0);
+	assert_int_equal(read_file(path, 1000, &data, &len, &cause), 0);
+	assert_int_equal(len, 1000);
+	assert_memory_equal(data, big, 1000);
+	assert_int_equal(data[len], '\0');
+	free_secret(data, len);
+	assert_int_not_equal(read_file(path, 999, &data, &len, &cause), 0);
+	assert_string_equal(cause, "larger than 999 bytes");
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		for (i = 0; i < n; i += 4096)
+			if (write(fds[1], big + i, n - i < 4096 ? n - i :
+			    4096) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	assert_int_equal(read_fd(fds[0], n, &data, &len, &cause), 0);
+	close(fds[0]);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_int_equal(len, n);
+	assert_memory_equal(data, big, n);
+	assert_int_equal(data[len], '\0');
+	free_secret(data, len);
+	free(big);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+	free(dir);
+}
+
+/*
  * One reader for secrets: SECRET_MAX bytes are read, one more is refused
  * saying so, trailing newlines go, empty and NUL are refused, a pipe
  * written in small pieces is read whole; key files as they are.
@@ -746,6 +801,7 @@ main(void)
 		cmocka_unit_test(t_escape),
 		cmocka_unit_test(t_cred_key),
 		cmocka_unit_test(t_hsm_uri),
+		cmocka_unit_test(t_read_fd),
 		cmocka_unit_test(t_read_secret),
 	};
 
