@@ -52,6 +52,12 @@
 enum col { COL_STATUS, COL_DAYS, COL_NAME, COL_PROBE, COL_AUDIT,
 	COL_SUBJECT, COL_ISSUER, COL_NOTAFTER, COL_OWNER, COL_TAGS, COL_COUNT };
 
+/* A probe result kept for the list read in flight (list_probe_landed). */
+struct list_probe_ev {
+	char			*entry, *endpoint;
+	struct inv_probe_last	 last;
+};
+
 /* An endpoint of a row and its last probe. */
 struct list_ep {
 	char			*endpoint;	/* canonical text */
@@ -177,6 +183,10 @@ struct list {
 	int		 stale;		/* HEAD moved meanwhile: read again */
 	int		*queue;		/* keys waiting for the whole list */
 	size_t		 nqueue, qcap;
+	/* Probe results that landed while the whole list was read: the
+	   read may have looked at the index before they were recorded. */
+	struct list_probe_ev	*pend;
+	size_t		 npend;
 };
 
 static void
@@ -344,26 +354,63 @@ list_probe_load(const struct list_src *src, struct list_data *d,
 	list_probe_cell(src->ascii, d, lr);
 }
 
+/* A probe result, into the rows of d. */
 static void
-list_probe_landed(struct tui *t, struct view *v, const char *entry,
+list_probe_put(int ascii, struct list_data *d, const char *entry,
     const char *endpoint, const struct inv_probe_last *last)
 {
-	struct list *l = v->priv;
 	struct list_row *lr;
 	size_t i, e;
 
-	if (l->at != NULL || entry == NULL)
-		return;
-	for (i = 0; i < l->d->nall; i++) {
-		lr = &l->d->rows[i];
+	for (i = 0; i < d->nall; i++) {
+		lr = &d->rows[i];
 		if (strcmp(lr->name, entry) != 0)
 			continue;
 		for (e = 0; e < lr->neps; e++)
 			if (strcmp(lr->eps[e].endpoint, endpoint) == 0 &&
 			    last->health != INV_PH_NONE)
 				lr->eps[e].last = *last;
-		list_probe_cell(t->ascii, l->d, lr);
+		list_probe_cell(ascii, d, lr);
 	}
+}
+
+static void
+list_probe_landed(struct tui *t, struct view *v, const char *entry,
+    const char *endpoint, const struct inv_probe_last *last)
+{
+	struct list *l = v->priv;
+	struct list_probe_ev *pe;
+
+	if (l->at != NULL || entry == NULL)
+		return;
+	list_probe_put(t->ascii, l->d, entry, endpoint, last);
+	if (l->reading) {
+		l->pend = xreallocarray(l->pend, l->npend + 1,
+		    sizeof *l->pend);
+		pe = &l->pend[l->npend++];
+		pe->entry = xstrdup(entry);
+		pe->endpoint = xstrdup(endpoint);
+		pe->last = *last;
+	}
+}
+
+/* The results that landed during a read, onto what it read (d), in the
+   order they came; or forgotten (d NULL). */
+static void
+list_probe_replay(struct tui *t, struct list *l, struct list_data *d)
+{
+	size_t i;
+
+	for (i = 0; i < l->npend; i++) {
+		if (d != NULL)
+			list_probe_put(t->ascii, d, l->pend[i].entry,
+			    l->pend[i].endpoint, &l->pend[i].last);
+		free(l->pend[i].entry);
+		free(l->pend[i].endpoint);
+	}
+	free(l->pend);
+	l->pend = NULL;
+	l->npend = 0;
 }
 
 static int list_fold(int);
@@ -888,6 +935,7 @@ list_partial(const struct list *l)
 
 struct list_job {
 	int	 ascii;
+	int	 again;		/* read again: HEAD moved during the last one */
 };
 
 static void	list_landed(struct tui *, void *, void *);
@@ -910,7 +958,7 @@ list_read_run(struct job *j, struct inv *inv, void *arg)
 		d->error = xstrdup(worker_open_error(j));
 	else if (list_read(&src, d, &err) != 0)
 		d->error = err;
-	crash_hold("list-read", src.cancel);
+	crash_hold(lj->again ? "list-reread" : "list-read", src.cancel);
 	ev = xcalloc(1, sizeof *ev);
 	ev->type = JOB_EV_RESULT;
 	ev->landed = list_landed;
@@ -922,12 +970,13 @@ list_read_run(struct job *j, struct inv *inv, void *arg)
 
 /* Read the whole list in the background (again, when HEAD moved). */
 static void
-list_read_start(struct tui *t, struct list *l)
+list_read_start(struct tui *t, struct list *l, int again)
 {
 	struct list_job *lj = xcalloc(1, sizeof *lj);
 
 	worker_quiet_cancel(l);
 	lj->ascii = t->ascii;
+	lj->again = again;
 	l->reading = worker_start_quiet(t, "list", l, list_read_run, lj,
 	    free) == 0;
 }
@@ -949,13 +998,16 @@ list_landed(struct tui *t, void *owner, void *payload)
 		} else if (!l->stale)
 			tui_message(t, "reading the whole list: %s", d->error);
 		list_data_free(d);
-	} else
+		list_probe_replay(t, l, NULL);
+	} else {
+		list_probe_replay(t, l, d);
 		list_take(l, d, 1);
+	}
 	/* HEAD moved while it was read: what landed is shown (and the keys
 	   waiting for it run on it), and the list is read again. */
 	if (l->stale) {
 		l->stale = 0;
-		list_read_start(t, l);
+		list_read_start(t, l, 1);
 	}
 }
 
@@ -978,7 +1030,7 @@ list_load(struct tui *t, struct list *l)
 	}
 	list_take(l, d, 0);
 	if (!d->whole && l->at == NULL)
-		list_read_start(t, l);
+		list_read_start(t, l, 0);
 }
 
 void *
@@ -1017,7 +1069,7 @@ list_reload(struct tui *t, struct view *v)
 	if (l->reading)
 		l->stale = 1;
 	else
-		list_read_start(t, l);
+		list_read_start(t, l, 0);
 }
 
 const char *
@@ -1052,6 +1104,7 @@ list_leave(struct tui *t, struct view *v)
 	free(l->tmp);
 	free(l->pat);
 	free(l->queue);
+	list_probe_replay(t, l, NULL);
 	buf_free(&l->filter);
 	free(l->at);
 	free(l->label);
@@ -1342,7 +1395,7 @@ list_key(struct tui *t, struct view *v, int key)
 	   in order (list_idle), even after the whole list is in. */
 	if (l->nqueue > 0 || (list_partial(l) && list_waits(l, v, key))) {
 		if (list_partial(l) && !l->reading)	/* the read failed */
-			list_read_start(t, l);
+			list_read_start(t, l, 0);
 		if (l->nqueue == l->qcap) {
 			l->qcap = l->qcap ? l->qcap * 2 : 16;
 			l->queue = xreallocarray(l->queue, l->qcap,

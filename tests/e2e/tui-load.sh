@@ -174,3 +174,26 @@ G_LAST=$("$CERTDECK" -C "$I" list --sort name | awk 'END { print $3 }')
 keys g G
 expect_cmd g "all $N rows of it" cursor_on "$G_LAST"
 TM kill-session -t g
+
+# A probe result that lands during the read stays on its row when the
+# read lands: the read may have looked at the index before the result was
+# recorded, so the result is put onto what it read. The read after it
+# (the probe job's own reload) is held too, so the first read's landing
+# is what is seen.
+P1=$(nth 1)
+"$CERTDECK" -C "$I" set "$P1" endpoints=127.0.0.1:1 >/dev/null
+rm -f "$HOLD" "$HOLD.2"
+ui_start h "$I" 200x30 CERTDECK_TEST_HOLD=list-read:"$HOLD",list-reread:"$HOLD.2"
+expect h "held for the probe test" "reading the whole list"
+expect_cmd h "the cursor is on the entry with the endpoint" cursor_on "$P1"
+keys h p
+expect_cmd h "the probe's result shows on its row at once" sh -c "grep -F ' $P1 ' | grep -q fail"
+expect h "the probe is done" "0 healthy"
+touch "$HOLD"
+keys h j
+expect h "the whole list comes in" "? help"
+expect_cmd h "the probe's result is still on its row" sh -c "grep -F ' $P1 ' | grep -q fail"
+touch "$HOLD.2"
+keys h Q
+expect h "Q quits" "EXITED 0"
+TM kill-session -t h
