@@ -13,60 +13,33 @@ I=$T/inv
 C() { "$CERTDECK" -C "$I" "$@"; }
 printf 'correct horse battery staple\n' >"$T/pass"
 export CERTDECK_PASSPHRASE_FILE="$T/pass"
+. "$(dirname "$0")/lib-tls.sh"
 N=$T/nginx
 D=$T/deploy
-mkdir -p "$N/tmp" "$D"
-
-# A free port on 127.0.0.1 (nginx cannot report a port 0 choice).
-port=""
-tries=0
-while [ -z "$port" ] && [ $tries -lt 50 ]; do
-	p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-	ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || port=$p
-	tries=$((tries + 1))
-done
-[ -n "$port" ] || { not_ok "found a free port"; exit 1; }
+mkdir -p "$D"
 
 C init >/dev/null
 C ca init root >/dev/null
 C issue --ca root --cn site.test --san 'DNS:site.test,IP:127.0.0.1' --days 30 >/dev/null
 E=$(ls -d "$I"/certs/*/site-test)
-C set site-test "endpoints=127.0.0.1:$port" "deploy-fullchain=$D/fullchain.pem" \
-    "deploy-cert=$D/cert.pem" "deploy-key=$D/key.pem" \
-    "deploy-reload=nginx -p $N -c $N/nginx.conf -s reload" >/dev/null
 
 # What is deployed before the first renewal: the issued certificate.
 cp "$E/cert.pem" "$D/fullchain.pem"
 cp "$E/cert.pem" "$D/cert.pem"
 openssl pkey -in "$I/keys/site-test.key" -passin file:"$T/pass" -out "$D/key.pem" 2>/dev/null
 chmod 600 "$D/key.pem"
-cat >"$N/nginx.conf" <<CONF
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/error.log;
-master_process on;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $N/tmp/body;
-	proxy_temp_path $N/tmp/proxy;
-	fastcgi_temp_path $N/tmp/fastcgi;
-	uwsgi_temp_path $N/tmp/uwsgi;
-	scgi_temp_path $N/tmp/scgi;
+nginx_up "$N" <<SRV
 	server {
-		listen 127.0.0.1:$port ssl;
+		listen 127.0.0.1:@PORT@ ssl;
 		ssl_certificate $D/fullchain.pem;
 		ssl_certificate_key $D/key.pem;
 		location / { return 200 "ok\n"; }
 	}
-}
-CONF
-nginx -p "$N" -c "$N/nginx.conf" 2>"$N/start.err"
-stop_nginx() { [ -s "$N/nginx.pid" ] && kill "$(cat "$N/nginx.pid")" 2>/dev/null; }
-at_exit stop_nginx
-. "$(dirname "$0")/lib-tls.sh"
-wait_for "$N/nginx.pid" 'p' >/dev/null || { not_ok "nginx started"; sed 's/^/# /' "$N/start.err" "$N/error.log"; exit 1; }
+SRV
 ok "nginx started on 127.0.0.1:$port"
+C set site-test "endpoints=127.0.0.1:$port" "deploy-fullchain=$D/fullchain.pem" \
+    "deploy-cert=$D/cert.pem" "deploy-key=$D/key.pem" \
+    "deploy-reload=nginx -p $N -c $N/nginx.conf -s reload" >/dev/null
 
 # served FILE: the SHA-256 fingerprint of what nginx serves into stdout.
 served() {

@@ -1,7 +1,7 @@
 # tests/e2e/lib-tls.sh: sourced after lib.sh by the tests that run TLS
 # servers on 127.0.0.1. Every server is started in the background and
 # stopped by PID at exit; every wait is bounded. Provides free_port,
-# wait_for, srv, peer.
+# wait_for, srv, peer, nginx_up.
 pids=""
 stop_servers() { for p in $pids; do kill "$p" 2>/dev/null; done; }
 at_exit stop_servers
@@ -52,3 +52,46 @@ peer_build() {
 	    "$TOP/tests/e2e/probe-helpers/peer.c" ||
 	    { not_ok "the test peer builds"; exit 1; }
 }
+
+# nginx_up DIR < SERVER-BLOCK: nginx with its prefix, config, pid file,
+# logs and temp files in DIR, serving the server { } block read from
+# stdin (its text, with @PORT@ where the port goes) on a free port of
+# 127.0.0.1, tried three times; stopped by PID at exit. Sets $port, or
+# says why and ends the test.
+nginx_up() {
+	_d=$1 _tries=0
+	mkdir -p "$_d/tmp"
+	cat >"$_d/server.in"
+	nginx_dirs="$nginx_dirs $_d"
+	while [ $_tries -lt 3 ]; do
+		port=$(free_port)
+		{
+			printf 'worker_processes 1;\npid %s/nginx.pid;\n' "$_d"
+			printf 'error_log %s/error.log;\n' "$_d"
+			[ "$(id -u)" = 0 ] && printf 'user root root;\n'
+			printf 'events { worker_connections 64; }\nhttp {\n'
+			printf '\taccess_log %s/access.log;\n' "$_d"
+			for _t in client_body proxy fastcgi uwsgi scgi; do
+				printf '\t%s_temp_path %s/tmp/%s;\n' "$_t" "$_d" "$_t"
+			done
+			sed "s/@PORT@/$port/g" "$_d/server.in"
+			printf '}\n'
+		} >"$_d/nginx.conf"
+		rm -f "$_d/nginx.pid"
+		nginx -p "$_d" -c "$_d/nginx.conf" 2>"$_d/start.err" &&
+		    wait_for "$_d/nginx.pid" p >/dev/null && return 0
+		_tries=$((_tries + 1))
+	done
+	not_ok "nginx started"
+	fmt <"$_d/start.err"
+	fmt <"$_d/error.log"
+	exit 1
+}
+nginx_dirs=""
+nginx_down() {
+	for _d in $nginx_dirs; do
+		[ -s "$_d/nginx.pid" ] && kill "$(cat "$_d/nginx.pid")" 2>/dev/null
+	done
+	return 0
+}
+at_exit nginx_down

@@ -21,7 +21,7 @@ fi
 N=$T/nginx
 A=$T/a B=$T/b REPOS=$T/repos
 PW=s3cret-horse
-mkdir -p "$N/tmp" "$REPOS"
+mkdir -p "$N" "$REPOS"
 git init -q --bare "$REPOS/central.git"
 git -C "$REPOS/central.git" config http.receivepack true
 central() { git -C "$REPOS/central.git" rev-parse main 2>/dev/null; }
@@ -56,26 +56,9 @@ while [ ! -S "$T/fcgi.sock" ] && [ $_i -lt 200 ] && kill -0 "$fcgi_pid" 2>/dev/n
 done
 [ -S "$T/fcgi.sock" ] || { not_ok "fcgiwrap started"; fmt <"$T/fcgi.log"; exit 1; }
 
-stop_nginx() { [ -s "$N/nginx.pid" ] && kill "$(cat "$N/nginx.pid")" 2>/dev/null; }
-at_exit stop_nginx
-started=0 tries=0
-while [ $started = 0 ] && [ $tries -lt 3 ]; do
-	port=$(free_port)
-	cat >"$N/nginx.conf" <<CONF
-worker_processes 1;
-pid $N/nginx.pid;
-error_log $N/error.log;
-$([ "$(id -u)" = 0 ] && echo "user root root;")
-events { worker_connections 64; }
-http {
-	access_log $N/access.log;
-	client_body_temp_path $N/tmp/body;
-	proxy_temp_path $N/tmp/proxy;
-	fastcgi_temp_path $N/tmp/fastcgi;
-	uwsgi_temp_path $N/tmp/uwsgi;
-	scgi_temp_path $N/tmp/scgi;
+nginx_up "$N" <<SRV
 	server {
-		listen 127.0.0.1:$port ssl;
+		listen 127.0.0.1:@PORT@ ssl;
 		ssl_certificate $T/srv.pem;
 		ssl_certificate_key $T/srv.key;
 		client_max_body_size 0;
@@ -94,14 +77,7 @@ http {
 			fastcgi_param CONTENT_LENGTH \$content_length;
 		}
 	}
-}
-CONF
-	rm -f "$N/nginx.pid"
-	nginx -p "$N" -c "$N/nginx.conf" 2>"$N/start.err" &&
-	    wait_for "$N/nginx.pid" 'p' >/dev/null && started=1
-	tries=$((tries + 1))
-done
-[ $started = 1 ] || { not_ok "nginx started"; fmt <"$N/start.err"; fmt <"$N/error.log"; exit 1; }
+SRV
 ok "nginx, fcgiwrap and git-http-backend serve https on 127.0.0.1:$port"
 URL="https://127.0.0.1:$port/central.git"
 check "curl with the test CA and the password sees the repository" \
