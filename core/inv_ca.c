@@ -371,7 +371,7 @@ ca_load(struct inv *inv, const char *name, int with_key, struct ca **out,
 			data[strcspn(data, "\r\n")] = '\0';
 			ca->key = hsm_key_load(data, &err);
 		} else {
-			pass = inv_key_passphrase(&err);
+			pass = inv_key_passphrase(1, &err);
 			if (pass == NULL && err != NULL) {
 				set_cause(cause, "%s", err);
 				goto fail;
@@ -666,7 +666,7 @@ fail:
 static char *
 need_pass(char **cause)
 {
-	char *err = NULL, *pass = inv_key_passphrase(&err);
+	char *err = NULL, *pass = inv_key_passphrase(1, &err);
 
 	if (pass != NULL)
 		return pass;

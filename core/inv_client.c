@@ -105,7 +105,7 @@ inv_entry_key(struct inv *inv, const char *name, const struct entry *e,
 		return -1;
 	/* A key in a token needs no passphrase, and may need a PIN. */
 	if (found == 1 || (keypath != NULL && !hsm_is_uri(keypath))) {
-		pass = inv_key_passphrase(&err);
+		pass = inv_key_passphrase(1, &err);
 		if (pass == NULL && err != NULL) {
 			set_cause(cause, "%s", err);
 			free(err);

@@ -437,16 +437,17 @@ inv_set_passphrase_prompt(char *(*fn)(void))
 }
 
 /* The key passphrase: given, else CERTDECK_PASSPHRASE_FILE, else asked
-   for (once per process), else NULL. */
+   for if ask (once per process), else NULL. An import never asks: a
+   file's key is only stored if a passphrase is already there. */
 char *
-inv_key_passphrase(char **cause)
+inv_key_passphrase(int ask, char **cause)
 {
 	const char *f = getenv("CERTDECK_PASSPHRASE_FILE");
 	char *data = NULL;
 
 	if (key_pass_given != NULL)
 		return xstrdup(key_pass_given);
-	if ((f == NULL || *f == '\0') && key_pass_prompt != NULL &&
+	if ((f == NULL || *f == '\0') && ask && key_pass_prompt != NULL &&
 	    (data = key_pass_prompt()) != NULL) {
 		inv_set_passphrase(data);
 		free_secret(data, strlen(data));
@@ -965,7 +966,7 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 	l.cb = cb;
 	l.arg = arg;
 	l.p12_pass = o->p12_pass;
-	l.key_pass = inv_key_passphrase(&err);
+	l.key_pass = inv_key_passphrase(0, &err);
 	if (err != NULL) {
 		set_cause(cause, "%s", err);
 		free(err);

@@ -18,9 +18,10 @@ char	*inv_operator(void);
 /* Tell cb (if not NULL) about input at level (0 note, 1 warning, 2 error). */
 void	 inv_report(inv_report_cb cb, void *arg, int level, const char *input,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* The key passphrase from CERTDECK_PASSPHRASE_FILE, or NULL (and *cause
-   set if the file is named but unusable). */
-char	*inv_key_passphrase(char **cause);
+/* The key passphrase: inv_set_passphrase's, CERTDECK_PASSPHRASE_FILE's,
+   or (ask) the prompt's; else NULL (and *cause set if the file is named
+   but unusable). */
+char	*inv_key_passphrase(int ask, char **cause);
 /*
  * An entry's private key: keys/NAME.key at HEAD (encrypted PKCS#8, the
  * passphrase from CERTDECK_PASSPHRASE_FILE), else what its key-path names

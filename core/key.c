@@ -216,8 +216,7 @@ key_decrypt_pem(const char *pem, size_t len, const char *pass, char **cause)
 	ERR_clear_error();
 	if (pk == NULL)
 		set_cause(cause, encrypted ? "cannot decrypt the key: wrong "
-		    "passphrase (CERTDECK_PASSPHRASE_FILE)" :
-		    "the key does not parse");
+		    "passphrase" : "the key does not parse");
 	return pk;
 }
 

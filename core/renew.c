@@ -1401,7 +1401,7 @@ batch_pass(struct rbatch *b, char **cause)
 {
 	if (!b->pass_read) {
 		b->pass_read = 1;
-		b->pass = inv_key_passphrase(&b->pass_error);
+		b->pass = inv_key_passphrase(1, &b->pass_error);
 		if (b->pass == NULL && b->pass_error == NULL)
 			b->pass_error = xstrdup("no passphrase to encrypt the "
 			    "new key (set CERTDECK_PASSPHRASE_FILE or use "

@@ -57,7 +57,7 @@ static void	act_quit(struct tui *, struct view *, int);
 	K(VIEW_LIST, 'i', "i", view_list_import, 0, "import a file or directory (asks for the path)") \
 	K(VIEW_LIST, 'd', "d", view_list_remove, 0, "remove the entry (asks first)") \
 	K(VIEW_LIST, 'u', "u", view_list_undo, 0, "undo the last change by committing its revert (asks first)") \
-	K(VIEW_LIST, 'Y', "Y", view_list_sync, 0, "sync with the remote in the background, as certdeck sync does, asking nothing (an encrypted ssh key must be in the agent); a conflict opens the conflicts view") \
+	K(VIEW_LIST, 'Y', "Y", view_list_sync, 0, "sync with the remote in the background, as certdeck sync does (an encrypted ssh key's passphrase is asked for in the status bar); a conflict opens the conflicts view") \
 	K(VIEW_DETAIL, 'p', "p", view_detail_probe, 0, "probe the entry's endpoints in the background (their lines update as results land)") \
 	K(VIEW_HISTORY, KEY_RETURN, "Enter", view_history_open, 0, "the diff of the commit under the cursor") \
 	K(VIEW_HISTORY, 't', "t", view_history_at, 0, "the list as of the commit under the cursor (read-only)") \

@@ -313,6 +313,8 @@ renew_job_run(struct job *j, struct inv *inv, void *arg)
 	char *err = NULL;
 	int failed;
 
+	worker_may_ask(j);	/* the key passphrase, a token's PIN */
+
 	rj->job = j;
 	worker_progress(j, 0, rj->names.n);
 	memset(&o, 0, sizeof o);
@@ -430,6 +432,8 @@ sync_job_run(struct job *j, struct inv *inv, void *arg)
 	struct job_ev *ev;
 	char *err = NULL;
 	int r;
+
+	worker_may_ask(j);	/* an encrypted ssh key's passphrase */
 
 	(void)arg;
 	r = inv_sync(inv, NULL, res, &err);

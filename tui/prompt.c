@@ -1,7 +1,8 @@
 /*
  * prompt.c: a question in the status bar, a line of text (the owner, a
- * tag, a path) or y/n (remove, undo, edit again). While it is open it
- * takes every key; the answer goes to the asker's done function.
+ * tag, a path), a secret (a key passphrase or a PIN a job asks for) or
+ * y/n (remove, undo, edit again). While it is open it takes every key;
+ * the answer goes to the asker's done function.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -16,7 +17,7 @@
 #define PROMPT_MAX	1024	/* bytes of an answer */
 
 static void
-prompt_open(struct tui *t, int yesno, const char *initial,
+prompt_open(struct tui *t, int yesno, int secret, const char *initial,
     tui_prompt_done done, void *arg, const char *fmt, va_list ap)
 {
 	struct tui_prompt *p = &t->prompt;
@@ -28,9 +29,13 @@ prompt_open(struct tui *t, int yesno, const char *initial,
 	p->question = tui_esc(t, q);
 	free(q);
 	buf_init(&p->text);
+	/* A secret's buffer never grows: no copy left in freed memory. */
+	if (secret)
+		buf_reserve(&p->text, PROMPT_MAX + MB_LEN_MAX + 1);
 	if (initial != NULL)
 		buf_adds(&p->text, initial);
 	p->yesno = yesno;
+	p->secret = secret;
 	p->done = done;
 	p->arg = arg;
 	p->open = 1;
@@ -44,7 +49,7 @@ tui_ask(struct tui *t, const char *initial, tui_prompt_done done, void *arg,
 	va_list ap;
 
 	va_start(ap, fmt);
-	prompt_open(t, 0, initial, done, arg, fmt, ap);
+	prompt_open(t, 0, 0, initial, done, arg, fmt, ap);
 	va_end(ap);
 }
 
@@ -55,7 +60,18 @@ tui_confirm(struct tui *t, tui_prompt_done done, void *arg,
 	va_list ap;
 
 	va_start(ap, fmt);
-	prompt_open(t, 1, NULL, done, arg, fmt, ap);
+	prompt_open(t, 1, 0, NULL, done, arg, fmt, ap);
+	va_end(ap);
+}
+
+void
+tui_ask_secret(struct tui *t, tui_prompt_done done, void *arg,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	prompt_open(t, 0, 1, NULL, done, arg, fmt, ap);
 	va_end(ap);
 }
 
@@ -67,16 +83,23 @@ prompt_finish(struct tui *t, const char *answer)
 	tui_prompt_done done = p->done;
 	void *arg = p->arg;
 	char *copy = answer != NULL ? xstrdup(answer) : NULL;
+	int secret = p->secret;
 
 	p->open = 0;
 	free(p->question);
 	p->question = NULL;
+	if (p->text.data != NULL)
+		explicit_bzero(p->text.data, p->text.len);
 	buf_free(&p->text);
 	p->done = NULL;
 	p->arg = NULL;
+	p->secret = 0;
 	if (done != NULL)
 		done(t, arg, copy);
-	free(copy);
+	if (secret && copy != NULL)
+		free_secret(copy, strlen(copy));
+	else
+		free(copy);
 }
 
 void
@@ -114,14 +137,18 @@ prompt_key(struct tui *t, int key)
 	case KEY_BACKSPACE:
 		if (p->text.len == 0)
 			break;
-		/* Drop one whole UTF-8 character. */
+		/* Drop one whole UTF-8 character (wiped: it may be a
+		   secret's). */
+		n = p->text.len;
 		do
 			p->text.len--;
 		while (p->text.len > 0 &&
 		    ((unsigned char)p->text.data[p->text.len] & 0xc0) == 0x80);
-		p->text.data[p->text.len] = '\0';
+		explicit_bzero(p->text.data + p->text.len, n - p->text.len);
 		break;
 	case 0x15:	/* ^U: start again */
+		if (p->text.data != NULL)
+			explicit_bzero(p->text.data, p->text.len);
 		buf_reset(&p->text);
 		break;
 	default:
@@ -162,7 +189,9 @@ prompt_draw(struct tui *t)
 		tui_put(LINES - 1, qw, " (y/n)", 6, a);
 		return;
 	}
-	typed = tui_esc(t, p->text.data != NULL ? p->text.data : "");
+	/* A secret shows nothing of itself, not even its length. */
+	typed = tui_esc(t, p->text.data != NULL && !p->secret ?
+	    p->text.data : "");
 	/* A long answer shows its end, where the typing is. */
 	room = COLS - esc_width(p->question) - 2;
 	for (tail = typed; *tail != '\0' && esc_width(tail) > room; ) {

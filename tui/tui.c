@@ -29,8 +29,10 @@
 #include <term.h>
 
 #include "clock.h"
+#include "cred.h"
 #include "editor.h"
 #include "escape.h"
+#include "hsm.h"
 #include "inventory.h"
 #include "sync.h"
 #include "tui.h"
@@ -641,6 +643,33 @@ tui_signals_setup(void)
 	return 0;
 }
 
+/*
+ * What a job needs and no file gives (CERTDECK_PASSPHRASE_FILE,
+ * CERTDECK_PKCS11_PIN_FILE, an ssh key's passphrase) is asked for in
+ * the status bar, without echo, on behalf of the job's thread.
+ */
+static char *
+tui_pass_prompt(void)
+{
+	return worker_ask_secret("key passphrase");
+}
+
+static char *
+tui_pin_prompt(const char *token)
+{
+	char *q = xasprintf("PIN of PKCS#11 token %s", token);
+	char *pin = worker_ask_secret(q);
+
+	free(q);
+	return pin;
+}
+
+static char *
+tui_cred_prompt(const char *question)
+{
+	return worker_ask_secret(question);
+}
+
 int
 tui_main(const char *dir_opt, const char *theme_opt)
 {
@@ -675,6 +704,9 @@ tui_main(const char *dir_opt, const char *theme_opt)
 		return 2;
 	}
 	t.dir_esc = tui_esc(&t, t.dir);
+	inv_set_passphrase_prompt(tui_pass_prompt);
+	hsm_set_pin_prompt(tui_pin_prompt);
+	cred_set_prompt(tui_cred_prompt);
 	if (tui_signals_setup() == -1) {
 		fprintf(stderr, "certdeck: pipe: %s\n", strerror(errno));
 		inv_close(t.inv);

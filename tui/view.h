@@ -84,6 +84,7 @@ typedef void (*tui_prompt_done)(struct tui *, void *arg, const char *answer);
 struct tui_prompt {
 	int		 open;
 	int		 yesno;
+	int		 secret;	/* not shown, wiped when closed */
 	char		*question;	/* escaped */
 	struct buf	 text;		/* raw, as typed */
 	tui_prompt_done	 done;
@@ -300,6 +301,10 @@ int	 tui_edit_text(struct tui *, const char *text, const char *tag,
 void	 tui_ask(struct tui *, const char *initial, tui_prompt_done, void *arg,
 	    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void	 tui_confirm(struct tui *, tui_prompt_done, void *arg,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* A passphrase or PIN: nothing of it is shown; done gets it, and it is
+   wiped once done returns. */
+void	 tui_ask_secret(struct tui *, tui_prompt_done, void *arg,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* While a question is open: returns 1 (every key is its). */
 int	 prompt_key(struct tui *, int key);

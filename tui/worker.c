@@ -45,6 +45,42 @@ struct job {
 static int	 worker_pipe[2] = { -1, -1 };
 static struct job *worker_job;		/* the operator's one job */
 static struct job *worker_quiet;	/* the quiet jobs, cancelled or not */
+/* The operator's job, while it may ask (worker_may_ask): asked from any
+   of its threads (a renewal batch signs on threads of its own). */
+static struct job *worker_asker;
+static pthread_t worker_main_thread;	/* the UI's: never waits on itself */
+
+/*
+ * A secret asked for by a job (worker_ask_secret): the job's thread
+ * waits on it, the main thread's prompt answers it. Each side holds a
+ * reference: the job may stop waiting (cancelled) before the operator
+ * answers, and the prompt may be closed before the job looks.
+ */
+struct ask {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 refs;
+	int		 answered;
+	char		*answer;
+};
+
+static void
+ask_drop(void *arg)
+{
+	struct ask *a = arg;
+	int last;
+
+	pthread_mutex_lock(&a->mu);
+	last = --a->refs == 0;
+	pthread_mutex_unlock(&a->mu);
+	if (!last)
+		return;
+	if (a->answer != NULL)
+		free_secret(a->answer, strlen(a->answer));
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}
 
 static int64_t
 worker_ms(void)
@@ -79,6 +115,7 @@ worker_init(void)
 
 	if (worker_pipe[0] != -1)
 		return 0;
+	worker_main_thread = pthread_self();	/* called there first */
 	if (pipe(worker_pipe) == -1)
 		return -1;
 	for (i = 0; i < 2; i++) {
@@ -215,12 +252,78 @@ worker_report(void *arg, int level, const char *input, const char *msg)
 	(void)msg;
 }
 
+void
+worker_may_ask(struct job *j)
+{
+	if (j->owner == NULL)	/* a quiet job asks nothing */
+		__atomic_store_n(&worker_asker, j, __ATOMIC_SEQ_CST);
+}
+
+char *
+worker_ask_secret(const char *question)
+{
+	struct job *j = __atomic_load_n(&worker_asker, __ATOMIC_SEQ_CST);
+	struct job_ev *ev;
+	struct ask *a;
+	struct timespec until;
+	char *answer = NULL;
+
+	if (j == NULL || pthread_equal(pthread_self(), worker_main_thread))
+		return NULL;
+	a = xcalloc(1, sizeof *a);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	a->refs = 2;
+	ev = xcalloc(1, sizeof *ev);
+	ev->type = JOB_EV_ASK;
+	ev->text = xstrdup(question);
+	ev->payload = a;
+	ev->payload_free = ask_drop;
+	worker_post(j, ev);
+	/* Bounded only by the operator, but a cancel is seen in 100 ms. */
+	pthread_mutex_lock(&a->mu);
+	while (!a->answered && !worker_cancelled(j)) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&a->cv, &a->mu, &until);
+	}
+	if (a->answered) {
+		answer = a->answer;
+		a->answer = NULL;
+	}
+	pthread_mutex_unlock(&a->mu);
+	ask_drop(a);
+	return answer;
+}
+
+/* The operator's answer (NULL: Esc, or the question was closed). */
+static void
+ask_done(struct tui *t, void *arg, const char *answer)
+{
+	struct ask *a = arg;
+
+	(void)t;
+	pthread_mutex_lock(&a->mu);
+	if (!a->answered) {
+		a->answer = answer != NULL ? xstrdup(answer) : NULL;
+		a->answered = 1;
+		pthread_cond_signal(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	ask_drop(a);
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct job *j = arg;
 	struct inv *inv = NULL;
 	char *err = NULL;
+
 
 	if (inv_open(j->dir, INV_OPEN_NOREFRESH, worker_report, j, &inv,
 	    &err) != 0) {
@@ -402,6 +505,7 @@ worker_drain(struct tui *t)
 	struct job_ev *ev, *next;
 	unsigned char buf[256];
 	void (*then)(struct tui *) = NULL;
+	size_t qlen;
 	int changed = 0, i;
 
 	while (read(worker_pipe[0], buf, sizeof buf) > 0)
@@ -439,6 +543,15 @@ worker_drain(struct tui *t)
 			j->total = ev->total;
 			tui_message(t, "%s", ev->text);
 			break;
+		case JOB_EV_ASK:
+			/* The prompt holds the event's reference now. */
+			for (qlen = strlen(ev->text); qlen > 0 &&
+			    strchr(": ", ev->text[qlen - 1]) != NULL; qlen--)
+				;	/* the prompt ends it its own way */
+			tui_ask_secret(t, ask_done, ev->payload, "%.*s:",
+			    (int)qlen, ev->text);
+			ev->payload = NULL;
+			break;
 		}
 		ev_free(ev);
 	}
@@ -446,6 +559,12 @@ worker_drain(struct tui *t)
 	if (j->ended) {
 		char msg[sizeof t->msg];
 
+		/* A question the job no longer waits for goes with it. */
+		if (t->prompt.open && t->prompt.done == ask_done)
+			prompt_cancel(t);
+		/* What it was told is not kept past the job. */
+		__atomic_store_n(&worker_asker, NULL, __ATOMIC_SEQ_CST);
+		inv_set_passphrase(NULL);
 		worker_finish(j);
 		worker_job = NULL;
 		/* What the job committed and recorded, read again; the
@@ -515,5 +634,6 @@ worker_stop(struct tui *t)
 		return;
 	__atomic_store_n(&worker_job->cancel, 1, __ATOMIC_SEQ_CST);
 	worker_finish(worker_job);
+	__atomic_store_n(&worker_asker, NULL, __ATOMIC_SEQ_CST);
 	worker_job = NULL;
 }

@@ -25,6 +25,9 @@ enum job_ev_type {
 	JOB_EV_NOTE,		/* a step's outcome for the status bar */
 	JOB_EV_RESULT,		/* a payload for landed (a sync's conflicts,
 				   the list read whole) */
+	JOB_EV_ASK,		/* a secret to ask the operator for (text:
+				   the question; payload: where the answer
+				   goes, worker_ask_secret) */
 };
 struct job_ev {
 	enum job_ev_type	 type;
@@ -95,6 +98,18 @@ int	 worker_cancelled(struct job *);
 const char *worker_dir(struct job *);
 /* Why the job's inventory could not be opened (inv NULL). */
 const char *worker_open_error(struct job *);
+
+/*
+ * Worker side, from core's prompt hooks (a key passphrase, a token's
+ * PIN, an ssh key's passphrase): ask the operator in the status bar,
+ * without echo, and wait for the answer (malloc'd, for free_secret) or
+ * NULL: Esc, the job cancelled, or not on the thread of a job that
+ * called worker_may_ask (the jobs whose command asks on the terminal:
+ * renew and sync; an import, a probe or an audit asks nothing, as their
+ * commands do not).
+ */
+void	 worker_may_ask(struct job *);
+char	*worker_ask_secret(const char *question);
 
 /* Main loop: apply what the queue holds; 1 if anything changed. */
 int	 worker_drain(struct tui *);

@@ -354,3 +354,26 @@ kill "$ppid" 2>/dev/null
 k0=$(privkeys)
 errcheck "an ACME renewal that fails (no CA) deletes the key it made" 1 "acme-test:" C renew acme-test
 check "  the token's keys are as they were" test "$(privkeys)" = "$k0"
+
+# --- the terminal UI asks for the token's PIN when no PIN file is set
+. "$(dirname "$0")/lib-tmux.sh"
+n0=$(commits "$I")
+ui_start u "$I" 160x30 CERTDECK_PKCS11_PIN_FILE=
+expect u "the UI without a PIN file" "files-test"
+keys u / files-test Enter
+expect_cmd u "  on files-test" cursor_on files-test
+keys u r
+expect u "  r asks first" "renew files-test via"
+keys u y
+expect u "  the renewal asks for the PIN of the CA key's token" "PIN of PKCS#11 token certdeck-hsm:"
+keys u "$PIN"
+wait_cmd u grep -q "PIN of PKCS#11"
+check "  what is typed is not shown" sh -c "! grep -q '$PIN' '$T/screen'"
+keys u Enter
+expect u "  with it the certificate is signed in the token" "1 renewed"
+check "  one commit" test "$(commits "$I")" = $((n0 + 1))
+check_out "  that verifies against the root" "OK" openssl verify \
+    -attime "$(date -d 2026-06-06 +%s)" -CAfile "$I/cas/root/cert.pem" "$(ls "$I"/certs/*/files-test/cert.pem)"
+keys u Q
+expect u "Q quits" "EXITED 0"
+TM kill-session -t u

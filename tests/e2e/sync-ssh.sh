@@ -199,6 +199,24 @@ expect_long p2 "  the right passphrase: synced" "1 pushed"
 check "  asked once for the fetch and the push" test "$(grep -c 'passphrase for' "$T/screen")" = 1
 check "  sshd let B in with the encrypted key" accepted "$T/locked_key"
 TM kill-session -t p2
+# In the terminal UI: Y asks in the status bar, showing nothing typed.
+cd_ "$B" set h2-example-com owner=carol-ui >/dev/null
+was=$(central)
+sed 's/ sync$//' "$T/ssh-ui" >"$T/ssh-tui"
+chmod +x "$T/ssh-tui"
+TM new-session -d -s p3 -x 200 -y 30 env TERM=screen LC_ALL=C.UTF-8 "$T/ssh-tui"
+expect_long p3 "the UI with an encrypted key" "h2-example-com"
+keys p3 Y
+expect_long p3 "  Y asks for the key's passphrase in the status bar" "passphrase for ssh key $T/locked_key:"
+keys p3 "open sesame"
+wait_long p3 "passphrase for ssh key"
+check "  what is typed is not shown" sh -c "! grep -q 'sesame' '$T/screen'"
+keys p3 Enter
+expect_long p3 "  with it the UI syncs" "1 pushed"
+check "  the change is on the remote" test "$(central)" != "$was"
+keys p3 Q
+expect_long p3 "  Q quits" "EXITED 0"
+TM kill-session -t p3
 git -C "$B" config --unset certdeck.sshKey
 
 # --- A key the server does not know: refused, bounded ------------------

@@ -149,3 +149,40 @@ keys p "correct horse battery staple" Enter
 expect p "  and issues with it" "issued prompt-test"
 check "  the passphrase was not echoed" sh -c "! grep -q 'horse' '$T/screen'"
 check "  the key is encrypted with it" sh -c "openssl pkey -in '$I/keys/prompt-test.key' -passin file:'$T/pass' -noout 2>/dev/null"
+
+# Without CERTDECK_PASSPHRASE_FILE the UI asks for the key passphrase in
+# the status bar when a job needs it, without echo; a wrong one fails
+# the renewal with the reason, Esc gives none, and it is asked again for
+# the next job (not kept past the job).
+TM new-session -d -s q -x 160 -y 30 env -u CERTDECK_PASSPHRASE_FILE TERM=screen \
+    LC_ALL=C.UTF-8 HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" "$T/ui" -C "$I"
+expect q "the UI without a passphrase file" "three-test"
+n0=$(commits "$I")
+goto q three-test
+keys q r
+expect q "r asks first" "renew three-test via"
+keys q y
+expect q "  the job asks for the key passphrase" "key passphrase:"
+keys q "wrong horse"
+wait_cmd q grep -q "key passphrase:"
+check "  what is typed is not shown" sh -c "! grep -q 'horse' '$T/screen'"
+keys q Enter
+expect q "  a wrong one fails the renewal, saying why" "cannot decrypt the key: wrong passphrase"
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+keys q r
+expect q "r again" "renew three-test via"
+keys q y
+expect q "  asks again: the wrong one was not kept" "key passphrase:"
+keys q Escape
+expect q "  Esc: the renewal fails for want of it" "no passphrase to encrypt the new key"
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+keys q r
+expect q "r once more" "renew three-test via"
+keys q y
+expect q "  asks once more" "key passphrase:"
+keys q "correct horse battery staple" Enter
+expect q "  the right one renews" "1 renewed"
+check "  one commit" test "$(commits "$I")" = $((n0 + 1))
+check "  the passphrase never showed" sh -c "! grep -q 'horse' '$T/screen'"
+keys q Q
+expect q "Q quits" "EXITED 0"
