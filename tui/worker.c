@@ -324,7 +324,6 @@ worker_main(void *arg)
 	struct inv *inv = NULL;
 	char *err = NULL;
 
-
 	if (inv_open(j->dir, INV_OPEN_NOREFRESH, worker_report, j, &inv,
 	    &err) != 0) {
 		/* A quiet job tells its view itself: it runs without one. */
