@@ -201,7 +201,7 @@ cred_ssh_key_encrypted(const char *path, char **cause)
 
 	/* An ssh key file is read, and decoded in part, as a secret:
 	   it is when it is not encrypted. */
-	if (read_key_file(path, 64 * 1024, &data, &len, cause) != 0)
+	if (read_file(path, 64 * 1024, &data, &len, cause) != 0)
 		return -1;
 	if (strstr(data, "-----BEGIN ENCRYPTED PRIVATE KEY-----") != NULL ||
 	    strstr(data, "Proc-Type: 4,ENCRYPTED") != NULL)

@@ -229,7 +229,7 @@ key_load_path(const char *path, const char *pass, char **cause)
 
 	if (hsm_is_uri(path))
 		return hsm_key_load(path, cause);
-	if (read_key_file(path, CERT_MAX_FILE, &data, &len, cause) != 0)
+	if (read_file(path, CERT_MAX_FILE, &data, &len, cause) != 0)
 		return NULL;
 	pk = key_decrypt_pem(data, len, pass, cause);
 	free_secret(data, len);

@@ -745,7 +745,7 @@ cmd_issue(struct rjob *j, char **cause)
 		goto out;
 	}
 	if (access(keyp, F_OK) == 0) {
-		if (read_key_file(keyp, CERT_MAX_FILE, &data, &len,
+		if (read_file(keyp, CERT_MAX_FILE, &data, &len,
 		    &err) != 0 ||
 		    (pk = key_decrypt_pem(data, len, NULL, &err)) == NULL) {
 			set_cause(cause, "%s: %s", keyp, err);

@@ -705,46 +705,6 @@ free_secret(char *s, size_t len)
 	free(s);
 }
 
-/*
- * The one reader of secrets: all of fd into one buffer of max + 1 bytes,
- * allocated once and never grown, so that no copy is left behind (read_fd
- * goes through a stack buffer and reallocations, which leave copies in
- * freed memory); wiped on every error.
- */
-static int
-secret_read(int fd, size_t max, char **out, size_t *len, char **cause)
-{
-	char *s = xmalloc(max + 1);
-	size_t n = 0;
-	ssize_t r;
-	int e;
-
-	*out = NULL;
-	*len = 0;
-	for (;;) {
-		r = read(fd, s + n, max + 1 - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			e = errno;
-			free_secret(s, n);
-			return set_cause(cause, "%s", strerror(e));
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > max) {
-			free_secret(s, n);
-			errno = EFBIG;
-			return set_cause(cause, "longer than %zu bytes", max);
-		}
-	}
-	s[n] = '\0';
-	*out = s;
-	*len = n;
-	return 0;
-}
-
 int
 read_secret_fd(int fd, char **out, char **cause)
 {
@@ -752,7 +712,7 @@ read_secret_fd(int fd, char **out, char **cause)
 	size_t len;
 
 	*out = NULL;
-	if (secret_read(fd, SECRET_MAX, &s, &len, cause) != 0)
+	if (read_fd(fd, SECRET_MAX, &s, &len, cause) != 0)
 		return -1;
 	/* Callers wipe up to the first NUL: a NUL inside would both cut
 	   the secret and leave its rest unwiped. */
@@ -770,40 +730,15 @@ read_secret_fd(int fd, char **out, char **cause)
 	return 0;
 }
 
-static int
-secret_open(const char *path, char **cause)
-{
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		set_cause(cause, "%s", strerror(errno));
-	return fd;
-}
-
 int
 read_secret_file(const char *path, char **out, char **cause)
 {
 	int fd, rc;
 
 	*out = NULL;
-	if ((fd = secret_open(path, cause)) < 0)
-		return -1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return set_cause(cause, "%s", strerror(errno));
 	rc = read_secret_fd(fd, out, cause);
-	close(fd);
-	return rc;
-}
-
-int
-read_key_file(const char *path, size_t max, char **data, size_t *len,
-    char **cause)
-{
-	int fd, rc;
-
-	*data = NULL;
-	*len = 0;
-	if ((fd = secret_open(path, cause)) < 0)
-		return -1;
-	rc = secret_read(fd, max, data, len, cause);
 	close(fd);
 	return rc;
 }

@@ -77,7 +77,13 @@ void	 str_lower(char *);
  */
 size_t	 utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 
-/* Files. read_file refuses files larger than max (errno EFBIG). */
+/*
+ * Files. read_file refuses files larger than max (errno EFBIG, "larger
+ * than N bytes" or "... MiB"). Both read into one buffer, sized from
+ * fstat for a regular file and grown by copy and wipe otherwise, so that
+ * free_secret(*data, *len) leaves no copy of what was read (key files,
+ * an import's inputs). *data is NUL-terminated.
+ */
 int	 read_file(const char *path, size_t max, char **data, size_t *len,
 	    char **cause);
 int	 read_fd(int fd, size_t max, char **data, size_t *len, char **cause);
@@ -96,22 +102,14 @@ int	 mkdir_p(const char *path, int mode);
 /* Free a buffer that held key material or a passphrase (wiped first). */
 void	 free_secret(char *, size_t len);
 /*
- * Secrets are read into one buffer of their largest size plus one,
- * allocated once and wiped on every path, never through read_fd (whose
- * stack buffer and reallocations leave copies behind).
- *
- * A secret (a passphrase, a PIN) from a descriptor or file: at most
- * SECRET_MAX bytes ("longer than 4096 bytes"), trailing newlines dropped,
- * refused when empty ("empty") or holding a NUL byte. The caller
- * free_secret's *out.
+ * A secret (a passphrase, a PIN) from a descriptor or file, read as
+ * read_fd reads: at most SECRET_MAX bytes ("larger than 4096 bytes"),
+ * trailing newlines dropped, refused when empty ("empty") or holding a
+ * NUL byte. The caller free_secret's *out.
  */
 #define SECRET_MAX	4096
 int	 read_secret_fd(int fd, char **out, char **cause);
 int	 read_secret_file(const char *path, char **out, char **cause);
-/* Key material from a file, as it is: at most max bytes (max + 1 are
-   allocated), NUL-terminated. The caller free_secret's *data. */
-int	 read_key_file(const char *path, size_t max, char **data, size_t *len,
-	    char **cause);
 /* Words of a command (blanks separate; '' and "" quote; no expansion). */
 int	 argv_split(const char *s, struct strv *out, char **cause);
 /* w with each keys[i] ("{name}") replaced by vals[i], in one pass: what

@@ -675,7 +675,7 @@ t_read_fd(void **state)
 /*
  * One reader for secrets: SECRET_MAX bytes are read, one more is refused
  * saying so, trailing newlines go, empty and NUL are refused, a pipe
- * written in small pieces is read whole; key files as they are.
+ * written in small pieces is read whole (read_fd's limits: t_read_fd).
  */
 static void
 t_read_secret(void **state)
@@ -694,7 +694,7 @@ t_read_secret(void **state)
 		{ "\n\r\n", NULL, "empty" },
 	};
 	char *tmp = tu_tmpdir(), *path, *out, *err = NULL;
-	size_t i, len;
+	size_t i;
 
 	(void)state;
 	for (i = 0; i < nitems(cases); i++) {
@@ -736,13 +736,13 @@ t_read_secret(void **state)
 	out = (char *)"untouched";
 	assert_int_equal(read_secret_file(path, &out, &err), -1);
 	assert_null(out);
-	assert_string_equal(err, "longer than 4096 bytes");
+	assert_string_equal(err, "larger than 4096 bytes");
 	free(err);
 	err = NULL;
 	free(path);
 	path = secret_file(tmp, "over-nl", SECRET_MAX, "\n");
 	assert_int_equal(read_secret_file(path, &out, &err), -1);
-	assert_string_equal(err, "longer than 4096 bytes");
+	assert_string_equal(err, "larger than 4096 bytes");
 	free(err);
 	err = NULL;
 	free(path);
@@ -762,7 +762,7 @@ t_read_secret(void **state)
 	free_secret(out, strlen(out));
 	assert_int_equal(secret_piped(SECRET_MAX + 1, 64, &out, &err), -1);
 	assert_null(out);
-	assert_string_equal(err, "longer than 4096 bytes");
+	assert_string_equal(err, "larger than 4096 bytes");
 	free(err);
 	err = NULL;
 	assert_int_equal(secret_piped(0, 1, &out, &err), -1);
@@ -770,18 +770,6 @@ t_read_secret(void **state)
 	free(err);
 	err = NULL;
 
-	/* Key files are read as they are, up to their own limit. */
-	path = secret_file(tmp, "key", 10, "\n");
-	assert_int_equal(read_key_file(path, 11, &out, &len, &err), 0);
-	assert_int_equal(len, 11);
-	assert_string_equal(out, "ssssssssss\n");
-	free_secret(out, len);
-	out = (char *)"untouched";
-	assert_int_equal(read_key_file(path, 10, &out, &len, &err), -1);
-	assert_null(out);
-	assert_string_equal(err, "longer than 10 bytes");
-	free(err);
-	free(path);
 	tu_rmdir(tmp);
 	free(tmp);
 }
