@@ -91,7 +91,8 @@ deps:
 # a new file in core/ or store/ cannot break the link.
 FUZZ_FLAGS = -g -O1 -fsanitize=address,undefined -std=c11 -D_GNU_SOURCE
 FUZZ_OBJ = $(LIB_SRC:%.c=fuzz/obj/%.o)
-FUZZ_BIN = fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s
+FUZZ_BIN = fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s \
+	   fuzz/fuzz_gitindex
 fuzz: $(FUZZ_BIN)
 $(FUZZ_OBJ): fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)

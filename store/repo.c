@@ -29,6 +29,7 @@
 #include <git2/sys/repository.h>
 
 #include "crash.h"
+#include "gitindex.h"
 #include "repo.h"
 #include "repopriv.h"
 #include "util.h"
@@ -40,6 +41,17 @@ struct repo {
 	repo_clock_fn	 clock;		/* NULL: the system clock */
 	int		 batch;		/* inside repo_batch_begin/end */
 	int		 index_pending;	/* .git/index changed in memory only */
+	struct gix	*gix;		/* .git/index being edited, or NULL */
+};
+
+/*
+ * .git/index while changes are made: certdeck's own editor
+ * (store/gitindex.c) for the formats it reads, which is what git and
+ * libgit2 write by default, else libgit2's whole-index one.
+ */
+struct repo_ix {
+	struct gix	*fast;		/* r->gix, owned by the repo */
+	git_index	*lg;
 };
 
 /*
@@ -394,8 +406,10 @@ repo_close(struct repo *r)
 	if (r == NULL)
 		return;
 	/* Best effort: a batch left open still gets its index written. */
+	r->batch = 0;
 	if (r->index_pending)
 		repo_index_flush(r, NULL);
+	gix_free(r->gix);
 	repo_unlock(r);
 	git_repository_free(r->git);
 	free(r->workdir);
@@ -577,17 +591,45 @@ out:
 
 /* .git/index, read afresh unless this process has unwritten changes. */
 static int
-repo_index_get(struct repo *r, git_index **out, char **cause)
+repo_index_get(struct repo *r, struct repo_ix *ix, char **cause)
 {
-	if (git_repository_index(out, r->git) != 0)
+	char *file;
+	int e;
+
+	memset(ix, 0, sizeof *ix);
+	if (r->gix == NULL && !r->index_pending) {
+		file = xasprintf("%sindex", git_repository_path(r->git));
+		e = gix_open(file, &r->gix, cause);
+		free(file);
+		if (e == -1)
+			return -1;
+	}
+	if (r->gix != NULL) {
+		ix->fast = r->gix;
+		return 0;
+	}
+	if (git_repository_index(&ix->lg, r->git) != 0)
 		return repo_gerr(cause, "cannot open .git/index");
-	if (!r->index_pending && git_index_read(*out, 0) != 0) {
+	if (!r->index_pending && git_index_read(ix->lg, 0) != 0) {
 		repo_gerr(cause, "cannot read .git/index");
-		git_index_free(*out);
-		*out = NULL;
+		git_index_free(ix->lg);
+		ix->lg = NULL;
 		return -1;
 	}
 	return 0;
+}
+
+/* Done with ix: what it holds unwritten stays for the flush, no more. */
+static void
+repo_index_done(struct repo *r, struct repo_ix *ix)
+{
+	git_index_free(ix->lg);
+	ix->lg = NULL;
+	if (ix->fast != NULL && !r->index_pending) {
+		gix_free(r->gix);	/* read afresh next time */
+		r->gix = NULL;
+	}
+	ix->fast = NULL;
 }
 
 /* Write .git/index now, unless a batch defers it to repo_batch_end. */
@@ -595,9 +637,32 @@ static int
 repo_index_flush(struct repo *r, char **cause)
 {
 	git_index *idx = NULL;
+	char *file;
 	int e, rc = 0;
 
-	if (!r->index_pending || r->batch)
+	if (r->batch)
+		return 0;
+	if (r->gix != NULL) {
+		/* Written or not, the edits end here: a failure leaves
+		   .git/index behind HEAD, for repo_sync_worktree. */
+		if (r->index_pending) {
+			file = xasprintf("%sindex",
+			    git_repository_path(r->git));
+			repo_git_writing(r, "index.lock");
+			if ((e = gix_write(r->gix, file, cause)) == GIX_LOCKED)
+				rc = repo_locked_cause(r, cause, "index.lock",
+				    ".git/index was not written");
+			else if (e != 0)
+				rc = -1;
+			repo_git_written(r);
+			free(file);
+		}
+		r->index_pending = 0;
+		gix_free(r->gix);
+		r->gix = NULL;
+		return rc;
+	}
+	if (!r->index_pending)
 		return 0;
 	if (git_repository_index(&idx, r->git) != 0)
 		return repo_gerr(cause, "cannot open .git/index");
@@ -736,19 +801,28 @@ repo_wt_state(struct repo *r, const char *path, struct buf *full,
 	return 0;
 }
 
-/* Does the index entry for path already describe this file exactly? */
+/* Path's entry in .git/index, if it has one. */
 static int
-repo_index_same(const git_index_entry *e, const struct stat *st,
-    const git_oid *id)
+repo_ix_find(const struct repo_ix *ix, const char *path, struct gix_ent *e)
 {
-	return e != NULL && git_oid_equal(&e->id, id) &&
-	    e->mode == GIT_FILEMODE_BLOB &&
-	    e->file_size == (uint32_t)st->st_size &&
-	    e->ino == (uint32_t)st->st_ino &&
-	    e->mtime.seconds == (int32_t)st->st_mtim.tv_sec &&
-	    e->mtime.nanoseconds == (uint32_t)st->st_mtim.tv_nsec &&
-	    e->ctime.seconds == (int32_t)st->st_ctim.tv_sec &&
-	    e->ctime.nanoseconds == (uint32_t)st->st_ctim.tv_nsec;
+	const git_index_entry *ie;
+
+	if (ix->fast != NULL)
+		return gix_get(ix->fast, path, e);
+	if ((ie = git_index_get_bypath(ix->lg, path, 0)) == NULL)
+		return 0;
+	e->ctime_s = (uint32_t)ie->ctime.seconds;
+	e->ctime_ns = ie->ctime.nanoseconds;
+	e->mtime_s = (uint32_t)ie->mtime.seconds;
+	e->mtime_ns = ie->mtime.nanoseconds;
+	e->dev = ie->dev;
+	e->ino = ie->ino;
+	e->mode = ie->mode;
+	e->uid = ie->uid;
+	e->gid = ie->gid;
+	e->size = ie->file_size;
+	memcpy(e->id, ie->id.id, sizeof e->id);
+	return 1;
 }
 
 /*
@@ -756,43 +830,64 @@ repo_index_same(const git_index_entry *e, const struct stat *st,
  * with its stat data, so that git status need not hash it again.
  */
 static int
-repo_index_put(struct repo *r, git_index *idx, const char *path,
+repo_index_put(struct repo *r, struct repo_ix *ix, const char *path,
     const char *full, const git_oid *id, char **cause)
 {
-	git_index_entry e;
+	struct gix_ent e, have;
+	git_index_entry ie;
 	struct stat st;
 
 	if (lstat(full, &st) != 0)
 		return set_cause(cause, "%s: %s", full, strerror(errno));
-	if (repo_index_same(git_index_get_bypath(idx, path, 0), &st, id))
-		return 0;
 	memset(&e, 0, sizeof e);
-	e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
-	e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
-	e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
-	e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+	e.ctime_s = (uint32_t)st.st_ctim.tv_sec;
+	e.ctime_ns = (uint32_t)st.st_ctim.tv_nsec;
+	e.mtime_s = (uint32_t)st.st_mtim.tv_sec;
+	e.mtime_ns = (uint32_t)st.st_mtim.tv_nsec;
 	e.dev = (uint32_t)st.st_dev;
 	e.ino = (uint32_t)st.st_ino;
 	e.mode = GIT_FILEMODE_BLOB;
 	e.uid = (uint32_t)st.st_uid;
 	e.gid = (uint32_t)st.st_gid;
-	e.file_size = (uint32_t)st.st_size;
-	git_oid_cpy(&e.id, id);
-	e.path = path;
-	if (git_index_add(idx, &e) != 0)
-		return repo_gerr(cause, "cannot update .git/index for %s",
-		    path);
+	e.size = (uint32_t)st.st_size;
+	memcpy(e.id, id->id, sizeof e.id);
+	if (repo_ix_find(ix, path, &have) && memcmp(&have, &e, sizeof e) == 0)
+		return 0;	/* already exactly this file */
+	if (ix->fast != NULL)
+		gix_put(ix->fast, path, &e);
+	else {
+		memset(&ie, 0, sizeof ie);
+		ie.ctime.seconds = (int32_t)e.ctime_s;
+		ie.ctime.nanoseconds = e.ctime_ns;
+		ie.mtime.seconds = (int32_t)e.mtime_s;
+		ie.mtime.nanoseconds = e.mtime_ns;
+		ie.dev = e.dev;
+		ie.ino = e.ino;
+		ie.mode = e.mode;
+		ie.uid = e.uid;
+		ie.gid = e.gid;
+		ie.file_size = e.size;
+		git_oid_cpy(&ie.id, id);
+		ie.path = path;
+		if (git_index_add(ix->lg, &ie) != 0)
+			return repo_gerr(cause, "cannot update .git/index "
+			    "for %s", path);
+	}
 	r->index_pending = 1;
 	return 0;
 }
 
 static int
-repo_index_del(struct repo *r, git_index *idx, const char *path,
+repo_index_del(struct repo *r, struct repo_ix *ix, const char *path,
     char **cause)
 {
-	if (git_index_get_bypath(idx, path, 0) == NULL)
+	struct gix_ent have;
+
+	if (!repo_ix_find(ix, path, &have))
 		return 0;
-	if (git_index_remove(idx, path, 0) != 0)
+	if (ix->fast != NULL)
+		gix_del(ix->fast, path);
+	else if (git_index_remove(ix->lg, path, 0) != 0)
 		return repo_gerr(cause, "cannot update .git/index for %s",
 		    path);
 	r->index_pending = 1;
@@ -1451,10 +1546,11 @@ repo_signature(struct repo *r, git_signature **out, char **cause)
  * anything is written: refuse to overwrite what someone changed by hand.
  */
 static int
-repo_commit_check(struct repo *r, const git_tree *head_tree, git_index *idx,
-    struct repo_chg *c, struct buf *full, char **cause)
+repo_commit_check(struct repo *r, const git_tree *head_tree,
+    const struct repo_ix *ix, struct repo_chg *c, struct buf *full,
+    char **cause)
 {
-	const git_index_entry *ie;
+	struct gix_ent ie;
 	git_tree_entry *te = NULL;
 	enum repo_wt state;
 	git_oid wt_id;
@@ -1483,9 +1579,9 @@ repo_commit_check(struct repo *r, const git_tree *head_tree, git_index *idx,
 	if (c->data == NULL && !c->in_head)
 		return 0;
 
-	ie = git_index_get_bypath(idx, c->path, 0);
-	if (ie != NULL && !(c->in_head && git_oid_equal(&ie->id, &c->head_id)) &&
-	    !(c->data != NULL && git_oid_equal(&ie->id, &c->new_id)))
+	if (repo_ix_find(ix, c->path, &ie) &&
+	    !(c->in_head && memcmp(ie.id, c->head_id.id, 20) == 0) &&
+	    !(c->data != NULL && memcmp(ie.id, c->new_id.id, 20) == 0))
 		return set_cause(cause, "%s has changes staged in .git/index "
 		    "(unstage them with git reset -- %s)", c->path, c->path);
 
@@ -1528,7 +1624,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	git_commit *parent = NULL;
 	git_tree *head_tree = NULL, *tree = NULL;
 	git_signature *sig = NULL;
-	git_index *idx = NULL;
+	struct repo_ix ix;
 	struct repo_chg *c = NULL;
 	struct repo_bulk bulk;
 	struct repo_stage stage[2];
@@ -1548,6 +1644,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	buf_init(&full);
 	buf_init(&reflog);
 	memset(&bulk, 0, sizeof bulk);
+	memset(&ix, 0, sizeof ix);
 	repo_stage_init(&stage[0], r, 0);
 	repo_stage_init(&stage[1], r, 1);
 	if (out != NULL)
@@ -1607,10 +1704,10 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	}
 
 	/* Nothing is written until every path has been checked. */
-	if (repo_index_get(r, &idx, cause) != 0)
+	if (repo_index_get(r, &ix, cause) != 0)
 		goto out;
 	for (i = 0; i < n; i++) {
-		if (repo_commit_check(r, head_tree, idx, &c[i], &full,
+		if (repo_commit_check(r, head_tree, &ix, &c[i], &full,
 		    cause) != 0)
 			goto out;
 	}
@@ -1706,7 +1803,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 		buf_reset(&full);
 		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
 		if (repo_wt_remove(r, c[i].path, &full, cause) != 0 ||
-		    repo_index_del(r, idx, c[i].path, cause) != 0)
+		    repo_index_del(r, &ix, c[i].path, cause) != 0)
 			goto behind;
 	}
 	/* Two stagers' files go into place on two threads, too. */
@@ -1729,7 +1826,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 			continue;
 		buf_reset(&full);
 		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
-		if (repo_index_put(r, idx, c[i].path, full.data,
+		if (repo_index_put(r, &ix, c[i].path, full.data,
 		    &c[i].new_id, cause) != 0)
 			goto behind;
 	}
@@ -1754,7 +1851,7 @@ out:
 	repo_stage_free(&stage[0]);
 	repo_stage_free(&stage[1]);
 	repo_bulk_end(r, &bulk);
-	git_index_free(idx);
+	repo_index_done(r, &ix);
 	git_reference_free(moved);
 	git_signature_free(sig);
 	git_tree_free(tree);
@@ -2718,7 +2815,7 @@ out:
 /* State of one repo_sync_worktree run, for its per-path callback. */
 struct repo_sync {
 	struct repo	*r;
-	git_index	*idx;
+	struct repo_ix	 ix;
 	struct buf	 full;
 	repo_dirty_cb	 cb;
 	void		*arg;
@@ -2757,7 +2854,7 @@ repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
 	/* Already the new content: only .git/index may need to say so. */
 	if (new_ != NULL && state == REPO_WT_FILE &&
 	    git_oid_equal(&wt_id, git_tree_entry_id(new_)))
-		return repo_index_put(r, s->idx, path, s->full.data,
+		return repo_index_put(r, &s->ix, path, s->full.data,
 		    git_tree_entry_id(new_), s->cause);
 
 	/* The old content, or nothing: safe to bring forward. */
@@ -2768,7 +2865,7 @@ repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
 		if (new_ == NULL) {
 			if (repo_wt_remove(r, path, &s->full, s->cause) != 0)
 				return -1;
-			return repo_index_del(r, s->idx, path, s->cause);
+			return repo_index_del(r, &s->ix, path, s->cause);
 		}
 		if (git_blob_lookup(&blob, r->git,
 		    git_tree_entry_id(new_)) != 0)
@@ -2778,7 +2875,7 @@ repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
 		git_blob_free(blob);
 		if (rc != 0)
 			return -1;
-		return repo_index_put(r, s->idx, path, s->full.data,
+		return repo_index_put(r, &s->ix, path, s->full.data,
 		    git_tree_entry_id(new_), s->cause);
 	}
 
@@ -2810,7 +2907,7 @@ repo_sync_worktree(struct repo *r, const char *from, const char *to,
 		rc = 0;
 		goto out;
 	}
-	if (repo_index_get(r, &s.idx, cause) != 0)
+	if (repo_index_get(r, &s.ix, cause) != 0)
 		goto out;
 	buf_adds(&path, "");
 	rc = repo_tdiff(r, ft, tt, &path, repo_sync_path, &s, cause);
@@ -2820,7 +2917,7 @@ repo_sync_worktree(struct repo *r, const char *from, const char *to,
 		rc = -1;
 
 out:
-	git_index_free(s.idx);
+	repo_index_done(r, &s.ix);
 	git_tree_free(tt);
 	git_tree_free(ft);
 	buf_free(&s.full);

@@ -175,3 +175,66 @@ loose1=$(git -C "$I" count-objects | cut -d' ' -f1)
 check "bulk import: objects went into a pack, not loose files" test $((loose1 - loose0)) -lt 5
 check "bulk import: consistent" consistent
 check "bulk import: no temp files left" test -z "$(ls -A "$I/.certdeck/tmp" 2>/dev/null)"
+
+# .git/index is edited by certdeck itself (store/gitindex.c), not read and
+# rewritten whole by libgit2: git must find exactly what it would have
+# written. diff-files does not refresh, so it sees any stat data that
+# does not match its file; write-tree builds from the index and its tree
+# cache, so it sees a stale cache; fsck checks the index's SHA-1.
+exact() {
+	[ -z "$(git -C "$I" diff-files --name-only)" ] &&
+	[ -z "$(git -C "$I" diff-index --cached --name-only HEAD)" ] &&
+	[ "$(git -C "$I" write-tree)" = "$(git -C "$I" rev-parse 'HEAD^{tree}')" ] &&
+	git -C "$I" fsck --strict >/dev/null 2>&1 &&
+	[ -z "$(git -C "$I" status --porcelain)" ]
+}
+cert_at 2026-05-01 90 "$T/c/x0" "gitindex0.example.com"
+cert_at 2026-05-01 90 "$T/c/x1" "gitindex1.example.com"
+Cq set host3-example-com owner=index
+check "git index: a set leaves it exact" exact
+Cq import "$T/c/x0.pem"
+check "git index: an import (new paths) leaves it exact" exact
+Cq rm host4-example-com
+check "git index: a removal leaves it exact" exact
+# git's own caches in the file: a tree cache (a commit by hand writes
+# one) and an untracked cache. certdeck drops them; git rebuilds them.
+git -C "$I" config core.untrackedCache true
+printf 'hand\n' >"$I/HAND"
+git -C "$I" add HAND && git -C "$I" commit -q -m "hand"
+git -C "$I" status --porcelain >/dev/null
+check "git index: git wrote a tree cache and an untracked cache" sh -c "grep -aq TREE '$I/.git/index' && grep -aq UNTR '$I/.git/index'"
+Cq set host3-example-com owner=cache
+check "git index: exact after dropping git's caches" exact
+: >"$I/certs/untracked-by-hand"
+check "git index: git still sees an untracked file" sh -c "git -C '$I' status --porcelain | grep -qx '?? certs/untracked-by-hand'"
+rm -f "$I/certs/untracked-by-hand"
+git -C "$I" config --unset core.untrackedCache
+# An intent-to-add entry (format 3, extended flags) is carried as it is.
+printf 'later\n' >"$I/LATER"
+git -C "$I" add -N LATER
+st0=$(git -C "$I" status --porcelain)
+Cq set host3-example-com owner=ita
+check "git index: an intent-to-add entry survives a change" test "$(git -C "$I" status --porcelain)" = "$st0"
+check "git index: fsck clean with it" sh -c "git -C '$I' fsck --strict >/dev/null 2>&1"
+git -C "$I" rm -q --cached LATER && rm -f "$I/LATER"
+check "git index: exact once it is gone" exact
+# Format 4 is left to libgit2, which keeps it.
+git -C "$I" update-index --index-version 4
+Cq set host3-example-com owner=v4
+Cq import "$T/c/x1.pem"
+check "git index: format 4: changes still leave it exact" exact
+check "git index: format 4 kept" test "$(od -An -tx1 -j4 -N4 "$I/.git/index" | tr -d ' ')" = 00000004
+git -C "$I" update-index --index-version 2
+# A split index is read by neither: refused with the way out.
+git -C "$I" update-index --split-index
+n0=$(commits "$I")
+C set host3-example-com owner=split >/dev/null 2>"$T/split.err"
+check "git index: split: the change is refused" test $? -ne 0
+check "git index: split: one line saying how to undo it" sh -c "test \$(wc -l <'$T/split.err') = 1 && grep -q 'split index.*git update-index --no-split-index' '$T/split.err'"
+sed 's/^/# /' "$T/split.err"
+check "git index: split: nothing committed" test "$(commits "$I")" = "$n0"
+git -C "$I" update-index --no-split-index
+rm -f "$I"/.git/sharedindex.*
+check "git index: once whole, the change commits" Cq set host3-example-com owner=split
+check "git index: exact after all of it" exact
+check "git index: certdeck fsck (libgit2) reads it" Cq fsck

@@ -1,0 +1,571 @@
+/*
+ * gitindex.c: .git/index edited without reading it whole.
+ *
+ * libgit2 reads the whole index into one allocation per entry and a hash
+ * table, and writes it back the same way: ~240 ms for the 200,000
+ * entries of a 100,000-certificate inventory, for a commit that changes
+ * one file. This keeps the file mapped, finds paths by binary search
+ * over the entry offsets, keeps the edits aside and writes the new file
+ * as the old one's unchanged runs with the edited entries spliced in,
+ * hashed on a second thread while it is written. It reads only what
+ * git and libgit2 write by default: formats 2 and 3, stage-0 entries,
+ * optional extensions; anything else is left to libgit2 (GIX_UNREAD).
+ *
+ * The format is git's gitformat-index(5). Like git (and unlike libgit2)
+ * it does not check the trailing SHA-1 when it reads; it writes it. Of
+ * the optional extensions it keeps REUC (resolve-undo, not tied to
+ * offsets or stat data) and drops the caches that its edits would make
+ * wrong (TREE, UNTR, FSMN, EOIE, IEOT): they are caches, git rebuilds
+ * them, and libgit2 too drops those it does not know when it writes.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "gitindex.h"
+#include "util.h"
+
+#define GIX_HDR		12		/* "DIRC", version, count */
+#define GIX_FIXED	62		/* entry bytes before the name */
+#define GIX_HASH	20		/* SHA-1 trailer */
+#define GIX_THREAD_MIN	(1U << 20)	/* hash on a thread from here */
+
+struct gix_edit {
+	char		*path;
+	size_t		 len;
+	int		 del;
+	struct gix_ent	 e;
+	size_t		 at;		/* gix_write: offset in its arena */
+};
+
+struct gix {
+	unsigned char	*map;		/* the file, NULL when absent */
+	size_t		 size;
+	uint32_t	 version;
+	uint32_t	 n;
+	size_t		*off;		/* n + 1: each entry, then the end */
+	size_t		 reuc, reuc_len; /* the REUC extension, whole */
+	struct gix_edit	*ed;		/* sorted by path */
+	size_t		 ned, caped;
+};
+
+static uint32_t
+be32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return ntohl(v);
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+}
+
+/* git's order: bytes, then length (stage is always 0 here). */
+static int
+name_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c != 0)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static size_t
+ent_head(const unsigned char *p)
+{
+	return GIX_FIXED + ((p[60] & 0x40) ? 2 : 0);
+}
+
+/* Entry i's name (NUL-terminated in the file) and its length. */
+static const char *
+ent_name(const struct gix *g, uint32_t i, size_t *len)
+{
+	const unsigned char *p = g->map + g->off[i];
+	size_t h = ent_head(p);
+	size_t nl = ((size_t)(p[60] & 0x0f) << 8) | p[61];
+
+	if (nl == 0xfff)
+		nl = strlen((const char *)p + h);
+	*len = nl;
+	return (const char *)p + h;
+}
+
+/* Name i of a sorted list: an entry of the file, or an edit. */
+typedef const char *(*name_fn)(const struct gix *, size_t i, size_t *len);
+
+static const char *
+base_name(const struct gix *g, size_t i, size_t *len)
+{
+	return ent_name(g, (uint32_t)i, len);
+}
+
+static const char *
+edit_name(const struct gix *g, size_t i, size_t *len)
+{
+	*len = g->ed[i].len;
+	return g->ed[i].path;
+}
+
+/* Binary search of n sorted names: 1 and *at if found, else 0 and where. */
+static int
+name_find(const struct gix *g, name_fn name, size_t n, const char *path,
+    size_t plen, size_t *at)
+{
+	size_t lo = 0, hi = n, mid, len;
+	const char *s;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		s = name(g, mid, &len);
+		c = name_cmp(path, plen, s, len);
+		if (c == 0) {
+			*at = mid;
+			return 1;
+		}
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	*at = lo;
+	return 0;
+}
+
+static int
+base_find(const struct gix *g, const char *path, size_t plen, size_t *at)
+{
+	return name_find(g, base_name, g->n, path, plen, at);
+}
+
+static int
+edit_find(const struct gix *g, const char *path, size_t plen, size_t *at)
+{
+	return name_find(g, edit_name, g->ned, path, plen, at);
+}
+
+/*
+ * Walk the mapped file: 0, or GIX_UNREAD for anything not ours to read,
+ * or -1 with cause for what neither this nor libgit2 reads.
+ */
+static int
+gix_parse(struct gix *g, const char *file, char **cause)
+{
+	const unsigned char *m = g->map;
+	size_t end, p, h, nl, len, plen = 0;
+	const char *prev = NULL, *name;
+	const unsigned char *nul;
+	uint32_t i;
+	int unnamed = 0;
+
+	if (g->size < GIX_HDR + GIX_HASH || memcmp(m, "DIRC", 4) != 0)
+		return GIX_UNREAD;
+	g->version = be32(m + 4);
+	g->n = be32(m + 8);
+	if (g->version != 2 && g->version != 3)
+		return GIX_UNREAD;
+	end = g->size - GIX_HASH;
+	if (g->n > (end - GIX_HDR) / 64)	/* the smallest entry */
+		return GIX_UNREAD;
+	g->off = xreallocarray(NULL, (size_t)g->n + 1, sizeof *g->off);
+	p = GIX_HDR;
+	for (i = 0; i < g->n; i++) {
+		if (end - p < GIX_FIXED + 2)
+			return GIX_UNREAD;
+		if ((m[p + 60] & 0x30) != 0)		/* a conflict stage */
+			return GIX_UNREAD;
+		if ((m[p + 60] & 0x40) && g->version < 3)
+			return GIX_UNREAD;
+		h = ent_head(m + p);
+		if (end - p <= h)
+			return GIX_UNREAD;
+		nl = ((size_t)(m[p + 60] & 0x0f) << 8) | m[p + 61];
+		if (nl == 0xfff) {
+			nul = memchr(m + p + h, '\0', end - p - h);
+			if (nul == NULL)
+				return GIX_UNREAD;
+			nl = (size_t)(nul - (m + p + h));
+		} else if (end - p - h <= nl || m[p + h + nl] != '\0')
+			return GIX_UNREAD;
+		len = (h + nl + 8) & ~(size_t)7;
+		if (end - p < len)
+			return GIX_UNREAD;
+		name = (const char *)m + p + h;
+		if (nl == 0)	/* a split index's replacement: see below */
+			unnamed = 1;
+		else if (prev != NULL && name_cmp(prev, plen, name, nl) >= 0)
+			return GIX_UNREAD;	/* not in git's order */
+		else {
+			prev = name;
+			plen = nl;
+		}
+		g->off[i] = p;
+		p += len;
+	}
+	g->off[g->n] = p;
+
+	/* Extensions: a lower-case signature is one a reader must know. */
+	while (end - p >= 8) {
+		len = be32(m + p + 4);
+		if (memcmp(m + p, "link", 4) == 0)
+			return set_cause(cause, "%s is a split index "
+			    "(core.splitIndex), which libgit2 cannot read; "
+			    "make it whole with: git update-index "
+			    "--no-split-index (and leave core.splitIndex "
+			    "unset)", file);
+		if (end - p - 8 < len || m[p] < 'A' || m[p] > 'Z')
+			return GIX_UNREAD;
+		if (memcmp(m + p, "REUC", 4) == 0) {
+			g->reuc = p;
+			g->reuc_len = 8 + len;
+		}
+		p += 8 + len;
+	}
+	return p == end && !unnamed ? 0 : GIX_UNREAD;
+}
+
+int
+gix_open(const char *file, struct gix **out, char **cause)
+{
+	struct gix *g;
+	struct stat st;
+	int fd, rc;
+
+	*out = NULL;
+	g = xcalloc(1, sizeof *g);
+	g->version = 2;
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT) {
+			*out = g;
+			return 0;
+		}
+		free(g);
+		return set_cause(cause, "%s: %s", file, strerror(errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		set_cause(cause, "%s: %s", file, strerror(errno));
+		close(fd);
+		free(g);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < GIX_HDR + GIX_HASH) {
+		close(fd);
+		free(g);
+		return GIX_UNREAD;
+	}
+	g->size = (size_t)st.st_size;
+	g->map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
+	    fd, 0);
+	close(fd);
+	if (g->map == MAP_FAILED) {
+		g->map = NULL;
+		gix_free(g);
+		return set_cause(cause, "%s: %s", file, strerror(errno));
+	}
+	if ((rc = gix_parse(g, file, cause)) != 0) {
+		gix_free(g);
+		return rc;
+	}
+	*out = g;
+	return 0;
+}
+
+static void
+ent_decode(const unsigned char *p, struct gix_ent *e)
+{
+	e->ctime_s = be32(p);
+	e->ctime_ns = be32(p + 4);
+	e->mtime_s = be32(p + 8);
+	e->mtime_ns = be32(p + 12);
+	e->dev = be32(p + 16);
+	e->ino = be32(p + 20);
+	e->mode = be32(p + 24);
+	e->uid = be32(p + 28);
+	e->gid = be32(p + 32);
+	e->size = be32(p + 36);
+	memcpy(e->id, p + 40, 20);
+}
+
+int
+gix_get(const struct gix *g, const char *path, struct gix_ent *e)
+{
+	size_t plen = strlen(path), at, i;
+
+	if (edit_find(g, path, plen, &at)) {
+		if (g->ed[at].del)
+			return 0;
+		*e = g->ed[at].e;
+		return 1;
+	}
+	if (!base_find(g, path, plen, &i))
+		return 0;
+	ent_decode(g->map + g->off[i], e);
+	return 1;
+}
+
+static struct gix_edit *
+gix_edit(struct gix *g, const char *path)
+{
+	size_t plen = strlen(path), at;
+
+	if (edit_find(g, path, plen, &at))
+		return &g->ed[at];
+	if (g->ned == g->caped) {
+		g->caped = g->caped ? g->caped * 2 : 16;
+		g->ed = xreallocarray(g->ed, g->caped, sizeof *g->ed);
+	}
+	memmove(&g->ed[at + 1], &g->ed[at], (g->ned - at) * sizeof *g->ed);
+	memset(&g->ed[at], 0, sizeof g->ed[at]);
+	g->ed[at].path = xstrdup(path);
+	g->ed[at].len = plen;
+	g->ned++;
+	return &g->ed[at];
+}
+
+void
+gix_put(struct gix *g, const char *path, const struct gix_ent *e)
+{
+	struct gix_edit *ed = gix_edit(g, path);
+
+	ed->del = 0;
+	ed->e = *e;
+}
+
+void
+gix_del(struct gix *g, const char *path)
+{
+	gix_edit(g, path)->del = 1;
+}
+
+int
+gix_pending(const struct gix *g)
+{
+	return g->ned > 0;
+}
+
+/* What gix_write writes, in order: runs of the old file and new entries. */
+struct gix_seg {
+	const unsigned char	*p;
+	size_t			 len;
+};
+
+struct gix_hash_job {
+	const struct gix_seg	*seg;
+	size_t			 nseg;
+	unsigned char		 md[GIX_HASH];
+	int			 rc;
+};
+
+static void *
+gix_hash_run(void *arg)
+{
+	struct gix_hash_job *j = arg;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int mdlen = 0;
+	size_t i;
+
+	j->rc = -1;
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1)
+		goto out;
+	for (i = 0; i < j->nseg; i++) {
+		if (EVP_DigestUpdate(ctx, j->seg[i].p, j->seg[i].len) != 1)
+			goto out;
+	}
+	if (EVP_DigestFinal_ex(ctx, j->md, &mdlen) == 1 && mdlen == GIX_HASH)
+		j->rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return NULL;
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+seg_add(struct gix_seg **seg, size_t *n, size_t *cap, const unsigned char *p,
+    size_t len)
+{
+	if (len == 0)
+		return;
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*seg = xreallocarray(*seg, *cap, sizeof **seg);
+	}
+	(*seg)[*n].p = p;
+	(*seg)[*n].len = len;
+	(*n)++;
+}
+
+/* Entry ed in the file's encoding, appended to the arena. */
+static void
+ent_encode(struct buf *arena, struct gix_edit *ed)
+{
+	unsigned char f[GIX_FIXED];
+	static const unsigned char zero[8];
+	size_t len = (GIX_FIXED + ed->len + 8) & ~(size_t)7;
+	uint32_t nl = ed->len < 0xfff ? (uint32_t)ed->len : 0xfff;
+
+	put32(f, ed->e.ctime_s);
+	put32(f + 4, ed->e.ctime_ns);
+	put32(f + 8, ed->e.mtime_s);
+	put32(f + 12, ed->e.mtime_ns);
+	put32(f + 16, ed->e.dev);
+	put32(f + 20, ed->e.ino);
+	put32(f + 24, ed->e.mode);
+	put32(f + 28, ed->e.uid);
+	put32(f + 32, ed->e.gid);
+	put32(f + 36, ed->e.size);
+	memcpy(f + 40, ed->e.id, 20);
+	f[60] = (unsigned char)(nl >> 8);
+	f[61] = (unsigned char)(nl & 0xff);
+	ed->at = arena->len;
+	buf_add(arena, f, sizeof f);
+	buf_add(arena, ed->path, ed->len);
+	buf_add(arena, zero, len - GIX_FIXED - ed->len);
+}
+
+int
+gix_write(struct gix *g, const char *file, char **cause)
+{
+	struct gix_seg *seg = NULL;
+	struct gix_hash_job hj;
+	struct buf arena;
+	unsigned char hdr[GIX_HDR];
+	char *lock;
+	pthread_t th;
+	size_t i, at = 0, nseg = 0, cap = 0, run, total = 0;
+	uint32_t count = g->n;
+	int fd, threaded = 0, rc = -1, found;
+
+	buf_init(&arena);
+	for (i = 0; i < g->ned; i++) {
+		found = g->n > 0 && base_find(g, g->ed[i].path, g->ed[i].len,
+		    &at);
+		if (!g->ed[i].del) {
+			ent_encode(&arena, &g->ed[i]);
+			count += !found;
+		} else
+			count -= found;
+	}
+
+	/* The old file's runs between the edited paths, and the edits. */
+	memcpy(hdr, "DIRC", 4);
+	put32(hdr + 4, g->version);
+	put32(hdr + 8, count);
+	seg_add(&seg, &nseg, &cap, hdr, sizeof hdr);
+	run = GIX_HDR;
+	for (i = 0; i < g->ned; i++) {
+		found = g->n > 0 && base_find(g, g->ed[i].path, g->ed[i].len,
+		    &at);
+		if (g->map != NULL) {
+			seg_add(&seg, &nseg, &cap, g->map + run,
+			    g->off[g->n > 0 ? at : 0] - run);
+			run = g->n > 0 ? g->off[at + found] : run;
+		}
+		if (!g->ed[i].del)
+			seg_add(&seg, &nseg, &cap, (unsigned char *)arena.data +
+			    g->ed[i].at, ((GIX_FIXED + g->ed[i].len + 8) &
+			    ~(size_t)7));
+	}
+	if (g->map != NULL) {
+		seg_add(&seg, &nseg, &cap, g->map + run, g->off[g->n] - run);
+		if (g->reuc_len > 0)
+			seg_add(&seg, &nseg, &cap, g->map + g->reuc,
+			    g->reuc_len);
+	}
+	for (i = 0; i < nseg; i++)
+		total += seg[i].len;
+
+	lock = xasprintf("%s.lock", file);
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			rc = GIX_LOCKED;
+		else
+			set_cause(cause, "%s: %s", lock, strerror(errno));
+		free(lock);
+		free(seg);
+		buf_free(&arena);
+		return rc;
+	}
+	memset(&hj, 0, sizeof hj);
+	hj.seg = seg;
+	hj.nseg = nseg;
+	if (total >= GIX_THREAD_MIN &&
+	    pthread_create(&th, NULL, gix_hash_run, &hj) == 0)
+		threaded = 1;
+	else
+		gix_hash_run(&hj);
+	for (i = 0; i < nseg; i++) {
+		if (write_all(fd, seg[i].p, seg[i].len) != 0)
+			break;
+	}
+	if (threaded)
+		pthread_join(th, NULL);
+	if (i < nseg)
+		set_cause(cause, "%s: %s", lock, strerror(errno));
+	else if (hj.rc != 0)
+		set_cause(cause, "%s: cannot compute its SHA-1", lock);
+	else if (write_all(fd, hj.md, sizeof hj.md) != 0)
+		set_cause(cause, "%s: %s", lock, strerror(errno));
+	else
+		rc = 0;
+	if (close(fd) != 0 && rc == 0)
+		rc = set_cause(cause, "%s: %s", lock, strerror(errno));
+	if (rc == 0 && rename(lock, file) != 0)
+		rc = set_cause(cause, "%s: %s", file, strerror(errno));
+	if (rc != 0)
+		unlink(lock);
+	free(lock);
+	free(seg);
+	buf_free(&arena);
+	return rc;
+}
+
+void
+gix_free(struct gix *g)
+{
+	size_t i;
+
+	if (g == NULL)
+		return;
+	if (g->map != NULL)
+		munmap(g->map, g->size);
+	for (i = 0; i < g->ned; i++)
+		free(g->ed[i].path);
+	free(g->ed);
+	free(g->off);
+	free(g);
+}

@@ -1,0 +1,328 @@
+/*
+ * test_gitindex.c: store/gitindex.c against what git and libgit2 read:
+ * every file it writes is read back by libgit2 (which checks the SHA-1)
+ * and listed by the real git command.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <git2.h>
+
+#include "testutil.h"
+#include "util.h"
+#include "gitindex.h"
+
+struct fx {
+	char	*tmp;
+	char	*index;		/* <tmp>/.git/index */
+};
+
+static int
+setup(void **state)
+{
+	struct fx *fx = xcalloc(1, sizeof *fx);
+
+	fx->tmp = tu_tmpdir();
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "init", "-q", ".",
+	    (char *)NULL), 0);
+	fx->index = xasprintf("%s/.git/index", fx->tmp);
+	git_libgit2_init();
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	git_libgit2_shutdown();
+	tu_rmdir(fx->tmp);
+	free(fx->tmp);
+	free(fx->index);
+	free(fx);
+	return 0;
+}
+
+/* An entry whose fields all differ, so a field written in the wrong
+   place shows. */
+static struct gix_ent
+ent(unsigned seed)
+{
+	struct gix_ent e;
+	size_t i;
+
+	e.ctime_s = 1000 + seed;
+	e.ctime_ns = 2000 + seed;
+	e.mtime_s = 3000 + seed;
+	e.mtime_ns = 4000 + seed;
+	e.dev = 5 + seed;
+	e.ino = 6000 + seed;
+	e.mode = 0100644;
+	e.uid = 7 + seed;
+	e.gid = 8 + seed;
+	e.size = 9 + seed;
+	for (i = 0; i < sizeof e.id; i++)
+		e.id[i] = (unsigned char)(seed * 31 + i);
+	return e;
+}
+
+static void
+assert_ent(const struct gix_ent *a, const struct gix_ent *b)
+{
+	assert_memory_equal(a, b, sizeof *a);
+}
+
+/* libgit2's view of the file: it checks the trailing SHA-1. */
+static void
+assert_libgit2(struct fx *fx, size_t count, const char *path,
+    const struct gix_ent *want)
+{
+	git_index *idx = NULL;
+	const git_index_entry *ie;
+
+	assert_int_equal(git_index_open(&idx, fx->index), 0);
+	assert_int_equal(git_index_read(idx, 1), 0);
+	assert_int_equal(git_index_entrycount(idx), count);
+	if (path != NULL) {
+		ie = git_index_get_bypath(idx, path, 0);
+		assert_non_null(ie);
+		assert_int_equal(ie->mtime.seconds, want->mtime_s);
+		assert_int_equal(ie->mtime.nanoseconds, want->mtime_ns);
+		assert_int_equal(ie->ctime.seconds, want->ctime_s);
+		assert_int_equal(ie->ino, want->ino);
+		assert_int_equal(ie->uid, want->uid);
+		assert_int_equal(ie->gid, want->gid);
+		assert_int_equal(ie->file_size, want->size);
+		assert_int_equal(ie->mode, want->mode);
+		assert_memory_equal(ie->id.id, want->id, 20);
+	}
+	git_index_free(idx);
+}
+
+static struct gix *
+open_ok(struct fx *fx)
+{
+	struct gix *g = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(gix_open(fx->index, &g, &cause), 0);
+	assert_non_null(g);
+	return g;
+}
+
+static void
+write_ok(struct fx *fx, struct gix *g)
+{
+	char *cause = NULL;
+
+	if (gix_write(g, fx->index, &cause) != 0) {
+		fprintf(stderr, "gix_write: %s\n", cause);
+		fail();
+	}
+	gix_free(g);
+}
+
+/* Path names of every length around git's 12-bit length field. */
+static void
+test_names(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e, got;
+	static const size_t lens[] = { 1, 7, 8, 9, 62, 4094, 4095, 4096,
+	    5000 };
+	char *names[sizeof lens / sizeof lens[0]], *out = NULL;
+	size_t i, n = sizeof lens / sizeof lens[0];
+
+	/* Made in reverse order, from an index that does not exist yet. */
+	assert_int_equal(access(fx->index, F_OK), -1);
+	g = open_ok(fx);
+	for (i = 0; i < n; i++) {
+		names[i] = xmalloc(lens[i] + 1);
+		memset(names[i], 'a' + (int)(i % 26), lens[i]);
+		names[i][lens[i]] = '\0';
+	}
+	for (i = n; i-- > 0;) {
+		e = ent((unsigned)i);
+		gix_put(g, names[i], &e);
+	}
+	assert_true(gix_pending(g));
+	write_ok(fx, g);
+	e = ent(6);
+	assert_libgit2(fx, n, names[6], &e);
+	e = ent(8);
+	assert_libgit2(fx, n, names[8], &e);
+
+	/* git lists them in its order, each name whole. */
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
+	    (char *)NULL), 0);
+	for (i = 0; i < n; i++) {
+		assert_non_null(strstr(out, names[i]));
+		assert_int_equal(out[strstr(out, names[i]) - out + lens[i]],
+		    '\n');
+	}
+	free(out);
+
+	/* Read back by the editor: every entry found, nothing invented. */
+	g = open_ok(fx);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(gix_get(g, names[i], &got), 1);
+		e = ent((unsigned)i);
+		assert_ent(&got, &e);
+	}
+	assert_int_equal(gix_get(g, "b", &got), 0);
+	assert_int_equal(gix_get(g, "aaaaaaaaa0", &got), 0);
+	assert_false(gix_pending(g));
+	gix_free(g);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+}
+
+/* Edits spliced among the entries git wrote, and the caches dropped. */
+static void
+test_splice(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e, got;
+	char *out = NULL, *tree = NULL, *head = NULL, *path;
+	int i;
+
+	/* git writes the index: ten files, committed (a tree cache). */
+	for (i = 0; i < 10; i++) {
+		path = xasprintf("%s/f%d", fx->tmp, i);
+		assert_int_equal(write_file_atomic(path, "x\n", 2, 0644, NULL),
+		    0);
+		free(path);
+	}
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "add", ".",
+	    (char *)NULL), 0);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "-c", "user.name=t",
+	    "-c", "user.email=t@t", "commit", "-qm", "ten", (char *)NULL), 0);
+
+	g = open_ok(fx);
+	assert_int_equal(gix_get(g, "f3", &got), 1);
+	assert_int_equal(got.size, 2);
+	e = got;
+	e.size = 3;
+	e.id[0] ^= 0xff;
+	gix_put(g, "f3", &e);		/* changed */
+	gix_del(g, "f0");		/* the first */
+	gix_del(g, "f9");		/* the last */
+	gix_del(g, "nope");		/* not there: nothing */
+	gix_put(g, "f45", &got);	/* new, between two */
+	gix_put(g, "zz", &got);		/* new, at the end */
+	gix_put(g, "a", &got);		/* new, at the start */
+	gix_del(g, "a");		/* and gone again */
+	assert_int_equal(gix_get(g, "f3", &got), 1);
+	assert_int_equal(got.size, 3);
+	assert_int_equal(gix_get(g, "f0", &got), 0);
+	assert_int_equal(gix_get(g, "a", &got), 0);
+	write_ok(fx, g);
+	assert_libgit2(fx, 10, "f3", &e);
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
+	    (char *)NULL), 0);
+	assert_string_equal(out, "f1\nf2\nf3\nf4\nf45\nf5\nf6\nf7\nf8\nzz\n");
+	free(out);
+
+	/* No stale tree cache: write-tree builds from the entries. */
+	g = open_ok(fx);
+	assert_int_equal(gix_get(g, "f3", &got), 1);
+	got.size = 2;
+	got.id[0] ^= 0xff;		/* back to HEAD's blob */
+	gix_put(g, "f3", &got);
+	gix_del(g, "f45");
+	gix_del(g, "zz");
+	assert_int_equal(gix_get(g, "f1", &got), 1);
+	gix_put(g, "f0", &got);
+	gix_put(g, "f9", &got);
+	write_ok(fx, g);
+	assert_int_equal(tu_run(fx->tmp, &tree, "git", "write-tree",
+	    (char *)NULL), 0);
+	assert_int_equal(tu_run(fx->tmp, &head, "git", "rev-parse",
+	    "HEAD^{tree}", (char *)NULL), 0);
+	assert_string_equal(tree, head);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "fsck", "--strict",
+	    (char *)NULL), 0);
+	free(tree);
+	free(head);
+}
+
+/* A lock file in the way: GIX_LOCKED, the index and the lock untouched. */
+static void
+test_locked(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(1);
+	char *lock, *cause = NULL;
+	struct stat st;
+
+	g = open_ok(fx);
+	gix_put(g, "one", &e);
+	write_ok(fx, g);
+	lock = xasprintf("%s.lock", fx->index);
+	assert_int_equal(write_file_atomic(lock, "theirs", 6, 0644, NULL), 0);
+	g = open_ok(fx);
+	gix_put(g, "two", &e);
+	assert_int_equal(gix_write(g, fx->index, &cause), GIX_LOCKED);
+	gix_free(g);
+	assert_int_equal(stat(lock, &st), 0);
+	assert_int_equal(st.st_size, 6);
+	assert_libgit2(fx, 1, "one", &e);
+	free(lock);
+}
+
+/* What it does not read is left to libgit2; a split index is refused. */
+static void
+test_unread(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g = NULL;
+	char *cause = NULL, *path;
+
+	path = xasprintf("%s/f", fx->tmp);
+	assert_int_equal(write_file_atomic(path, "x\n", 2, 0644, NULL), 0);
+	free(path);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "add", "f",
+	    (char *)NULL), 0);
+	g = open_ok(fx);
+	gix_free(g);
+
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--index-version", "4", (char *)NULL), 0);
+	assert_int_equal(gix_open(fx->index, &g, &cause), GIX_UNREAD);
+	assert_null(g);
+
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--index-version", "2", (char *)NULL), 0);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--split-index", (char *)NULL), 0);
+	assert_int_equal(gix_open(fx->index, &g, &cause), -1);
+	assert_null(g);
+	assert_non_null(strstr(cause, "split index"));
+	free(cause);
+
+	/* Not an index at all. */
+	assert_int_equal(write_file_atomic(fx->index, "not an index, no", 16,
+	    0644, NULL), 0);
+	assert_int_equal(gix_open(fx->index, &g, &cause), GIX_UNREAD);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_splice, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
