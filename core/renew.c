@@ -1838,7 +1838,7 @@ inv_renew(struct inv *inv, char *const *names, size_t n,
 		running--;
 		failed += !job_finish(&b, j, cb, arg);
 	}
-	rc = repo_batch_end(inv->repo, cause);
+	rc = repo_batch_end(inv->repo, INV_LOCK_TIMEOUT_MS, cause);
 	sigaction(SIGPIPE, &oldpipe, NULL);
 	batch_free(&b);
 	free(skip);

@@ -51,6 +51,7 @@ struct gix_edit {
 struct gix {
 	unsigned char	*map;		/* the file, NULL when absent */
 	size_t		 size;
+	struct stat	 st;		/* the file mapped (all 0: absent) */
 	uint32_t	 version;
 	uint32_t	 n;
 	size_t		*off;		/* n + 1: each entry, then the end */
@@ -270,6 +271,7 @@ gix_open(const char *file, struct gix **out, char **cause)
 		free(g);
 		return GIX_UNREAD;
 	}
+	g->st = st;
 	g->size = (size_t)st.st_size;
 	g->map = mmap(NULL, g->size, PROT_READ, MAP_PRIVATE | MAP_POPULATE,
 	    fd, 0);
@@ -456,6 +458,53 @@ ent_encode(struct buf *arena, struct gix_edit *ed)
 	buf_add(arena, zero, len - GIX_FIXED - ed->len);
 }
 
+/* Is file still the one g mapped? */
+static int
+gix_same_file(const struct gix *g, const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st) != 0)
+		return errno == ENOENT && g->map == NULL;
+	return g->map != NULL && st.st_dev == g->st.st_dev &&
+	    st.st_ino == g->st.st_ino && st.st_size == g->st.st_size &&
+	    st.st_mtim.tv_sec == g->st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == g->st.st_mtim.tv_nsec;
+}
+
+/*
+ * With file.lock held: if another git wrote file since g mapped it, map
+ * that one instead and apply the edits to it, so nothing it recorded
+ * is lost (git's rule: take the lock, then read).
+ */
+static int
+gix_reload(struct gix *g, const char *file, char **cause)
+{
+	struct gix *now = NULL;
+	int e;
+
+	if (gix_same_file(g, file))
+		return 0;
+	if ((e = gix_open(file, &now, cause)) == GIX_UNREAD)
+		return set_cause(cause, "%s was changed by another git "
+		    "command into a form certdeck does not edit", file);
+	if (e != 0)
+		return -1;
+	if (g->map != NULL)
+		munmap(g->map, g->size);
+	free(g->off);
+	g->map = now->map;
+	g->size = now->size;
+	g->st = now->st;
+	g->version = now->version;
+	g->n = now->n;
+	g->off = now->off;
+	g->reuc = now->reuc;
+	g->reuc_len = now->reuc_len;
+	free(now);		/* it has no edits */
+	return 0;
+}
+
 int
 gix_write(struct gix *g, const char *file, char **cause)
 {
@@ -466,9 +515,27 @@ gix_write(struct gix *g, const char *file, char **cause)
 	char *lock;
 	pthread_t th;
 	size_t i, at = 0, nseg = 0, cap = 0, run, total = 0;
-	uint32_t count = g->n;
+	uint32_t count;
 	int fd, threaded = 0, rc = -1, found;
 
+	lock = xasprintf("%s.lock", file);
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			rc = GIX_LOCKED;
+		else
+			set_cause(cause, "%s: %s", lock, strerror(errno));
+		free(lock);
+		return rc;
+	}
+	if (gix_reload(g, file, cause) != 0) {
+		close(fd);
+		unlink(lock);
+		free(lock);
+		return -1;
+	}
+
+	count = g->n;		/* of the file as it is now */
 	buf_init(&arena);
 	for (i = 0; i < g->ned; i++) {
 		found = g->n > 0 && base_find(g, g->ed[i].path, g->ed[i].len,
@@ -508,18 +575,6 @@ gix_write(struct gix *g, const char *file, char **cause)
 	for (i = 0; i < nseg; i++)
 		total += seg[i].len;
 
-	lock = xasprintf("%s.lock", file);
-	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		if (errno == EEXIST)
-			rc = GIX_LOCKED;
-		else
-			set_cause(cause, "%s: %s", lock, strerror(errno));
-		free(lock);
-		free(seg);
-		buf_free(&arena);
-		return rc;
-	}
 	memset(&hj, 0, sizeof hj);
 	hj.seg = seg;
 	hj.nseg = nseg;

@@ -34,6 +34,8 @@ int	 gix_pending(const struct gix *);
 /*
  * Write the edited index to file.lock (created exclusively; GIX_LOCKED
  * if it exists) and rename it over file; 0, GIX_LOCKED or -1 with cause.
+ * If another git wrote file since gix_open, the edits go onto what it
+ * wrote. The edits stay in g if the write fails.
  */
 int	 gix_write(struct gix *, const char *file, char **cause);
 void	 gix_free(struct gix *);

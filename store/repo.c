@@ -643,8 +643,7 @@ repo_index_flush(struct repo *r, char **cause)
 	if (r->batch)
 		return 0;
 	if (r->gix != NULL) {
-		/* Written or not, the edits end here: a failure leaves
-		   .git/index behind HEAD, for repo_sync_worktree. */
+		/* Edits not written stay, for repo_close to try again. */
 		if (r->index_pending) {
 			file = xasprintf("%sindex",
 			    git_repository_path(r->git));
@@ -657,9 +656,11 @@ repo_index_flush(struct repo *r, char **cause)
 			repo_git_written(r);
 			free(file);
 		}
-		r->index_pending = 0;
-		gix_free(r->gix);
-		r->gix = NULL;
+		if (rc == 0) {
+			r->index_pending = 0;
+			gix_free(r->gix);
+			r->gix = NULL;
+		}
 		return rc;
 	}
 	if (!r->index_pending)
@@ -764,11 +765,24 @@ repo_batch_begin(struct repo *r)
 	r->batch = 1;
 }
 
+/*
+ * The batch's commits each took and released the inventory lock; its
+ * one write of .git/index takes it again, as every git write does.
+ */
 int
-repo_batch_end(struct repo *r, char **cause)
+repo_batch_end(struct repo *r, int timeout_ms, char **cause)
 {
+	int held = r->lockfd != -1, rc;
+
 	r->batch = 0;
-	return repo_index_flush(r, cause);
+	if (!r->index_pending)
+		return 0;
+	if (!held && repo_lock(r, timeout_ms, cause) != 0)
+		return -1;	/* left pending: repo_close tries again */
+	rc = repo_index_flush(r, cause);
+	if (!held)
+		repo_unlock(r);
+	return rc;
 }
 
 /* Set full to <workdir>/path and look at what is there. */

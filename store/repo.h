@@ -219,11 +219,13 @@ void	 repo_set_clock(struct repo *, repo_clock_fn);
 /*
  * Many commits, one .git/index write (a bulk renewal): between
  * repo_batch_begin and repo_batch_end, repo_commit and repo_sync_worktree
- * change .git/index in memory only; repo_batch_end writes it once.
- * repo_close writes a pending index too, ignoring errors.
+ * change .git/index in memory only; repo_batch_end writes it once,
+ * under the inventory lock (waiting up to timeout_ms for it if the
+ * caller does not hold it). repo_close writes a pending index too,
+ * ignoring errors.
  */
 void	 repo_batch_begin(struct repo *);
-int	 repo_batch_end(struct repo *, char **cause);
+int	 repo_batch_end(struct repo *, int timeout_ms, char **cause);
 
 /* How many times this process found HEAD's tree from its commit's first
    line alone (a loose commit), not by reading the commit whole. */

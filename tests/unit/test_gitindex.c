@@ -278,6 +278,107 @@ test_locked(void **state)
 	free(lock);
 }
 
+static void
+wt_add(struct fx *fx, const char *name, const char *data)
+{
+	char *path = xasprintf("%s/%s", fx->tmp, name);
+
+	assert_int_equal(write_file_atomic(path, data, strlen(data), 0644,
+	    NULL), 0);
+	free(path);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "add", name,
+	    (char *)NULL), 0);
+}
+
+static void
+assert_ls_files(struct fx *fx, const char *want)
+{
+	char *out = NULL;
+
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
+	    (char *)NULL), 0);
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/*
+ * Another git writes the index between the open and the write: the
+ * edits go onto what it wrote, nothing of it is lost; if it wrote a
+ * format the editor does not take, nothing is written.
+ */
+static void
+test_reread(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(3);
+	char *cause = NULL, *lock;
+
+	wt_add(fx, "f", "f\n");
+	g = open_ok(fx);
+	gix_put(g, "g", &e);
+	wt_add(fx, "h", "h\n");	/* git, meanwhile */
+	write_ok(fx, g);
+	assert_ls_files(fx, "f\ng\nh\n");
+	assert_libgit2(fx, 3, "g", &e);
+
+	g = open_ok(fx);
+	gix_del(g, "g");
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--index-version", "4", (char *)NULL), 0);
+	assert_int_equal(gix_write(g, fx->index, &cause), -1);
+	assert_non_null(strstr(cause, "changed by another git command"));
+	free(cause);
+	gix_free(g);
+	lock = xasprintf("%s.lock", fx->index);
+	assert_int_equal(access(lock, F_OK), -1);
+	free(lock);
+	assert_ls_files(fx, "f\ng\nh\n");	/* theirs, untouched */
+}
+
+/* Resolve-undo records (REUC) are kept. */
+static void
+test_reuc(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(4);
+	char *out = NULL, *before = NULL;
+
+	wt_add(fx, "f", "base\n");
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "-c", "user.name=t",
+	    "-c", "user.email=t@t", "commit", "-qm", "base", (char *)NULL), 0);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "checkout", "-qb",
+	    "other", (char *)NULL), 0);
+	wt_add(fx, "f", "other\n");
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "-c", "user.name=t",
+	    "-c", "user.email=t@t", "commit", "-qm", "other", (char *)NULL),
+	    0);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "checkout", "-q", "-",
+	    (char *)NULL), 0);
+	wt_add(fx, "f", "mine\n");
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "-c", "user.name=t",
+	    "-c", "user.email=t@t", "commit", "-qm", "mine", (char *)NULL), 0);
+	assert_int_not_equal(tu_run(fx->tmp, NULL, "git", "-c",
+	    "user.name=t", "-c", "user.email=t@t", "merge", "-q", "other",
+	    (char *)NULL), 0);
+	assert_int_equal(gix_open(fx->index, &g, NULL), GIX_UNREAD);
+	wt_add(fx, "f", "both\n");	/* resolved: a REUC record */
+	assert_int_equal(tu_run(fx->tmp, &before, "git", "ls-files",
+	    "--resolve-undo", (char *)NULL), 0);
+	assert_non_null(strstr(before, "\tf\n"));
+
+	g = open_ok(fx);
+	gix_put(g, "g", &e);
+	write_ok(fx, g);
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
+	    "--resolve-undo", (char *)NULL), 0);
+	assert_string_equal(out, before);
+	assert_libgit2(fx, 2, "g", &e);
+	free(out);
+	free(before);
+}
+
 /* What it does not read is left to libgit2; a split index is refused. */
 static void
 test_unread(void **state)
@@ -308,9 +409,18 @@ test_unread(void **state)
 	assert_non_null(strstr(cause, "split index"));
 	free(cause);
 
-	/* Not an index at all. */
+	/* Not an index at all, too short, or cut short. */
 	assert_int_equal(write_file_atomic(fx->index, "not an index, no", 16,
 	    0644, NULL), 0);
+	assert_int_equal(gix_open(fx->index, &g, &cause), GIX_UNREAD);
+	assert_int_equal(write_file_atomic(fx->index, "DIRC\0\0\0\2\0\0\0\1"
+	    "and then forty bytes of nothing much at all", 56, 0644, NULL), 0);
+	assert_int_equal(gix_open(fx->index, &g, &cause), GIX_UNREAD);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--no-split-index", (char *)NULL), 0);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "add", "f",
+	    (char *)NULL), 0);
+	assert_int_equal(truncate(fx->index, 80), 0);
 	assert_int_equal(gix_open(fx->index, &g, &cause), GIX_UNREAD);
 }
 
@@ -321,6 +431,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_names, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_splice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
 	};
 
