@@ -480,7 +480,7 @@ gix_same_file(const struct gix *g, const char *file)
 static int
 gix_reload(struct gix *g, const char *file, char **cause)
 {
-	struct gix *now = NULL;
+	struct gix *now = NULL, tmp;
 	int e;
 
 	if (gix_same_file(g, file))
@@ -490,18 +490,16 @@ gix_reload(struct gix *g, const char *file, char **cause)
 		    "command into a form certdeck does not edit", file);
 	if (e != 0)
 		return -1;
-	if (g->map != NULL)
-		munmap(g->map, g->size);
-	free(g->off);
-	g->map = now->map;
-	g->size = now->size;
-	g->st = now->st;
-	g->version = now->version;
-	g->n = now->n;
-	g->off = now->off;
-	g->reuc = now->reuc;
-	g->reuc_len = now->reuc_len;
-	free(now);		/* it has no edits */
+	/* The edits move to the new file; the old one goes. */
+	now->ed = g->ed;
+	now->ned = g->ned;
+	now->caped = g->caped;
+	g->ed = NULL;
+	g->ned = g->caped = 0;
+	tmp = *g;
+	*g = *now;
+	*now = tmp;
+	gix_free(now);
 	return 0;
 }
 
