@@ -103,6 +103,13 @@ prompt_finish(struct tui *t, const char *answer)
 }
 
 void
+tui_prompt_waiting(struct tui *t, const char *what)
+{
+	free(t->prompt.waiting);
+	t->prompt.waiting = what != NULL ? tui_esc(t, what) : NULL;
+}
+
+void
 prompt_cancel(struct tui *t)
 {
 	if (t->prompt.open)
@@ -173,18 +180,24 @@ prompt_draw(struct tui *t)
 	attr_t a = theme_attr(SLOT_STATUS);
 	char *typed, *line;
 	const char *tail;
-	int room;
+	int room, cols;
 
 	if (!p->open)
 		return;
 	tui_fill(LINES - 1, a);
+	/* A job's question waiting for this one says so at the right. */
+	cols = COLS;
+	if (p->waiting != NULL && esc_width(p->waiting) < COLS / 2) {
+		cols = COLS - esc_width(p->waiting) - 1;
+		tui_put(LINES - 1, cols + 1, p->waiting, COLS - cols - 1, a);
+	}
 	if (p->yesno) {
 		/* A long question (an error, then "edit again?") is cut
 		   before the choice, which always shows. */
 		int qw = esc_width(p->question);
 
-		if (qw > COLS - 6)
-			qw = COLS - 6;
+		if (qw > cols - 6)
+			qw = cols - 6;
 		tui_put(LINES - 1, 0, p->question, qw, a);
 		tui_put(LINES - 1, qw, " (y/n)", 6, a);
 		return;
@@ -193,14 +206,14 @@ prompt_draw(struct tui *t)
 	typed = tui_esc(t, p->text.data != NULL && !p->secret ?
 	    p->text.data : "");
 	/* A long answer shows its end, where the typing is. */
-	room = COLS - esc_width(p->question) - 2;
+	room = cols - esc_width(p->question) - 2;
 	for (tail = typed; *tail != '\0' && esc_width(tail) > room; ) {
 		tail++;
 		while (((unsigned char)*tail & 0xc0) == 0x80)
 			tail++;
 	}
 	line = xasprintf("%s %s_", p->question, tail);
-	tui_put(LINES - 1, 0, line, COLS, a);
+	tui_put(LINES - 1, 0, line, cols, a);
 	free(line);
 	free(typed);
 }

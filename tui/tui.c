@@ -506,8 +506,10 @@ tui_key(struct tui *t, int key)
 
 	if (key == KEY_RESIZE || v == NULL)
 		return;
-	if (prompt_key(t, key))
+	if (prompt_key(t, key)) {
+		worker_ask_next(t);	/* a job's question waited for it */
 		return;
+	}
 	t->msg[0] = '\0';
 	if (v->ops->key != NULL && v->ops->key(t, v, key))
 		return;

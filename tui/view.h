@@ -89,6 +89,7 @@ struct tui_prompt {
 	struct buf	 text;		/* raw, as typed */
 	tui_prompt_done	 done;
 	void		*arg;
+	char		*waiting;	/* escaped: a job's question after it */
 };
 
 #define TUI_STACK_MAX	8
@@ -306,6 +307,9 @@ void	 tui_confirm(struct tui *, tui_prompt_done, void *arg,
    wiped once done returns. */
 void	 tui_ask_secret(struct tui *, tui_prompt_done, void *arg,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* What a job waits to ask once the open question closes (NULL: nothing),
+   shown at the right of it. */
+void	 tui_prompt_waiting(struct tui *, const char *what);
 /* While a question is open: returns 1 (every key is its). */
 int	 prompt_key(struct tui *, int key);
 void	 prompt_draw(struct tui *);

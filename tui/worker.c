@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "inventory.h"
 #include "view.h"
 #include "worker.h"
@@ -135,6 +136,8 @@ worker_fd(void)
 static void
 ev_free(struct job_ev *ev)
 {
+	if (ev == NULL)
+		return;
 	free(ev->entry);
 	free(ev->endpoint);
 	free(ev->text);
@@ -270,6 +273,7 @@ worker_ask_secret(const char *question)
 
 	if (j == NULL || pthread_equal(pthread_self(), worker_main_thread))
 		return NULL;
+	crash_hold("ask-secret", &j->cancel);	/* tests: the operator first */
 	a = xcalloc(1, sizeof *a);
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
@@ -298,6 +302,52 @@ worker_ask_secret(const char *question)
 	pthread_mutex_unlock(&a->mu);
 	ask_drop(a);
 	return answer;
+}
+
+/*
+ * A job's question that came while the operator had a question of their
+ * own open: it waits for that one to close (worker_ask_next) rather than
+ * cancel what they were typing.
+ */
+static struct job_ev *ask_waiting;
+
+static void	ask_done(struct tui *, void *, const char *);
+
+/* Put the job's question in the status bar; the prompt takes its ref. */
+static void
+ask_open(struct tui *t, struct job_ev *ev)
+{
+	size_t qlen;
+
+	for (qlen = strlen(ev->text); qlen > 0 &&
+	    strchr(": ", ev->text[qlen - 1]) != NULL; qlen--)
+		;	/* the prompt ends it its own way */
+	tui_ask_secret(t, ask_done, ev->payload, "%.*s:", (int)qlen, ev->text);
+	ev->payload = NULL;
+	ev_free(ev);
+}
+
+void
+worker_ask_next(struct tui *t)
+{
+	struct job_ev *ev = ask_waiting;
+
+	if (ev == NULL)
+		return;
+	if (t->prompt.open) {
+		char *what;
+
+		if (t->prompt.waiting == NULL && worker_job != NULL) {
+			what = xasprintf("[%s waits to ask: %s]",
+			    worker_job->label, ev->text);
+			tui_prompt_waiting(t, what);
+			free(what);
+		}
+		return;
+	}
+	ask_waiting = NULL;
+	tui_prompt_waiting(t, NULL);
+	ask_open(t, ev);
 }
 
 /* The operator's answer (NULL: Esc, or the question was closed). */
@@ -504,7 +554,6 @@ worker_drain(struct tui *t)
 	struct job_ev *ev, *next;
 	unsigned char buf[256];
 	void (*then)(struct tui *) = NULL;
-	size_t qlen;
 	int changed = 0, i;
 
 	while (read(worker_pipe[0], buf, sizeof buf) > 0)
@@ -543,13 +592,11 @@ worker_drain(struct tui *t)
 			tui_message(t, "%s", ev->text);
 			break;
 		case JOB_EV_ASK:
-			/* The prompt holds the event's reference now. */
-			for (qlen = strlen(ev->text); qlen > 0 &&
-			    strchr(": ", ev->text[qlen - 1]) != NULL; qlen--)
-				;	/* the prompt ends it its own way */
-			tui_ask_secret(t, ask_done, ev->payload, "%.*s:",
-			    (int)qlen, ev->text);
-			ev->payload = NULL;
+			/* After the operator's own question, if one is open. */
+			ev_free(ask_waiting);
+			ask_waiting = ev;
+			ev = NULL;
+			worker_ask_next(t);
 			break;
 		}
 		ev_free(ev);
@@ -561,6 +608,9 @@ worker_drain(struct tui *t)
 		/* A question the job no longer waits for goes with it. */
 		if (t->prompt.open && t->prompt.done == ask_done)
 			prompt_cancel(t);
+		ev_free(ask_waiting);
+		ask_waiting = NULL;
+		tui_prompt_waiting(t, NULL);
 		/* What it was told is not kept past the job. */
 		__atomic_store_n(&worker_asker, NULL, __ATOMIC_SEQ_CST);
 		inv_set_passphrase(NULL);
@@ -635,4 +685,7 @@ worker_stop(struct tui *t)
 	worker_finish(worker_job);
 	__atomic_store_n(&worker_asker, NULL, __ATOMIC_SEQ_CST);
 	worker_job = NULL;
+	ev_free(ask_waiting);
+	ask_waiting = NULL;
+	tui_prompt_waiting(t, NULL);
 }

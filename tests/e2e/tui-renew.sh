@@ -186,3 +186,31 @@ check "  one commit" test "$(commits "$I")" = $((n0 + 1))
 check "  the passphrase never showed" sh -c "! grep -q 'horse' '$T/screen'"
 keys q Q
 expect q "Q quits" "EXITED 0"
+
+# A job's question does not take the place of the operator's own: with
+# the owner being typed when the renewal asks (held until then), the
+# passphrase waits, the status bar says so, and it is asked once the
+# owner is answered.
+TM new-session -d -s w -x 160 -y 30 env -u CERTDECK_PASSPHRASE_FILE TERM=screen \
+    LC_ALL=C.UTF-8 HOME="$HOME" CERTDECK_NOW="$CERTDECK_NOW" \
+    CERTDECK_TEST_HOLD="ask-secret:$T/ask-go" "$T/ui" -C "$I"
+expect w "the UI, a job's question held back" "three-test"
+n0=$(commits "$I")
+goto w three-test
+keys w r
+expect w "r asks first" "renew three-test via"
+keys w y
+keys w o
+expect w "  o asks for the owner while the renewal runs" "owner of three-test:"
+keys w "ops"
+: >"$T/ask-go"
+expect w "  the job's question waits, and says so" "[renew waits to ask: key passphrase]"
+check "  what the operator typed is still there" grep -q "owner of three-test: .*ops_" "$T/screen"
+keys w Enter
+expect w "  once the owner is answered, the passphrase is asked" "key passphrase:"
+check "  the owner was set meanwhile" sh -c "'$CERTDECK' -C '$I' show three-test | grep -qi 'owner.*ops'"
+keys w "correct horse battery staple" Enter
+expect w "  the renewal goes on" "1 renewed"
+check "  two commits: the owner and the renewal" test "$(commits "$I")" = $((n0 + 2))
+keys w Q
+expect w "Q quits" "EXITED 0"
