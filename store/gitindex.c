@@ -45,7 +45,6 @@ struct gix_edit {
 	size_t		 len;
 	int		 del;
 	struct gix_ent	 e;
-	size_t		 at;		/* gix_write: offset in its arena */
 };
 
 struct gix {
@@ -85,6 +84,13 @@ name_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	if (c != 0)
 		return c;
 	return alen < blen ? -1 : alen > blen;
+}
+
+/* An entry's bytes in the file, for a name of len bytes (no ext. flags). */
+static size_t
+ent_size(size_t len)
+{
+	return (GIX_FIXED + len + 8) & ~(size_t)7;
 }
 
 static size_t
@@ -432,11 +438,11 @@ seg_add(struct gix_seg **seg, size_t *n, size_t *cap, const unsigned char *p,
 
 /* Entry ed in the file's encoding, appended to the arena. */
 static void
-ent_encode(struct buf *arena, struct gix_edit *ed)
+ent_encode(struct buf *arena, const struct gix_edit *ed)
 {
 	unsigned char f[GIX_FIXED];
 	static const unsigned char zero[8];
-	size_t len = (GIX_FIXED + ed->len + 8) & ~(size_t)7;
+	size_t len = ent_size(ed->len);
 	uint32_t nl = ed->len < 0xfff ? (uint32_t)ed->len : 0xfff;
 
 	put32(f, ed->e.ctime_s);
@@ -452,7 +458,6 @@ ent_encode(struct buf *arena, struct gix_edit *ed)
 	memcpy(f + 40, ed->e.id, 20);
 	f[60] = (unsigned char)(nl >> 8);
 	f[61] = (unsigned char)(nl & 0xff);
-	ed->at = arena->len;
 	buf_add(arena, f, sizeof f);
 	buf_add(arena, ed->path, ed->len);
 	buf_add(arena, zero, len - GIX_FIXED - ed->len);
@@ -533,22 +538,16 @@ gix_write(struct gix *g, const char *file, char **cause)
 		return -1;
 	}
 
-	count = g->n;		/* of the file as it is now */
+	/* The new entries' arena, sized first: it never moves. */
 	buf_init(&arena);
-	for (i = 0; i < g->ned; i++) {
-		found = g->n > 0 && base_find(g, g->ed[i].path, g->ed[i].len,
-		    &at);
-		if (!g->ed[i].del) {
-			ent_encode(&arena, &g->ed[i]);
-			count += !found;
-		} else
-			count -= found;
-	}
+	for (i = 0; i < g->ned; i++)
+		total += g->ed[i].del ? 0 : ent_size(g->ed[i].len);
+	buf_reserve(&arena, total);
 
 	/* The old file's runs between the edited paths, and the edits. */
+	count = g->n;		/* of the file as it is now */
 	memcpy(hdr, "DIRC", 4);
 	put32(hdr + 4, g->version);
-	put32(hdr + 8, count);
 	seg_add(&seg, &nseg, &cap, hdr, sizeof hdr);
 	run = GIX_HDR;
 	for (i = 0; i < g->ned; i++) {
@@ -559,18 +558,23 @@ gix_write(struct gix *g, const char *file, char **cause)
 			    g->off[g->n > 0 ? at : 0] - run);
 			run = g->n > 0 ? g->off[at + found] : run;
 		}
-		if (!g->ed[i].del)
-			seg_add(&seg, &nseg, &cap, (unsigned char *)arena.data +
-			    g->ed[i].at, ((GIX_FIXED + g->ed[i].len + 8) &
-			    ~(size_t)7));
+		if (g->ed[i].del) {
+			count -= found;
+			continue;
+		}
+		count += !found;
+		seg_add(&seg, &nseg, &cap, (unsigned char *)arena.data +
+		    arena.len, ent_size(g->ed[i].len));
+		ent_encode(&arena, &g->ed[i]);
 	}
+	put32(hdr + 8, count);
 	if (g->map != NULL) {
 		seg_add(&seg, &nseg, &cap, g->map + run, g->off[g->n] - run);
 		if (g->reuc_len > 0)
 			seg_add(&seg, &nseg, &cap, g->map + g->reuc,
 			    g->reuc_len);
 	}
-	for (i = 0; i < nseg; i++)
+	for (i = 0, total = 0; i < nseg; i++)
 		total += seg[i].len;
 
 	memset(&hj, 0, sizeof hj);
