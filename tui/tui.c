@@ -506,10 +506,8 @@ tui_key(struct tui *t, int key)
 
 	if (key == KEY_RESIZE || v == NULL)
 		return;
-	if (prompt_key(t, key)) {
-		worker_ask_next(t);	/* a job's question waited for it */
+	if (prompt_key(t, key))
 		return;
-	}
 	t->msg[0] = '\0';
 	if (v->ops->key != NULL && v->ops->key(t, v, key))
 		return;
@@ -584,6 +582,9 @@ tui_loop(struct tui *t)
 		}
 		if (t->running && (pfd[2].revents & POLLIN) &&
 		    worker_drain(t))
+			redraw = 1;
+		/* A job's question that waited for the operator's closed. */
+		if (t->running && worker_ask_next(t))
 			redraw = 1;
 		if (t->running && tui_ms() >= next_watch) {
 			if (tui_watch(t))

@@ -327,13 +327,13 @@ ask_open(struct tui *t, struct job_ev *ev)
 	ev_free(ev);
 }
 
-void
+int
 worker_ask_next(struct tui *t)
 {
 	struct job_ev *ev = ask_waiting;
 
 	if (ev == NULL)
-		return;
+		return 0;
 	if (t->prompt.open) {
 		char *what;
 
@@ -343,11 +343,12 @@ worker_ask_next(struct tui *t)
 			tui_prompt_waiting(t, what);
 			free(what);
 		}
-		return;
+		return 0;
 	}
 	ask_waiting = NULL;
 	tui_prompt_waiting(t, NULL);
 	ask_open(t, ev);
+	return 1;
 }
 
 /* The operator's answer (NULL: Esc, or the question was closed). */

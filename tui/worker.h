@@ -114,8 +114,8 @@ char	*worker_ask_secret(const char *question);
 /* Main loop: apply what the queue holds; 1 if anything changed. */
 int	 worker_drain(struct tui *);
 /* A job's question held back while the operator's was open: ask it now
-   if none is. */
-void	 worker_ask_next(struct tui *);
+   if none is (1: asked). The main loop calls it on every turn. */
+int	 worker_ask_next(struct tui *);
 /* Whether a job runs; its status bar text ("probe 12/340  Esc cancels"). */
 int	 worker_busy(struct tui *);
 const char *worker_status(struct tui *);

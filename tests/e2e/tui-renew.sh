@@ -203,9 +203,10 @@ keys w y
 keys w o
 expect w "  o asks for the owner while the renewal runs" "owner of three-test:"
 keys w "ops"
+wait_cmd w grep -q "owner of three-test: .*ops_"
 : >"$T/ask-go"
 expect w "  the job's question waits, and says so" "[renew waits to ask: key passphrase]"
-check "  what the operator typed is still there" grep -q "owner of three-test: .*ops_" "$T/screen"
+check "  what the operator typed is still there" wait_cmd w grep -q "owner of three-test: .*ops_"
 keys w Enter
 expect w "  once the owner is answered, the passphrase is asked" "key passphrase:"
 check "  the owner was set meanwhile" sh -c "'$CERTDECK' -C '$I' show three-test | grep -qi 'owner.*ops'"
