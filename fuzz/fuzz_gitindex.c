@@ -41,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	gix_put(g, "certs/ab/name/entry", &e);
 	gix_del(g, "a");
 	unlink(out);
-	if (gix_write(g, out, &cause) != 0)
+	if (gix_write(g, out, "/nonexistent", &cause) != 0)
 		abort();	/* a file it read, it writes */
 	gix_free(g);
 	if (gix_open(out, &g2, &cause) != 0 ||

@@ -39,6 +39,7 @@
 #define GIX_FIXED	62		/* entry bytes before the name */
 #define GIX_HASH	20		/* SHA-1 trailer */
 #define GIX_THREAD_MIN	(1U << 20)	/* hash on a thread from here */
+#define GIX_READ_MAX	(64U << 20)	/* a racy file larger: smudged */
 
 struct gix_edit {
 	char		*path;
@@ -508,8 +509,78 @@ gix_reload(struct gix *g, const char *file, char **cause)
 	return 0;
 }
 
+/* git's blob id of data. */
+static int
+blob_id(const char *data, size_t len, unsigned char id[GIX_HASH])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	char hdr[32];
+	unsigned int n = 0;
+	int ok;
+
+	snprintf(hdr, sizeof hdr, "blob %zu", len);
+	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, hdr, strlen(hdr) + 1) == 1 &&
+	    EVP_DigestUpdate(ctx, data, len) == 1 &&
+	    EVP_DigestFinal_ex(ctx, id, &n) == 1 && n == GIX_HASH;
+	EVP_MD_CTX_free(ctx);
+	return ok ? 0 : -1;
+}
+
+/*
+ * git's rule for "racily clean" entries (gitformat-index, racy-git): a
+ * file changed in the same second as the index was written, keeping its
+ * size, looks clean by its stat data once a later index is written over
+ * it. So a writer looks at every entry it carries whose mtime is not
+ * older than the old index file's, and gives the ones whose content no
+ * longer matches size 0 ("smudges" them), so that readers hash them.
+ * Only seconds are compared, as git does by default: a looser match
+ * costs a hash, never a wrong answer.
+ */
+static void
+gix_smudge_racy(struct gix *g, const char *workdir)
+{
+	struct gix_ent e;
+	struct stat st;
+	struct buf path;
+	unsigned char id[GIX_HASH];
+	const char *name;
+	char *data = NULL, *cause = NULL;
+	size_t i, len, at, dlen;
+
+	if (g->map == NULL || workdir == NULL)
+		return;
+	buf_init(&path);
+	for (i = 0; i < g->n; i++) {
+		if (be32(g->map + g->off[i] + 8) < (uint32_t)g->st.st_mtim.tv_sec)
+			continue;	/* older than the index: not racy */
+		name = ent_name(g, (uint32_t)i, &len);
+		ent_decode(g->map + g->off[i], &e);
+		if ((e.mode & 0170000) != 0100000 || e.size == 0 ||
+		    edit_find(g, name, len, &at))
+			continue;	/* not a file, smudged, or replaced */
+		buf_reset(&path);
+		buf_printf(&path, "%s/%s", workdir, name);
+		if (lstat(path.data, &st) != 0 || !S_ISREG(st.st_mode) ||
+		    (uint32_t)st.st_size != e.size ||
+		    (uint32_t)st.st_mtim.tv_sec != e.mtime_s)
+			continue;	/* git sees that it changed */
+		if (read_file(path.data, GIX_READ_MAX, &data, &dlen,
+		    &cause) != 0 || blob_id(data, dlen, id) != 0 ||
+		    memcmp(id, e.id, GIX_HASH) != 0) {
+			e.size = 0;
+			gix_put(g, name, &e);
+		}
+		free(data);
+		data = NULL;
+		free(cause);
+		cause = NULL;
+	}
+	buf_free(&path);
+}
+
 int
-gix_write(struct gix *g, const char *file, char **cause)
+gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 {
 	struct gix_seg *seg = NULL;
 	struct gix_hash_job hj;
@@ -537,6 +608,7 @@ gix_write(struct gix *g, const char *file, char **cause)
 		free(lock);
 		return -1;
 	}
+	gix_smudge_racy(g, workdir);
 
 	/* The new entries' arena, sized first: it never moves. */
 	buf_init(&arena);

@@ -35,9 +35,12 @@ int	 gix_pending(const struct gix *);
  * Write the edited index to file.lock (created exclusively; GIX_LOCKED
  * if it exists) and rename it over file; 0, GIX_LOCKED or -1 with cause.
  * If another git wrote file since gix_open, the edits go onto what it
- * wrote. The edits stay in g if the write fails.
+ * wrote. Entries carried over that git would call racily clean are
+ * checked against the files under workdir (NULL: not checked), as git
+ * does. The edits stay in g if the write fails.
  */
-int	 gix_write(struct gix *, const char *file, char **cause);
+int	 gix_write(struct gix *, const char *file, const char *workdir,
+	    char **cause);
 void	 gix_free(struct gix *);
 
 #endif

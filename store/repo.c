@@ -648,7 +648,8 @@ repo_index_flush(struct repo *r, char **cause)
 			file = xasprintf("%sindex",
 			    git_repository_path(r->git));
 			repo_git_writing(r, "index.lock");
-			if ((e = gix_write(r->gix, file, cause)) == GIX_LOCKED)
+			if ((e = gix_write(r->gix, file, r->workdir,
+			    cause)) == GIX_LOCKED)
 				rc = repo_locked_cause(r, cause, "index.lock",
 				    ".git/index was not written");
 			else if (e != 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -120,7 +121,7 @@ write_ok(struct fx *fx, struct gix *g)
 {
 	char *cause = NULL;
 
-	if (gix_write(g, fx->index, &cause) != 0) {
+	if (gix_write(g, fx->index, fx->tmp, &cause) != 0) {
 		fprintf(stderr, "gix_write: %s\n", cause);
 		fail();
 	}
@@ -270,7 +271,7 @@ test_locked(void **state)
 	assert_int_equal(write_file_atomic(lock, "theirs", 6, 0644, NULL), 0);
 	g = open_ok(fx);
 	gix_put(g, "two", &e);
-	assert_int_equal(gix_write(g, fx->index, &cause), GIX_LOCKED);
+	assert_int_equal(gix_write(g, fx->index, fx->tmp, &cause), GIX_LOCKED);
 	gix_free(g);
 	assert_int_equal(stat(lock, &st), 0);
 	assert_int_equal(st.st_size, 6);
@@ -326,7 +327,7 @@ test_reread(void **state)
 	gix_del(g, "g");
 	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
 	    "--index-version", "4", (char *)NULL), 0);
-	assert_int_equal(gix_write(g, fx->index, &cause), -1);
+	assert_int_equal(gix_write(g, fx->index, fx->tmp, &cause), -1);
 	assert_non_null(strstr(cause, "changed by another git command"));
 	free(cause);
 	gix_free(g);
@@ -377,6 +378,68 @@ test_reuc(void **state)
 	assert_libgit2(fx, 2, "g", &e);
 	free(out);
 	free(before);
+}
+
+/* Rewrite name's content in place (same inode), as an editor might. */
+static void
+wt_poke(struct fx *fx, const char *name, const char *data)
+{
+	char *path = xasprintf("%s/%s", fx->tmp, name);
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fputs(data, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	free(path);
+}
+
+static time_t
+mtime_of(struct fx *fx, const char *name)
+{
+	char *path = xasprintf("%s/%s", fx->tmp, name);
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	free(path);
+	return st.st_mtim.tv_sec;
+}
+
+/*
+ * Racy git: f changes (same size, same inode) in the second git wrote
+ * the index in. Once a later index is written over it, git trusts f's
+ * stat data unless the writer smudged the entry; h, unchanged, is not.
+ */
+static void
+test_racy(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(5);
+	struct timespec pause = { 0, 50 * 1000000L };
+	char *out = NULL;
+	int tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		wt_poke(fx, "f", "aaaa\n");
+		wt_poke(fx, "h", "hhhh\n");
+		assert_int_equal(tu_run(fx->tmp, NULL, "git", "add", "f", "h",
+		    (char *)NULL), 0);
+		wt_poke(fx, "f", "bbbb\n");
+		if (mtime_of(fx, "f") == mtime_of(fx, ".git/index"))
+			break;	/* all in one second, as wanted */
+	}
+	assert_true(tries < 5);
+	/* The next index is written in a later second. */
+	while (time(NULL) <= mtime_of(fx, ".git/index"))
+		nanosleep(&pause, NULL);
+	g = open_ok(fx);
+	gix_put(g, "g", &e);
+	write_ok(fx, g);
+	assert_true(mtime_of(fx, ".git/index") > mtime_of(fx, "f"));
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "diff-files",
+	    "--name-only", (char *)NULL), 0);
+	assert_string_equal(out, "f\ng\n");	/* g: no file, as made */
+	free(out);
 }
 
 /* What it does not read is left to libgit2; a split index is refused. */
@@ -433,6 +496,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
 	};
 
