@@ -547,12 +547,14 @@ gix_smudge_racy(struct gix *g, const char *workdir)
 	const char *name;
 	char *data = NULL, *cause = NULL;
 	size_t i, len, at, dlen;
+	uint32_t since;
 
 	if (g->map == NULL || workdir == NULL)
 		return;
+	since = (uint32_t)g->st.st_mtim.tv_sec;
 	buf_init(&path);
 	for (i = 0; i < g->n; i++) {
-		if (be32(g->map + g->off[i] + 8) < (uint32_t)g->st.st_mtim.tv_sec)
+		if (be32(g->map + g->off[i] + 8) < since)
 			continue;	/* older than the index: not racy */
 		name = ent_name(g, (uint32_t)i, &len);
 		ent_decode(g->map + g->off[i], &e);
