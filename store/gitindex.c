@@ -595,7 +595,9 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	int fd, threaded = 0, rc = -1, found;
 
 	lock = xasprintf("%s.lock", file);
-	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* As git makes it: what the umask leaves of 0666 (a group-shared
+	   inventory's umask 002 gives the group write, as git would). */
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd == -1) {
 		if (errno == EEXIST)
 			rc = GIX_LOCKED;

@@ -238,3 +238,7 @@ rm -f "$I"/.git/sharedindex.*
 check "git index: once whole, the change commits" Cq set host3-example-com owner=split
 check "git index: exact after all of it" exact
 check "git index: certdeck fsck (libgit2) reads it" Cq fsck
+# Made as git makes it: 0666 less the umask (a group-shared inventory).
+(umask 002 && Cq set host3-example-com owner=group)
+check "git index: mode from the umask, as git's (002: 664)" test "$(stat -c %a "$I/.git/index")" = 664
+check "git index: exact after it" exact
