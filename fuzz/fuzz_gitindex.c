@@ -15,6 +15,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static char in[64], out[64];
 
+static void
+cleanup(void)
+{
+	unlink(in);
+	unlink(out);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -26,6 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (in[0] == '\0') {
 		snprintf(in, sizeof in, "/tmp/fuzz_gitindex.%d", (int)getpid());
 		snprintf(out, sizeof out, "%s.out", in);
+		atexit(cleanup);
 	}
 	fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd == -1 || (len > 0 && write(fd, data, len) != (ssize_t)len))

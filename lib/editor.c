@@ -36,24 +36,6 @@ editor_command(void)
 	return "vi";
 }
 
-/* Write all of data to fd. */
-static int
-editor_write(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Run argv (argv[0] looked up in PATH) and wait; returns the wait status
    or -1 with errno. The child gets default SIGINT and SIGQUIT. */
 static int
@@ -123,7 +105,7 @@ editor_edit(const char *text, const char *tag, char **out, char **cause)
 		free(path);
 		return -1;
 	}
-	status = editor_write(fd, text, strlen(text));
+	status = write_all(fd, text, strlen(text));
 	if (close(fd) != 0)
 		status = -1;
 	if (status != 0) {

@@ -485,6 +485,25 @@ read_file(const char *path, size_t max, char **data, size_t *len,
 }
 
 int
+write_all(int fd, const void *p, size_t len)
+{
+	const char *s = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, s, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
 write_file_atomic(const char *path, const void *data, size_t len, int mode,
     char **cause)
 {
@@ -497,8 +516,6 @@ write_file_tmp(const char *path, const char *tmpdir, const void *data,
 {
 	const char *base = strrchr(path, '/');
 	char *tmp;
-	const char *p = data;
-	ssize_t n;
 	int fd, saved;
 
 	*tmp_out = NULL;
@@ -513,17 +530,8 @@ write_file_tmp(const char *path, const char *tmpdir, const void *data,
 		free(tmp);
 		return -1;
 	}
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	if (fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0)
+	if (write_all(fd, data, len) != 0 ||
+	    fchmod(fd, (mode_t)mode) != 0 || fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;

@@ -99,6 +99,8 @@ int	 write_file_atomic_via(const char *path, const char *tmpdir,
 int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
 	    size_t, int mode, char **tmp, char **cause);
 int	 mkdir_p(const char *path, int mode);
+/* All of p to fd, through short writes and EINTR; -1 with errno. */
+int	 write_all(int fd, const void *p, size_t len);
 /* Free a buffer that held key material or a passphrase (wiped first). */
 void	 free_secret(char *, size_t len);
 /*

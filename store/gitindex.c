@@ -404,24 +404,6 @@ out:
 	return NULL;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, p, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 seg_add(struct gix_seg **seg, size_t *n, size_t *cap, const unsigned char *p,
     size_t len)
@@ -590,9 +572,9 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	unsigned char hdr[GIX_HDR];
 	char *lock;
 	pthread_t th;
-	size_t i, at = 0, nseg = 0, cap = 0, run, total = 0;
+	size_t i, at, nseg = 0, cap = 0, run, total = 0;
 	uint32_t count;
-	int fd, threaded = 0, rc = -1, found;
+	int fd, threaded = 0, rc = -1, found, werr = 0;
 
 	lock = xasprintf("%s.lock", file);
 	/* As git makes it: what the umask leaves of 0666 (a group-shared
@@ -627,12 +609,11 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	seg_add(&seg, &nseg, &cap, hdr, sizeof hdr);
 	run = GIX_HDR;
 	for (i = 0; i < g->ned; i++) {
-		found = g->n > 0 && base_find(g, g->ed[i].path, g->ed[i].len,
-		    &at);
-		if (g->map != NULL) {
+		found = base_find(g, g->ed[i].path, g->ed[i].len, &at);
+		if (g->map != NULL) {	/* off[at] is there, up to off[n] */
 			seg_add(&seg, &nseg, &cap, g->map + run,
-			    g->off[g->n > 0 ? at : 0] - run);
-			run = g->n > 0 ? g->off[at + found] : run;
+			    g->off[at] - run);
+			run = g->off[at + found];
 		}
 		if (g->ed[i].del) {
 			count -= found;
@@ -662,13 +643,15 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	else
 		gix_hash_run(&hj);
 	for (i = 0; i < nseg; i++) {
-		if (write_all(fd, seg[i].p, seg[i].len) != 0)
+		if (write_all(fd, seg[i].p, seg[i].len) != 0) {
+			werr = errno;
 			break;
+		}
 	}
 	if (threaded)
 		pthread_join(th, NULL);
 	if (i < nseg)
-		set_cause(cause, "%s: %s", lock, strerror(errno));
+		set_cause(cause, "%s: %s", lock, strerror(werr));
 	else if (hj.rc != 0)
 		set_cause(cause, "%s: cannot compute its SHA-1", lock);
 	else if (write_all(fd, hj.md, sizeof hj.md) != 0)

@@ -1008,9 +1008,7 @@ static int
 repo_stage_write(struct repo_stage *st, const char *full, const void *data,
     size_t len, char **cause)
 {
-	const char *p = data;
 	char *tmp;
-	ssize_t w;
 	int fd;
 
 	if (st->n == 0 && mkdir_p(st->tmpdir, 0700) != 0)
@@ -1022,18 +1020,12 @@ repo_stage_write(struct repo_stage *st, const char *full, const void *data,
 		free(tmp);
 		return -1;
 	}
-	while (len > 0) {
-		if ((w = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			set_cause(cause, "%s: %s", full, strerror(errno));
-			close(fd);
-			unlink(tmp);
-			free(tmp);
-			return -1;
-		}
-		p += w;
-		len -= (size_t)w;
+	if (write_all(fd, data, len) != 0) {
+		set_cause(cause, "%s: %s", full, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return -1;
 	}
 	/* The umask must not make a tracked file unreadable to the team. */
 	if (fchmod(fd, 0644) != 0) {
@@ -1595,8 +1587,8 @@ repo_commit_check(struct repo *r, const git_tree *head_tree,
 		return 0;
 
 	if (repo_ix_find(ix, c->path, &ie) &&
-	    !(c->in_head && memcmp(ie.id, c->head_id.id, 20) == 0) &&
-	    !(c->data != NULL && memcmp(ie.id, c->new_id.id, 20) == 0))
+	    !(c->in_head && memcmp(ie.id, c->head_id.id, sizeof ie.id) == 0) &&
+	    !(c->data != NULL && memcmp(ie.id, c->new_id.id, sizeof ie.id) == 0))
 		return set_cause(cause, "%s has changes staged in .git/index "
 		    "(unstage them with git reset -- %s)", c->path, c->path);
 

@@ -313,18 +313,34 @@ static struct job_ev *ask_waiting;
 
 static void	ask_done(struct tui *, void *, const char *);
 
+/* The question without its trailing ": " (the prompt ends it its way). */
+static int
+ask_len(const char *q)
+{
+	size_t n = strlen(q);
+
+	while (n > 0 && strchr(": ", q[n - 1]) != NULL)
+		n--;
+	return (int)n;
+}
+
 /* Put the job's question in the status bar; the prompt takes its ref. */
 static void
 ask_open(struct tui *t, struct job_ev *ev)
 {
-	size_t qlen;
-
-	for (qlen = strlen(ev->text); qlen > 0 &&
-	    strchr(": ", ev->text[qlen - 1]) != NULL; qlen--)
-		;	/* the prompt ends it its own way */
-	tui_ask_secret(t, ask_done, ev->payload, "%.*s:", (int)qlen, ev->text);
+	tui_ask_secret(t, ask_done, ev->payload, "%.*s:", ask_len(ev->text),
+	    ev->text);
 	ev->payload = NULL;
 	ev_free(ev);
+}
+
+/* The job that asked is gone: so is its waiting question. */
+static void
+ask_forget(struct tui *t)
+{
+	ev_free(ask_waiting);
+	ask_waiting = NULL;
+	tui_prompt_waiting(t, NULL);
 }
 
 int
@@ -338,8 +354,8 @@ worker_ask_next(struct tui *t)
 		char *what;
 
 		if (t->prompt.waiting == NULL && worker_job != NULL) {
-			what = xasprintf("[%s waits to ask: %s]",
-			    worker_job->label, ev->text);
+			what = xasprintf("[%s waits to ask: %.*s]",
+			    worker_job->label, ask_len(ev->text), ev->text);
 			tui_prompt_waiting(t, what);
 			free(what);
 		}
@@ -609,9 +625,7 @@ worker_drain(struct tui *t)
 		/* A question the job no longer waits for goes with it. */
 		if (t->prompt.open && t->prompt.done == ask_done)
 			prompt_cancel(t);
-		ev_free(ask_waiting);
-		ask_waiting = NULL;
-		tui_prompt_waiting(t, NULL);
+		ask_forget(t);
 		/* What it was told is not kept past the job. */
 		__atomic_store_n(&worker_asker, NULL, __ATOMIC_SEQ_CST);
 		inv_set_passphrase(NULL);
@@ -686,7 +700,5 @@ worker_stop(struct tui *t)
 	worker_finish(worker_job);
 	__atomic_store_n(&worker_asker, NULL, __ATOMIC_SEQ_CST);
 	worker_job = NULL;
-	ev_free(ask_waiting);
-	ask_waiting = NULL;
-	tui_prompt_waiting(t, NULL);
+	ask_forget(t);
 }
