@@ -37,7 +37,8 @@ all: deps certdeck
 certdeck: $(LIB_OBJ) $(FRONT_OBJ) cli/main.o
 	$(CC) $(CD_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-%.o: %.c
+# Packages come first, also under -j (order-only: deps never forces a rebuild).
+%.o: %.c | deps
 	$(CC) $(CD_CFLAGS) $(CFLAGS) $(CPPFLAGS) -MMD -MP -c -o $@ $<
 
 tests/unit/test_%: tests/unit/test_%.c $(LIB_OBJ) tests/unit/testutil.o
@@ -94,7 +95,7 @@ FUZZ_OBJ = $(LIB_SRC:%.c=fuzz/obj/%.o)
 FUZZ_BIN = fuzz/fuzz_load fuzz/fuzz_entry fuzz/fuzz_config fuzz/fuzz_k8s \
 	   fuzz/fuzz_gitindex
 fuzz: $(FUZZ_BIN)
-$(FUZZ_OBJ): fuzz/obj/%.o: %.c
+$(FUZZ_OBJ): fuzz/obj/%.o: %.c | deps
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -MMD -MP -c -o $@ $<
 fuzz/fuzz_%: fuzz/fuzz_%.c $(FUZZ_OBJ)
