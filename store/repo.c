@@ -962,22 +962,24 @@ struct repo_stage {
 	char	       **tmp, **dst;
 	size_t		 n, cap;
 	size_t		 renamed;	/* tmp[0..renamed) are in place */
-	int		 own_dir;	/* tmpdir is this stager's alone */
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
 	int		 err;		/* errno of a failed wait, or 0 */
 };
 
-/* Stager id's temp files: in .certdeck/tmp, or a directory of their own
-   in it (two threads creating files in one directory take turns). */
+/*
+ * Stager id's temp files: in a directory of its own in .certdeck/tmp
+ * (two threads creating files in one directory take turns), removed
+ * when its files are in place. A directory never shrinks on ext4: one
+ * that held a large import's files made every later command that swept
+ * .certdeck/tmp read its megabytes of empty blocks.
+ */
 static void
 repo_stage_init(struct repo_stage *st, struct repo *r, int id)
 {
 	memset(st, 0, sizeof *st);
 	st->r = r;
-	st->tmpdir = id == 0 ? xasprintf("%s/.certdeck/tmp", r->workdir) :
-	    xasprintf("%s/.certdeck/tmp/s%d", r->workdir, id);
-	st->own_dir = id != 0;
+	st->tmpdir = xasprintf("%s/.certdeck/tmp/s%d", r->workdir, id);
 }
 
 /* Wait for the write-back of the open temp files; close all but keep. */
@@ -1185,10 +1187,12 @@ repo_stage_free(struct repo_stage *st)
 	free(st->tmp);
 	free(st->dst);
 	free(st->lastdir);
-	if (st->own_dir && st->n > 0)
+	if (st->n > 0)
 		rmdir(st->tmpdir);
 	free(st->tmpdir);
 }
+
+#define REPO_TMPDIR_BIG	(256 * 1024)	/* bytes of directory blocks */
 
 /* Empty a directory of temp files, and (depth 1) the directories in it,
    which go too: a stager's own (repo_stage_init). */
@@ -1219,8 +1223,13 @@ static void
 repo_sweep_tmp(struct repo *r)
 {
 	char *dir = xasprintf("%s/.certdeck/tmp", r->workdir);
+	struct stat st;
 
 	repo_sweep_dir(dir, 1);
+	/* Grown large by an earlier version's import: made anew, empty. */
+	if (stat(dir, &st) == 0 && st.st_size > REPO_TMPDIR_BIG &&
+	    rmdir(dir) == 0)
+		(void)mkdir(dir, 0700);
 	free(dir);
 }
 

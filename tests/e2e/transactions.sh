@@ -175,6 +175,19 @@ loose1=$(git -C "$I" count-objects | cut -d' ' -f1)
 check "bulk import: objects went into a pack, not loose files" test $((loose1 - loose0)) -lt 5
 check "bulk import: consistent" consistent
 check "bulk import: no temp files left" test -z "$(ls -A "$I/.certdeck/tmp" 2>/dev/null)"
+# A temp directory that once held many files (an earlier version's large
+# import) keeps its size on ext4, and every command read it: made anew.
+python3 -c "
+import os, sys
+d = sys.argv[1]
+for i in range(12000):
+    open(os.path.join(d, 'wt.%0100d' % i), 'w').close()
+" "$I/.certdeck/tmp"
+find "$I/.certdeck/tmp" -name 'wt.*' -delete
+big=$(stat -c %s "$I/.certdeck/tmp")
+Cq set host3-example-com notes=tmpdir
+check "a large empty temp directory (was $big bytes) is made anew" test "$(stat -c %s "$I/.certdeck/tmp")" -lt "$big"
+check "the temp directory made anew is private" test "$(stat -c %a "$I/.certdeck/tmp")" = 700
 
 # .git/index is edited by certdeck itself (store/gitindex.c), not read and
 # rewritten whole by libgit2: git must find exactly what it would have
