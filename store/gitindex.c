@@ -25,12 +25,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* SHA1_* and SHA_CTX: deprecated in OpenSSL 3, but the only way to
+   save and resume a SHA-1 midway with the library's fast code (below). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "gitindex.h"
 #include "util.h"
@@ -40,12 +45,20 @@
 #define GIX_HASH	20		/* SHA-1 trailer */
 #define GIX_THREAD_MIN	(1U << 20)	/* hash on a thread from here */
 #define GIX_READ_MAX	(64U << 20)	/* a racy file larger: smudged */
+#define GIX_CK_STEP	(256U << 10)	/* bytes between saved SHA-1 states */
+#define GIX_CK_MAGIC	"certdeck index SHA-1 states 1\n"
+#define GIX_CK_SUFFIX	".certdeck-sha1"
 
 struct gix_edit {
 	char		*path;
 	size_t		 len;
 	int		 del;
 	struct gix_ent	 e;
+};
+
+/* The SHA-1 state after the first k * GIX_CK_STEP bytes of a file. */
+struct gix_ck {
+	uint32_t	h[5];
 };
 
 struct gix {
@@ -58,6 +71,8 @@ struct gix {
 	size_t		 reuc, reuc_len; /* the REUC extension, whole */
 	struct gix_edit	*ed;		/* sorted by path */
 	size_t		 ned, caped;
+	struct gix_ck	*ck;		/* ck[k - 1]: after k steps (or NULL) */
+	size_t		 nck;
 };
 
 static uint32_t
@@ -194,6 +209,9 @@ gix_parse(struct gix *g, const char *file, char **cause)
 	g->off = xreallocarray(NULL, (size_t)g->n + 1, sizeof *g->off);
 	p = GIX_HDR;
 	for (i = 0; i < g->n; i++) {
+		/* Each entry's place hangs on the one before: ask for the
+		   bytes ahead, or every cache line is a wait. */
+		__builtin_prefetch(m + p + 4096);
 		if (end - p < GIX_FIXED + 2)
 			return GIX_UNREAD;
 		if ((m[p + 60] & 0x30) != 0)		/* a conflict stage */
@@ -248,6 +266,94 @@ gix_parse(struct gix *g, const char *file, char **cause)
 	return p == end && !unnamed ? 0 : GIX_UNREAD;
 }
 
+/*
+ * A SHA-1 of the whole file ends git's index format, and libgit2 checks
+ * it on every read: at 200,000 entries it was most of a one-entry
+ * write. SHA-1 can be stopped after any whole number of 64-byte blocks
+ * and resumed from its five state words, so each write saves the state
+ * every GIX_CK_STEP bytes in FILE.certdeck-sha1, and the next write
+ * hashes only from the last saved state before its first changed byte.
+ * The states are tied to the file they were computed for by its size
+ * and its SHA-1, and checked by a SHA-1 of their own; anything else is
+ * ignored, and the whole file hashed. (Like git, this trusts that a file
+ * whose trailing SHA-1 is unchanged is unchanged; a byte altered behind
+ * its back would be written with a wrong SHA-1, which libgit2 reports.)
+ *
+ * The file: GIX_CK_MAGIC, the index's SHA-1 (20 bytes), its size (8,
+ * big-endian), the step and the count of states (4 each), the states
+ * (20 each), and a SHA-1 of all of that.
+ */
+static void
+gix_ck_load(struct gix *g, const char *file)
+{
+	const size_t ml = sizeof GIX_CK_MAGIC - 1, head = ml + GIX_HASH + 16;
+	unsigned char md[GIX_HASH];
+	const unsigned char *d;
+	char *path, *data = NULL;
+	size_t len, n, k, i;
+	uint64_t size;
+
+	path = xasprintf("%s%s", file, GIX_CK_SUFFIX);
+	if (read_file(path, 1 << 20, &data, &len, NULL) != 0)
+		goto out;
+	d = (const unsigned char *)data;
+	if (len < head + GIX_HASH || memcmp(d, GIX_CK_MAGIC, ml) != 0 ||
+	    memcmp(d + ml, g->map + g->size - GIX_HASH, GIX_HASH) != 0)
+		goto out;
+	size = ((uint64_t)be32(d + ml + 20) << 32) | be32(d + ml + 24);
+	n = be32(d + ml + 32);
+	if (size != g->size || be32(d + ml + 28) != GIX_CK_STEP ||
+	    n > g->size / GIX_CK_STEP || len != head + n * 20 + GIX_HASH ||
+	    SHA1(d, len - GIX_HASH, md) == NULL ||
+	    memcmp(md, d + len - GIX_HASH, GIX_HASH) != 0)
+		goto out;
+	g->ck = xreallocarray(NULL, n ? n : 1, sizeof *g->ck);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < 5; i++)
+			g->ck[k].h[i] = be32(d + head + k * 20 + i * 4);
+	g->nck = n;
+out:
+	free(data);
+	free(path);
+}
+
+/* Save the states of the file just written (size bytes, SHA-1 md). */
+static void
+gix_ck_save(const char *file, const unsigned char md[GIX_HASH],
+    size_t size, const struct gix_ck *ck, size_t n)
+{
+	const size_t ml = sizeof GIX_CK_MAGIC - 1;
+	unsigned char *d;
+	char *path, *tmp;
+	size_t len = ml + GIX_HASH + 16 + n * 20 + GIX_HASH, k, i;
+	int fd, ok;
+
+	d = xmalloc(len);
+	memcpy(d, GIX_CK_MAGIC, ml);
+	memcpy(d + ml, md, GIX_HASH);
+	put32(d + ml + 20, (uint32_t)((uint64_t)size >> 32));
+	put32(d + ml + 24, (uint32_t)size);
+	put32(d + ml + 28, GIX_CK_STEP);
+	put32(d + ml + 32, (uint32_t)n);
+	for (k = 0; k < n; k++)
+		for (i = 0; i < 5; i++)
+			put32(d + ml + GIX_HASH + 16 + k * 20 + i * 4,
+			    ck[k].h[i]);
+	SHA1(d, len - GIX_HASH, d + len - GIX_HASH);
+	path = xasprintf("%s%s", file, GIX_CK_SUFFIX);
+	tmp = xasprintf("%s.tmp", path);
+	/* No fsync: a torn file fails its own SHA-1 and is ignored. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	ok = fd >= 0 && write_all(fd, d, len) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) != 0)
+		(void)unlink(tmp);
+	free(tmp);
+	free(path);
+	free(d);
+}
+
 int
 gix_open(const char *file, struct gix **out, char **cause)
 {
@@ -292,6 +398,8 @@ gix_open(const char *file, struct gix **out, char **cause)
 		gix_free(g);
 		return rc;
 	}
+	if (g->size >= GIX_THREAD_MIN)
+		gix_ck_load(g, file);
 	*out = g;
 	return 0;
 }
@@ -378,30 +486,91 @@ struct gix_seg {
 struct gix_hash_job {
 	const struct gix_seg	*seg;
 	size_t			 nseg;
+	size_t			 skip;	/* bytes hashed already: into c */
+	SHA_CTX			 c;
+	struct gix_ck		*ck;	/* the states, the first skip's given */
+	size_t			 nck;
 	unsigned char		 md[GIX_HASH];
 	int			 rc;
 };
 
+/* Hash the segments from byte skip on, saving a state every step. */
 static void *
 gix_hash_run(void *arg)
 {
 	struct gix_hash_job *j = arg;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int mdlen = 0;
-	size_t i;
+	const unsigned char *p;
+	size_t i, k, n, len, pos = 0;
 
-	j->rc = -1;
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) != 1)
-		goto out;
 	for (i = 0; i < j->nseg; i++) {
-		if (EVP_DigestUpdate(ctx, j->seg[i].p, j->seg[i].len) != 1)
-			goto out;
+		p = j->seg[i].p;
+		len = j->seg[i].len;
+		if (pos + len <= j->skip) {
+			pos += len;
+			continue;
+		}
+		if (pos < j->skip) {
+			p += j->skip - pos;
+			len -= j->skip - pos;
+			pos = j->skip;
+		}
+		while (len > 0) {
+			n = GIX_CK_STEP - pos % GIX_CK_STEP;
+			n = n < len ? n : len;
+			SHA1_Update(&j->c, p, n);
+			p += n;
+			len -= n;
+			pos += n;
+			if (pos % GIX_CK_STEP == 0) {	/* c.num is 0 here */
+				k = pos / GIX_CK_STEP;
+				j->ck[k - 1].h[0] = j->c.h0;
+				j->ck[k - 1].h[1] = j->c.h1;
+				j->ck[k - 1].h[2] = j->c.h2;
+				j->ck[k - 1].h[3] = j->c.h3;
+				j->ck[k - 1].h[4] = j->c.h4;
+				j->nck = k;
+			}
+		}
 	}
-	if (EVP_DigestFinal_ex(ctx, j->md, &mdlen) == 1 && mdlen == GIX_HASH)
-		j->rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
+	j->rc = SHA1_Final(j->md, &j->c) == 1 ? 0 : -1;
 	return NULL;
+}
+
+/*
+ * Start the job at the last saved state of g's file that the new file
+ * shares: the bytes before the first segment that is not the old file's
+ * own at the same offset are the same in both.
+ */
+static void
+gix_hash_start(const struct gix *g, struct gix_hash_job *j, size_t total)
+{
+	size_t i, same = 0, k;
+
+	j->ck = xreallocarray(NULL, total / GIX_CK_STEP + 1, sizeof *j->ck);
+	SHA1_Init(&j->c);
+	if (g->map == NULL || g->nck == 0)
+		return;
+	for (i = 0; i < j->nseg; i++) {
+		if (i == 0 ? memcmp(j->seg[0].p, g->map, j->seg[0].len) != 0 :
+		    j->seg[i].p != g->map + same)
+			break;
+		same += j->seg[i].len;
+	}
+	k = same / GIX_CK_STEP;
+	k = k < g->nck ? k : g->nck;
+	if (k == 0)
+		return;
+	memcpy(j->ck, g->ck, k * sizeof *j->ck);
+	j->nck = k;
+	j->skip = k * GIX_CK_STEP;
+	j->c.h0 = g->ck[k - 1].h[0];
+	j->c.h1 = g->ck[k - 1].h[1];
+	j->c.h2 = g->ck[k - 1].h[2];
+	j->c.h3 = g->ck[k - 1].h[3];
+	j->c.h4 = g->ck[k - 1].h[4];
+	/* The length so far, in bits, as two 32-bit words. */
+	j->c.Nl = (SHA_LONG)((uint64_t)j->skip << 3);
+	j->c.Nh = (SHA_LONG)((uint64_t)j->skip >> 29);
 }
 
 static void
@@ -563,6 +732,67 @@ gix_smudge_racy(struct gix *g, const char *workdir)
 	buf_free(&path);
 }
 
+/*
+ * The index written before the current one is kept as FILE.certdeck-spare
+ * and its blocks are written over by the next write: a new 21.6 MB file
+ * for each change costs allocating its blocks, starting their write-back
+ * at the rename (ext4's auto_da_alloc, which a later fsync then waits
+ * behind), and freeing the old file's (discarded, on a file system
+ * mounted so). A spare is only reused when no process has it open or
+ * mapped: a write lease is granted only then (fcntl(2)), and a reader
+ * that opened the index two writes ago could still be reading it. Its
+ * lease break, if another certdeck looks at the same moment, is sent as
+ * SIGURG (ignored) rather than SIGIO (which would end the process).
+ * git never opens the spare; the lock is taken by link(2), which fails
+ * if index.lock exists, as open(O_EXCL) does.
+ *
+ * 1 with *fdp (the lock held, on the spare's inode), 0 if there is no
+ * spare to use (nothing taken), GIX_LOCKED if the lock exists.
+ */
+/* The process's umask, read without changing it (umask(2) would, for
+   every thread); -1 if the kernel does not say. */
+static int
+gix_umask(void)
+{
+	char *data = NULL, *p;
+	size_t len;
+	long v = -1;
+
+	if (read_file("/proc/self/status", 1 << 16, &data, &len, NULL) != 0)
+		return -1;
+	if ((p = strstr(data, "\nUmask:")) != NULL)
+		v = strtol(p + 8, NULL, 8);
+	free(data);
+	return v >= 0 && v <= 0777 ? (int)v : -1;
+}
+
+static int
+gix_lock_spare(const char *spare, const char *lock, int *fdp)
+{
+	struct stat st;
+	int fd, ok, mask;
+
+	if ((fd = open(spare, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	/* Made as a new lock file would be: ours, 0666 less the umask. */
+	ok = (mask = gix_umask()) >= 0 && fstat(fd, &st) == 0 &&
+	    S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    st.st_uid == geteuid() &&
+	    ((st.st_mode & 07777) == (mode_t)(0666 & ~mask) ||
+	    fchmod(fd, (mode_t)(0666 & ~mask)) == 0) &&
+	    fcntl(fd, F_SETSIG, SIGURG) == 0 &&
+	    fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
+	if (ok)
+		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
+	if (ok && link(spare, lock) == 0) {
+		(void)unlink(spare);
+		*fdp = fd;
+		return 1;
+	}
+	close(fd);
+	return ok && errno == EEXIST ? GIX_LOCKED : 0;
+}
+
 int
 gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 {
@@ -570,27 +800,35 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	struct gix_hash_job hj;
 	struct buf arena;
 	unsigned char hdr[GIX_HDR];
-	char *lock;
+	char *lock, *spare;
 	pthread_t th;
 	size_t i, at, nseg = 0, cap = 0, run, total = 0;
 	uint32_t count;
-	int fd, threaded = 0, rc = -1, found, werr = 0;
+	int fd, e, threaded = 0, rc = -1, found, werr = 0;
 
 	lock = xasprintf("%s.lock", file);
+	spare = xasprintf("%s.certdeck-spare", file);
+	if ((e = gix_lock_spare(spare, lock, &fd)) == GIX_LOCKED) {
+		free(spare);
+		free(lock);
+		return GIX_LOCKED;
+	}
 	/* As git makes it: what the umask leaves of 0666 (a group-shared
 	   inventory's umask 002 gives the group write, as git would). */
-	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	if (fd == -1) {
+	if (e == 0 && (fd = open(lock, O_WRONLY | O_CREAT | O_EXCL |
+	    O_CLOEXEC, 0666)) == -1) {
 		if (errno == EEXIST)
 			rc = GIX_LOCKED;
 		else
 			set_cause(cause, "%s: %s", lock, strerror(errno));
+		free(spare);
 		free(lock);
 		return rc;
 	}
 	if (gix_reload(g, file, cause) != 0) {
 		close(fd);
 		unlink(lock);
+		free(spare);
 		free(lock);
 		return -1;
 	}
@@ -637,6 +875,7 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	memset(&hj, 0, sizeof hj);
 	hj.seg = seg;
 	hj.nseg = nseg;
+	gix_hash_start(g, &hj, total);
 	if (total >= GIX_THREAD_MIN &&
 	    pthread_create(&th, NULL, gix_hash_run, &hj) == 0)
 		threaded = 1;
@@ -656,16 +895,27 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		set_cause(cause, "%s: cannot compute its SHA-1", lock);
 	else if (write_all(fd, hj.md, sizeof hj.md) != 0)
 		set_cause(cause, "%s: %s", lock, strerror(errno));
+	else if (ftruncate(fd, (off_t)(total + sizeof hj.md)) != 0)
+		set_cause(cause, "%s: %s", lock, strerror(errno));
 	else
 		rc = 0;
 	if (close(fd) != 0 && rc == 0)
 		rc = set_cause(cause, "%s: %s", lock, strerror(errno));
+	if (rc == 0 && total + GIX_HASH >= GIX_THREAD_MIN)
+		gix_ck_save(file, hj.md, total + GIX_HASH, hj.ck, hj.nck);
+	if (rc == 0 && g->map != NULL) {
+		/* The file replaced becomes the next write's spare. */
+		(void)unlink(spare);
+		(void)link(file, spare);
+	}
 	if (rc == 0 && rename(lock, file) != 0)
 		rc = set_cause(cause, "%s: %s", file, strerror(errno));
 	if (rc != 0)
 		unlink(lock);
+	free(spare);
 	free(lock);
 	free(seg);
+	free(hj.ck);
 	buf_free(&arena);
 	return rc;
 }
@@ -683,5 +933,6 @@ gix_free(struct gix *g)
 		free(g->ed[i].path);
 	free(g->ed);
 	free(g->off);
+	free(g->ck);
 	free(g);
 }

@@ -3,8 +3,10 @@
  * every file it writes is read back by libgit2 (which checks the SHA-1)
  * and listed by the real git command.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,6 +339,236 @@ test_reread(void **state)
 	assert_ls_files(fx, "f\ng\nh\n");	/* theirs, untouched */
 }
 
+static ino_t
+ino_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * The index replaced is kept as the spare, and the next write reuses its
+ * inode, unless some process has it open or mapped, or it has another
+ * name, or the lock is taken; what a reader holds never changes.
+ */
+static void
+test_spare(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(5);
+	char *spare = xasprintf("%s.certdeck-spare", fx->index);
+	char *lock = xasprintf("%s.lock", fx->index), *cause = NULL;
+	char *held = xasprintf("%s/held", fx->tmp), *before, *after;
+	size_t blen, alen;
+	ino_t i1, i2, i3;
+	struct stat st;
+	mode_t old;
+	void *map;
+	int fd;
+
+	g = open_ok(fx);
+	gix_put(g, "a", &e);
+	write_ok(fx, g);		/* the first: nothing to keep */
+	assert_int_equal(access(spare, F_OK), -1);
+	i1 = ino_of(fx->index);
+	g = open_ok(fx);
+	gix_put(g, "b", &e);
+	write_ok(fx, g);
+	assert_int_equal(ino_of(spare), i1);
+	i2 = ino_of(fx->index);
+	assert_true(i2 != i1);
+	g = open_ok(fx);
+	gix_put(g, "c", &e);
+	old = umask(002);
+	write_ok(fx, g);		/* into the spare's blocks */
+	umask(old);
+	assert_int_equal(ino_of(fx->index), i1);
+	assert_int_equal(ino_of(spare), i2);
+	/* with the mode a new file would have had */
+	assert_int_equal(stat(fx->index, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0664);
+	assert_libgit2(fx, 3, "c", &e);
+	assert_ls_files(fx, "a\nb\nc\n");
+
+	/* A reader has the spare open: it is not written. */
+	assert_int_equal(read_file(spare, 1 << 20, &before, &blen, &cause), 0);
+	fd = open(spare, O_RDONLY);
+	assert_true(fd >= 0);
+	g = open_ok(fx);
+	gix_del(g, "a");
+	write_ok(fx, g);
+	i3 = ino_of(fx->index);
+	assert_true(i3 != i2 && i3 != i1);
+	assert_int_equal(ino_of(spare), i1);	/* the one replaced */
+	assert_int_equal(read_fd(fd, 1 << 20, &after, &alen, &cause), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(after);
+	close(fd);
+	assert_libgit2(fx, 2, "b", &e);
+	assert_ls_files(fx, "b\nc\n");
+
+	/* Mapped (no descriptor left): not written either. */
+	fd = open(spare, O_RDONLY);
+	assert_true(fd >= 0);
+	map = mmap(NULL, 64, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	close(fd);
+	g = open_ok(fx);
+	gix_put(g, "d", &e);
+	write_ok(fx, g);
+	assert_true(ino_of(fx->index) != i1);
+	assert_int_equal(munmap(map, 64), 0);
+	assert_ls_files(fx, "b\nc\nd\n");
+
+	/* A spare with a second name is somebody's file: left alone. */
+	assert_int_equal(link(spare, held), 0);
+	i1 = ino_of(spare);
+	g = open_ok(fx);
+	gix_put(g, "e", &e);
+	write_ok(fx, g);
+	assert_true(ino_of(fx->index) != i1);
+	assert_int_equal(ino_of(held), i1);
+	assert_ls_files(fx, "b\nc\nd\ne\n");
+
+	/* The lock taken: GIX_LOCKED, the spare and the lock untouched. */
+	assert_int_equal(write_file_atomic(lock, "theirs", 6, 0644, NULL), 0);
+	i1 = ino_of(spare);
+	g = open_ok(fx);
+	gix_put(g, "f", &e);
+	assert_int_equal(gix_write(g, fx->index, fx->tmp, &cause), GIX_LOCKED);
+	gix_free(g);
+	assert_int_equal(ino_of(spare), i1);
+	free(before);
+	assert_int_equal(read_file(lock, 64, &before, &blen, &cause), 0);
+	assert_int_equal(blen, 6);
+	assert_int_equal(unlink(lock), 0);
+	assert_ls_files(fx, "b\nc\nd\ne\n");
+	assert_libgit2(fx, 4, "e", &e);
+	free(before);
+	free(spare);
+	free(lock);
+	free(held);
+}
+
+/* Flip one byte of a file in place. */
+static void
+flip(const char *path, off_t at)
+{
+	unsigned char b;
+	int fd = open(path, O_RDWR);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &b, 1, at), 1);
+	b ^= 0x01;
+	assert_int_equal(pwrite(fd, &b, 1, at), 1);
+	close(fd);
+}
+
+/* Does libgit2 read the index (it checks the SHA-1)? */
+static int
+libgit2_reads(struct fx *fx)
+{
+	git_index *idx = NULL;
+	int ok;
+
+	/* git_index_open reads the file too. */
+	ok = git_index_open(&idx, fx->index) == 0 &&
+	    git_index_read(idx, 1) == 0;
+	git_index_free(idx);
+	return ok;
+}
+
+#define LONG_NAME "-an-entry-name-long-enough-to-make-the-index-larger-" \
+	"than-a-megabyte"
+
+/* Change entry i of test_states's index (its stat data), or add it. */
+static void
+edit_one(struct fx *fx, int i, unsigned seed)
+{
+	struct gix *g = open_ok(fx);
+	struct gix_ent e = ent(seed);
+	char *name = xasprintf("d/%05d%s", i, LONG_NAME);
+
+	gix_put(g, name, &e);
+	write_ok(fx, g);
+	free(name);
+}
+
+/*
+ * A large index's SHA-1 resumes from the state saved before the first
+ * changed byte (FILE.certdeck-sha1); states that do not belong to the
+ * file, or fail their own SHA-1, are not used.
+ */
+static void
+test_states(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(7);
+	char *states = xasprintf("%s.certdeck-sha1", fx->index), *name;
+	char *out = NULL;
+	struct stat st;
+	int i;
+
+	/* 12,000 entries of ~140 bytes: 1.7 MB, six saved states. */
+	g = open_ok(fx);
+	for (i = 0; i < 12000; i++) {
+		name = xasprintf("d/%05d%s", i, LONG_NAME);
+		gix_put(g, name, &e);
+		free(name);
+	}
+	write_ok(fx, g);
+	assert_int_equal(stat(states, &st), 0);
+	assert_true(libgit2_reads(fx));
+
+	/* Near the end: hashed from a saved state; libgit2 checks it. */
+	edit_one(fx, 11990, 1);
+	assert_true(libgit2_reads(fx));
+	/* At the start, and a new entry (the count in the header). */
+	edit_one(fx, 0, 2);
+	assert_true(libgit2_reads(fx));
+	edit_one(fx, 12000, 2);
+	assert_true(libgit2_reads(fx));
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
+	    (char *)NULL), 0);
+	for (i = 0, name = out; (name = strchr(name, '\n')) != NULL; name++)
+		i++;
+	assert_int_equal(i, 12001);	/* git lists them all */
+	free(out);
+
+	/*
+	 * The states are what is hashed: a byte changed early in the file
+	 * behind its back (its SHA-1 left as it was) is not hashed again,
+	 * so the next file's SHA-1 is wrong, and libgit2 says so. Without
+	 * the states, the whole file is hashed and all is well again.
+	 */
+	flip(fx->index, 12 + 4);		/* the first entry's ctime */
+	edit_one(fx, 11991, 3);
+	assert_false(libgit2_reads(fx));
+	assert_int_equal(unlink(states), 0);
+	edit_one(fx, 11992, 4);
+	assert_true(libgit2_reads(fx));
+
+	/* States that fail their own SHA-1 are not used. */
+	assert_int_equal(stat(states, &st), 0);
+	flip(fx->index, 12 + 4);
+	flip(states, st.st_size - 30);		/* in the last state */
+	edit_one(fx, 11993, 5);
+	assert_true(libgit2_reads(fx));
+
+	/* Nor states of another file (another git wrote the index). */
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--force-remove", "d/12000" LONG_NAME, (char *)NULL), 0);
+	flip(fx->index, 12 + 4);
+	edit_one(fx, 11994, 6);
+	assert_true(libgit2_reads(fx));
+	free(states);
+}
+
 /* Resolve-undo records (REUC) are kept. */
 static void
 test_reuc(void **state)
@@ -497,6 +729,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_splice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spare, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
