@@ -175,6 +175,21 @@ loose1=$(git -C "$I" count-objects | cut -d' ' -f1)
 check "bulk import: objects went into a pack, not loose files" test $((loose1 - loose0)) -lt 5
 check "bulk import: consistent" consistent
 check "bulk import: no temp files left" test -z "$(ls -A "$I/.certdeck/tmp" 2>/dev/null)"
+# Past 256 files a stager writes the rest without starting each one's
+# write-back, and one syncfs makes them all durable (store/repo.c).
+cc -O2 -o "$T/gencerts" "$TOP/bench/gencerts.c" -lcrypto ||
+    not_ok "bench/gencerts.c builds"
+"$T/gencerts" 700 "$T/many" >/dev/null
+n0=$(commits "$I")
+CERTDECK_TEST_CRASH=commit-head "$CERTDECK" -C "$I" import "$T/many" >/dev/null 2>&1
+check "700 at once, killed after the commit point: the process was killed" test $? -ge 128
+C list >/dev/null 2>&1
+check "700 at once: one commit, completed by the next command" test "$(commits "$I")" = $((n0 + 1))
+check "700 at once: all 700 listed" test "$(C list | grep -c 'host-000[0-9]*-bench-example')" = 700
+check "700 at once: every file as committed" consistent
+"$T/gencerts" -s 700 300 "$T/many2" >/dev/null
+check "300 more: imported" sh -c "'$CERTDECK' -C '$I' import '$T/many2' | grep -c 'imported as' | grep -qx 300"
+check "300 more: every file as committed" consistent
 # A temp directory that once held many files (an earlier version's large
 # import) keeps its size on ext4, and every command read it: made anew.
 python3 -c "
