@@ -9,7 +9,8 @@ DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev 
 	    libgit2-dev libssh2-1-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev \
 	    libjansson-dev libp11-dev libp11-kit-dev
 DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl \
-	    openssh-server fcgiwrap softhsm2 opensc clang
+	    openssh-server fcgiwrap softhsm2 opensc p11-kit-modules clang \
+	    groff-base man-db
 
 # CFLAGS is the user's (and make asan's) to set; the language and warning
 # flags below always apply.
