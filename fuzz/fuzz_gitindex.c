@@ -13,13 +13,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static char in[64], spare[96];
+static char in[64];
 
 static void
 cleanup(void)
 {
 	unlink(in);
-	unlink(spare);
 }
 
 int
@@ -32,7 +31,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 
 	if (in[0] == '\0') {
 		snprintf(in, sizeof in, "/tmp/fuzz_gitindex.%d", (int)getpid());
-		snprintf(spare, sizeof spare, "%s.certdeck-spare", in);
 		atexit(cleanup);
 	}
 	fd = open(in, O_WRONLY | O_CREAT | O_TRUNC, 0600);

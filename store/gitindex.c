@@ -17,6 +17,9 @@
  * offsets or stat data) and drops the caches that its edits would make
  * wrong (TREE, UNTR, FSMN, EOIE, IEOT): they are caches, git rebuilds
  * them, and libgit2 too drops those it does not know when it writes.
+ *
+ * The SHA-1 states saved along the file, in a file beside it, let the
+ * next write hash only from where it starts to differ (gix_ck_load).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -25,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -732,67 +734,6 @@ gix_smudge_racy(struct gix *g, const char *workdir)
 	buf_free(&path);
 }
 
-/*
- * The index written before the current one is kept as FILE.certdeck-spare
- * and its blocks are written over by the next write: a new 21.6 MB file
- * for each change costs allocating its blocks, starting their write-back
- * at the rename (ext4's auto_da_alloc, which a later fsync then waits
- * behind), and freeing the old file's (discarded, on a file system
- * mounted so). A spare is only reused when no process has it open or
- * mapped: a write lease is granted only then (fcntl(2)), and a reader
- * that opened the index two writes ago could still be reading it. Its
- * lease break, if another certdeck looks at the same moment, is sent as
- * SIGURG (ignored) rather than SIGIO (which would end the process).
- * git never opens the spare; the lock is taken by link(2), which fails
- * if index.lock exists, as open(O_EXCL) does.
- *
- * 1 with *fdp (the lock held, on the spare's inode), 0 if there is no
- * spare to use (nothing taken), GIX_LOCKED if the lock exists.
- */
-/* The process's umask, read without changing it (umask(2) would, for
-   every thread); -1 if the kernel does not say. */
-static int
-gix_umask(void)
-{
-	char *data = NULL, *p;
-	size_t len;
-	long v = -1;
-
-	if (read_file("/proc/self/status", 1 << 16, &data, &len, NULL) != 0)
-		return -1;
-	if ((p = strstr(data, "\nUmask:")) != NULL)
-		v = strtol(p + 8, NULL, 8);
-	free(data);
-	return v >= 0 && v <= 0777 ? (int)v : -1;
-}
-
-static int
-gix_lock_spare(const char *spare, const char *lock, int *fdp)
-{
-	struct stat st;
-	int fd, ok, mask;
-
-	if ((fd = open(spare, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return 0;
-	/* Made as a new lock file would be: ours, 0666 less the umask. */
-	ok = (mask = gix_umask()) >= 0 && fstat(fd, &st) == 0 &&
-	    S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    st.st_uid == geteuid() &&
-	    ((st.st_mode & 07777) == (mode_t)(0666 & ~mask) ||
-	    fchmod(fd, (mode_t)(0666 & ~mask)) == 0) &&
-	    fcntl(fd, F_SETSIG, SIGURG) == 0 &&
-	    fcntl(fd, F_SETLEASE, F_WRLCK) == 0;
-	if (ok)
-		(void)fcntl(fd, F_SETLEASE, F_UNLCK);
-	if (ok && link(spare, lock) == 0) {
-		(void)unlink(spare);
-		*fdp = fd;
-		return 1;
-	}
-	close(fd);
-	return ok && errno == EEXIST ? GIX_LOCKED : 0;
-}
-
 int
 gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 {
@@ -800,35 +741,27 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	struct gix_hash_job hj;
 	struct buf arena;
 	unsigned char hdr[GIX_HDR];
-	char *lock, *spare;
+	char *lock;
 	pthread_t th;
 	size_t i, at, nseg = 0, cap = 0, run, total = 0;
 	uint32_t count;
-	int fd, e, threaded = 0, rc = -1, found, werr = 0;
+	int fd, threaded = 0, rc = -1, found, werr = 0;
 
 	lock = xasprintf("%s.lock", file);
-	spare = xasprintf("%s.certdeck-spare", file);
-	if ((e = gix_lock_spare(spare, lock, &fd)) == GIX_LOCKED) {
-		free(spare);
-		free(lock);
-		return GIX_LOCKED;
-	}
 	/* As git makes it: what the umask leaves of 0666 (a group-shared
 	   inventory's umask 002 gives the group write, as git would). */
-	if (e == 0 && (fd = open(lock, O_WRONLY | O_CREAT | O_EXCL |
-	    O_CLOEXEC, 0666)) == -1) {
+	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd == -1) {
 		if (errno == EEXIST)
 			rc = GIX_LOCKED;
 		else
 			set_cause(cause, "%s: %s", lock, strerror(errno));
-		free(spare);
 		free(lock);
 		return rc;
 	}
 	if (gix_reload(g, file, cause) != 0) {
 		close(fd);
 		unlink(lock);
-		free(spare);
 		free(lock);
 		return -1;
 	}
@@ -895,24 +828,16 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		set_cause(cause, "%s: cannot compute its SHA-1", lock);
 	else if (write_all(fd, hj.md, sizeof hj.md) != 0)
 		set_cause(cause, "%s: %s", lock, strerror(errno));
-	else if (ftruncate(fd, (off_t)(total + sizeof hj.md)) != 0)
-		set_cause(cause, "%s: %s", lock, strerror(errno));
 	else
 		rc = 0;
 	if (close(fd) != 0 && rc == 0)
 		rc = set_cause(cause, "%s: %s", lock, strerror(errno));
 	if (rc == 0 && total + GIX_HASH >= GIX_THREAD_MIN)
 		gix_ck_save(file, hj.md, total + GIX_HASH, hj.ck, hj.nck);
-	if (rc == 0 && g->map != NULL) {
-		/* The file replaced becomes the next write's spare. */
-		(void)unlink(spare);
-		(void)link(file, spare);
-	}
 	if (rc == 0 && rename(lock, file) != 0)
 		rc = set_cause(cause, "%s: %s", file, strerror(errno));
 	if (rc != 0)
 		unlink(lock);
-	free(spare);
 	free(lock);
 	free(seg);
 	free(hj.ck);

@@ -3,7 +3,6 @@
  * every file it writes is read back by libgit2 (which checks the SHA-1)
  * and listed by the real git command.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -339,121 +338,6 @@ test_reread(void **state)
 	assert_ls_files(fx, "f\ng\nh\n");	/* theirs, untouched */
 }
 
-static ino_t
-ino_of(const char *path)
-{
-	struct stat st;
-
-	assert_int_equal(stat(path, &st), 0);
-	return st.st_ino;
-}
-
-/*
- * The index replaced is kept as the spare, and the next write reuses its
- * inode, unless some process has it open or mapped, or it has another
- * name, or the lock is taken; what a reader holds never changes.
- */
-static void
-test_spare(void **state)
-{
-	struct fx *fx = *state;
-	struct gix *g;
-	struct gix_ent e = ent(5);
-	char *spare = xasprintf("%s.certdeck-spare", fx->index);
-	char *lock = xasprintf("%s.lock", fx->index), *cause = NULL;
-	char *held = xasprintf("%s/held", fx->tmp), *before, *after;
-	size_t blen, alen;
-	ino_t i1, i2, i3;
-	struct stat st;
-	mode_t old;
-	void *map;
-	int fd;
-
-	g = open_ok(fx);
-	gix_put(g, "a", &e);
-	write_ok(fx, g);		/* the first: nothing to keep */
-	assert_int_equal(access(spare, F_OK), -1);
-	i1 = ino_of(fx->index);
-	g = open_ok(fx);
-	gix_put(g, "b", &e);
-	write_ok(fx, g);
-	assert_int_equal(ino_of(spare), i1);
-	i2 = ino_of(fx->index);
-	assert_true(i2 != i1);
-	g = open_ok(fx);
-	gix_put(g, "c", &e);
-	old = umask(002);
-	write_ok(fx, g);		/* into the spare's blocks */
-	umask(old);
-	assert_int_equal(ino_of(fx->index), i1);
-	assert_int_equal(ino_of(spare), i2);
-	/* with the mode a new file would have had */
-	assert_int_equal(stat(fx->index, &st), 0);
-	assert_int_equal(st.st_mode & 07777, 0664);
-	assert_libgit2(fx, 3, "c", &e);
-	assert_ls_files(fx, "a\nb\nc\n");
-
-	/* A reader has the spare open: it is not written. */
-	assert_int_equal(read_file(spare, 1 << 20, &before, &blen, &cause), 0);
-	fd = open(spare, O_RDONLY);
-	assert_true(fd >= 0);
-	g = open_ok(fx);
-	gix_del(g, "a");
-	write_ok(fx, g);
-	i3 = ino_of(fx->index);
-	assert_true(i3 != i2 && i3 != i1);
-	assert_int_equal(ino_of(spare), i1);	/* the one replaced */
-	assert_int_equal(read_fd(fd, 1 << 20, &after, &alen, &cause), 0);
-	assert_int_equal(alen, blen);
-	assert_memory_equal(after, before, blen);
-	free(after);
-	close(fd);
-	assert_libgit2(fx, 2, "b", &e);
-	assert_ls_files(fx, "b\nc\n");
-
-	/* Mapped (no descriptor left): not written either. */
-	fd = open(spare, O_RDONLY);
-	assert_true(fd >= 0);
-	map = mmap(NULL, 64, PROT_READ, MAP_SHARED, fd, 0);
-	assert_true(map != MAP_FAILED);
-	close(fd);
-	g = open_ok(fx);
-	gix_put(g, "d", &e);
-	write_ok(fx, g);
-	assert_true(ino_of(fx->index) != i1);
-	assert_int_equal(munmap(map, 64), 0);
-	assert_ls_files(fx, "b\nc\nd\n");
-
-	/* A spare with a second name is somebody's file: left alone. */
-	assert_int_equal(link(spare, held), 0);
-	i1 = ino_of(spare);
-	g = open_ok(fx);
-	gix_put(g, "e", &e);
-	write_ok(fx, g);
-	assert_true(ino_of(fx->index) != i1);
-	assert_int_equal(ino_of(held), i1);
-	assert_ls_files(fx, "b\nc\nd\ne\n");
-
-	/* The lock taken: GIX_LOCKED, the spare and the lock untouched. */
-	assert_int_equal(write_file_atomic(lock, "theirs", 6, 0644, NULL), 0);
-	i1 = ino_of(spare);
-	g = open_ok(fx);
-	gix_put(g, "f", &e);
-	assert_int_equal(gix_write(g, fx->index, fx->tmp, &cause), GIX_LOCKED);
-	gix_free(g);
-	assert_int_equal(ino_of(spare), i1);
-	free(before);
-	assert_int_equal(read_file(lock, 64, &before, &blen, &cause), 0);
-	assert_int_equal(blen, 6);
-	assert_int_equal(unlink(lock), 0);
-	assert_ls_files(fx, "b\nc\nd\ne\n");
-	assert_libgit2(fx, 4, "e", &e);
-	free(before);
-	free(spare);
-	free(lock);
-	free(held);
-}
-
 /* Flip one byte of a file in place. */
 static void
 flip(const char *path, off_t at)
@@ -729,7 +613,6 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_splice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reread, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spare, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
