@@ -7,6 +7,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/types.h>
 
 #include <dirent.h>
@@ -945,8 +946,8 @@ repo_wt_write(struct repo *r, const char *full, const void *data, size_t len,
  * flush for the lot, as git's core.fsyncMethod=batch does), then renamed
  * into place. One fsync per file made a 10,000-entry import spend two
  * thirds of its time waiting for the disk. Past REPO_STAGE_OPEN files,
- * the rest are only written, and one syncfs(2) writes back and waits for
- * them all: starting each file's write-back on its own cost a request
+ * on a local file system (repo_stage_fs), the rest are only written, and
+ * one syncfs(2) writes back and waits for them all: starting each file's write-back on its own cost a request
  * and a device notification per file (in a virtual machine, an exit to
  * the host each), 15% of a 10,000-file import's time here. syncfs also
  * writes what other programs left dirty on that file system, a cost
@@ -971,6 +972,7 @@ struct repo_stage {
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
 	int		 err;		/* errno of a failed wait, or 0 */
+	int		 fsfd;		/* tmpdir, for syncfs; else -1 */
 };
 
 /*
@@ -986,6 +988,33 @@ repo_stage_init(struct repo_stage *st, struct repo *r, int id)
 	memset(st, 0, sizeof *st);
 	st->r = r;
 	st->tmpdir = xasprintf("%s/.certdeck/tmp/s%d", r->workdir, id);
+	st->fsfd = -1;
+}
+
+/*
+ * May the files past REPO_STAGE_OPEN be synced with one syncfs? On the
+ * local file systems whose syncfs writes every file's data back and
+ * flushes the disk (not FUSE, whose syncfs does not reach the server
+ * as each file's fsync does), with the directory opened before the
+ * first file is written: syncfs reports only the write-back errors
+ * seen since the descriptor it is given was opened.
+ */
+static void
+repo_stage_fs(struct repo_stage *st)
+{
+	struct statfs sf;
+
+	if (statfs(st->tmpdir, &sf) != 0)
+		return;
+	switch ((unsigned long)sf.f_type) {
+	case 0xef53UL:		/* ext2/3/4 */
+	case 0x58465342UL:	/* xfs */
+	case 0x9123683eUL:	/* btrfs */
+	case 0x01021994UL:	/* tmpfs */
+		st->fsfd = open(st->tmpdir, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		break;
+	}
 }
 
 /* Wait for the write-back of the open temp files; close all but keep. */
@@ -1019,8 +1048,12 @@ repo_stage_write(struct repo_stage *st, const char *full, const void *data,
 	char *tmp;
 	int fd;
 
-	if (st->n == 0 && mkdir_p(st->tmpdir, 0700) != 0)
-		return set_cause(cause, "%s: %s", st->tmpdir, strerror(errno));
+	if (st->n == 0) {
+		if (mkdir_p(st->tmpdir, 0700) != 0)
+			return set_cause(cause, "%s: %s", st->tmpdir,
+			    strerror(errno));
+		repo_stage_fs(st);
+	}
 	tmp = xasprintf("%s/wt.%ld.%zu", st->tmpdir, (long)getpid(), st->n);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -1043,7 +1076,9 @@ repo_stage_write(struct repo_stage *st, const char *full, const void *data,
 		free(tmp);
 		return -1;
 	}
-	if (st->n < REPO_STAGE_OPEN) {
+	if (st->n < REPO_STAGE_OPEN || st->fsfd == -1) {
+		if (st->nfds == REPO_STAGE_OPEN)
+			repo_stage_wait(st, 0);
 #ifdef SYNC_FILE_RANGE_WRITE
 		(void)sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 #endif
@@ -1069,17 +1104,12 @@ repo_stage_write(struct repo_stage *st, const char *full, const void *data,
 static int
 repo_stage_sync(struct repo_stage *st, char **cause)
 {
-	int dfd;
-
-	if (st->n > REPO_STAGE_OPEN) {
+	if (st->n > REPO_STAGE_OPEN && st->fsfd != -1) {
 		/* All of them, the first ones' write-back started or not. */
 		while (st->nfds > 0)
 			close(st->fds[--st->nfds]);
-		if ((dfd = open(st->tmpdir, O_RDONLY | O_DIRECTORY |
-		    O_CLOEXEC)) == -1 || syncfs(dfd) != 0)
+		if (syncfs(st->fsfd) != 0 && st->err == 0)
 			st->err = errno;
-		if (dfd != -1)
-			close(dfd);
 	}
 	repo_stage_wait(st, 1);
 	if (st->nfds == 1) {
@@ -1201,6 +1231,8 @@ repo_stage_free(struct repo_stage *st)
 
 	for (i = 0; i < st->nfds; i++)
 		close(st->fds[i]);
+	if (st->fsfd != -1)
+		close(st->fsfd);
 	for (i = 0; i < st->n; i++) {
 		if (i >= st->renamed)
 			unlink(st->tmp[i]);
