@@ -1290,7 +1290,7 @@ stage_fail_case(struct fx *fx, size_t n)
 		    n, i);
 		c[i] = ch(paths[i], "data\n");
 	}
-	block = xasprintf("%s/.certdeck/tmp/wt.%ld.0", fx->dir,
+	block = xasprintf("%s/.certdeck/tmp/s0/wt.%ld.0", fx->dir,
 	    (long)getpid());
 	assert_int_equal(mkdir_p(block, 0700), 0);
 	assert_int_equal(repo_commit(fx->r, c, n, "blocked", id, &cause), -1);
@@ -1312,6 +1312,8 @@ stage_fail_case(struct fx *fx, size_t n)
 	free(want);
 	assert_clean(fx->dir);
 	/* Nothing staged is left behind but the blocker. */
+	assert_int_equal(rmdir(block), 0);
+	*strrchr(block, '/') = '\0';	/* and the stager's directory */
 	assert_int_equal(rmdir(block), 0);
 	commit_ok(fx, c, n, "unblocked", id);
 	assert_clean(fx->dir);
