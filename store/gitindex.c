@@ -18,8 +18,11 @@
  * wrong (TREE, UNTR, FSMN, EOIE, IEOT): they are caches, git rebuilds
  * them, and libgit2 too drops those it does not know when it writes.
  *
- * The SHA-1 states saved along the file, in a file beside it, let the
- * next write hash only from where it starts to differ (gix_ck_load).
+ * Two files beside a large index make a write cost little more than
+ * what it changes: the SHA-1 states saved along the file, so that the
+ * next write hashes only from where it starts to differ (gix_ck_load),
+ * and the index replaced, into which the next write patches just the
+ * entries changed since (gix_write).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -28,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,8 +52,9 @@
 #define GIX_THREAD_MIN	(1U << 20)	/* hash on a thread from here */
 #define GIX_READ_MAX	(64U << 20)	/* a racy file larger: smudged */
 #define GIX_CK_STEP	(256U << 10)	/* bytes between saved SHA-1 states */
-#define GIX_CK_MAGIC	"certdeck index SHA-1 states 1\n"
+#define GIX_CK_MAGIC	"certdeck index SHA-1 states 2\n"
 #define GIX_CK_SUFFIX	".certdeck-sha1"
+#define GIX_SPARE	".certdeck-spare"
 
 struct gix_edit {
 	char		*path;
@@ -61,6 +66,11 @@ struct gix_edit {
 /* The SHA-1 state after the first k * GIX_CK_STEP bytes of a file. */
 struct gix_ck {
 	uint32_t	h[5];
+};
+
+/* A run of bytes in which two files of the same size differ. */
+struct gix_rng {
+	uint32_t	off, len;
 };
 
 struct gix {
@@ -75,6 +85,12 @@ struct gix {
 	size_t		 ned, caped;
 	struct gix_ck	*ck;		/* ck[k - 1]: after k steps (or NULL) */
 	size_t		 nck;
+	/* From the same file: what the file before this one was (its
+	   SHA-1), and where this one differs from it (gix_write_patch). */
+	int		 has_prev;
+	unsigned char	 prev[GIX_HASH];
+	struct gix_rng	*delta;
+	size_t		 ndelta;
 };
 
 static uint32_t
@@ -282,21 +298,23 @@ gix_parse(struct gix *g, const char *file, char **cause)
  * its back would be written with a wrong SHA-1, which libgit2 reports.)
  *
  * The file: GIX_CK_MAGIC, the index's SHA-1 (20 bytes), its size (8,
- * big-endian), the step and the count of states (4 each), the states
- * (20 each), and a SHA-1 of all of that.
+ * big-endian), the step and the count of states (4 each), the SHA-1 of
+ * the index it replaced (20; zeros if the two differ in layout) and the
+ * count of runs where they differ (4), the states (20 each), the runs
+ * (offset and length, 4 each), and a SHA-1 of all of that.
  */
 static void
 gix_ck_load(struct gix *g, const char *file)
 {
-	const size_t ml = sizeof GIX_CK_MAGIC - 1, head = ml + GIX_HASH + 16;
+	const size_t ml = sizeof GIX_CK_MAGIC - 1, head = ml + 60;
 	unsigned char md[GIX_HASH];
-	const unsigned char *d;
+	const unsigned char *d, *p;
 	char *path, *data = NULL;
-	size_t len, n, k, i;
-	uint64_t size;
+	size_t len, n, nd, k, i;
+	uint64_t size, end;
 
 	path = xasprintf("%s%s", file, GIX_CK_SUFFIX);
-	if (read_file(path, 1 << 20, &data, &len, NULL) != 0)
+	if (read_file(path, 1 << 24, &data, &len, NULL) != 0)
 		goto out;
 	d = (const unsigned char *)data;
 	if (len < head + GIX_HASH || memcmp(d, GIX_CK_MAGIC, ml) != 0 ||
@@ -304,43 +322,74 @@ gix_ck_load(struct gix *g, const char *file)
 		goto out;
 	size = ((uint64_t)be32(d + ml + 20) << 32) | be32(d + ml + 24);
 	n = be32(d + ml + 32);
+	nd = be32(d + ml + 56);
 	if (size != g->size || be32(d + ml + 28) != GIX_CK_STEP ||
-	    n > g->size / GIX_CK_STEP || len != head + n * 20 + GIX_HASH ||
+	    n > g->size / GIX_CK_STEP || nd > g->n + 1 ||
+	    len != head + n * 20 + nd * 8 + GIX_HASH ||
 	    SHA1(d, len - GIX_HASH, md) == NULL ||
 	    memcmp(md, d + len - GIX_HASH, GIX_HASH) != 0)
 		goto out;
+	p = d + head + n * 20;
+	for (k = 0; k < nd; k++) {	/* within the file */
+		end = (uint64_t)be32(p + k * 8) + be32(p + k * 8 + 4);
+		if (end > g->size)
+			goto out;
+	}
 	g->ck = xreallocarray(NULL, n ? n : 1, sizeof *g->ck);
 	for (k = 0; k < n; k++)
 		for (i = 0; i < 5; i++)
 			g->ck[k].h[i] = be32(d + head + k * 20 + i * 4);
 	g->nck = n;
+	memcpy(g->prev, d + ml + 36, GIX_HASH);
+	for (i = 0; i < GIX_HASH; i++)
+		g->has_prev |= g->prev[i] != 0;
+	g->delta = xreallocarray(NULL, nd ? nd : 1, sizeof *g->delta);
+	for (k = 0; k < nd; k++) {
+		g->delta[k].off = be32(p + k * 8);
+		g->delta[k].len = be32(p + k * 8 + 4);
+	}
+	g->ndelta = nd;
 out:
 	free(data);
 	free(path);
 }
 
-/* Save the states of the file just written (size bytes, SHA-1 md). */
+/*
+ * Save what the next write needs of the file just written (size bytes,
+ * SHA-1 md): its SHA-1 states, and, if prev is not NULL, the SHA-1 of
+ * the file it replaced and the runs where it differs from that one.
+ */
 static void
 gix_ck_save(const char *file, const unsigned char md[GIX_HASH],
-    size_t size, const struct gix_ck *ck, size_t n)
+    size_t size, const struct gix_ck *ck, size_t n,
+    const unsigned char *prev, const struct gix_rng *rng, size_t nr)
 {
-	const size_t ml = sizeof GIX_CK_MAGIC - 1;
+	const size_t ml = sizeof GIX_CK_MAGIC - 1, head = ml + 60;
 	unsigned char *d;
 	char *path, *tmp;
-	size_t len = ml + GIX_HASH + 16 + n * 20 + GIX_HASH, k, i;
+	size_t len, k, i;
 	int fd, ok;
 
-	d = xmalloc(len);
+	if (prev == NULL)
+		nr = 0;
+	len = head + n * 20 + nr * 8 + GIX_HASH;
+	d = xcalloc(1, len);
 	memcpy(d, GIX_CK_MAGIC, ml);
 	memcpy(d + ml, md, GIX_HASH);
 	put32(d + ml + 20, (uint32_t)((uint64_t)size >> 32));
 	put32(d + ml + 24, (uint32_t)size);
 	put32(d + ml + 28, GIX_CK_STEP);
 	put32(d + ml + 32, (uint32_t)n);
+	if (prev != NULL)
+		memcpy(d + ml + 36, prev, GIX_HASH);
+	put32(d + ml + 56, (uint32_t)nr);
 	for (k = 0; k < n; k++)
 		for (i = 0; i < 5; i++)
-			put32(d + ml + GIX_HASH + 16 + k * 20 + i * 4,
-			    ck[k].h[i]);
+			put32(d + head + k * 20 + i * 4, ck[k].h[i]);
+	for (k = 0; k < nr; k++) {
+		put32(d + head + n * 20 + k * 8, rng[k].off);
+		put32(d + head + n * 20 + k * 8 + 4, rng[k].len);
+	}
 	SHA1(d, len - GIX_HASH, d + len - GIX_HASH);
 	path = xasprintf("%s%s", file, GIX_CK_SUFFIX);
 	tmp = xasprintf("%s.tmp", path);
@@ -734,34 +783,212 @@ gix_smudge_racy(struct gix *g, const char *workdir)
 	buf_free(&path);
 }
 
-int
-gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
-{
-	struct gix_seg *seg = NULL;
-	struct gix_hash_job hj;
-	struct buf arena;
-	unsigned char hdr[GIX_HDR];
-	char *lock;
-	pthread_t th;
-	size_t i, at, nseg = 0, cap = 0, run, total = 0;
-	uint32_t count;
-	int fd, threaded = 0, rc = -1, found, werr = 0;
+/*
+ * A one-entry change to a large index writes a whole new file: at
+ * 100,000 entries 21.6 MB of new pages, their write-back started at the
+ * rename over the old file (ext4's auto_da_alloc: what makes a power cut
+ * leave the old index or the new one, never a torn one), the next fsync
+ * waiting behind it, and the old file's blocks freed. When the file and
+ * the one before it are ours and of one size, the new file differs from
+ * the one before only where the last write and this one changed
+ * entries. So the file replaced is kept (FILE.certdeck-spare), and the
+ * next write takes the lock on it, writes just those runs into it,
+ * makes them durable (fdatasync of a few pages), and renames it over
+ * the index: old or new after a power cut, as before.
+ *
+ * Writing into a file that was an index is what git never does, since
+ * a reader may still be reading it; so the spare is used only when no
+ * process has it open or mapped (a write lease is granted only then,
+ * and kept until it is written, so that a reader who got to it anyway
+ * waits), and when its only names are the spare's and the lock's.
+ * Everything is checked with the lock held: link(2) from the spare to
+ * FILE.lock takes it, failing as open(O_EXCL) does if the lock exists.
+ * Any other case writes a new file, as git does.
+ */
 
-	lock = xasprintf("%s.lock", file);
+/*
+ * With FILE.lock ours: put a new file in its place (a new file's mode is
+ * 0666 less the umask, as git makes it), on *fdp. -1 with cause, the
+ * lock gone.
+ */
+static int
+gix_lock_new(const char *file, const char *lock, int *fdp, char **cause)
+{
+	char *tmp = xasprintf("%s.certdeck-new", file);
+	int fd, e;
+
+	(void)unlink(tmp);	/* a crash's */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd == -1 || rename(tmp, lock) != 0) {
+		e = errno;
+		if (fd != -1)
+			close(fd);
+		unlink(tmp);
+		unlink(lock);
+		free(tmp);
+		return set_cause(cause, "%s: %s", lock, strerror(e));
+	}
+	free(tmp);
+	*fdp = fd;
+	return 0;
+}
+
+/* The process's umask, read without changing it (umask(2) would, for
+   every thread); -1 if the kernel does not say. */
+static int
+gix_umask(void)
+{
+	char *data = NULL, *p;
+	size_t len;
+	long v = -1;
+
+	if (read_file("/proc/self/status", 1 << 16, &data, &len, NULL) != 0)
+		return -1;
+	if ((p = strstr(data, "\nUmask:")) != NULL)
+		v = strtol(p + 8, NULL, 8);
+	free(data);
+	return v >= 0 && v <= 0777 ? (int)v : -1;
+}
+
+/*
+ * Take FILE.lock: 1 with *fdp on the spare's inode (its name gone, a
+ * lease on it, the mode a new lock file would have), 0 with *fdp on a
+ * new file, GIX_LOCKED, or -1 + cause.
+ */
+static int
+gix_lock(const char *file, const char *lock, const char *spare, int *fdp,
+    char **cause)
+{
+	struct stat st;
+	int fd, mask;
+
+	if (link(spare, lock) == 0) {
+		fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_nlink == 2 && st.st_uid == geteuid() &&
+		    (mask = gix_umask()) >= 0 &&
+		    ((st.st_mode & 07777) == (mode_t)(0666 & ~mask) ||
+		    fchmod(fd, (mode_t)(0666 & ~mask)) == 0) &&
+		    fcntl(fd, F_SETSIG, SIGURG) == 0 &&
+		    fcntl(fd, F_SETLEASE, F_WRLCK) == 0) {
+			/* Only the lock's name from here: a crash while it
+			   is written leaves no spare half written. */
+			(void)unlink(spare);
+			*fdp = fd;
+			return 1;
+		}
+		if (fd >= 0)
+			close(fd);
+		return gix_lock_new(file, lock, fdp, cause);
+	}
+	if (errno == EEXIST)
+		return GIX_LOCKED;
 	/* As git makes it: what the umask leaves of 0666 (a group-shared
 	   inventory's umask 002 gives the group write, as git would). */
 	fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd == -1) {
 		if (errno == EEXIST)
-			rc = GIX_LOCKED;
-		else
-			set_cause(cause, "%s: %s", lock, strerror(errno));
+			return GIX_LOCKED;
+		return set_cause(cause, "%s: %s", lock, strerror(errno));
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* All of p at offset off of fd, through short writes and EINTR. */
+static int
+pwrite_all(int fd, const unsigned char *p, size_t len, size_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Bytes [a, b) of the new file (the segments), at their offsets in fd. */
+static int
+seg_pwrite(int fd, const struct gix_seg *seg, size_t nseg, size_t a,
+    size_t b)
+{
+	size_t i, pos = 0, from, to;
+
+	for (i = 0; i < nseg && pos < b; pos += seg[i].len, i++) {
+		from = a > pos ? a : pos;
+		to = b < pos + seg[i].len ? b : pos + seg[i].len;
+		if (from < to && pwrite_all(fd, seg[i].p + (from - pos),
+		    to - from, from) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Can the spare (fd, holding the file before g's) be made the new file
+ * by writing only the runs that differ? Both g's file and the new one
+ * must be of g's size, and the spare what g's states say came before.
+ */
+static int
+gix_patchable(const struct gix *g, int fd, size_t newsize)
+{
+	unsigned char md[GIX_HASH];
+	struct stat st;
+
+	return g->map != NULL && g->has_prev && newsize == g->size &&
+	    fstat(fd, &st) == 0 && (size_t)st.st_size == g->size &&
+	    pread(fd, md, GIX_HASH, (off_t)(g->size - GIX_HASH)) ==
+	    GIX_HASH && memcmp(md, g->prev, GIX_HASH) == 0;
+}
+
+static void
+rng_add(struct gix_rng **r, size_t *n, size_t *cap, size_t off, size_t len)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*r = xreallocarray(*r, *cap, sizeof **r);
+	}
+	(*r)[*n].off = (uint32_t)off;
+	(*r)[*n].len = (uint32_t)len;
+	(*n)++;
+}
+
+int
+gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
+{
+	struct gix_seg *seg = NULL;
+	struct gix_rng *rng = NULL;
+	struct gix_hash_job hj;
+	struct buf arena;
+	unsigned char hdr[GIX_HDR], old_md[GIX_HASH];
+	char *lock, *spare;
+	pthread_t th;
+	size_t i, at, nseg = 0, cap = 0, nrng = 0, caprng = 0, run;
+	size_t total = 0, esz;
+	uint32_t count;
+	int fd, reuse, patch = 0, same, threaded = 0, rc = -1, found;
+	int werr = 0;
+
+	memset(&hj, 0, sizeof hj);
+	lock = xasprintf("%s.lock", file);
+	spare = xasprintf("%s%s", file, GIX_SPARE);
+	if ((reuse = gix_lock(file, lock, spare, &fd, cause)) < 0 ||
+	    reuse == GIX_LOCKED) {
+		free(spare);
 		free(lock);
-		return rc;
+		return reuse;
 	}
 	if (gix_reload(g, file, cause) != 0) {
 		close(fd);
 		unlink(lock);
+		free(spare);
 		free(lock);
 		return -1;
 	}
@@ -773,8 +1000,13 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		total += g->ed[i].del ? 0 : ent_size(g->ed[i].len);
 	buf_reserve(&arena, total);
 
-	/* The old file's runs between the edited paths, and the edits. */
+	/*
+	 * The old file's runs between the edited paths, and the edits; and
+	 * whether each edit only replaced an entry of its size (same: the
+	 * new file is the old one but for those entries' runs).
+	 */
 	count = g->n;		/* of the file as it is now */
+	same = g->map != NULL && g->reuc_len == 0;
 	memcpy(hdr, "DIRC", 4);
 	put32(hdr + 4, g->version);
 	seg_add(&seg, &nseg, &cap, hdr, sizeof hdr);
@@ -788,11 +1020,17 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		}
 		if (g->ed[i].del) {
 			count -= found;
+			same = same && !found;
 			continue;
 		}
 		count += !found;
+		esz = ent_size(g->ed[i].len);
+		if (same && found && g->off[at + 1] - g->off[at] == esz)
+			rng_add(&rng, &nrng, &caprng, g->off[at], esz);
+		else
+			same = 0;
 		seg_add(&seg, &nseg, &cap, (unsigned char *)arena.data +
-		    arena.len, ent_size(g->ed[i].len));
+		    arena.len, esz);
 		ent_encode(&arena, &g->ed[i]);
 	}
 	put32(hdr + 8, count);
@@ -804,8 +1042,21 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	}
 	for (i = 0, total = 0; i < nseg; i++)
 		total += seg[i].len;
+	/* The old file's extensions (a tree cache) are not written. */
+	same = same && total + GIX_HASH == g->size;
+	if (g->map != NULL)
+		memcpy(old_md, g->map + g->size - GIX_HASH, GIX_HASH);
 
-	memset(&hj, 0, sizeof hj);
+	if (reuse && same && gix_patchable(g, fd, total + GIX_HASH))
+		patch = 1;
+	else if (reuse) {
+		/* The spare cannot be patched: a new file after all (it
+		   goes, as a replaced index always went). */
+		close(fd);
+		if (gix_lock_new(file, lock, &fd, cause) != 0)
+			goto out;
+	}
+
 	hj.seg = seg;
 	hj.nseg = nseg;
 	gix_hash_start(g, &hj, total);
@@ -814,10 +1065,23 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		threaded = 1;
 	else
 		gix_hash_run(&hj);
-	for (i = 0; i < nseg; i++) {
-		if (write_all(fd, seg[i].p, seg[i].len) != 0) {
-			werr = errno;
-			break;
+	if (patch) {
+		/* What the last write changed, and what this one does. */
+		for (i = 0; i < g->ndelta && werr == 0; i++)
+			if (seg_pwrite(fd, seg, nseg, g->delta[i].off,
+			    (size_t)g->delta[i].off + g->delta[i].len) != 0)
+				werr = errno;
+		for (i = 0; i < nrng && werr == 0; i++)
+			if (seg_pwrite(fd, seg, nseg, rng[i].off,
+			    (size_t)rng[i].off + rng[i].len) != 0)
+				werr = errno;
+		i = werr == 0 ? nseg : 0;
+	} else {
+		for (i = 0; i < nseg; i++) {
+			if (write_all(fd, seg[i].p, seg[i].len) != 0) {
+				werr = errno;
+				break;
+			}
 		}
 	}
 	if (threaded)
@@ -826,20 +1090,31 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		set_cause(cause, "%s: %s", lock, strerror(werr));
 	else if (hj.rc != 0)
 		set_cause(cause, "%s: cannot compute its SHA-1", lock);
-	else if (write_all(fd, hj.md, sizeof hj.md) != 0)
+	else if (patch ? pwrite_all(fd, hj.md, sizeof hj.md, total) != 0 ||
+	    fdatasync(fd) != 0 : write_all(fd, hj.md, sizeof hj.md) != 0)
 		set_cause(cause, "%s: %s", lock, strerror(errno));
 	else
 		rc = 0;
+	/* Closing the descriptor ends the lease. */
 	if (close(fd) != 0 && rc == 0)
 		rc = set_cause(cause, "%s: %s", lock, strerror(errno));
 	if (rc == 0 && total + GIX_HASH >= GIX_THREAD_MIN)
-		gix_ck_save(file, hj.md, total + GIX_HASH, hj.ck, hj.nck);
+		gix_ck_save(file, hj.md, total + GIX_HASH, hj.ck, hj.nck,
+		    same ? old_md : NULL, rng, nrng);
+	if (rc == 0 && g->map != NULL && total + GIX_HASH >= GIX_THREAD_MIN) {
+		/* The file replaced is the next write's spare. */
+		(void)unlink(spare);
+		(void)link(file, spare);
+	}
 	if (rc == 0 && rename(lock, file) != 0)
 		rc = set_cause(cause, "%s: %s", file, strerror(errno));
 	if (rc != 0)
 		unlink(lock);
+out:
+	free(spare);
 	free(lock);
 	free(seg);
+	free(rng);
 	free(hj.ck);
 	buf_free(&arena);
 	return rc;
@@ -859,5 +1134,6 @@ gix_free(struct gix *g)
 	free(g->ed);
 	free(g->off);
 	free(g->ck);
+	free(g->delta);
 	free(g);
 }

@@ -3,6 +3,7 @@
  * every file it writes is read back by libgit2 (which checks the SHA-1)
  * and listed by the real git command.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
@@ -303,6 +304,21 @@ assert_ls_files(struct fx *fx, const char *want)
 	free(out);
 }
 
+/* git lists n entries. */
+static void
+assert_ls_files_count(struct fx *fx, size_t n)
+{
+	char *out = NULL, *p;
+	size_t k = 0;
+
+	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
+	    (char *)NULL), 0);
+	for (p = out; (p = strchr(p, '\n')) != NULL; p++)
+		k++;
+	assert_int_equal(k, n);
+	free(out);
+}
+
 /*
  * Another git writes the index between the open and the write: the
  * edits go onto what it wrote, nothing of it is lost; if it wrote a
@@ -451,6 +467,217 @@ test_states(void **state)
 	edit_one(fx, 11994, 6);
 	assert_true(libgit2_reads(fx));
 	free(states);
+}
+
+static ino_t
+ino_of(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/* test_states's 12,000 entries, written whole. */
+static void
+big_index(struct fx *fx)
+{
+	struct gix *g = open_ok(fx);
+	struct gix_ent e = ent(7);
+	char *name;
+	int i;
+
+	for (i = 0; i < 12000; i++) {
+		name = xasprintf("d/%05d%s", i, LONG_NAME);
+		gix_put(g, name, &e);
+		free(name);
+	}
+	write_ok(fx, g);
+}
+
+/* Entry i as libgit2 reads it (the file's SHA-1 checked) is ent(seed). */
+static void
+assert_entry(struct fx *fx, int i, unsigned seed)
+{
+	struct gix_ent e = ent(seed);
+	char *name = xasprintf("d/%05d%s", i, LONG_NAME);
+
+	assert_libgit2(fx, 12000, name, &e);
+	free(name);
+}
+
+/*
+ * The index replaced is kept, and when the next change only replaces
+ * entries of the same size, it is patched into the new file: just the
+ * runs the last write and this one changed, then renamed. libgit2
+ * checks each file's SHA-1, computed from what the file should hold.
+ * The spare is not written while a process has it open or mapped, or
+ * while it has another name; a lock in the way leaves it alone.
+ */
+static void
+test_patch(void **state)
+{
+	struct fx *fx = *state;
+	char *spare = xasprintf("%s.certdeck-spare", fx->index);
+	char *lock = xasprintf("%s.lock", fx->index), *cause = NULL;
+	char *held = xasprintf("%s/held", fx->tmp), *before, *after;
+	size_t blen, alen;
+	struct gix *g;
+	struct gix_ent e = ent(1);
+	ino_t sp;
+	struct stat st;
+	mode_t mask;
+	void *map;
+	int k, fd;
+
+	big_index(fx);
+	assert_int_equal(access(spare, F_OK), -1);	/* nothing before */
+	edit_one(fx, 5, 10);		/* whole: no spare yet */
+	assert_int_equal(access(spare, F_OK), 0);
+	for (k = 0; k < 30; k++) {
+		sp = ino_of(spare);
+		edit_one(fx, (k * 7919) % 12000, 20 + k);
+		assert_int_equal(ino_of(fx->index), sp);	/* patched */
+		assert_entry(fx, (k * 7919) % 12000, 20 + k);
+	}
+	assert_entry(fx, 5, 10);	/* an early change is still there */
+	assert_ls_files_count(fx, 12000);
+	/* Patched with the mode a new file would have had. */
+	sp = ino_of(spare);
+	mask = umask(002);
+	edit_one(fx, 6, 11);
+	umask(mask);
+	assert_int_equal(ino_of(fx->index), sp);
+	assert_int_equal(stat(fx->index, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0664);
+
+	/* A reader has the spare open: a new file; its bytes unchanged. */
+	assert_int_equal(read_file(spare, 1 << 24, &before, &blen, &cause),
+	    0);
+	fd = open(spare, O_RDONLY);
+	assert_true(fd >= 0);
+	sp = ino_of(spare);
+	edit_one(fx, 100, 60);
+	assert_true(ino_of(fx->index) != sp);
+	assert_int_equal(read_fd(fd, 1 << 24, &after, &alen, &cause), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(after);
+	free(before);
+	close(fd);
+	assert_entry(fx, 100, 60);
+
+	/* Mapped, no descriptor left: not written either. */
+	fd = open(spare, O_RDONLY);
+	assert_true(fd >= 0);
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(map != MAP_FAILED);
+	close(fd);
+	sp = ino_of(spare);
+	edit_one(fx, 101, 61);
+	assert_true(ino_of(fx->index) != sp);
+	assert_int_equal(munmap(map, 4096), 0);
+	assert_entry(fx, 101, 61);
+
+	/* A second name (a backup's hard link): left alone. */
+	assert_int_equal(link(spare, held), 0);
+	sp = ino_of(spare);
+	assert_int_equal(read_file(held, 1 << 24, &before, &blen, &cause), 0);
+	edit_one(fx, 102, 62);
+	assert_true(ino_of(fx->index) != sp);
+	assert_int_equal(read_file(held, 1 << 24, &after, &alen, &cause), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(after, before, blen);
+	free(after);
+	free(before);
+	assert_entry(fx, 102, 62);
+
+	/* The lock in the way: GIX_LOCKED, spare and lock untouched. */
+	assert_int_equal(write_file_atomic(lock, "theirs", 6, 0644, NULL), 0);
+	sp = ino_of(spare);
+	g = open_ok(fx);
+	gix_put(g, "d/00103" LONG_NAME, &e);
+	assert_int_equal(gix_write(g, fx->index, fx->tmp, &cause),
+	    GIX_LOCKED);
+	gix_free(g);
+	assert_int_equal(ino_of(spare), sp);
+	assert_int_equal(read_file(lock, 64, &before, &blen, &cause), 0);
+	assert_int_equal(blen, 6);
+	free(before);
+	assert_int_equal(unlink(lock), 0);
+
+	/* Killed with the spare taken as the lock (its name still there,
+	   or gone): once the stale lock is removed, all is well. */
+	assert_int_equal(link(spare, lock), 0);
+	assert_int_equal(unlink(lock), 0);
+	edit_one(fx, 104, 64);
+	assert_entry(fx, 104, 64);
+	assert_int_equal(link(spare, lock), 0);
+	assert_int_equal(unlink(spare), 0);
+	assert_int_equal(unlink(lock), 0);
+	edit_one(fx, 105, 65);		/* no spare: whole */
+	assert_entry(fx, 105, 65);
+	/* Killed after the index was linked as the spare, before the
+	   rename: the spare is the live index, never written into. */
+	assert_int_equal(unlink(spare), 0);
+	assert_int_equal(link(fx->index, spare), 0);
+	sp = ino_of(fx->index);
+	edit_one(fx, 106, 66);
+	assert_true(ino_of(fx->index) != sp);
+	assert_entry(fx, 106, 66);
+	edit_one(fx, 107, 67);
+	assert_entry(fx, 107, 67);
+	assert_entry(fx, 106, 66);
+
+	/* An entry added (the layout moves): whole, and whole once more
+	   (the file before differs in size), then patched again. */
+	g = open_ok(fx);
+	gix_put(g, "d/12000" LONG_NAME, &e);
+	write_ok(fx, g);
+	sp = ino_of(spare);
+	edit_one(fx, 200, 70);
+	assert_true(ino_of(fx->index) != sp);
+	sp = ino_of(spare);
+	edit_one(fx, 201, 71);
+	assert_int_equal(ino_of(fx->index), sp);
+	assert_true(libgit2_reads(fx));
+	assert_ls_files_count(fx, 12001);
+	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
+	    "--force-remove", "d/12000" LONG_NAME, (char *)NULL), 0);
+	edit_one(fx, 202, 72);		/* git wrote it: whole */
+	assert_entry(fx, 202, 72);
+	assert_entry(fx, 201, 71);
+
+	/* One entry removed and one of the same size added: the size is
+	   the same, the layout is not. Whole. */
+	edit_one(fx, 203, 73);
+	g = open_ok(fx);
+	gix_del(g, "d/00300" LONG_NAME);
+	gix_put(g, "d/12000" LONG_NAME, &e);
+	write_ok(fx, g);
+	assert_true(libgit2_reads(fx));
+	edit_one(fx, 204, 74);
+	edit_one(fx, 205, 75);
+	assert_true(libgit2_reads(fx));
+	assert_ls_files_count(fx, 12000);
+
+	/* A spare that is not the file before (of the same size, but an
+	   older one put there by hand): not patched. */
+	edit_one(fx, 206, 76);
+	assert_int_equal(read_file(spare, 1 << 24, &before, &blen, &cause),
+	    0);
+	edit_one(fx, 207, 77);
+	edit_one(fx, 208, 78);
+	assert_int_equal(unlink(spare), 0);
+	assert_int_equal(write_file_atomic(spare, before, blen, 0644, NULL),
+	    0);
+	free(before);
+	edit_one(fx, 209, 79);
+	assert_entry(fx, 209, 79);
+	assert_entry(fx, 208, 78);
+	free(spare);
+	free(lock);
+	free(held);
 }
 
 /* Resolve-undo records (REUC) are kept. */
@@ -614,6 +841,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_locked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
