@@ -43,6 +43,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "crash.h"
 #include "gitindex.h"
 #include "util.h"
 
@@ -1066,6 +1067,17 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	else
 		gix_hash_run(&hj);
 	if (patch) {
+		/*
+		 * First the spare's SHA-1 is made zeros, durably: the name
+		 * removed from it may come back after a power cut (the
+		 * unlink not yet committed), and a half-written spare must
+		 * then not still carry the SHA-1 that lets it be patched.
+		 */
+		static const unsigned char zero[GIX_HASH];
+
+		if (pwrite_all(fd, zero, sizeof zero, total) != 0 ||
+		    fdatasync(fd) != 0)
+			werr = errno;
 		/* What the last write changed, and what this one does. */
 		for (i = 0; i < g->ndelta && werr == 0; i++)
 			if (seg_pwrite(fd, seg, nseg, g->delta[i].off,
@@ -1076,6 +1088,7 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 			    (size_t)rng[i].off + rng[i].len) != 0)
 				werr = errno;
 		i = werr == 0 ? nseg : 0;
+		crash_point("gitindex-patch");
 	} else {
 		for (i = 0; i < nseg; i++) {
 			if (write_all(fd, seg[i].p, seg[i].len) != 0) {

@@ -5,8 +5,10 @@
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -680,6 +682,49 @@ test_patch(void **state)
 	free(held);
 }
 
+/*
+ * Killed while it patches the spare, after a power cut that also lost
+ * the removal of the spare's name: the half-written spare is there
+ * again, under its name. Its SHA-1 was made zeros (durably) before any
+ * entry was written into it, so it is not taken for the file before,
+ * and the next write is whole and right.
+ */
+static void
+test_patch_torn(void **state)
+{
+	struct fx *fx = *state;
+	char *spare = xasprintf("%s.certdeck-spare", fx->index);
+	char *lock = xasprintf("%s.lock", fx->index);
+	pid_t pid;
+	int st;
+
+	big_index(fx);
+	edit_one(fx, 1, 10);
+	edit_one(fx, 2, 11);		/* patched: the spare is patchable */
+	if ((pid = fork()) == 0) {
+		setenv("CERTDECK_TEST_CRASH", "gitindex-patch", 1);
+		edit_one(fx, 3, 12);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(access(spare, F_OK), -1);	/* its name gone */
+	assert_int_equal(link(lock, spare), 0);		/* ... and back */
+	assert_int_equal(unlink(lock), 0);		/* the stale lock */
+	assert_true(libgit2_reads(fx));		/* the index as it was */
+	edit_one(fx, 4, 13);
+	assert_true(libgit2_reads(fx));
+	assert_entry(fx, 4, 13);
+	assert_entry(fx, 2, 11);
+	assert_entry(fx, 3, 7);		/* the killed change never landed */
+	edit_one(fx, 5, 14);		/* and patching works again */
+	assert_true(libgit2_reads(fx));
+	assert_entry(fx, 5, 14);
+	free(spare);
+	free(lock);
+}
+
 /* Resolve-undo records (REUC) are kept. */
 static void
 test_reuc(void **state)
@@ -842,6 +887,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_reread, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_patch_torn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
