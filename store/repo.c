@@ -946,12 +946,13 @@ repo_wt_write(struct repo *r, const char *full, const void *data, size_t len,
  * flush for the lot, as git's core.fsyncMethod=batch does), then renamed
  * into place. One fsync per file made a 10,000-entry import spend two
  * thirds of its time waiting for the disk. Past REPO_STAGE_OPEN files,
- * on a local file system (repo_stage_fs), the rest are only written, and
- * one syncfs(2) writes back and waits for them all: starting each file's write-back on its own cost a request
- * and a device notification per file (in a virtual machine, an exit to
- * the host each), 15% of a 10,000-file import's time here. syncfs also
- * writes what other programs left dirty on that file system, a cost
- * that only an import of that size can carry.
+ * on a local file system (repo_stage_fs), the rest are only written,
+ * and one syncfs(2) writes back and waits for them all: starting each
+ * file's write-back on its own cost a request and a device notification
+ * per file (in a virtual machine, an exit to the host each), 15% of a
+ * 10,000-file import's time here. syncfs also writes what other
+ * programs left dirty on that file system, a cost that only an import
+ * of that size can carry.
  *
  * The temp files are written before the commit point, on a thread of
  * their own while the objects are built (repo_stage_run): they are out
