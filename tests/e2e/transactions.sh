@@ -270,3 +270,35 @@ check "git index: certdeck fsck (libgit2) reads it" Cq fsck
 (umask 002 && Cq set host3-example-com owner=group)
 check "git index: mode from the umask, as git's (002: 664)" test "$(stat -c %a "$I/.git/index")" = 664
 check "git index: exact after it" exact
+
+# A large index (over 1 MiB: 10,000 entries and more) is patched, not
+# rewritten, when a change only replaces entries of the same size: the
+# index replaced last is kept (.git/index.certdeck-spare) and becomes
+# the new one. git must find it exact each time, and after git itself
+# has written the index in between.
+"$T/gencerts" -s 2000 4500 "$T/big" >/dev/null
+Cq import "$T/big"
+check "git index: over 1 MiB" test "$(stat -c %s "$I/.git/index")" -gt 1048576
+Cq set host-002042-bench-example owner=p0
+check "git index: the replaced index is kept" test -f "$I/.git/index.certdeck-spare"
+# (No git command between them: git status, for one, may write the
+# index itself, and the next set then writes it whole.)
+patched=0
+for k in 1 2 3; do
+	spare=$(stat -c %i "$I/.git/index.certdeck-spare")
+	Cq set host-002042-bench-example owner=p$k
+	[ "$(stat -c %i "$I/.git/index")" = "$spare" ] && patched=$((patched + 1))
+done
+check "git index: three sets patched into the kept index" test "$patched" = 3
+check "git index: exact after them" exact
+git -C "$I" commit -q --allow-empty -m "by hand"
+git -C "$I" update-index --really-refresh >/dev/null
+# The first write after git's is whole (git's tree cache is dropped:
+# another size), the second too (the one before differs in size).
+Cq set host-002043-bench-example owner=after-git
+Cq set host-002043-bench-example owner=after-git2
+spare=$(stat -c %i "$I/.git/index.certdeck-spare")
+Cq set host-002043-bench-example owner=after-git3
+check "git index: after git wrote it, whole twice, then patched again" test "$(stat -c %i "$I/.git/index")" = "$spare"
+check "git index: exact after it" exact
+check "git index: certdeck fsck (libgit2) reads it" Cq fsck
