@@ -38,9 +38,9 @@
 #include <unistd.h>
 
 /* SHA1_* and SHA_CTX: deprecated in OpenSSL 3, but the only way to
-   save and resume a SHA-1 midway with the library's fast code (below). */
+   save and resume a SHA-1 midway with the library's fast code (below);
+   every SHA-1 here uses them. */
 #define OPENSSL_SUPPRESS_DEPRECATED
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "crash.h"
@@ -87,7 +87,7 @@ struct gix {
 	struct gix_ck	*ck;		/* ck[k - 1]: after k steps (or NULL) */
 	size_t		 nck;
 	/* From the same file: what the file before this one was (its
-	   SHA-1), and where this one differs from it (gix_write_patch). */
+	   SHA-1), and where this one differs from it (gix_write). */
 	int		 has_prev;
 	unsigned char	 prev[GIX_HASH];
 	struct gix_rng	*delta;
@@ -716,18 +716,14 @@ gix_reload(struct gix *g, const char *file, char **cause)
 static int
 blob_id(const char *data, size_t len, unsigned char id[GIX_HASH])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	SHA_CTX c;
 	char hdr[32];
-	unsigned int n = 0;
-	int ok;
 
 	snprintf(hdr, sizeof hdr, "blob %zu", len);
-	ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, hdr, strlen(hdr) + 1) == 1 &&
-	    EVP_DigestUpdate(ctx, data, len) == 1 &&
-	    EVP_DigestFinal_ex(ctx, id, &n) == 1 && n == GIX_HASH;
-	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : -1;
+	return SHA1_Init(&c) == 1 &&
+	    SHA1_Update(&c, hdr, strlen(hdr) + 1) == 1 &&
+	    SHA1_Update(&c, data, len) == 1 &&
+	    SHA1_Final(id, &c) == 1 ? 0 : -1;
 }
 
 /*
@@ -1087,19 +1083,15 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 			if (seg_pwrite(fd, seg, nseg, rng[i].off,
 			    (size_t)rng[i].off + rng[i].len) != 0)
 				werr = errno;
-		i = werr == 0 ? nseg : 0;
 		crash_point("gitindex-patch");
 	} else {
-		for (i = 0; i < nseg; i++) {
-			if (write_all(fd, seg[i].p, seg[i].len) != 0) {
+		for (i = 0; i < nseg && werr == 0; i++)
+			if (write_all(fd, seg[i].p, seg[i].len) != 0)
 				werr = errno;
-				break;
-			}
-		}
 	}
 	if (threaded)
 		pthread_join(th, NULL);
-	if (i < nseg)
+	if (werr != 0)
 		set_cause(cause, "%s: %s", lock, strerror(werr));
 	else if (hj.rc != 0)
 		set_cause(cause, "%s: cannot compute its SHA-1", lock);

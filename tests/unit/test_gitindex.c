@@ -400,6 +400,24 @@ edit_one(struct fx *fx, int i, unsigned seed)
 	free(name);
 }
 
+/* 12,000 entries of ~140 bytes (1.7 MB, six saved states), written
+   whole. */
+static void
+big_index(struct fx *fx)
+{
+	struct gix *g = open_ok(fx);
+	struct gix_ent e = ent(7);
+	char *name;
+	int i;
+
+	for (i = 0; i < 12000; i++) {
+		name = xasprintf("d/%05d%s", i, LONG_NAME);
+		gix_put(g, name, &e);
+		free(name);
+	}
+	write_ok(fx, g);
+}
+
 /*
  * A large index's SHA-1 resumes from the state saved before the first
  * changed byte (FILE.certdeck-sha1); states that do not belong to the
@@ -409,21 +427,10 @@ static void
 test_states(void **state)
 {
 	struct fx *fx = *state;
-	struct gix *g;
-	struct gix_ent e = ent(7);
-	char *states = xasprintf("%s.certdeck-sha1", fx->index), *name;
-	char *out = NULL;
+	char *states = xasprintf("%s.certdeck-sha1", fx->index);
 	struct stat st;
-	int i;
 
-	/* 12,000 entries of ~140 bytes: 1.7 MB, six saved states. */
-	g = open_ok(fx);
-	for (i = 0; i < 12000; i++) {
-		name = xasprintf("d/%05d%s", i, LONG_NAME);
-		gix_put(g, name, &e);
-		free(name);
-	}
-	write_ok(fx, g);
+	big_index(fx);
 	assert_int_equal(stat(states, &st), 0);
 	assert_true(libgit2_reads(fx));
 
@@ -435,12 +442,7 @@ test_states(void **state)
 	assert_true(libgit2_reads(fx));
 	edit_one(fx, 12000, 2);
 	assert_true(libgit2_reads(fx));
-	assert_int_equal(tu_run(fx->tmp, &out, "git", "ls-files",
-	    (char *)NULL), 0);
-	for (i = 0, name = out; (name = strchr(name, '\n')) != NULL; name++)
-		i++;
-	assert_int_equal(i, 12001);	/* git lists them all */
-	free(out);
+	assert_ls_files_count(fx, 12001);	/* git lists them all */
 
 	/*
 	 * The states are what is hashed: a byte changed early in the file
@@ -458,7 +460,7 @@ test_states(void **state)
 	/* States that fail their own SHA-1 are not used. */
 	assert_int_equal(stat(states, &st), 0);
 	flip(fx->index, 12 + 4);
-	flip(states, st.st_size - 30);		/* in the last state */
+	flip(states, st.st_size - 30);	/* before its own SHA-1 */
 	edit_one(fx, 11993, 5);
 	assert_true(libgit2_reads(fx));
 
@@ -478,23 +480,6 @@ ino_of(const char *path)
 
 	assert_int_equal(stat(path, &st), 0);
 	return st.st_ino;
-}
-
-/* test_states's 12,000 entries, written whole. */
-static void
-big_index(struct fx *fx)
-{
-	struct gix *g = open_ok(fx);
-	struct gix_ent e = ent(7);
-	char *name;
-	int i;
-
-	for (i = 0; i < 12000; i++) {
-		name = xasprintf("d/%05d%s", i, LONG_NAME);
-		gix_put(g, name, &e);
-		free(name);
-	}
-	write_ok(fx, g);
 }
 
 /* Entry i as libgit2 reads it (the file's SHA-1 checked) is ent(seed). */
