@@ -56,6 +56,7 @@
 #define GIX_CK_MAGIC	"certdeck index SHA-1 states 2\n"
 #define GIX_CK_SUFFIX	".certdeck-sha1"
 #define GIX_SPARE	".certdeck-spare"
+#define GIX_BLOCK	4096		/* what gix_spare_diff compares */
 
 struct gix_edit {
 	char		*path;
@@ -793,6 +794,14 @@ gix_smudge_racy(struct gix *g, const char *workdir)
  * makes them durable (fdatasync of a few pages), and renames it over
  * the index: old or new after a power cut, as before.
  *
+ * When the states cannot say where the spare differs (git wrote the
+ * index in between, with its tree cache; an entry came or went), the
+ * spare is read and compared with the new file block by block, and
+ * only the blocks that differ are written: git's write leaves most
+ * entries as they were. When more than a quarter differs (entries
+ * added or removed early in the file move all after them), a new file
+ * costs less than syncing that much.
+ *
  * Writing into a file that was an index is what git never does, since
  * a reader may still be reading it; so the spare is used only when no
  * process has it open or mapped (a write lease is granted only then,
@@ -957,17 +966,72 @@ rng_add(struct gix_rng **r, size_t *n, size_t *cap, size_t off, size_t len)
 	(*n)++;
 }
 
+/*
+ * When the spare cannot be patched from what the states say (git wrote
+ * the index in between, an entry came or went): the runs of blocks in
+ * which the new file (the segments, total bytes) differs from what the
+ * spare (fd) holds, read and compared. 0 with the runs in *out, or -1
+ * when more than a quarter differs: a new file costs less than writing
+ * that much into the spare and waiting for it (a fdatasync).
+ */
+static int
+gix_spare_diff(int fd, const struct gix_seg *seg, size_t nseg, size_t total,
+    struct gix_rng **out, size_t *nout)
+{
+	struct stat st;
+	unsigned char *map = NULL;
+	size_t i, pos, from, to, blk, last = SIZE_MAX, n = 0, cap = 0;
+	size_t dirty = 0, have;
+	struct gix_rng *r = NULL;
+
+	if (fstat(fd, &st) != 0 || st.st_size < GIX_HASH)
+		return -1;
+	have = (size_t)st.st_size - GIX_HASH;	/* its entries' bytes */
+	have = have < total ? have : total;
+	if (have > 0 && (map = mmap(NULL, have, PROT_READ, MAP_SHARED, fd,
+	    0)) == MAP_FAILED)
+		return -1;
+	for (i = 0, pos = 0; i < nseg; pos += seg[i].len, i++) {
+		for (from = pos; from < pos + seg[i].len; from = to) {
+			blk = from / GIX_BLOCK;
+			to = (blk + 1) * GIX_BLOCK;
+			to = to < pos + seg[i].len ? to : pos + seg[i].len;
+			if (blk == last || (to <= have && memcmp(seg[i].p +
+			    (from - pos), map + from, to - from) == 0))
+				continue;
+			last = blk;
+			if (n > 0 && r[n - 1].off + r[n - 1].len ==
+			    blk * GIX_BLOCK)
+				r[n - 1].len += GIX_BLOCK;
+			else
+				rng_add(&r, &n, &cap, blk * GIX_BLOCK,
+				    GIX_BLOCK);
+			if ((dirty += GIX_BLOCK) > total / 4) {
+				if (map != NULL)
+					munmap(map, have);
+				free(r);
+				return -1;
+			}
+		}
+	}
+	if (map != NULL)
+		munmap(map, have);
+	*out = r;
+	*nout = n;
+	return 0;
+}
+
 int
 gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 {
 	struct gix_seg *seg = NULL;
-	struct gix_rng *rng = NULL;
+	struct gix_rng *rng = NULL, *drng = NULL;
 	struct gix_hash_job hj;
 	struct buf arena;
 	unsigned char hdr[GIX_HDR], old_md[GIX_HASH];
 	char *lock, *spare;
 	pthread_t th;
-	size_t i, at, nseg = 0, cap = 0, nrng = 0, caprng = 0, run;
+	size_t i, at, nseg = 0, cap = 0, nrng = 0, caprng = 0, run, ndrng = 0;
 	size_t total = 0, esz;
 	uint32_t count;
 	int fd, reuse, patch = 0, same, threaded = 0, rc = -1, found;
@@ -1046,9 +1110,12 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 
 	if (reuse && same && gix_patchable(g, fd, total + GIX_HASH))
 		patch = 1;
+	else if (reuse && gix_spare_diff(fd, seg, nseg, total, &drng,
+	    &ndrng) == 0)
+		patch = 2;
 	else if (reuse) {
-		/* The spare cannot be patched: a new file after all (it
-		   goes, as a replaced index always went). */
+		/* The spare is too far from the new file: a new file after
+		   all (the spare goes, as a replaced index always went). */
 		close(fd);
 		if (gix_lock_new(file, lock, &fd, cause) != 0)
 			goto out;
@@ -1070,19 +1137,31 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		 * then not still carry the SHA-1 that lets it be patched.
 		 */
 		static const unsigned char zero[GIX_HASH];
+		struct stat st;
 
-		if (pwrite_all(fd, zero, sizeof zero, total) != 0 ||
-		    fdatasync(fd) != 0)
+		if (fstat(fd, &st) != 0 || pwrite_all(fd, zero, sizeof zero,
+		    (size_t)st.st_size - GIX_HASH) != 0 || fdatasync(fd) != 0)
 			werr = errno;
-		/* What the last write changed, and what this one does. */
-		for (i = 0; i < g->ndelta && werr == 0; i++)
-			if (seg_pwrite(fd, seg, nseg, g->delta[i].off,
-			    (size_t)g->delta[i].off + g->delta[i].len) != 0)
+		if (patch == 1) {
+			/* What the last write changed, and this one. */
+			for (i = 0; i < g->ndelta && werr == 0; i++)
+				if (seg_pwrite(fd, seg, nseg, g->delta[i].off,
+				    (size_t)g->delta[i].off +
+				    g->delta[i].len) != 0)
+					werr = errno;
+			for (i = 0; i < nrng && werr == 0; i++)
+				if (seg_pwrite(fd, seg, nseg, rng[i].off,
+				    (size_t)rng[i].off + rng[i].len) != 0)
+					werr = errno;
+		}
+		/* Where the spare was found to differ. */
+		for (i = 0; i < ndrng && werr == 0; i++)
+			if (seg_pwrite(fd, seg, nseg, drng[i].off,
+			    (size_t)drng[i].off + drng[i].len) != 0)
 				werr = errno;
-		for (i = 0; i < nrng && werr == 0; i++)
-			if (seg_pwrite(fd, seg, nseg, rng[i].off,
-			    (size_t)rng[i].off + rng[i].len) != 0)
-				werr = errno;
+		if (werr == 0 && (size_t)st.st_size != total + GIX_HASH &&
+		    ftruncate(fd, (off_t)(total + GIX_HASH)) != 0)
+			werr = errno;
 		crash_point("gitindex-patch");
 	} else {
 		for (i = 0; i < nseg && werr == 0; i++)
@@ -1120,6 +1199,7 @@ out:
 	free(lock);
 	free(seg);
 	free(rng);
+	free(drng);
 	free(hj.ck);
 	buf_free(&arena);
 	return rc;

@@ -293,12 +293,16 @@ check "git index: three sets patched into the kept index" test "$patched" = 3
 check "git index: exact after them" exact
 git -C "$I" commit -q --allow-empty -m "by hand"
 git -C "$I" update-index --really-refresh >/dev/null
-# The first write after git's is whole (git's tree cache is dropped:
-# another size), the second too (the one before differs in size).
-Cq set host-002043-bench-example owner=after-git
-Cq set host-002043-bench-example owner=after-git2
-spare=$(stat -c %i "$I/.git/index.certdeck-spare")
-Cq set host-002043-bench-example owner=after-git3
-check "git index: after git wrote it, whole twice, then patched again" test "$(stat -c %i "$I/.git/index")" = "$spare"
+# git wrote the index (with its tree cache: another size), so the states
+# cannot say where the kept index differs from the new one: the next set
+# compares the two and writes where they differ; so does the one after
+# it (the file before differs in size); the third is patched again.
+into=0
+for k in 1 2 3; do
+	spare=$(stat -c %i "$I/.git/index.certdeck-spare")
+	Cq set host-002043-bench-example owner=after-git$k
+	[ "$(stat -c %i "$I/.git/index")" = "$spare" ] && into=$((into + 1))
+done
+check "git index: after git wrote it, three sets written into the kept index" test "$into" = 3
 check "git index: exact after it" exact
 check "git index: certdeck fsck (libgit2) reads it" Cq fsck

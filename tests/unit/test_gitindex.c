@@ -616,32 +616,44 @@ test_patch(void **state)
 	assert_entry(fx, 107, 67);
 	assert_entry(fx, 106, 66);
 
-	/* An entry added (the layout moves): whole, and whole once more
-	   (the file before differs in size), then patched again. */
+	/* An entry added at the end (the layout moves there): the spare
+	   is compared with the new file and written where it differs,
+	   and once more (the file before differs in size), then patched
+	   from the states again. */
 	g = open_ok(fx);
+	sp = ino_of(spare);
 	gix_put(g, "d/12000" LONG_NAME, &e);
 	write_ok(fx, g);
+	assert_int_equal(ino_of(fx->index), sp);
 	sp = ino_of(spare);
 	edit_one(fx, 200, 70);
-	assert_true(ino_of(fx->index) != sp);
+	assert_int_equal(ino_of(fx->index), sp);
 	sp = ino_of(spare);
 	edit_one(fx, 201, 71);
 	assert_int_equal(ino_of(fx->index), sp);
 	assert_true(libgit2_reads(fx));
 	assert_ls_files_count(fx, 12001);
+	/* git wrote it: compared, and written into the spare where they
+	   differ. */
 	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
 	    "--force-remove", "d/12000" LONG_NAME, (char *)NULL), 0);
-	edit_one(fx, 202, 72);		/* git wrote it: whole */
+	sp = ino_of(spare);
+	edit_one(fx, 202, 72);
+	assert_int_equal(ino_of(fx->index), sp);
 	assert_entry(fx, 202, 72);
 	assert_entry(fx, 201, 71);
+	assert_ls_files_count(fx, 12000);
 
-	/* One entry removed and one of the same size added: the size is
-	   the same, the layout is not. Whole. */
+	/* One entry removed early and one of the same size added: the
+	   size is the same, but from the removed one on every entry
+	   moves. Too much differs: a new file. */
 	edit_one(fx, 203, 73);
 	g = open_ok(fx);
 	gix_del(g, "d/00300" LONG_NAME);
 	gix_put(g, "d/12000" LONG_NAME, &e);
+	sp = ino_of(spare);
 	write_ok(fx, g);
+	assert_true(ino_of(fx->index) != sp);
 	assert_true(libgit2_reads(fx));
 	edit_one(fx, 204, 74);
 	edit_one(fx, 205, 75);
@@ -649,7 +661,8 @@ test_patch(void **state)
 	assert_ls_files_count(fx, 12000);
 
 	/* A spare that is not the file before (of the same size, but an
-	   older one put there by hand): not patched. */
+	   older one put there by hand): not patched from the states, but
+	   compared, and written where it differs. */
 	edit_one(fx, 206, 76);
 	assert_int_equal(read_file(spare, 1 << 24, &before, &blen, &cause),
 	    0);
@@ -659,9 +672,12 @@ test_patch(void **state)
 	assert_int_equal(write_file_atomic(spare, before, blen, 0644, NULL),
 	    0);
 	free(before);
+	sp = ino_of(spare);
 	edit_one(fx, 209, 79);
+	assert_int_equal(ino_of(fx->index), sp);
 	assert_entry(fx, 209, 79);
 	assert_entry(fx, 208, 78);
+	assert_entry(fx, 207, 77);
 	free(spare);
 	free(lock);
 	free(held);
