@@ -269,7 +269,8 @@ usage(FILE *f)
 	    "now), CERTDECK_PASSPHRASE_FILE (encrypts stored private keys),\n"
 	    "CERTDECK_PKCS11_PIN_FILE (the PIN of PKCS#11 tokens),\n"
 	    "CERTDECK_PKCS11_MODULES (the modules a key URI's module-path\n"
-	    "may load).\n"
+	    "may load), CERTDECK_KDF_ITERATIONS (PBKDF2 iterations of keys\n"
+	    "certdeck encrypts; default 600000).\n"
 	    "See certdeck(1).\n", f);
 }
 

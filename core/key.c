@@ -1,4 +1,5 @@
 /* key.c: generating and storing private keys (key.h). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,32 @@ key_sign_md(const EVP_PKEY *pk)
 	return EVP_sha256();
 }
 
+int
+key_kdf_iterations(void)
+{
+	static int iter;
+	const char *env;
+	char *end;
+	long v;
+
+	if (iter != 0)
+		return iter;
+	iter = KEY_PBKDF2_ITER;
+	if ((env = getenv("CERTDECK_KDF_ITERATIONS")) != NULL && *env != '\0') {
+		errno = 0;
+		v = strtol(env, &end, 10);
+		if (errno != 0 || *end != '\0' || v < KEY_PBKDF2_ITER_MIN ||
+		    v > KEY_PBKDF2_ITER_MAX) {
+			fprintf(stderr, "certdeck: CERTDECK_KDF_ITERATIONS: not "
+			    "a number from %d to %d: %.40s\n",
+			    KEY_PBKDF2_ITER_MIN, KEY_PBKDF2_ITER_MAX, env);
+			exit(2);
+		}
+		iter = (int)v;
+	}
+	return iter;
+}
+
 char *
 key_encrypt_pem(EVP_PKEY *pk, const char *pass, size_t *len)
 {
@@ -155,7 +182,7 @@ key_encrypt_pem(EVP_PKEY *pk, const char *pass, size_t *len)
 		goto out;
 	/* pbe_nid -1: PBES2 with this cipher; PBKDF2 with HMAC-SHA256. */
 	p8 = PKCS8_encrypt(-1, EVP_aes_256_cbc(), pass, (int)strlen(pass),
-	    NULL, 0, KEY_PBKDF2_ITER, inf);
+	    NULL, 0, key_kdf_iterations(), inf);
 	PKCS8_PRIV_KEY_INFO_free(inf);
 	if (p8 == NULL || (bio = BIO_new(BIO_s_mem())) == NULL ||
 	    !PEM_write_bio_PKCS8(bio, p8) ||

@@ -14,6 +14,9 @@
    for a file that lives in a git history forever; this costs about a
    quarter second per key (OWASP's 2023 figure for SHA-256). */
 #define KEY_PBKDF2_ITER		600000
+/* What CERTDECK_KDF_ITERATIONS may ask for instead (SP 800-132's floor). */
+#define KEY_PBKDF2_ITER_MIN	1000
+#define KEY_PBKDF2_ITER_MAX	10000000
 #define KEY_TYPE_DEFAULT	"ec:P-256"
 
 /* The key types certdeck generates, NULL-terminated ("ec:P-256"...). */
@@ -42,6 +45,13 @@ const char *key_type_of(const EVP_PKEY *);
  */
 const char *key_type_new(const char *asked, const EVP_PKEY *old,
 	    int in_token);
+/*
+ * The PBKDF2 iterations of the keys certdeck encrypts: CERTDECK_KDF_ITERATIONS
+ * when set (tests, slow machines), else KEY_PBKDF2_ITER. A malformed or
+ * out-of-range value is a fatal error, as a malformed CERTDECK_NOW is.
+ * Read once: main calls it before any thread can.
+ */
+int	 key_kdf_iterations(void);
 /* pk as encrypted PKCS#8 PEM (caller frees, *len its length), or NULL. */
 char	*key_encrypt_pem(EVP_PKEY *, const char *pass, size_t *len);
 /*

@@ -1368,8 +1368,10 @@ batch_init(struct rbatch *b, struct inv *inv, const struct inv_renew_opts *o)
 	pthread_mutex_init(&b->mu, NULL);
 	pthread_cond_init(&b->cv, NULL);
 	b->done_tail = &b->done;
-	/* Read the clock's setting (CERTDECK_NOW) before any thread does. */
+	/* Read the clock's setting (CERTDECK_NOW) and the keys' PBKDF2
+	   iterations (CERTDECK_KDF_ITERATIONS) before any thread does. */
 	(void)clock_now();
+	(void)key_kdf_iterations();
 }
 
 static void

@@ -39,6 +39,18 @@ check_out "  with path length 0" "pathlen:0" openssl x509 -in "$I/cas/inter/cert
 check_out "the parent's record holds the intermediate" "ca/inter" cat "$I/cas/root/serials"
 check "the CA key is stored encrypted" grep -q "BEGIN ENCRYPTED PRIVATE KEY" "$I/cas/root/key.pem"
 check_out "  and decrypts with the passphrase" "BEGIN PRIVATE KEY" sh -c "openssl pkey -in '$I/cas/root/key.pem' -passin file:'$T/pass' 2>&1"
+# lib.sh lowers the PBKDF2 iterations for the whole suite (see there):
+# the default, the variable and its refusals, here.
+kdf_iter() { openssl asn1parse -in "$1" | grep -A3 ':PBKDF2' | sed -n 's/.*INTEGER *://p'; }
+check "  with the suite's PBKDF2 iterations (2048)" test "$(kdf_iter "$I/cas/root/key.pem")" = 0800
+env -u CERTDECK_KDF_ITERATIONS "$CERTDECK" -C "$I" ca init kdf-default >/dev/null
+check "without CERTDECK_KDF_ITERATIONS: 600000 iterations" test "$(kdf_iter "$I/cas/kdf-default/key.pem")" = 0927C0
+check_out "  and decrypts with the passphrase" "BEGIN PRIVATE KEY" sh -c "openssl pkey -in '$I/cas/kdf-default/key.pem' -passin file:'$T/pass' 2>&1"
+for bad in 999 10000001 12x -5 ' '; do
+	check_out "CERTDECK_KDF_ITERATIONS='$bad' is refused" "CERTDECK_KDF_ITERATIONS: not a number from 1000 to 10000000" \
+	    env CERTDECK_KDF_ITERATIONS="$bad" "$CERTDECK" -C "$I" ca init "kdf-bad"
+done
+check "  and commits nothing" test ! -e "$I/cas/kdf-bad"
 
 # every key type makes a CA that signs
 for kt in ec:P-256 ec:P-384 rsa:3072 ed25519; do
