@@ -351,9 +351,15 @@ main(int argc, char **argv)
 	rc = c->fn(&cli, argc - i, argv + i);
 	hsm_cleanup();		/* every key of a token is freed by now */
 	free(cli.dir);
-	if (getenv("CERTDECK_STATS") != NULL)
-		fprintf(stderr, "certdeck: stats: parsed %zu certificates\n",
-		    inv_stats_parsed());
+	if (getenv("CERTDECK_STATS") != NULL) {
+		unsigned long made, patched, compared;
+
+		inv_stats_gitindex(&made, &patched, &compared);
+		fprintf(stderr, "certdeck: stats: parsed %zu certificates\n"
+		    "certdeck: stats: .git/index written %lu new, %lu "
+		    "patched, %lu compared\n", inv_stats_parsed(), made,
+		    patched, compared);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error(&cli, "writing output failed");
 		return EXIT_ERROR;

@@ -15,6 +15,7 @@
 #include "cert.h"
 #include "clock.h"
 #include "entry.h"
+#include "gitindex.h"
 #include "inventory.h"
 #include "invpriv.h"
 
@@ -27,6 +28,15 @@ size_t
 inv_stats_parsed(void)
 {
 	return inv_parsed_total;
+}
+
+void
+inv_stats_gitindex(unsigned long *made, unsigned long *patched,
+    unsigned long *compared)
+{
+	*made = gix_wrote(GIX_WROTE_NEW);
+	*patched = gix_wrote(GIX_WROTE_PATCHED);
+	*compared = gix_wrote(GIX_WROTE_COMPARED);
 }
 
 char *

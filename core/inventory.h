@@ -71,6 +71,10 @@ int	 inv_reindex(struct inv *, inv_report_cb, void *, char **cause);
 /* Certificates this process parsed from the repository, over all opens
    (the index caches them: an index at HEAD means none). */
 size_t	 inv_stats_parsed(void);
+/* This process's writes of .git/index: new files, patched and compared
+   into the kept index (store/gitindex.h). */
+void	 inv_stats_gitindex(unsigned long *made, unsigned long *patched,
+	    unsigned long *compared);
 
 /* certs/<xx>/<name> for an entry name; caller frees. */
 char	*inv_entry_dir(const char *name);

@@ -57,6 +57,7 @@
 #define GIX_CK_SUFFIX	".certdeck-sha1"
 #define GIX_SPARE	".certdeck-spare"
 #define GIX_BLOCK	4096		/* what gix_spare_diff compares */
+#define GIX_CMP_CHUNK	(64U << 10)	/* and reads at a time */
 
 struct gix_edit {
 	char		*path;
@@ -966,39 +967,72 @@ rng_add(struct gix_rng **r, size_t *n, size_t *cap, size_t off, size_t len)
 	(*n)++;
 }
 
+/* All len bytes at offset off of fd, through short reads and EINTR. */
+static int
+pread_all(int fd, unsigned char *p, size_t len, size_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = pread(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 /*
  * When the spare cannot be patched from what the states say (git wrote
  * the index in between, an entry came or went): the runs of blocks in
  * which the new file (the segments, total bytes) differs from what the
  * spare (fd) holds, read and compared. 0 with the runs in *out, or -1
- * when more than a quarter differs: a new file costs less than writing
- * that much into the spare and waiting for it (a fdatasync).
+ * when more than a quarter differs (a new file costs less than writing
+ * that much into the spare and syncing it) or the spare cannot be read.
+ * Read, not mapped: a read error is an error here, not a SIGBUS.
  */
 static int
 gix_spare_diff(int fd, const struct gix_seg *seg, size_t nseg, size_t total,
     struct gix_rng **out, size_t *nout)
 {
 	struct stat st;
-	unsigned char *map = NULL;
+	unsigned char *buf;
 	size_t i, pos, from, to, blk, last = SIZE_MAX, n = 0, cap = 0;
-	size_t dirty = 0, have;
+	size_t dirty = 0, have, base = 0, got = 0, want;
 	struct gix_rng *r = NULL;
 
 	if (fstat(fd, &st) != 0 || st.st_size < GIX_HASH)
 		return -1;
 	have = (size_t)st.st_size - GIX_HASH;	/* its entries' bytes */
 	have = have < total ? have : total;
-	if (have > 0 && (map = mmap(NULL, have, PROT_READ, MAP_SHARED, fd,
-	    0)) == MAP_FAILED)
-		return -1;
+	buf = xmalloc(GIX_CMP_CHUNK);
 	for (i = 0, pos = 0; i < nseg; pos += seg[i].len, i++) {
 		for (from = pos; from < pos + seg[i].len; from = to) {
 			blk = from / GIX_BLOCK;
 			to = (blk + 1) * GIX_BLOCK;
 			to = to < pos + seg[i].len ? to : pos + seg[i].len;
-			if (blk == last || (to <= have && memcmp(seg[i].p +
-			    (from - pos), map + from, to - from) == 0))
+			if (blk == last)
 				continue;
+			if (to <= have) {
+				/* The chunk holding the block (chunks are
+				   whole blocks), read once. */
+				if (from < base || to > base + got) {
+					base = from - from % GIX_CMP_CHUNK;
+					want = have - base < GIX_CMP_CHUNK ?
+					    have - base : GIX_CMP_CHUNK;
+					got = 0;
+					if (pread_all(fd, buf, want, base) != 0)
+						goto fail;
+					got = want;
+				}
+				if (memcmp(seg[i].p + (from - pos),
+				    buf + (from - base), to - from) == 0)
+					continue;
+			}
 			last = blk;
 			if (n > 0 && r[n - 1].off + r[n - 1].len ==
 			    blk * GIX_BLOCK)
@@ -1006,19 +1040,26 @@ gix_spare_diff(int fd, const struct gix_seg *seg, size_t nseg, size_t total,
 			else
 				rng_add(&r, &n, &cap, blk * GIX_BLOCK,
 				    GIX_BLOCK);
-			if ((dirty += GIX_BLOCK) > total / 4) {
-				if (map != NULL)
-					munmap(map, have);
-				free(r);
-				return -1;
-			}
+			if ((dirty += GIX_BLOCK) > total / 4)
+				goto fail;
 		}
 	}
-	if (map != NULL)
-		munmap(map, have);
+	free(buf);
 	*out = r;
 	*nout = n;
 	return 0;
+fail:
+	free(buf);
+	free(r);
+	return -1;
+}
+
+static unsigned long gix_counts[GIX_WROTE_N];
+
+unsigned long
+gix_wrote(int kind)
+{
+	return kind >= 0 && kind < GIX_WROTE_N ? gix_counts[kind] : 0;
 }
 
 int
@@ -1108,19 +1149,7 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 	if (g->map != NULL)
 		memcpy(old_md, g->map + g->size - GIX_HASH, GIX_HASH);
 
-	if (reuse && same && gix_patchable(g, fd, total + GIX_HASH))
-		patch = 1;
-	else if (reuse && gix_spare_diff(fd, seg, nseg, total, &drng,
-	    &ndrng) == 0)
-		patch = 2;
-	else if (reuse) {
-		/* The spare is too far from the new file: a new file after
-		   all (the spare goes, as a replaced index always went). */
-		close(fd);
-		if (gix_lock_new(file, lock, &fd, cause) != 0)
-			goto out;
-	}
-
+	/* Hashed meanwhile: the spare's compare overlaps it. */
 	hj.seg = seg;
 	hj.nseg = nseg;
 	gix_hash_start(g, &hj, total);
@@ -1129,6 +1158,24 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		threaded = 1;
 	else
 		gix_hash_run(&hj);
+
+	/* Runs are 32-bit offsets: a file of 4 GiB or more is new. */
+	if (!reuse || total + GIX_HASH > UINT32_MAX)
+		;
+	else if (same && gix_patchable(g, fd, total + GIX_HASH))
+		patch = 1;
+	else if (gix_spare_diff(fd, seg, nseg, total, &drng, &ndrng) == 0)
+		patch = 2;
+	if (reuse && !patch) {
+		/* The spare is too far from the new file: a new file after
+		   all (the spare goes, as a replaced index always went). */
+		close(fd);
+		if (gix_lock_new(file, lock, &fd, cause) != 0) {
+			if (threaded)
+				pthread_join(th, NULL);
+			goto out;
+		}
+	}
 	if (patch) {
 		/*
 		 * First the spare's SHA-1 is made zeros, durably: the name
@@ -1194,6 +1241,9 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		rc = set_cause(cause, "%s: %s", file, strerror(errno));
 	if (rc != 0)
 		unlink(lock);
+	else
+		gix_counts[patch == 1 ? GIX_WROTE_PATCHED : patch == 2 ?
+		    GIX_WROTE_COMPARED : GIX_WROTE_NEW]++;
 out:
 	free(spare);
 	free(lock);

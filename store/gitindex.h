@@ -41,6 +41,13 @@ int	 gix_pending(const struct gix *);
  */
 int	 gix_write(struct gix *, const char *file, const char *workdir,
 	    char **cause);
+/*
+ * How this process's gix_writes wrote their files, counted: a new file;
+ * the kept index patched where the states say it differs; the kept
+ * index compared and written where it differs (CERTDECK_STATS, tests).
+ */
+enum { GIX_WROTE_NEW, GIX_WROTE_PATCHED, GIX_WROTE_COMPARED, GIX_WROTE_N };
+unsigned long gix_wrote(int kind);
 void	 gix_free(struct gix *);
 
 #endif

@@ -283,13 +283,16 @@ Cq set host-002042-bench-example owner=p0
 check "git index: the replaced index is kept" test -f "$I/.git/index.certdeck-spare"
 # (No git command between them: git status, for one, may write the
 # index itself, and the next set then writes it whole.)
-patched=0
-for k in 1 2 3; do
-	spare=$(stat -c %i "$I/.git/index.certdeck-spare")
-	Cq set host-002042-bench-example owner=p$k
-	[ "$(stat -c %i "$I/.git/index")" = "$spare" ] && patched=$((patched + 1))
-done
-check "git index: three sets patched into the kept index" test "$patched" = 3
+# wrote SET...: how a set wrote .git/index (CERTDECK_STATS), and whether
+# the index is now the kept one's inode.
+wrote() {
+	_sp=$(stat -c %i "$I/.git/index.certdeck-spare")
+	CERTDECK_STATS=1 "$CERTDECK" -C "$I" set "$@" 2>&1 >/dev/null |
+	    sed -n 's/^certdeck: stats: .git.index written //p' | tr '\n' ' '
+	[ "$(stat -c %i "$I/.git/index")" = "$_sp" ] && echo "into the kept index"
+}
+w=$(for k in 1 2 3; do wrote host-002042-bench-example owner=p$k; done)
+check "git index: three sets patched into the kept index" test "$w" = "$(printf '0 new, 1 patched, 0 compared into the kept index\n%.0s' 1 2 3)"
 check "git index: exact after them" exact
 git -C "$I" commit -q --allow-empty -m "by hand"
 git -C "$I" update-index --really-refresh >/dev/null
@@ -297,12 +300,9 @@ git -C "$I" update-index --really-refresh >/dev/null
 # cannot say where the kept index differs from the new one: the next set
 # compares the two and writes where they differ; so does the one after
 # it (the file before differs in size); the third is patched again.
-into=0
-for k in 1 2 3; do
-	spare=$(stat -c %i "$I/.git/index.certdeck-spare")
-	Cq set host-002043-bench-example owner=after-git$k
-	[ "$(stat -c %i "$I/.git/index")" = "$spare" ] && into=$((into + 1))
-done
-check "git index: after git wrote it, three sets written into the kept index" test "$into" = 3
+w=$(for k in 1 2 3; do wrote host-002043-bench-example owner=after-git$k; done)
+check "git index: after git wrote it, compared twice, then patched" test "$w" = "0 new, 0 patched, 1 compared into the kept index
+0 new, 0 patched, 1 compared into the kept index
+0 new, 1 patched, 0 compared into the kept index"
 check "git index: exact after it" exact
 check "git index: certdeck fsck (libgit2) reads it" Cq fsck

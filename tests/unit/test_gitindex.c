@@ -120,16 +120,26 @@ open_ok(struct fx *fx)
 	return g;
 }
 
-static void
+/* Write g and free it; how the file was written (GIX_WROTE_...). */
+static int
 write_ok(struct fx *fx, struct gix *g)
 {
 	char *cause = NULL;
+	unsigned long before[GIX_WROTE_N];
+	int k;
 
+	for (k = 0; k < GIX_WROTE_N; k++)
+		before[k] = gix_wrote(k);
 	if (gix_write(g, fx->index, fx->tmp, &cause) != 0) {
 		fprintf(stderr, "gix_write: %s\n", cause);
 		fail();
 	}
 	gix_free(g);
+	for (k = 0; k < GIX_WROTE_N; k++)
+		if (gix_wrote(k) == before[k] + 1)
+			return k;
+	fail_msg("gix_write counted no write");
+	return -1;
 }
 
 /* Path names of every length around git's 12-bit length field. */
@@ -388,16 +398,18 @@ libgit2_reads(struct fx *fx)
 	"than-a-megabyte"
 
 /* Change entry i of test_states's index (its stat data), or add it. */
-static void
+static int
 edit_one(struct fx *fx, int i, unsigned seed)
 {
 	struct gix *g = open_ok(fx);
 	struct gix_ent e = ent(seed);
 	char *name = xasprintf("d/%05d%s", i, LONG_NAME);
+	int k;
 
 	gix_put(g, name, &e);
-	write_ok(fx, g);
+	k = write_ok(fx, g);
 	free(name);
+	return k;
 }
 
 /* 12,000 entries of ~140 bytes (1.7 MB, six saved states), written
@@ -519,12 +531,13 @@ test_patch(void **state)
 
 	big_index(fx);
 	assert_int_equal(access(spare, F_OK), -1);	/* nothing before */
-	edit_one(fx, 5, 10);		/* whole: no spare yet */
+	assert_int_equal(edit_one(fx, 5, 10), GIX_WROTE_NEW); /* no spare */
 	assert_int_equal(access(spare, F_OK), 0);
 	for (k = 0; k < 30; k++) {
 		sp = ino_of(spare);
-		edit_one(fx, (k * 7919) % 12000, 20 + k);
-		assert_int_equal(ino_of(fx->index), sp);	/* patched */
+		assert_int_equal(edit_one(fx, (k * 7919) % 12000, 20 + k),
+		    GIX_WROTE_PATCHED);
+		assert_int_equal(ino_of(fx->index), sp);
 		assert_entry(fx, (k * 7919) % 12000, 20 + k);
 	}
 	assert_entry(fx, 5, 10);	/* an early change is still there */
@@ -532,7 +545,7 @@ test_patch(void **state)
 	/* Patched with the mode a new file would have had. */
 	sp = ino_of(spare);
 	mask = umask(002);
-	edit_one(fx, 6, 11);
+	assert_int_equal(edit_one(fx, 6, 11), GIX_WROTE_PATCHED);
 	umask(mask);
 	assert_int_equal(ino_of(fx->index), sp);
 	assert_int_equal(stat(fx->index, &st), 0);
@@ -544,7 +557,7 @@ test_patch(void **state)
 	fd = open(spare, O_RDONLY);
 	assert_true(fd >= 0);
 	sp = ino_of(spare);
-	edit_one(fx, 100, 60);
+	assert_int_equal(edit_one(fx, 100, 60), GIX_WROTE_NEW);
 	assert_true(ino_of(fx->index) != sp);
 	assert_int_equal(read_fd(fd, 1 << 24, &after, &alen, &cause), 0);
 	assert_int_equal(alen, blen);
@@ -561,7 +574,7 @@ test_patch(void **state)
 	assert_true(map != MAP_FAILED);
 	close(fd);
 	sp = ino_of(spare);
-	edit_one(fx, 101, 61);
+	assert_int_equal(edit_one(fx, 101, 61), GIX_WROTE_NEW);
 	assert_true(ino_of(fx->index) != sp);
 	assert_int_equal(munmap(map, 4096), 0);
 	assert_entry(fx, 101, 61);
@@ -570,7 +583,7 @@ test_patch(void **state)
 	assert_int_equal(link(spare, held), 0);
 	sp = ino_of(spare);
 	assert_int_equal(read_file(held, 1 << 24, &before, &blen, &cause), 0);
-	edit_one(fx, 102, 62);
+	assert_int_equal(edit_one(fx, 102, 62), GIX_WROTE_NEW);
 	assert_true(ino_of(fx->index) != sp);
 	assert_int_equal(read_file(held, 1 << 24, &after, &alen, &cause), 0);
 	assert_int_equal(alen, blen);
@@ -602,14 +615,14 @@ test_patch(void **state)
 	assert_int_equal(link(spare, lock), 0);
 	assert_int_equal(unlink(spare), 0);
 	assert_int_equal(unlink(lock), 0);
-	edit_one(fx, 105, 65);		/* no spare: whole */
+	assert_int_equal(edit_one(fx, 105, 65), GIX_WROTE_NEW); /* no spare */
 	assert_entry(fx, 105, 65);
 	/* Killed after the index was linked as the spare, before the
 	   rename: the spare is the live index, never written into. */
 	assert_int_equal(unlink(spare), 0);
 	assert_int_equal(link(fx->index, spare), 0);
 	sp = ino_of(fx->index);
-	edit_one(fx, 106, 66);
+	assert_int_equal(edit_one(fx, 106, 66), GIX_WROTE_NEW);
 	assert_true(ino_of(fx->index) != sp);
 	assert_entry(fx, 106, 66);
 	edit_one(fx, 107, 67);
@@ -623,13 +636,13 @@ test_patch(void **state)
 	g = open_ok(fx);
 	sp = ino_of(spare);
 	gix_put(g, "d/12000" LONG_NAME, &e);
-	write_ok(fx, g);
+	assert_int_equal(write_ok(fx, g), GIX_WROTE_COMPARED);
 	assert_int_equal(ino_of(fx->index), sp);
 	sp = ino_of(spare);
-	edit_one(fx, 200, 70);
+	assert_int_equal(edit_one(fx, 200, 70), GIX_WROTE_COMPARED);
 	assert_int_equal(ino_of(fx->index), sp);
 	sp = ino_of(spare);
-	edit_one(fx, 201, 71);
+	assert_int_equal(edit_one(fx, 201, 71), GIX_WROTE_PATCHED);
 	assert_int_equal(ino_of(fx->index), sp);
 	assert_true(libgit2_reads(fx));
 	assert_ls_files_count(fx, 12001);
@@ -638,7 +651,7 @@ test_patch(void **state)
 	assert_int_equal(tu_run(fx->tmp, NULL, "git", "update-index",
 	    "--force-remove", "d/12000" LONG_NAME, (char *)NULL), 0);
 	sp = ino_of(spare);
-	edit_one(fx, 202, 72);
+	assert_int_equal(edit_one(fx, 202, 72), GIX_WROTE_COMPARED);
 	assert_int_equal(ino_of(fx->index), sp);
 	assert_entry(fx, 202, 72);
 	assert_entry(fx, 201, 71);
@@ -652,7 +665,7 @@ test_patch(void **state)
 	gix_del(g, "d/00300" LONG_NAME);
 	gix_put(g, "d/12000" LONG_NAME, &e);
 	sp = ino_of(spare);
-	write_ok(fx, g);
+	assert_int_equal(write_ok(fx, g), GIX_WROTE_NEW);
 	assert_true(ino_of(fx->index) != sp);
 	assert_true(libgit2_reads(fx));
 	edit_one(fx, 204, 74);
@@ -673,7 +686,7 @@ test_patch(void **state)
 	    0);
 	free(before);
 	sp = ino_of(spare);
-	edit_one(fx, 209, 79);
+	assert_int_equal(edit_one(fx, 209, 79), GIX_WROTE_COMPARED);
 	assert_int_equal(ino_of(fx->index), sp);
 	assert_entry(fx, 209, 79);
 	assert_entry(fx, 208, 78);
@@ -687,8 +700,8 @@ test_patch(void **state)
  * Killed while it patches the spare, after a power cut that also lost
  * the removal of the spare's name: the half-written spare is there
  * again, under its name. Its SHA-1 was made zeros (durably) before any
- * entry was written into it, so it is not taken for the file before,
- * and the next write is whole and right.
+ * entry was written into it, so it is not taken for the file before:
+ * the next write compares it, and is right.
  */
 static void
 test_patch_torn(void **state)
@@ -701,7 +714,7 @@ test_patch_torn(void **state)
 
 	big_index(fx);
 	edit_one(fx, 1, 10);
-	edit_one(fx, 2, 11);		/* patched: the spare is patchable */
+	assert_int_equal(edit_one(fx, 2, 11), GIX_WROTE_PATCHED);
 	if ((pid = fork()) == 0) {
 		setenv("CERTDECK_TEST_CRASH", "gitindex-patch", 1);
 		edit_one(fx, 3, 12);
@@ -714,16 +727,82 @@ test_patch_torn(void **state)
 	assert_int_equal(link(lock, spare), 0);		/* ... and back */
 	assert_int_equal(unlink(lock), 0);		/* the stale lock */
 	assert_true(libgit2_reads(fx));		/* the index as it was */
-	edit_one(fx, 4, 13);
+	/* Not patched (its SHA-1 is zeros): compared, and right. */
+	assert_int_equal(edit_one(fx, 4, 13), GIX_WROTE_COMPARED);
 	assert_true(libgit2_reads(fx));
 	assert_entry(fx, 4, 13);
 	assert_entry(fx, 2, 11);
 	assert_entry(fx, 3, 7);		/* the killed change never landed */
-	edit_one(fx, 5, 14);		/* and patching works again */
+	/* and patching works again */
+	assert_int_equal(edit_one(fx, 5, 14), GIX_WROTE_PATCHED);
 	assert_true(libgit2_reads(fx));
 	assert_entry(fx, 5, 14);
 	free(spare);
 	free(lock);
+}
+
+/*
+ * The same when the killed write was itself a compare (an entry removed
+ * and one of the same size added near the end: the size is the same,
+ * the layout not). The spare's SHA-1 is still the one the states
+ * record for the file before, until the compare zeroes it; without
+ * that, the next same-size change would patch the half-written spare.
+ */
+static void
+test_compare_torn(void **state)
+{
+	struct fx *fx = *state;
+	char *spare = xasprintf("%s.certdeck-spare", fx->index);
+	char *lock = xasprintf("%s.lock", fx->index);
+	struct gix *g;
+	struct gix_ent e = ent(1);
+	pid_t pid;
+	int st;
+
+	big_index(fx);
+	edit_one(fx, 1, 10);
+	assert_int_equal(edit_one(fx, 2, 11), GIX_WROTE_PATCHED);
+	if ((pid = fork()) == 0) {
+		setenv("CERTDECK_TEST_CRASH", "gitindex-patch", 1);
+		g = open_ok(fx);
+		gix_del(g, "d/11990" LONG_NAME);
+		gix_put(g, "d/1199a" LONG_NAME, &e);
+		write_ok(fx, g);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(link(lock, spare), 0);		/* the name back */
+	assert_int_equal(unlink(lock), 0);
+	assert_int_not_equal(edit_one(fx, 3, 12), GIX_WROTE_PATCHED);
+	assert_true(libgit2_reads(fx));
+	assert_entry(fx, 3, 12);
+	assert_entry(fx, 2, 11);
+	free(spare);
+	free(lock);
+}
+
+/*
+ * An entry added some 50 entries before the end: every block from it on
+ * differs, a run of adjacent blocks, each of which must be written.
+ */
+static void
+test_compare_runs(void **state)
+{
+	struct fx *fx = *state;
+	struct gix *g;
+	struct gix_ent e = ent(1);
+
+	big_index(fx);
+	edit_one(fx, 1, 10);
+	edit_one(fx, 2, 11);
+	g = open_ok(fx);
+	gix_put(g, "d/11950" LONG_NAME "x", &e);
+	assert_int_equal(write_ok(fx, g), GIX_WROTE_COMPARED);
+	assert_true(libgit2_reads(fx));
+	assert_ls_files_count(fx, 12001);
+	assert_libgit2(fx, 12001, "d/11950" LONG_NAME "x", &e);
 }
 
 /* Resolve-undo records (REUC) are kept. */
@@ -889,6 +968,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_states, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_patch_torn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compare_torn, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_compare_runs, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread, setup, teardown),
