@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -805,6 +806,115 @@ test_compare_runs(void **state)
 	assert_libgit2(fx, 12001, "d/11950" LONG_NAME "x", &e);
 }
 
+/* xorshift64: the same changes on every run. */
+static unsigned
+rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (unsigned)(*s >> 11);
+}
+
+static char *
+slurp(const char *path, size_t *len)
+{
+	char *data = NULL, *cause = NULL;
+
+	if (read_file(path, 1 << 26, &data, len, &cause) != 0)
+		fail_msg("%s: %s", path, cause);
+	return data;
+}
+
+/*
+ * Two copies of a 12,000-entry index get the same 150 random changes:
+ * entries replaced, added (at the end and in the middle) and removed;
+ * now and then the kept index is removed, or replaced by a copy of an
+ * older file. One copy keeps its spare and states; the other loses them
+ * before every write, so it is always written new, by the plain path.
+ * After each write the two must be the same bytes, and libgit2 must
+ * read them (it checks the SHA-1). Each kind of write must occur.
+ */
+static void
+test_differential(void **state)
+{
+	struct fx *fx = *state;
+	char *b = xasprintf("%s/b-index", fx->tmp);
+	char *bspare = xasprintf("%s.certdeck-spare", b);
+	char *bck = xasprintf("%s.certdeck-sha1", b);
+	char *aspare = xasprintf("%s.certdeck-spare", fx->index);
+	char *old = NULL, *da, *db, *cause = NULL, *name;
+	size_t oldlen = 0, la, lb;
+	unsigned long before[GIX_WROTE_N];
+	uint64_t s = 88172645463325252ULL;
+	unsigned r, i, op;
+	int round, k, n;
+	struct gix *ga, *gb;
+	struct gix_ent e;
+
+	big_index(fx);
+	da = slurp(fx->index, &la);
+	assert_int_equal(write_file_atomic(b, da, la, 0644, NULL), 0);
+	free(da);
+	for (k = 0; k < GIX_WROTE_N; k++)
+		before[k] = gix_wrote(k);
+	for (round = 0; round < 150; round++) {
+		r = rnd(&s) % 100;
+		if (r < 8)
+			(void)unlink(aspare);
+		else if (r < 16 && old != NULL) {
+			(void)unlink(aspare);
+			assert_int_equal(write_file_atomic(aspare, old, oldlen,
+			    0644, NULL), 0);
+		}
+		ga = open_ok(fx);
+		assert_int_equal(gix_open(b, &gb, &cause), 0);
+		n = 1 + (int)(rnd(&s) % 3);
+		for (k = 0; k < n; k++) {
+			op = rnd(&s) % 20;
+			i = rnd(&s) % 12100;	/* past 12,000: added */
+			name = xasprintf("d/%05u%s%s", i, LONG_NAME,
+			    op == 18 ? "+" : "");
+			e = ent(rnd(&s) % 1000);
+			if (op == 19) {
+				gix_del(ga, name);
+				gix_del(gb, name);
+			} else {
+				gix_put(ga, name, &e);
+				gix_put(gb, name, &e);
+			}
+			free(name);
+		}
+		write_ok(fx, ga);
+		(void)unlink(bspare);
+		(void)unlink(bck);
+		if (gix_write(gb, b, fx->tmp, &cause) != 0)
+			fail_msg("%s: %s", b, cause);
+		gix_free(gb);
+		da = slurp(fx->index, &la);
+		db = slurp(b, &lb);
+		assert_int_equal(la, lb);
+		if (memcmp(da, db, la) != 0)
+			fail_msg("round %d: the files differ", round);
+		if (round % 10 == 0) {
+			free(old);
+			old = da;
+			oldlen = la;
+		} else
+			free(da);
+		free(db);
+		assert_true(libgit2_reads(fx));
+	}
+	for (k = 0; k < GIX_WROTE_N; k++)
+		if (gix_wrote(k) == before[k])
+			fail_msg("no write of kind %d in 150", k);
+	free(old);
+	free(aspare);
+	free(bck);
+	free(bspare);
+	free(b);
+}
+
 /* Resolve-undo records (REUC) are kept. */
 static void
 test_reuc(void **state)
@@ -971,6 +1081,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_compare_torn, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_compare_runs, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_differential, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_reuc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_racy, setup, teardown),
