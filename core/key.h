@@ -49,7 +49,7 @@ const char *key_type_new(const char *asked, const EVP_PKEY *old,
  * The PBKDF2 iterations of the keys certdeck encrypts: CERTDECK_KDF_ITERATIONS
  * when set (tests, slow machines), else KEY_PBKDF2_ITER. A malformed or
  * out-of-range value is a fatal error, as a malformed CERTDECK_NOW is.
- * Read once: main calls it before any thread can.
+ * Read once; a renewal batch reads it before its threads start.
  */
 int	 key_kdf_iterations(void);
 /* pk as encrypted PKCS#8 PEM (caller frees, *len its length), or NULL. */

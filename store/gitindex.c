@@ -1160,15 +1160,17 @@ gix_write(struct gix *g, const char *file, const char *workdir, char **cause)
 		gix_hash_run(&hj);
 
 	/* Runs are 32-bit offsets: a file of 4 GiB or more is new. */
-	if (!reuse || total + GIX_HASH > UINT32_MAX)
-		;
-	else if (same && gix_patchable(g, fd, total + GIX_HASH))
-		patch = 1;
-	else if (gix_spare_diff(fd, seg, nseg, total, &drng, &ndrng) == 0)
-		patch = 2;
+	if (reuse && total + GIX_HASH <= UINT32_MAX) {
+		if (same && gix_patchable(g, fd, total + GIX_HASH))
+			patch = 1;
+		else if (gix_spare_diff(fd, seg, nseg, total, &drng,
+		    &ndrng) == 0)
+			patch = 2;
+	}
 	if (reuse && !patch) {
-		/* The spare is too far from the new file: a new file after
-		   all (the spare goes, as a replaced index always went). */
+		/* The spare is too far from the new file, or unreadable: a
+		   new file after all (the spare goes, as a replaced index
+		   always went). */
 		close(fd);
 		if (gix_lock_new(file, lock, &fd, cause) != 0) {
 			if (threaded)

@@ -698,6 +698,53 @@ test_patch(void **state)
 }
 
 /*
+ * Run change in a child killed at the crash point "gitindex-patch"
+ * (while it writes into the spare), then put back the spare's name, as
+ * a power cut that lost its removal would, and remove the stale lock.
+ */
+static void
+killed_writing_spare(struct fx *fx, void (*change)(struct fx *))
+{
+	char *spare = xasprintf("%s.certdeck-spare", fx->index);
+	char *lock = xasprintf("%s.lock", fx->index);
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		setenv("CERTDECK_TEST_CRASH", "gitindex-patch", 1);
+		change(fx);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	assert_int_equal(access(spare, F_OK), -1);	/* its name gone */
+	assert_int_equal(link(lock, spare), 0);		/* ... and back */
+	assert_int_equal(unlink(lock), 0);		/* the stale lock */
+	free(spare);
+	free(lock);
+}
+
+static void
+change_entry_3(struct fx *fx)
+{
+	edit_one(fx, 3, 12);
+}
+
+/* An entry removed and one of the same size added near the end: the
+   size is the same, the layout not (a compare). */
+static void
+change_layout(struct fx *fx)
+{
+	struct gix *g = open_ok(fx);
+	struct gix_ent e = ent(1);
+
+	gix_del(g, "d/11990" LONG_NAME);
+	gix_put(g, "d/1199a" LONG_NAME, &e);
+	write_ok(fx, g);
+}
+
+/*
  * Killed while it patches the spare, after a power cut that also lost
  * the removal of the spare's name: the half-written spare is there
  * again, under its name. Its SHA-1 was made zeros (durably) before any
@@ -708,25 +755,11 @@ static void
 test_patch_torn(void **state)
 {
 	struct fx *fx = *state;
-	char *spare = xasprintf("%s.certdeck-spare", fx->index);
-	char *lock = xasprintf("%s.lock", fx->index);
-	pid_t pid;
-	int st;
 
 	big_index(fx);
 	edit_one(fx, 1, 10);
 	assert_int_equal(edit_one(fx, 2, 11), GIX_WROTE_PATCHED);
-	if ((pid = fork()) == 0) {
-		setenv("CERTDECK_TEST_CRASH", "gitindex-patch", 1);
-		edit_one(fx, 3, 12);
-		_exit(0);
-	}
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_int_equal(access(spare, F_OK), -1);	/* its name gone */
-	assert_int_equal(link(lock, spare), 0);		/* ... and back */
-	assert_int_equal(unlink(lock), 0);		/* the stale lock */
+	killed_writing_spare(fx, change_entry_3);
 	assert_true(libgit2_reads(fx));		/* the index as it was */
 	/* Not patched (its SHA-1 is zeros): compared, and right. */
 	assert_int_equal(edit_one(fx, 4, 13), GIX_WROTE_COMPARED);
@@ -738,8 +771,6 @@ test_patch_torn(void **state)
 	assert_int_equal(edit_one(fx, 5, 14), GIX_WROTE_PATCHED);
 	assert_true(libgit2_reads(fx));
 	assert_entry(fx, 5, 14);
-	free(spare);
-	free(lock);
 }
 
 /*
@@ -753,35 +784,15 @@ static void
 test_compare_torn(void **state)
 {
 	struct fx *fx = *state;
-	char *spare = xasprintf("%s.certdeck-spare", fx->index);
-	char *lock = xasprintf("%s.lock", fx->index);
-	struct gix *g;
-	struct gix_ent e = ent(1);
-	pid_t pid;
-	int st;
 
 	big_index(fx);
 	edit_one(fx, 1, 10);
 	assert_int_equal(edit_one(fx, 2, 11), GIX_WROTE_PATCHED);
-	if ((pid = fork()) == 0) {
-		setenv("CERTDECK_TEST_CRASH", "gitindex-patch", 1);
-		g = open_ok(fx);
-		gix_del(g, "d/11990" LONG_NAME);
-		gix_put(g, "d/1199a" LONG_NAME, &e);
-		write_ok(fx, g);
-		_exit(0);
-	}
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_int_equal(link(lock, spare), 0);		/* the name back */
-	assert_int_equal(unlink(lock), 0);
+	killed_writing_spare(fx, change_layout);
 	assert_int_not_equal(edit_one(fx, 3, 12), GIX_WROTE_PATCHED);
 	assert_true(libgit2_reads(fx));
 	assert_entry(fx, 3, 12);
 	assert_entry(fx, 2, 11);
-	free(spare);
-	free(lock);
 }
 
 /*
