@@ -22,7 +22,8 @@
  * what it changes: the SHA-1 states saved along the file, so that the
  * next write hashes only from where it starts to differ (gix_ck_load),
  * and the index replaced, into which the next write patches just the
- * entries changed since (gix_write).
+ * entries changed since, or, when the states cannot say which (git
+ * wrote the index), the blocks found to differ (gix_write).
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
