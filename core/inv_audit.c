@@ -65,9 +65,9 @@ struct sweep {
 	struct audit_report	*rep;
 	int64_t			 now;
 	struct lastprobe	*probes;
-	size_t			 nprobes;
+	size_t			 nprobes, probescap;
 	struct jobfail		*jobs;
-	size_t			 njobs;
+	size_t			 njobs, jobscap;
 	struct leafkey		*leaves;
 	size_t			 nleaves;
 	struct strv		 anchors;	/* subjects of trust anchors,
@@ -93,7 +93,7 @@ struct sweep {
 		size_t	 finding;	/* chain-incomplete's, in rep->f */
 		char	*issuer;
 	}			*pending;
-	size_t			 npending;
+	size_t			 npending, pendingcap;
 };
 
 static void
@@ -203,7 +203,7 @@ probe_row(void *arg, const struct idx_probe *ip, const char *const *v)
 
 	if (strcmp(ip->kind, "cancelled") == 0)
 		return 0;
-	s->probes = xreallocarray(s->probes, s->nprobes + 1,
+	s->probes = xgrow(s->probes, s->nprobes, &s->probescap,
 	    sizeof *s->probes);
 	lp = &s->probes[s->nprobes++];
 	lp->entry = xstrdup(ip->entry);
@@ -222,7 +222,7 @@ job_row(void *arg, const char *entry, int64_t failed, int64_t last)
 {
 	struct sweep *s = arg;
 
-	s->jobs = xreallocarray(s->jobs, s->njobs + 1, sizeof *s->jobs);
+	s->jobs = xgrow(s->jobs, s->njobs, &s->jobscap, sizeof *s->jobs);
 	s->jobs[s->njobs].entry = xstrdup(entry);
 	s->jobs[s->njobs].failed = failed;
 	s->jobs[s->njobs].last = last;
@@ -551,7 +551,7 @@ rule_chain(struct sweep *s, const struct audit_policy *p,
 	if (last->self_signed || sorted_has(&s->anchors, last->issuer) ||
 	    p->sev[AR_CHAIN_INCOMPLETE] == AUDIT_OFF)
 		return;
-	s->pending = xreallocarray(s->pending, s->npending + 1,
+	s->pending = xgrow(s->pending, s->npending, &s->pendingcap,
 	    sizeof *s->pending);
 	s->pending[s->npending].finding = s->rep->n;
 	s->pending[s->npending++].issuer = last->issuer ?

@@ -66,6 +66,19 @@ xreallocarray(void *p, size_t n, size_t sz)
 	return xrealloc(p, n * sz);
 }
 
+void *
+xgrow(void *p, size_t n, size_t *cap, size_t sz)
+{
+	if (n < *cap)
+		return p;
+	if (*cap > SIZE_MAX / 2)
+		oom();
+	*cap = *cap != 0 ? *cap * 2 : 16;
+	if (*cap <= n)
+		*cap = n + 1;
+	return xreallocarray(p, *cap, sz);
+}
+
 char *
 xstrdup(const char *s)
 {

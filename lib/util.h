@@ -16,6 +16,10 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
 void	*xreallocarray(void *, size_t, size_t);
+/* Room for element n of an array of elements of size sz whose allocation
+   holds *cap of them: doubles it when full, so that n appends cost O(n)
+   where growing by one each time copies the array each time. */
+void	*xgrow(void *, size_t n, size_t *cap, size_t sz);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -774,10 +774,34 @@ t_read_secret(void **state)
 	free(tmp);
 }
 
+/* xgrow: every element kept, the allocation doubling (few reallocs). */
+static void
+t_xgrow(void **state)
+{
+	size_t *a = NULL, cap = 0, i, grew = 0, last = 0;
+
+	(void)state;
+	for (i = 0; i < 100000; i++) {
+		a = xgrow(a, i, &cap, sizeof *a);
+		assert_true(cap > i);
+		if (cap != last) {
+			grew++;
+			last = cap;
+		}
+		a[i] = i * 7;
+	}
+	for (i = 0; i < 100000; i++)
+		assert_int_equal(a[i], i * 7);
+	assert_true(grew <= 14);	/* 16 << 13 > 100,000 */
+	assert_ptr_equal(xgrow(a, 5, &cap, sizeof *a), a);	/* room */
+	free(a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_xgrow),
 		cmocka_unit_test(t_clock_parse),
 		cmocka_unit_test(t_clock_now),
 		cmocka_unit_test(t_status),
