@@ -995,6 +995,7 @@ struct repo_stage {
 	unsigned char	*isdir;		/* tmp[i] is a staged directory */
 	size_t		 n, cap;
 	long		 pid;		/* in the temp names */
+	int		 chmod;		/* the umask takes from 0644 */
 	size_t		 renamed;	/* tmp[0..renamed) are in place */
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
@@ -1073,11 +1074,15 @@ repo_stage_wait(struct repo_stage *st, int keep_last)
 static int
 repo_stage_start(struct repo_stage *st, char **cause)
 {
+	int mask;
+
 	if (st->n > 0)
 		return 0;
 	if (mkdir_p(st->tmpdir, 0700) != 0)
 		return set_cause(cause, "%s: %s", st->tmpdir, strerror(errno));
 	repo_stage_fs(st);
+	mask = umask_get();
+	st->chmod = mask < 0 || (mask & 0644) != 0;
 	return 0;
 }
 
@@ -1095,8 +1100,10 @@ repo_stage_file(struct repo_stage *st, const char *tmp, const char *full,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return set_cause(cause, "%s: %s", full, strerror(errno));
-	/* The umask must not make a tracked file unreadable to the team. */
-	if (write_all(fd, data, len) != 0 || fchmod(fd, 0644) != 0 ||
+	/* The umask must not make a tracked file unreadable to the team
+	   (a chmod costs a syscall and an inode update: only if it does). */
+	if (write_all(fd, data, len) != 0 ||
+	    (st->chmod && fchmod(fd, 0644) != 0) ||
 	    (sb != NULL && fstat(fd, sb) != 0)) {
 		set_cause(cause, "%s: %s", full, strerror(errno));
 		close(fd);

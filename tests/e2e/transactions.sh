@@ -270,6 +270,17 @@ check "git index: certdeck fsck (libgit2) reads it" Cq fsck
 (umask 002 && Cq set host3-example-com owner=group)
 check "git index: mode from the umask, as git's (002: 664)" test "$(stat -c %a "$I/.git/index")" = 664
 check "git index: exact after it" exact
+# Work tree files are 0644 whatever the umask (a team reads them): made
+# so by the umask 022 alone, chmod'ed under a stricter one; a new entry
+# (its directory staged whole) and a changed file alike.
+cert_at 2026-05-01 90 "$T/c/um0" "umask0.example.com"
+cert_at 2026-05-01 90 "$T/c/um1" "umask1.example.com"
+(umask 022 && Cq import "$T/c/um0.pem")
+(umask 077 && Cq import "$T/c/um1.pem" && Cq set host3-example-com owner=strict)
+check "umask 022: a new entry's files are 644" test "$(stat -c %a "$I"/certs/*/umask0-example-com/cert.pem "$I"/certs/*/umask0-example-com/entry | sort -u)" = 644
+check "umask 077: a new entry's files are 644" test "$(stat -c %a "$I"/certs/*/umask1-example-com/cert.pem "$I"/certs/*/umask1-example-com/entry | sort -u)" = 644
+check "umask 077: a changed file is 644" test "$(stat -c %a "$I"/certs/*/host3-example-com/entry)" = 644
+check "umask 077: exact after it" exact
 
 # A large index (over 1 MiB: 10,000 entries and more) is patched, not
 # rewritten, when a change only replaces entries of the same size: the
