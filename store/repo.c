@@ -1176,12 +1176,13 @@ repo_stage_dir(struct repo_stage *st, struct repo_chg *c, size_t a,
 	if (repo_stage_start(st, cause) != 0)
 		return -1;
 	tmp = xasprintf("%s/d.%ld.%zu", st->tmpdir, st->pid, st->n);
-	if (mkdir(tmp, 0755) != 0) {
-		set_cause(cause, "%s: %s", tmp, strerror(errno));
+	slash = strrchr(c[a].path, '/');
+	if (mkdir(tmp, 0755) != 0) {	/* named as the directory it is */
+		set_cause(cause, "%s/%.*s: %s", workdir,
+		    (int)(slash - c[a].path), c[a].path, strerror(errno));
 		free(tmp);
 		return -1;
 	}
-	slash = strrchr(c[a].path, '/');
 	for (i = a; i < b && rc == 0; i++) {
 		file = xasprintf("%s/%s", tmp, strrchr(c[i].path, '/') + 1);
 		full = xasprintf("%s/%s", workdir, c[i].path);

@@ -1274,10 +1274,12 @@ test_batch_concurrent(void **state)
 /*
  * A work tree file that cannot be written commits nothing: the files are
  * staged before the commit point, on a thread for a bulk commit. The
- * first temp file's name is taken by a directory, so open() fails.
+ * first temp name is taken by a directory, so open() or mkdir() fails:
+ * of a file in a directory the work tree has (newdir 0: files in
+ * certs/ab/one), or of a new directory staged whole (newdir 1).
  */
 static void
-stage_fail_case(struct fx *fx, size_t n)
+stage_fail_case(struct fx *fx, size_t n, int newdir)
 {
 	struct repo_change *c = xcalloc(n, sizeof *c);
 	char **paths = xcalloc(n, sizeof *paths);
@@ -1286,19 +1288,22 @@ stage_fail_case(struct fx *fx, size_t n)
 
 	head = GIT(fx->dir, "rev-parse", "HEAD");
 	for (i = 0; i < n; i++) {
-		paths[i] = xasprintf("certs/%02zx/n%zu-%zu/cert.pem", i % 7,
-		    n, i);
+		paths[i] = newdir ? xasprintf("certs/%02zx/n%zu-%zu/cert.pem",
+		    i % 7, n, i) : xasprintf("certs/ab/one/f%zu-%03zu", n, i);
 		c[i] = ch(paths[i], "data\n");
 	}
-	block = xasprintf("%s/.certdeck/tmp/s0/wt.%ld.0", fx->dir,
-	    (long)getpid());
+	block = xasprintf("%s/.certdeck/tmp/s0/%s.%ld.0", fx->dir,
+	    newdir ? "d" : "wt", (long)getpid());
 	assert_int_equal(mkdir_p(block, 0700), 0);
 	assert_int_equal(repo_commit(fx->r, c, n, "blocked", id, &cause), -1);
 	assert_non_null(cause);
-	/* Named: the file whose temp could not be made (of a bulk commit,
-	   the first the staging thread took: usually the first). */
-	if (strstr(cause, "/certs/0") == NULL ||
-	    strstr(cause, "/cert.pem: Is a directory") == NULL)
+	/* Named: the file or directory whose temp could not be made (of a
+	   bulk commit, the first the staging thread took: usually the
+	   first). */
+	if (newdir ? strstr(cause, "/certs/00/n") == NULL ||
+	    strstr(cause, ": File exists") == NULL :
+	    strstr(cause, "/certs/ab/one/f") == NULL ||
+	    strstr(cause, ": Is a directory") == NULL)
 		fail_msg("cause: %s", cause);
 	free(cause);
 	cause = NULL;
@@ -1310,6 +1315,7 @@ stage_fail_case(struct fx *fx, size_t n)
 	want = xasprintf("certs/00/n%zu-0", n);
 	assert_false(wt_exists(fx, want));
 	free(want);
+	assert_true(wt_exists(fx, "certs/ab/one/cert.pem"));
 	assert_clean(fx->dir);
 	/* Nothing staged is left behind but the blocker. */
 	assert_int_equal(rmdir(block), 0);
@@ -1338,8 +1344,10 @@ test_stage_fails(void **state)
 
 	c[0] = ch("certs/ab/one/cert.pem", "1\n");
 	commit_ok(fx, c, 1, "first", id);
-	stage_fail_case(fx, 1);		/* on the calling thread */
-	stage_fail_case(fx, 200);	/* bulk: on the staging thread */
+	stage_fail_case(fx, 1, 0);	/* on the calling thread */
+	stage_fail_case(fx, 1, 1);
+	stage_fail_case(fx, 200, 0);	/* bulk: on the staging thread */
+	stage_fail_case(fx, 200, 1);
 	tmp = xasprintf("%s/.certdeck/tmp", fx->dir);
 	assert_non_null(d = opendir(tmp));
 	while ((de = readdir(d)) != NULL)
