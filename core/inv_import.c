@@ -547,7 +547,7 @@ strset_add(struct strset *ss, const char *s)
  * rewrites most pages of those indexes into the write-ahead log, so its
  * cost follows the index's size, not its own. At 1,000 files a
  * transaction, the planning of a 100,000-file import wrote about 1.2 GB
- * to the log and took 10 s; in batches of a second, 4.5 s.
+ * to the log and took 10 s; in batches of a second, about 5 s.
  */
 #define CACHE_TX_MS	1000
 

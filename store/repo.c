@@ -1823,7 +1823,7 @@ repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
 {
 	struct stat sb;
 	size_t i, dl, last = 0;
-	int isnew = 0;
+	int isnew = 0, e;
 
 	for (i = 0; i < n; i++) {
 		dl = repo_dirlen(c[i].path);
@@ -1834,13 +1834,14 @@ repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
 				buf_reset(full);
 				buf_printf(full, "%s/%.*s", r->workdir,
 				    (int)dl, c[i].path);
-				if (lstat(full->data, &sb) == 0)
-					;
-				else if (errno == ENOENT)
+				/* ENOTDIR: a file in the way, which the
+				   path's own check reports. */
+				e = lstat(full->data, &sb) != 0 ? errno : 0;
+				if (e == ENOENT)
 					isnew = 1;
-				else if (errno != ENOTDIR)
+				else if (e != 0 && e != ENOTDIR)
 					return set_cause(cause, "%s: %s",
-					    full->data, strerror(errno));
+					    full->data, strerror(e));
 			}
 			last = dl;
 		}
