@@ -189,6 +189,10 @@ check "700 at once: all 700 listed" test "$(C list | grep -c 'host-000[0-9]*-ben
 check "700 at once: every file as committed" consistent
 "$T/gencerts" -s 700 300 "$T/many2" >/dev/null
 check "300 more: imported" sh -c "'$CERTDECK' -C '$I' import '$T/many2' | grep -c 'imported as' | grep -qx 300"
+# Their directories were staged whole, the stat data taken as each file
+# was written: git diff-files (which does not refresh) must find every
+# file as .git/index says, before git status refreshes anything.
+check "300 more: .git/index holds each new file's stat data" test -z "$(git -C "$I" diff-files --name-only)"
 check "300 more: every file as committed" consistent
 # A temp directory that once held many files (an earlier version's large
 # import) keeps its size on ext4, and every command read it: made anew.
