@@ -498,21 +498,6 @@ read_file(const char *path, size_t max, char **data, size_t *len,
 }
 
 int
-umask_get(void)
-{
-	char *data = NULL, *p;
-	size_t len;
-	long v = -1;
-
-	if (read_file("/proc/self/status", 1 << 16, &data, &len, NULL) != 0)
-		return -1;
-	if ((p = strstr(data, "\nUmask:")) != NULL)
-		v = strtol(p + 8, NULL, 8);
-	free(data);
-	return v >= 0 && v <= 0777 ? (int)v : -1;
-}
-
-int
 write_all(int fd, const void *p, size_t len)
 {
 	const char *s = p;

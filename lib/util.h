@@ -105,9 +105,6 @@ int	 write_file_tmp(const char *path, const char *tmpdir, const void *,
 int	 mkdir_p(const char *path, int mode);
 /* All of p to fd, through short writes and EINTR; -1 with errno. */
 int	 write_all(int fd, const void *p, size_t len);
-/* The process's umask, read without changing it (umask(2) would, for
-   every thread); -1 if the kernel does not say (/proc/self/status). */
-int	 umask_get(void);
 /* Free a buffer that held key material or a passphrase (wiped first). */
 void	 free_secret(char *, size_t len);
 /*

@@ -841,6 +841,23 @@ gix_lock_new(const char *file, const char *lock, int *fdp, char **cause)
 	return 0;
 }
 
+/* The process's umask, read without changing it (umask(2) would, for
+   every thread); -1 if the kernel does not say. */
+static int
+gix_umask(void)
+{
+	char *data = NULL, *p;
+	size_t len;
+	long v = -1;
+
+	if (read_file("/proc/self/status", 1 << 16, &data, &len, NULL) != 0)
+		return -1;
+	if ((p = strstr(data, "\nUmask:")) != NULL)
+		v = strtol(p + 8, NULL, 8);
+	free(data);
+	return v >= 0 && v <= 0777 ? (int)v : -1;
+}
+
 /*
  * Take FILE.lock: 1 with *fdp on the spare's inode (its name gone, a
  * lease on it, the mode a new lock file would have), 0 with *fdp on a
@@ -857,7 +874,7 @@ gix_lock(const char *file, const char *lock, const char *spare, int *fdp,
 		fd = open(lock, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
 		    st.st_nlink == 2 && st.st_uid == geteuid() &&
-		    (mask = umask_get()) >= 0 &&
+		    (mask = gix_umask()) >= 0 &&
 		    ((st.st_mode & 07777) == (mode_t)(0666 & ~mask) ||
 		    fchmod(fd, (mode_t)(0666 & ~mask)) == 0) &&
 		    fcntl(fd, F_SETSIG, SIGURG) == 0 &&

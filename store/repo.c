@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/types.h>
+#include <sys/xattr.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -79,7 +80,8 @@ struct repo_chg {
 	git_oid		 head_id;	/* blob id in HEAD, if in_head */
 	int		 in_head;
 	int		 wt_same;	/* the work tree file already holds data */
-	int		 newdir;	/* its directory is not in the work tree */
+	int		 newdir;	/* its directory: not in the work
+					   tree, may be staged whole */
 	int		 staged;	/* st is the staged file's, as placed */
 	struct stat	 st;
 };
@@ -995,7 +997,6 @@ struct repo_stage {
 	unsigned char	*isdir;		/* tmp[i] is a staged directory */
 	size_t		 n, cap;
 	long		 pid;		/* in the temp names */
-	int		 chmod;		/* the umask takes from 0644 */
 	size_t		 renamed;	/* tmp[0..renamed) are in place */
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
@@ -1074,15 +1075,11 @@ repo_stage_wait(struct repo_stage *st, int keep_last)
 static int
 repo_stage_start(struct repo_stage *st, char **cause)
 {
-	int mask;
-
 	if (st->n > 0)
 		return 0;
 	if (mkdir_p(st->tmpdir, 0700) != 0)
 		return set_cause(cause, "%s: %s", st->tmpdir, strerror(errno));
 	repo_stage_fs(st);
-	mask = umask_get();
-	st->chmod = mask < 0 || (mask & 0644) != 0;
 	return 0;
 }
 
@@ -1095,16 +1092,22 @@ static int
 repo_stage_file(struct repo_stage *st, const char *tmp, const char *full,
     const void *data, size_t len, struct stat *sb, char **cause)
 {
+	struct stat own;
 	int fd;
 
+	if (sb == NULL)
+		sb = &own;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return set_cause(cause, "%s: %s", full, strerror(errno));
-	/* The umask must not make a tracked file unreadable to the team
-	   (a chmod costs a syscall and an inode update: only if it does). */
-	if (write_all(fd, data, len) != 0 ||
-	    (st->chmod && fchmod(fd, 0644) != 0) ||
-	    (sb != NULL && fstat(fd, sb) != 0)) {
+	/*
+	 * The umask, or a default ACL, must not make a tracked file
+	 * unreadable to the team. A chmod is a syscall and an inode update
+	 * per file: made only when the mode is not already 0644.
+	 */
+	if (write_all(fd, data, len) != 0 || fstat(fd, sb) != 0 ||
+	    ((sb->st_mode & 07777) != 0644 && (fchmod(fd, 0644) != 0 ||
+	    fstat(fd, sb) != 0))) {
 		set_cause(cause, "%s: %s", full, strerror(errno));
 		close(fd);
 		unlink(tmp);
@@ -1814,8 +1817,43 @@ repo_dirlen(const char *path)
 }
 
 /*
- * Mark the changes whose directory the work tree does not have (c is
- * sorted, so a directory's files are a run): one lstat per directory.
+ * Does a directory made in .certdeck/tmp and renamed into the work tree
+ * come out as one made in place (by mkdir under dir, the nearest work
+ * tree directory that exists)? Not when either side has the setgid bit
+ * (a new directory takes its group and the bit: a group-shared
+ * inventory) or a default ACL (applied instead of the umask). 1 if it
+ * does.
+ */
+static int
+repo_dir_plain(const char *dir)
+{
+	struct stat sb;
+
+	if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+	    (sb.st_mode & S_ISGID) != 0)
+		return 0;
+	if (getxattr(dir, "system.posix_acl_default", NULL, 0) >= 0)
+		return 0;
+	return errno == ENODATA || errno == ENOTSUP;
+}
+
+/* repo_dir_plain of path's nearest existing directory (path is taken). */
+static int
+repo_nearest_plain(char *path)
+{
+	struct stat sb;
+	char *slash;
+
+	while (lstat(path, &sb) != 0 && errno == ENOENT &&
+	    (slash = strrchr(path, '/')) != NULL && slash != path)
+		*slash = '\0';
+	return repo_dir_plain(path);
+}
+
+/*
+ * Mark the changes whose directory the work tree does not have and may
+ * be staged whole (c is sorted, so a directory's files are a run): one
+ * lstat per directory, and one more per parent of new directories.
  */
 static int
 repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
@@ -1823,30 +1861,48 @@ repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
 {
 	struct stat sb;
 	size_t i, dl, last = 0;
-	int isnew = 0, e;
+	char *up, *parent = NULL;
+	int isnew = 0, e, tmp_plain, up_plain = 0;
 
+	up = xasprintf("%s/.certdeck/tmp", r->workdir);
+	tmp_plain = repo_nearest_plain(up);
+	free(up);
 	for (i = 0; i < n; i++) {
 		dl = repo_dirlen(c[i].path);
-		if (i == 0 || dl != last || strncmp(c[i].path,
-		    c[i - 1].path, dl) != 0) {
-			isnew = 0;
-			if (dl > 0) {
-				buf_reset(full);
-				buf_printf(full, "%s/%.*s", r->workdir,
-				    (int)dl, c[i].path);
-				/* ENOTDIR: a file in the way, which the
-				   path's own check reports. */
-				e = lstat(full->data, &sb) != 0 ? errno : 0;
-				if (e == ENOENT)
-					isnew = 1;
-				else if (e != 0 && e != ENOTDIR)
-					return set_cause(cause, "%s: %s",
-					    full->data, strerror(e));
+		if (i > 0 && dl == last &&
+		    strncmp(c[i].path, c[i - 1].path, dl) == 0) {
+			c[i].newdir = isnew;	/* the same directory */
+			continue;
+		}
+		last = dl;
+		isnew = 0;
+		if (dl > 0 && tmp_plain) {
+			buf_reset(full);
+			buf_printf(full, "%s/%.*s", r->workdir, (int)dl,
+			    c[i].path);
+			/* ENOTDIR: a file in the way, which the path's own
+			   check reports. */
+			e = lstat(full->data, &sb) != 0 ? errno : 0;
+			if (e != 0 && e != ENOENT && e != ENOTDIR) {
+				free(parent);
+				return set_cause(cause, "%s: %s", full->data,
+				    strerror(e));
 			}
-			last = dl;
+			if (e == ENOENT) {
+				up = xstrndup(full->data, (size_t)
+				    (strrchr(full->data, '/') - full->data));
+				if (parent == NULL || strcmp(up, parent) != 0) {
+					free(parent);
+					parent = xstrdup(up);
+					up_plain = repo_nearest_plain(up);
+				}
+				free(up);
+				isnew = up_plain;
+			}
 		}
 		c[i].newdir = isnew;
 	}
+	free(parent);
 	return 0;
 }
 
@@ -1866,7 +1922,9 @@ repo_units(const struct repo_chg *c, size_t n, size_t *nu)
 	while (i < n) {
 		dl = repo_dirlen(c[i].path);
 		j = i + 1;
-		whole = c[i].newdir && dl > 0;
+		/* Not when a subdirectory's files sorted before this one. */
+		whole = c[i].newdir && dl > 0 && (i == 0 ||
+		    strncmp(c[i - 1].path, c[i].path, dl + 1) != 0);
 		if (whole) {
 			/* Everything under the directory: a run of c. */
 			while (j < n && strncmp(c[j].path, c[i].path,

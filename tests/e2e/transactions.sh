@@ -285,6 +285,48 @@ check "umask 022: a new entry's files are 644" test "$(stat -c %a "$I"/certs/*/u
 check "umask 077: a new entry's files are 644" test "$(stat -c %a "$I"/certs/*/umask1-example-com/cert.pem "$I"/certs/*/umask1-example-com/entry | sort -u)" = 644
 check "umask 077: a changed file is 644" test "$(stat -c %a "$I"/certs/*/host3-example-com/entry)" = 644
 check "umask 077: exact after it" exact
+# A group-shared inventory (setgid directories of another group): a new
+# entry's directory is made in place, as a mkdir there makes it, with
+# the group and the bit; one made in .certdeck/tmp and renamed into
+# place would have neither.
+g0=$(stat -c %g "$I/certs")
+chgrp -R daemon "$I/certs" 2>/dev/null	# root (CI); else the own group
+find "$I/certs" -type d -exec chmod g+s {} +
+git -C "$I" update-index -q --refresh	# chgrp changed every ctime
+cert_at 2026-05-01 90 "$T/c/sg0" "setgid0.example.com"
+Cq import "$T/c/sg0.pem"
+d=$(echo "$I"/certs/*/setgid0-example-com)
+check "group-shared: a new entry's directory has its parent's group" test "$(stat -c %g "$d")" = "$(stat -c %g "$(dirname "$d")")"
+check "group-shared: and the setgid bit" test -g "$d"
+check "group-shared: exact" exact
+find "$I/certs" -type d -exec chmod g-s {} +
+chgrp -R "$g0" "$I/certs"
+git -C "$I" update-index -q --refresh
+# A default ACL is applied instead of the umask (here it gives 0640):
+# tracked files are still 0644, and new directories are made in place
+# (the ACL's 0750), not in .certdeck/tmp.
+acl() {	# acl set|remove DIR...: u::rwx,g::r-x,o::--- as the default
+	python3 - "$@" <<'PY'
+import os, struct, sys
+d = struct.pack('<I', 2) + b''.join(struct.pack('<HHI', t, p, 0xffffffff)
+    for t, p in ((1, 7), (4, 5), (0x20, 0)))
+for p in sys.argv[2:]:
+	if sys.argv[1] == 'set':
+		os.setxattr(p, 'system.posix_acl_default', d)
+	else:
+		os.removexattr(p, 'system.posix_acl_default')
+PY
+}
+mkdir -p "$I/.certdeck/tmp"
+acl set "$I/certs" "$I"/certs/* "$I/.certdeck/tmp"
+cert_at 2026-05-01 90 "$T/c/acl0" "acl0.example.com"
+(umask 022 && Cq import "$T/c/acl0.pem")
+d=$(echo "$I"/certs/*/acl0-example-com)
+check "default ACL: a new entry's files are 644" test "$(stat -c %a "$d/cert.pem" "$d/entry" | sort -u)" = 644
+check "default ACL: its directory is the ACL's (750)" test "$(stat -c %a "$d")" = 750
+check "default ACL: exact" exact
+acl remove "$I/certs" "$I"/certs/[0-9a-f][0-9a-f] "$I/.certdeck/tmp" 2>/dev/null
+chmod 755 "$d"
 
 # A large index (over 1 MiB: 10,000 entries and more) is patched, not
 # rewritten, when a change only replaces entries of the same size: the

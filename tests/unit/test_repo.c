@@ -372,6 +372,43 @@ test_read_head(void **state)
 	assert_null(cause);
 }
 
+/*
+ * New directories are staged whole when they can be: one with both a
+ * subdirectory and a file, the subdirectory's files sorting first (so
+ * the directory cannot be one piece), and dot-named files; all in place,
+ * .git/index exact (diff-files does not refresh).
+ */
+static void
+test_commit_new_dirs(void **state)
+{
+	struct fx *fx = *state;
+	struct repo_change c[7];
+	char a[REPO_OID_HEX];
+	char *s;
+
+	c[0] = ch("certs/ab/one/cert.pem", "one\n");
+	commit_ok(fx, c, 1, "A", a);
+	tick();
+	c[0] = ch("newd/b/x", "x\n");
+	c[1] = ch("newd/b/y", "y\n");
+	c[2] = ch("newd/c", "c\n");
+	c[3] = ch("other/a/.dot", "dot\n");
+	c[4] = ch("other/b", "b\n");
+	c[5] = ch("certs/cd/two/cert.pem", "two\n");
+	c[6] = ch("certs/cd/two/entry", "owner = b\n");
+	commit_ok(fx, c, 7, "B", a);
+	assert_wt(fx, "newd/b/x", "x\n");
+	assert_wt(fx, "newd/b/y", "y\n");
+	assert_wt(fx, "newd/c", "c\n");
+	assert_wt(fx, "other/a/.dot", "dot\n");
+	assert_wt(fx, "other/b", "b\n");
+	assert_wt(fx, "certs/cd/two/entry", "owner = b\n");
+	s = GIT(fx->dir, "diff-files", "--name-only");
+	assert_string_equal(s, "");
+	free(s);
+	assert_clean(fx->dir);
+}
+
 static void
 test_commit_nested(void **state)
 {
@@ -1594,6 +1631,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_head, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_commit_nested, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_commit_new_dirs, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_walk_entries, setup,
 		    teardown),
