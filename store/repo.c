@@ -988,6 +988,21 @@ repo_wt_write(struct repo *r, const char *full, const void *data, size_t len,
  * of the file itself changes its ctime, which git compares).
  */
 #define REPO_STAGE_OPEN	256		/* temp files kept open at once */
+/*
+ * Directories staged whole by one stager, at most: all of them are in its
+ * temp directory, and ext2/3 (ext4 without dir_nlink) allow a directory
+ * 32,000 subdirectories. The rest go file by file.
+ */
+static size_t repo_stage_dirs = 30000;
+
+size_t
+repo_set_stage_dirs(size_t n)
+{
+	size_t old = repo_stage_dirs;
+
+	repo_stage_dirs = n;
+	return old;
+}
 
 struct repo_stage {
 	struct repo	*r;
@@ -996,6 +1011,7 @@ struct repo_stage {
 	char	       **tmp, **dst;
 	unsigned char	*isdir;		/* tmp[i] is a staged directory */
 	size_t		 n, cap;
+	size_t		 ndirs;		/* directories staged whole */
 	long		 pid;		/* in the temp names */
 	size_t		 renamed;	/* tmp[0..renamed) are in place */
 	int		 fds[REPO_STAGE_OPEN];
@@ -1297,17 +1313,21 @@ repo_stage_run(void *arg)
 		for (; i < end && sj->rc == 0; i++) {
 			const struct repo_unit *u = &sj->u[i];
 			const struct repo_chg *c = &sj->c[u->a];
+			size_t k;
 
-			if (u->dir) {
+			if (u->dir && sj->st->ndirs < repo_stage_dirs) {
+				sj->st->ndirs++;
 				sj->rc = repo_stage_dir(sj->st, sj->c, u->a,
 				    u->b, &sj->cause);
 				continue;
 			}
-			buf_reset(&full);
-			buf_printf(&full, "%s/%s", sj->st->r->workdir,
-			    c->path);
-			sj->rc = repo_stage_write(sj->st, full.data, c->data,
-			    c->len, &sj->cause);
+			for (k = u->a; k < u->b && sj->rc == 0; k++, c++) {
+				buf_reset(&full);
+				buf_printf(&full, "%s/%s", sj->st->r->workdir,
+				    c->path);
+				sj->rc = repo_stage_write(sj->st, full.data,
+				    c->data, c->len, &sj->cause);
+			}
 		}
 	}
 	if (sj->rc == 0)

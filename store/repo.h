@@ -231,4 +231,8 @@ int	 repo_batch_end(struct repo *, int timeout_ms, char **cause);
    line alone (a loose commit), not by reading the commit whole. */
 size_t	 repo_stats_quick_trees(void);
 
+/* At most this many new directories staged whole per stager (the rest
+   file by file); returns the old value. For tests. */
+size_t	 repo_set_stage_dirs(size_t);
+
 #endif

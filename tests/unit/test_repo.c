@@ -407,6 +407,21 @@ test_commit_new_dirs(void **state)
 	assert_string_equal(s, "");
 	free(s);
 	assert_clean(fx->dir);
+
+	/* Past the stager's limit of directories, file by file: the same. */
+	tick();
+	repo_set_stage_dirs(1);
+	c[0] = ch("lim/a/x", "ax\n");
+	c[1] = ch("lim/b/x", "bx\n");
+	c[2] = ch("lim/c/x", "cx\n");
+	commit_ok(fx, c, 3, "C", a);
+	repo_set_stage_dirs(30000);
+	assert_wt(fx, "lim/a/x", "ax\n");
+	assert_wt(fx, "lim/c/x", "cx\n");
+	s = GIT(fx->dir, "diff-files", "--name-only");
+	assert_string_equal(s, "");
+	free(s);
+	assert_clean(fx->dir);
 }
 
 static void
