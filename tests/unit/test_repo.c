@@ -376,7 +376,7 @@ test_read_head(void **state)
  * New directories are staged whole when they can be: one with both a
  * subdirectory and a file, the subdirectory's files sorting first (so
  * the directory cannot be one piece), and dot-named files; all in place,
- * .git/index exact (diff-files does not refresh).
+ * .git/index exact (diff-files, which does not refresh, finds nothing).
  */
 static void
 test_commit_new_dirs(void **state)
@@ -384,7 +384,6 @@ test_commit_new_dirs(void **state)
 	struct fx *fx = *state;
 	struct repo_change c[7];
 	char a[REPO_OID_HEX];
-	char *s;
 
 	c[0] = ch("certs/ab/one/cert.pem", "one\n");
 	commit_ok(fx, c, 1, "A", a);
@@ -403,9 +402,7 @@ test_commit_new_dirs(void **state)
 	assert_wt(fx, "other/a/.dot", "dot\n");
 	assert_wt(fx, "other/b", "b\n");
 	assert_wt(fx, "certs/cd/two/entry", "owner = b\n");
-	s = GIT(fx->dir, "diff-files", "--name-only");
-	assert_string_equal(s, "");
-	free(s);
+	assert_git_eq("", fx->dir, "diff-files", "--name-only");
 	assert_clean(fx->dir);
 
 	/* Past the stager's limit of directories, file by file: the same. */
@@ -418,9 +415,7 @@ test_commit_new_dirs(void **state)
 	repo_set_stage_dirs(30000);
 	assert_wt(fx, "lim/a/x", "ax\n");
 	assert_wt(fx, "lim/c/x", "cx\n");
-	s = GIT(fx->dir, "diff-files", "--name-only");
-	assert_string_equal(s, "");
-	free(s);
+	assert_git_eq("", fx->dir, "diff-files", "--name-only");
 	assert_clean(fx->dir);
 }
 
