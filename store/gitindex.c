@@ -959,10 +959,7 @@ gix_patchable(const struct gix *g, int fd, size_t newsize)
 static void
 rng_add(struct gix_rng **r, size_t *n, size_t *cap, size_t off, size_t len)
 {
-	if (*n == *cap) {
-		*cap = *cap ? *cap * 2 : 16;
-		*r = xreallocarray(*r, *cap, sizeof **r);
-	}
+	*r = xgrow(*r, *n, cap, sizeof **r);
 	(*r)[*n].off = (uint32_t)off;
 	(*r)[*n].len = (uint32_t)len;
 	(*n)++;

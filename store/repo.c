@@ -1008,12 +1008,15 @@ struct repo_stage {
 	struct repo	*r;
 	char		*tmpdir;
 	char		*lastdir;	/* the directory made last */
-	char	       **tmp, **dst;
-	unsigned char	*isdir;		/* tmp[i] is a staged directory */
+	struct repo_staged {
+		char	*tmp;		/* in .certdeck/tmp */
+		char	*dst;		/* where it goes in the work tree */
+		int	 isdir;		/* a directory staged whole */
+	}		*f;
 	size_t		 n, cap;
 	size_t		 ndirs;		/* directories staged whole */
 	long		 pid;		/* in the temp names */
-	size_t		 renamed;	/* tmp[0..renamed) are in place */
+	size_t		 renamed;	/* f[0..renamed) are in place */
 	int		 fds[REPO_STAGE_OPEN];
 	size_t		 nfds;
 	int		 err;		/* errno of a failed wait, or 0 */
@@ -1148,16 +1151,10 @@ repo_stage_file(struct repo_stage *st, const char *tmp, const char *full,
 static void
 repo_stage_note(struct repo_stage *st, char *tmp, char *dst, int isdir)
 {
-	if (st->n == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 64;
-		st->tmp = xreallocarray(st->tmp, st->cap, sizeof *st->tmp);
-		st->dst = xreallocarray(st->dst, st->cap, sizeof *st->dst);
-		st->isdir = xreallocarray(st->isdir, st->cap,
-		    sizeof *st->isdir);
-	}
-	st->tmp[st->n] = tmp;
-	st->dst[st->n] = dst;
-	st->isdir[st->n] = (unsigned char)isdir;
+	st->f = xgrow(st->f, st->n, &st->cap, sizeof *st->f);
+	st->f[st->n].tmp = tmp;
+	st->f[st->n].dst = dst;
+	st->f[st->n].isdir = isdir;
 	st->n++;
 }
 
@@ -1237,7 +1234,7 @@ repo_stage_sync(struct repo_stage *st, char **cause)
 		st->nfds = 0;
 	}
 	if (st->err != 0)
-		return set_cause(cause, "%s: %s", st->n ? st->dst[0] : "",
+		return set_cause(cause, "%s: %s", st->n ? st->f[0].dst : "",
 		    strerror(st->err));
 	return 0;
 }
@@ -1253,7 +1250,7 @@ repo_stage_commit(struct repo_stage *st, char **cause)
 	char *dir;
 
 	for (; st->renamed < st->n; st->renamed++) {
-		const char *dst = st->dst[st->renamed];
+		const char *dst = st->f[st->renamed].dst;
 
 		if ((slash = strrchr(dst, '/')) != NULL) {
 			dir = xstrndup(dst, (size_t)(slash - dst));
@@ -1269,7 +1266,7 @@ repo_stage_commit(struct repo_stage *st, char **cause)
 			} else
 				free(dir);
 		}
-		if (rename(st->tmp[st->renamed], dst) != 0)
+		if (rename(st->f[st->renamed].tmp, dst) != 0)
 			return set_cause(cause, "%s: %s", dst, strerror(errno));
 	}
 	return 0;
@@ -1367,17 +1364,15 @@ repo_stage_free(struct repo_stage *st)
 	if (st->fsfd != -1)
 		close(st->fsfd);
 	for (i = 0; i < st->n; i++) {
-		if (i >= st->renamed && st->isdir[i]) {
-			repo_sweep_dir(st->tmp[i], 0);
-			rmdir(st->tmp[i]);
+		if (i >= st->renamed && st->f[i].isdir) {
+			repo_sweep_dir(st->f[i].tmp, 0);
+			rmdir(st->f[i].tmp);
 		} else if (i >= st->renamed)
-			unlink(st->tmp[i]);
-		free(st->tmp[i]);
-		free(st->dst[i]);
+			unlink(st->f[i].tmp);
+		free(st->f[i].tmp);
+		free(st->f[i].dst);
 	}
-	free(st->tmp);
-	free(st->dst);
-	free(st->isdir);
+	free(st->f);
 	free(st->lastdir);
 	if (st->n > 0)
 		rmdir(st->tmpdir);

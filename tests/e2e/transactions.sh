@@ -318,15 +318,19 @@ for p in sys.argv[2:]:
 PY
 }
 mkdir -p "$I/.certdeck/tmp"
-acl set "$I/certs" "$I"/certs/* "$I/.certdeck/tmp"
-cert_at 2026-05-01 90 "$T/c/acl0" "acl0.example.com"
-(umask 022 && Cq import "$T/c/acl0.pem")
-d=$(echo "$I"/certs/*/acl0-example-com)
-check "default ACL: a new entry's files are 644" test "$(stat -c %a "$d/cert.pem" "$d/entry" | sort -u)" = 644
-check "default ACL: its directory is the ACL's (750)" test "$(stat -c %a "$d")" = 750
-check "default ACL: exact" exact
-acl remove "$I/certs" "$I"/certs/[0-9a-f][0-9a-f] "$I/.certdeck/tmp" 2>/dev/null
-chmod 755 "$d"
+# (A file system without ACLs cannot give a file the ACL's mode either.)
+if acl set "$I/certs" "$I"/certs/* "$I/.certdeck/tmp" 2>/dev/null; then
+	cert_at 2026-05-01 90 "$T/c/acl0" "acl0.example.com"
+	(umask 022 && Cq import "$T/c/acl0.pem")
+	d=$(echo "$I"/certs/*/acl0-example-com)
+	check "default ACL: a new entry's files are 644" test "$(stat -c %a "$d/cert.pem" "$d/entry" | sort -u)" = 644
+	check "default ACL: its directory is the ACL's (750)" test "$(stat -c %a "$d")" = 750
+	check "default ACL: exact" exact
+	acl remove "$I/certs" "$I"/certs/[0-9a-f][0-9a-f] "$I/.certdeck/tmp" 2>/dev/null
+	chmod 755 "$d"
+else
+	echo "# default ACL: not supported on $I's file system; not checked"
+fi
 
 # A large index (over 1 MiB: 10,000 entries and more) is patched, not
 # rewritten, when a change only replaces entries of the same size: the
