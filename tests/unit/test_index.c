@@ -1315,6 +1315,36 @@ test_find(void **state)
 	assert_names(&names, "");
 	strv_free(&names);
 
+	/*
+	 * Sorted and each name once, whatever order the rows went in: two
+	 * entries added in reverse order, one of whose chains holds the
+	 * same certificate twice.
+	 */
+	mkfile(&cf, 3);
+	mkcert(&cf.certs[0], "twicelf", "twice cn", "CA t", NULL, T9999);
+	mkcert(&cf.certs[1], "twiceca", "CA t", "Root", NULL, T9999);
+	mkcert(&cf.certs[2], "twiceca", "CA t", "Root", NULL, T9999);
+	put_file(f->idx, "bbbb000000000000000000000000000000000000", &cf);
+	certfile_free(&cf);
+	put_entry(f->idx, "zz-twice", "bbbb000000000000000000000000000000000000",
+	    NULL, NULL);
+	put_entry(f->idx, "aa-twice", "bbbb000000000000000000000000000000000000",
+	    NULL, NULL);
+	fp_of("twiceca", fp);
+	assert_int_equal(idx_find_fingerprint(f->idx, fp, 0, &names, &cause),
+	    0);
+	assert_names(&names, "aa-twice,zz-twice");
+	strv_free(&names);
+	fp_of("twicelf", fp);
+	assert_int_equal(idx_find_fingerprint(f->idx, fp, 1, &names, &cause),
+	    0);
+	assert_names(&names, "aa-twice,zz-twice");
+	strv_free(&names);
+	assert_int_equal(idx_find_subject(f->idx, "CN=twice cn,O=Subj twicelf",
+	    NULL, &names, &cause), 0);
+	assert_names(&names, "aa-twice,zz-twice");
+	strv_free(&names);
+
 	/* The look-ups use the indexes, not a scan of 100,000 rows. */
 	{
 		/* The statements of index.c, as they are there. */
@@ -1322,18 +1352,18 @@ test_find(void **state)
 		    " FROM certs c JOIN chain h ON h.cert = c.id AND h.pos = 0"
 		    " JOIN files f ON f.blob = h.blob"
 		    " JOIN entries e ON e.cert_blob = h.blob"
-		    " WHERE c.subject IS 'x' AND c.sans IS 'y' ORDER BY e.name");
+		    " WHERE c.subject IS 'x' AND c.sans IS 'y'");
 
 		assert_non_null(strstr(out, "certs_subject"));
 		assert_non_null(strstr(out, "chain_cert"));
 		assert_non_null(strstr(out, "entries_cert"));
 		assert_null(strstr(out, "SCAN"));
 		free(out);
-		out = cli(f->path, "EXPLAIN QUERY PLAN SELECT DISTINCT e.name"
+		out = cli(f->path, "EXPLAIN QUERY PLAN SELECT e.name"
 		    " FROM certs c JOIN chain h ON h.cert = c.id"
 		    " JOIN files f ON f.blob = h.blob"
 		    " JOIN entries e ON e.cert_blob = h.blob"
-		    " WHERE c.sha256 = 'x' ORDER BY e.name");
+		    " WHERE c.sha256 = 'x'");
 		assert_non_null(strstr(out, "certs_sha256"));
 		assert_non_null(strstr(out, "chain_cert"));
 		assert_null(strstr(out, "SCAN"));
