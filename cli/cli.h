@@ -65,6 +65,10 @@ void	 json_time(struct json *, const char *key, long long t);
 void	 json_flush(struct json *);
 
 /* Commands. */
+/* heap.c: run a bulk import again with huge pages for its heap. */
+void	 heap_tune(int argc, char **argv);
+int	 heap_was_tuned(void);
+
 int	 cmd_init(struct cli *, int, char **);
 int	 cmd_import(struct cli *, int, char **);
 int	 cmd_set(struct cli *, int, char **);

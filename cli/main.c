@@ -282,6 +282,7 @@ main(int argc, char **argv)
 	const char *theme_opt = NULL;
 	int i, rc;
 
+	heap_tune(argc, argv);		/* first: it may run certdeck again */
 	setlocale(LC_ALL, "");
 	memset(&cli, 0, sizeof cli);
 	cli.ascii = !esc_locale_utf8();
@@ -359,6 +360,8 @@ main(int argc, char **argv)
 		    "certdeck: stats: .git/index written %lu new, %lu "
 		    "patched, %lu compared\n", inv_stats_parsed(), made,
 		    patched, compared);
+		if (heap_was_tuned())
+			fputs("certdeck: stats: heap on huge pages\n", stderr);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		cli_error(&cli, "writing output failed");

@@ -215,3 +215,31 @@ git -C "$T/clone" push -q origin HEAD:refs/heads/incoming2 2>/dev/null
 git -C "$I" merge -q --ff-only incoming2 2>/dev/null
 check_out "a pull of two new certificates parses two" "parsed 2 certificates" env CERTDECK_STATS=1 "$CERTDECK" -C "$I" list
 check "and they are listed" sh -c "'$CERTDECK' -C '$I' list | grep -q pulled2-example-com"
+
+# A bulk import (1,000 input files or more) runs itself again with glibc's
+# heap on transparent huge pages (cli/heap.c), when the kernel offers them
+# on advice; a small one does not, nor one whose GLIBC_TUNABLES already
+# says anything of it. 1,000 copies of one certificate: one entry.
+H=$T/heapinv
+mkdir -p "$T/heap"
+awk -v d="$T/heap" -v f="$T/c/ok.pem" 'BEGIN { while ((getline l < f) > 0) s = s l "\n";
+    for (i = 0; i < 1000; i++) { p = d "/" i ".pem"; printf "%s", s > p; close(p) } }'
+nohuge() { grep -q 'stats: parsed' "$T/heap.out" && ! grep -q 'heap on huge pages' "$T/heap.out"; }
+"$CERTDECK" init "$H" >/dev/null
+if grep -q -e '\[always\]' -e '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then
+	check_out "a bulk import runs on huge pages" "heap on huge pages" env CERTDECK_STATS=1 GLIBC_TUNABLES=glibc.malloc.check=0 "$CERTDECK" -C "$H" import "$T/heap"
+	check "and imports as ever: one entry" test "$(sqlite3 "$H/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 1
+	check "in one commit" test "$(commits "$H")" = 2
+else
+	echo "# the kernel offers no transparent huge pages: the bulk case is not run"
+fi
+rm "$T/heap/999.pem"
+"$CERTDECK" init "$T/heapinv2" >/dev/null
+CERTDECK_STATS=1 "$CERTDECK" -C "$T/heapinv2" import "$T/heap" >"$T/heap.out" 2>&1
+check "999 files do not" nohuge
+CERTDECK_STATS=1 "$CERTDECK" -C "$T/heapinv2" list >"$T/heap.out" 2>&1
+check "nor does another command" nohuge
+cp "$T/c/warn.pem" "$T/heap/999.pem"
+CERTDECK_STATS=1 GLIBC_TUNABLES=glibc.malloc.hugetlb=0 "$CERTDECK" -C "$T/heapinv2" import "$T/heap" >"$T/heap.out" 2>&1
+check "nor an import whose GLIBC_TUNABLES says hugetlb" nohuge
+check "which imports the new certificate" test "$(sqlite3 "$T/heapinv2/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 2
