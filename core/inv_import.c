@@ -649,6 +649,11 @@ group_pem(const struct cert_group *g, size_t *len)
 	size_t i;
 	char *p;
 
+	if (g->n == 1) {		/* the common case: no copy */
+		p = cert_der_to_pem(g->items[0].der, g->items[0].der_len);
+		*len = strlen(p);
+		return p;
+	}
 	buf_init(&b);
 	for (i = 0; i < g->n; i++) {
 		p = cert_der_to_pem(g->items[i].der, g->items[i].der_len);
