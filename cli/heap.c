@@ -17,8 +17,10 @@
  * save on an import of about 1,000 files); the kernel offers no huge
  * pages on advice; GLIBC_TUNABLES already says anything of
  * glibc.malloc.hugetlb (the operator's choice stands); the program runs
- * set-user-ID (glibc ignores the tunable then); /proc/self/exe cannot be
- * run (then certdeck goes on as it is).
+ * set-user-ID (glibc ignores the tunable then); the dynamic loader was
+ * run as the program (`ld.so ./certdeck import ...`); the environment
+ * holds the marker below and it is not the second run's; /proc/self/exe
+ * cannot be run (then certdeck goes on as it is).
  */
 #include <sys/auxv.h>
 #include <sys/stat.h>
@@ -102,7 +104,10 @@ heap_tune(int argc, char **argv)
 	size_t n = 0;
 	int i;
 
-	if (mark != NULL) {		/* the second run: put it back */
+	env = getenv("GLIBC_TUNABLES");
+	if (mark != NULL && (*mark == '=' || strcmp(mark, "-") == 0) &&
+	    env != NULL && str_endswith(env, "glibc.malloc.hugetlb=1")) {
+		/* The second run: put it back. */
 		if (*mark == '=')
 			setenv("GLIBC_TUNABLES", mark + 1, 1);
 		else
@@ -116,14 +121,24 @@ heap_tune(int argc, char **argv)
 		    strcmp(argv[i], "--theme") == 0 ||
 		    strcmp(argv[i], "--passphrase-fd") == 0)
 			i++;
+		else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "--version") == 0)
+			return;
 		else if (argv[i][0] != '-')
 			break;
 	}
 	if (i >= argc || strcmp(argv[i], "import") != 0)
 		return;
-	env = getenv("GLIBC_TUNABLES");
-	if ((env != NULL && strstr(env, "glibc.malloc.hugetlb") != NULL) ||
-	    getauxval(AT_SECURE) != 0)
+	/*
+	 * Not when the marker is there but not ours (it would be taken for
+	 * the second run's); not set-user-ID; not when the dynamic loader
+	 * was run as the program (AT_BASE 0: /proc/self/exe is ld.so, and
+	 * running it again with our argv would load "import").
+	 */
+	if (mark != NULL ||
+	    (env != NULL && strstr(env, "glibc.malloc.hugetlb") != NULL) ||
+	    getauxval(AT_SECURE) != 0 || getauxval(AT_BASE) == 0)
 		return;
 	/* An option's value counts too if it names a file: a guess. */
 	for (i++; i < argc && n < HEAP_TUNE_MIN; i++)
@@ -137,12 +152,13 @@ heap_tune(int argc, char **argv)
 	    xasprintf("%s:glibc.malloc.hugetlb=1", old) :
 	    xstrdup("glibc.malloc.hugetlb=1");
 	m = old != NULL ? xasprintf("=%s", old) : xstrdup("-");
-	setenv(HEAP_MARK, m, 1);
-	setenv("GLIBC_TUNABLES", want, 1);
+	if (setenv(HEAP_MARK, m, 1) == 0 &&
+	    setenv("GLIBC_TUNABLES", want, 1) == 0) {
+		fflush(NULL);
+		execv("/proc/self/exe", argv);
+	}
 	free(want);
 	free(m);
-	fflush(NULL);
-	execv("/proc/self/exe", argv);
 	/* Not run again: go on as we are, with the environment as it was. */
 	if (old != NULL)
 		setenv("GLIBC_TUNABLES", old, 1);

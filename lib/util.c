@@ -178,10 +178,17 @@ buf_grow(struct buf *b, size_t more)
 	b->data = xrealloc(b->data, b->cap);
 }
 
+/* Room for n more bytes: exactly that if it must grow (the caller knows
+   what it needs; a later buf_add grows by doubling as ever). */
 void
 buf_reserve(struct buf *b, size_t n)
 {
-	buf_grow(b, n);
+	if (n > SIZE_MAX - b->len - 1)
+		oom();
+	if (b->len + n + 1 > b->cap) {
+		b->cap = b->len + n + 1;
+		b->data = xrealloc(b->data, b->cap);
+	}
 	b->data[b->len] = '\0';
 }
 

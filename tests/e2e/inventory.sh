@@ -243,3 +243,12 @@ cp "$T/c/warn.pem" "$T/heap/999.pem"
 CERTDECK_STATS=1 GLIBC_TUNABLES=glibc.malloc.hugetlb=0 "$CERTDECK" -C "$T/heapinv2" import "$T/heap" >"$T/heap.out" 2>&1
 check "nor an import whose GLIBC_TUNABLES says hugetlb" nohuge
 check "which imports the new certificate" test "$(sqlite3 "$T/heapinv2/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 2
+"$CERTDECK" init "$T/heapinv3" >/dev/null
+CERTDECK_STATS=1 CERTDECK_HEAP_TUNED=1 "$CERTDECK" -C "$T/heapinv3" import "$T/heap" >"$T/heap.out" 2>&1
+check "nor one whose environment holds a marker not its own" nohuge
+# Started by the dynamic loader (/proc/self/exe is ld.so then): not run
+# again, and it imports.
+ld=$(ldd "$CERTDECK" | awk '/ld-linux/ { print $1 }')
+"$CERTDECK" init "$T/heapinv4" >/dev/null
+check "run through the dynamic loader, a bulk import still imports" sh -c "'$ld' '$CERTDECK' -C '$T/heapinv4' import '$T/heap' >/dev/null 2>&1"
+check "both certificates" test "$(sqlite3 "$T/heapinv4/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 2

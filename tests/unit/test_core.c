@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,6 +13,7 @@
 #include "testutil.h"
 #include "clock.h"
 #include "config.h"
+#include "cert.h"
 #include "cred.h"
 #include "entry.h"
 #include "escape.h"
@@ -797,11 +799,49 @@ t_xgrow(void **state)
 	free(a);
 }
 
+/* buf_reserve: exactly the room asked for; adding past it still grows. */
+static void
+t_buf_reserve(void **state)
+{
+	struct buf b;
+	unsigned char der[1200];
+	char *pem;
+	size_t i;
+
+	(void)state;
+	buf_init(&b);
+	buf_reserve(&b, 1000);
+	assert_int_equal(b.cap, 1001);
+	assert_int_equal(b.len, 0);
+	assert_string_equal(b.data, "");
+	buf_reserve(&b, 10);			/* room already */
+	assert_int_equal(b.cap, 1001);
+	for (i = 0; i < 1000; i++)
+		buf_addc(&b, 'x');
+	assert_int_equal(b.cap, 1001);		/* no growth */
+	buf_adds(&b, "yz");
+	assert_true(b.cap >= 1003);
+	assert_int_equal(b.len, 1002);
+	assert_string_equal(b.data + 1000, "yz");
+	buf_free(&b);
+
+	/* cert_der_to_pem sizes its PEM exactly, at every line boundary. */
+	for (i = 0; i < sizeof der; i++)
+		der[i] = (unsigned char)(i * 31);
+	for (i = 0; i <= sizeof der; i += (i < 100 ? 1 : 47)) {
+		pem = cert_der_to_pem(der, i);
+		assert_int_equal(malloc_usable_size(pem) < strlen(pem) + 1 + 24,
+		    1);
+		free(pem);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_xgrow),
+		cmocka_unit_test(t_buf_reserve),
 		cmocka_unit_test(t_clock_parse),
 		cmocka_unit_test(t_clock_now),
 		cmocka_unit_test(t_status),
