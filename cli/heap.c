@@ -10,7 +10,7 @@
  * environment, before main. So an import with many inputs sets it and
  * runs itself again, once; the second run puts the environment back as
  * it was before anything else happens, so that nothing certdeck starts
- * inherits it. Measured in bench/README.md ("Huge pages for the heap").
+ * inherits it. Measured in bench/README.md (import, 2026-11-27 night).
  *
  * Not done when: the command is not `import`; the inputs hold fewer than
  * HEAP_TUNE_MIN files (running again costs about 20 ms, what huge pages
