@@ -82,8 +82,9 @@ struct repo_chg {
 	int		 wt_same;	/* the work tree file already holds data */
 	int		 newdir;	/* its directory: not in the work
 					   tree, may be staged whole */
-	int		 staged;	/* st is the staged file's, as placed */
-	struct stat	 st;
+	int		 staged;	/* ent is the staged file's, as placed */
+	struct gix_ent	 ent;		/* its stat data for .git/index (60
+					   bytes where a struct stat is 144) */
 };
 
 /*
@@ -856,34 +857,43 @@ repo_ix_find(const struct repo_ix *ix, const char *path, struct gix_ent *e)
 	return 1;
 }
 
+/* A file's stat data as .git/index keeps it (mode and id not set). */
+static void
+repo_stat_ent(const struct stat *st, struct gix_ent *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ctime_s = (uint32_t)st->st_ctim.tv_sec;
+	e->ctime_ns = (uint32_t)st->st_ctim.tv_nsec;
+	e->mtime_s = (uint32_t)st->st_mtim.tv_sec;
+	e->mtime_ns = (uint32_t)st->st_mtim.tv_nsec;
+	e->dev = (uint32_t)st->st_dev;
+	e->ino = (uint32_t)st->st_ino;
+	e->uid = (uint32_t)st->st_uid;
+	e->gid = (uint32_t)st->st_gid;
+	e->size = (uint32_t)st->st_size;
+}
+
 /*
  * Record the work tree file full (already holding blob id) in .git/index
- * with its stat data (sb, else looked up), so that git status need not
- * hash it again.
+ * with its stat data (staged's, taken as it was written, else looked up),
+ * so that git status need not hash it again.
  */
 static int
 repo_index_put(struct repo *r, struct repo_ix *ix, const char *path,
-    const char *full, const git_oid *id, const struct stat *sb, char **cause)
+    const char *full, const git_oid *id, const struct gix_ent *staged,
+    char **cause)
 {
 	struct gix_ent e, have;
 	git_index_entry ie;
 	struct stat st;
 
-	if (sb != NULL)
-		st = *sb;
+	if (staged != NULL)
+		e = *staged;
 	else if (lstat(full, &st) != 0)
 		return set_cause(cause, "%s: %s", full, strerror(errno));
-	memset(&e, 0, sizeof e);
-	e.ctime_s = (uint32_t)st.st_ctim.tv_sec;
-	e.ctime_ns = (uint32_t)st.st_ctim.tv_nsec;
-	e.mtime_s = (uint32_t)st.st_mtim.tv_sec;
-	e.mtime_ns = (uint32_t)st.st_mtim.tv_nsec;
-	e.dev = (uint32_t)st.st_dev;
-	e.ino = (uint32_t)st.st_ino;
+	else
+		repo_stat_ent(&st, &e);
 	e.mode = GIT_FILEMODE_BLOB;
-	e.uid = (uint32_t)st.st_uid;
-	e.gid = (uint32_t)st.st_gid;
-	e.size = (uint32_t)st.st_size;
 	memcpy(e.id, id->id, sizeof e.id);
 	if (repo_ix_find(ix, path, &have) && memcmp(&have, &e, sizeof e) == 0)
 		return 0;	/* already exactly this file */
@@ -1105,17 +1115,15 @@ repo_stage_start(struct repo_stage *st, char **cause)
 /*
  * Write one file at tmp for the work tree's full (named in errors): its
  * write-back started (the first REPO_STAGE_OPEN) or left to syncfs. Its
- * stat data into *sb if not NULL.
+ * stat data, as .git/index keeps it, into *ent if not NULL.
  */
 static int
 repo_stage_file(struct repo_stage *st, const char *tmp, const char *full,
-    const void *data, size_t len, struct stat *sb, char **cause)
+    const void *data, size_t len, struct gix_ent *ent, char **cause)
 {
-	struct stat own;
+	struct stat sb;
 	int fd;
 
-	if (sb == NULL)
-		sb = &own;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return set_cause(cause, "%s: %s", full, strerror(errno));
@@ -1124,14 +1132,16 @@ repo_stage_file(struct repo_stage *st, const char *tmp, const char *full,
 	 * unreadable to the team. A chmod is a syscall and an inode update
 	 * per file: made only when the mode is not already 0644.
 	 */
-	if (write_all(fd, data, len) != 0 || fstat(fd, sb) != 0 ||
-	    ((sb->st_mode & 07777) != 0644 && (fchmod(fd, 0644) != 0 ||
-	    fstat(fd, sb) != 0))) {
+	if (write_all(fd, data, len) != 0 || fstat(fd, &sb) != 0 ||
+	    ((sb.st_mode & 07777) != 0644 && (fchmod(fd, 0644) != 0 ||
+	    fstat(fd, &sb) != 0))) {
 		set_cause(cause, "%s: %s", full, strerror(errno));
 		close(fd);
 		unlink(tmp);
 		return -1;
 	}
+	if (ent != NULL)
+		repo_stat_ent(&sb, ent);
 	if (st->n < REPO_STAGE_OPEN || st->fsfd == -1) {
 		if (st->nfds == REPO_STAGE_OPEN)
 			repo_stage_wait(st, 0);
@@ -1203,7 +1213,7 @@ repo_stage_dir(struct repo_stage *st, struct repo_chg *c, size_t a,
 		file = xasprintf("%s/%s", tmp, strrchr(c[i].path, '/') + 1);
 		full = xasprintf("%s/%s", workdir, c[i].path);
 		rc = repo_stage_file(st, file, full, c[i].data, c[i].len,
-		    &c[i].st, cause);
+		    &c[i].ent, cause);
 		c[i].staged = rc == 0;
 		free(full);
 		free(file);
@@ -2184,7 +2194,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 		buf_reset(&full);
 		buf_printf(&full, "%s/%s", r->workdir, c[i].path);
 		if (repo_index_put(r, &ix, c[i].path, full.data,
-		    &c[i].new_id, c[i].staged ? &c[i].st : NULL, cause) != 0)
+		    &c[i].new_id, c[i].staged ? &c[i].ent : NULL, cause) != 0)
 			goto behind;
 	}
 	crash_point("commit-worktree");
