@@ -384,6 +384,7 @@ test_commit_new_dirs(void **state)
 	struct fx *fx = *state;
 	struct repo_change c[7];
 	char a[REPO_OID_HEX];
+	size_t limit;
 
 	c[0] = ch("certs/ab/one/cert.pem", "one\n");
 	commit_ok(fx, c, 1, "A", a);
@@ -407,13 +408,14 @@ test_commit_new_dirs(void **state)
 
 	/* Past the stager's limit of directories, file by file: the same. */
 	tick();
-	repo_set_stage_dirs(1);
+	limit = repo_set_stage_dirs(1);
 	c[0] = ch("lim/a/x", "ax\n");
 	c[1] = ch("lim/b/x", "bx\n");
 	c[2] = ch("lim/c/x", "cx\n");
 	commit_ok(fx, c, 3, "C", a);
-	repo_set_stage_dirs(30000);
+	repo_set_stage_dirs(limit);
 	assert_wt(fx, "lim/a/x", "ax\n");
+	assert_wt(fx, "lim/b/x", "bx\n");
 	assert_wt(fx, "lim/c/x", "cx\n");
 	assert_git_eq("", fx->dir, "diff-files", "--name-only");
 	assert_clean(fx->dir);
