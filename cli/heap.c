@@ -20,9 +20,11 @@
  * set-user-ID (glibc ignores the tunable then); the dynamic loader was
  * run as the program (`ld.so ./certdeck import ...`); the environment
  * holds the marker below and it is not the second run's; /proc/self/exe
- * cannot be run (then certdeck goes on as it is).
+ * cannot be run (then certdeck goes on as it is). The second run takes
+ * back its process name (the kernel names it after /proc/self/exe).
  */
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -113,6 +115,15 @@ heap_tune(int argc, char **argv)
 		else
 			unsetenv("GLIBC_TUNABLES");
 		unsetenv(HEAP_MARK);
+		/*
+		 * The kernel named this run after the file it ran, "exe":
+		 * give it back the name ps, top and pkill know it by.
+		 */
+		if (argc > 0 && argv[0] != NULL) {
+			const char *base = strrchr(argv[0], '/');
+
+			prctl(PR_SET_NAME, base != NULL ? base + 1 : argv[0]);
+		}
 		heap_tuned = 1;
 		return;
 	}

@@ -230,6 +230,26 @@ if grep -q -e '\[always\]' -e '\[madvise\]' /sys/kernel/mm/transparent_hugepage/
 	check_out "a bulk import runs on huge pages" "heap on huge pages" env CERTDECK_STATS=1 GLIBC_TUNABLES=glibc.malloc.check=0 "$CERTDECK" -C "$H" import "$T/heap"
 	check "and imports as ever: one entry" test "$(sqlite3 "$H/.certdeck/index.db" 'SELECT count(*) FROM entries')" = 1
 	check "in one commit" test "$(commits "$H")" = 2
+	# Run again through /proc/self/exe, the kernel names it "exe": it
+	# takes back its own name. Seen while it waits on its standard input,
+	# a FIFO held open here (bounded: 10 s, then the FIFO is closed).
+	"$CERTDECK" init "$T/heapinv5" >/dev/null
+	mkfifo "$T/heap.fifo"
+	"$CERTDECK" -C "$T/heapinv5" import "$T/heap" - <"$T/heap.fifo" >/dev/null 2>&1 &
+	hp=$!
+	exec 7>"$T/heap.fifo"
+	comm=
+	for i in $(seq 100); do
+		if tr '\0' '\n' <"/proc/$hp/environ" 2>/dev/null | grep -q '^CERTDECK_HEAP_TUNED=' &&
+		    cat /proc/$hp/task/*/syscall 2>/dev/null | grep -q '^0 0x0 '; then
+			comm=$(cat "/proc/$hp/comm")
+			break
+		fi
+		sleep 0.1
+	done
+	exec 7>&-
+	wait $hp
+	check "and keeps its name for ps and pkill (was: $comm)" test "$comm" = "$(basename "$CERTDECK" | cut -c1-15)"
 else
 	echo "# the kernel offers no transparent huge pages: the bulk case is not run"
 fi
