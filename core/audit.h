@@ -37,6 +37,9 @@ int	 audit_sev_parse(const char *, enum audit_sev *);
 	X(EXPIRED, "expired", CRITICAL,					\
 	  "the certificate or a chain certificate has expired",		\
 	  "renew it, or remove the entry if it is no longer used")	\
+	X(NO_CERTIFICATE, "no-certificate", CRITICAL,			\
+	  "an entry whose cert.pem is missing or does not parse",	\
+	  "import its certificate with certdeck import --into NAME")	\
 	X(EXPIRING_CRITICAL, "expiring-critical", CRITICAL,		\
 	  "expires within the critical threshold",			\
 	  "renew it now")						\

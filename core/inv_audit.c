@@ -818,6 +818,9 @@ entry_row(void *arg, const struct idx_audit_row *r)
 		strv_add(&s->keypath, e->name);
 	rule_probes(s, p, r);
 	if (r->n == 0) {
+		/* Nothing to watch the expiry of: monitoring must hear it. */
+		add_finding(s, p, e->name, AR_NO_CERTIFICATE,
+		    "cert.pem missing or does not parse");
 		free(caname);
 		return 0;
 	}

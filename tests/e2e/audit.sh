@@ -404,6 +404,23 @@ check "a clean inventory: Nagios OK (0)" test $rc = 0
 check_out "... says OK" "CERTDECK OK - 2 entries, 0 critical, 0 warning, 0 notice" cat "$T/nag2.txt"
 "$CERTDECK" -C "$I2" audit --fail-on notice >/dev/null 2>&1
 check "a clean inventory: --fail-on notice exits 0" test $? = 0
+# An entry whose cert.pem no longer parses (a hand edit), then has none:
+# no expiry left to watch, which a monitor must hear.
+good=$(ls -d "$I2"/certs/*/good)
+echo garbage >"$good/cert.pem"
+git -C "$I2" commit -qam "break good by hand"
+broke=$(git -C "$I2" rev-parse HEAD)
+"$CERTDECK" -C "$I2" audit --nagios >"$T/nag2.txt" 2>/dev/null; rc=$?
+check "a cert.pem that does not parse: Nagios CRITICAL (2)" test $rc = 2
+"$CERTDECK" -C "$I2" audit --json >"$J" 2>/dev/null
+check "... found as no-certificate" test "$(jq_ "(SELECT json_extract(value,'\$.detail') FROM json_each(j,'\$.findings') WHERE json_extract(value,'\$.rule')='no-certificate' AND json_extract(value,'\$.entry')='good')")" = "cert.pem missing or does not parse"
+git -C "$I2" rm -q "$good/cert.pem" && git -C "$I2" commit -qm "remove good's cert.pem by hand"
+removed=$(git -C "$I2" rev-parse HEAD)
+"$CERTDECK" -C "$I2" audit --json >"$J" 2>/dev/null
+check "a missing cert.pem: found as no-certificate" test "$(jq_ "(SELECT json_extract(value,'\$.detail') FROM json_each(j,'\$.findings') WHERE json_extract(value,'\$.rule')='no-certificate' AND json_extract(value,'\$.entry')='good')")" = "cert.pem missing or does not parse"
+git -C "$I2" revert --no-edit "$removed" "$broke" >/dev/null
+"$CERTDECK" -C "$I2" audit --nagios >/dev/null 2>&1
+check "mended: Nagios OK again" test $? = 0
 
 # Untrusted text in a finding's detail never reaches the terminal raw.
 evil=$(printf 'evil\033[31mred\001')
