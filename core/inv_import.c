@@ -770,6 +770,7 @@ do_into(struct inv *inv, struct loader *l, struct plan *p,
 {
 	struct cert_group *g = NULL;
 	struct certfile cur;
+	struct strv names;
 	const char *label = NULL;
 	char *entry = NULL, *err = NULL, d1[16], d2[16];
 	size_t i, ng = 0;
@@ -786,6 +787,20 @@ do_into(struct inv *inv, struct loader *l, struct plan *p,
 		    "its chain); the input holds %zu", ng);
 		return -1;
 	}
+	/* Another entry's certificate: present, not copied into this one. */
+	strv_init(&names);
+	idx_find_fingerprint(inv->idx, g->items[0].rec.sha256, 1, &names,
+	    NULL);
+	for (i = 0; i < names.n && strcmp(names.v[i], o->into) == 0; i++)
+		;
+	if (i < names.n) {
+		say(l, 0, label, "already in the inventory as %s; not "
+		    "imported into %s", names.v[i], o->into);
+		res->present++;
+		strv_free(&names);
+		return 0;
+	}
+	strv_free(&names);
 	if (!current_leaf(inv, o->into, &cur)) {
 		if (!inv_exists(inv, o->into))
 			say(l, 2, o->into, "no such entry");

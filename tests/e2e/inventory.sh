@@ -143,6 +143,9 @@ check "--into replaces it" C import --into ok-example-com "$T/c/ok2.pem"
 check "replace commit subject" sh -c "git -C '$I' log -1 --format=%s | grep -q '^replace ok-example-com: expires'"
 check "metadata kept across replace" grep -q '^owner = bob$' "$I"/certs/*/ok-example-com/entry
 check_out "--into an older cert refused" "not newer" C import --into ok-example-com "$T/c/ok.pem"
+n0=$(commits "$I")
+check_out "--into with another entry's certificate: already present" "already in the inventory as ok-example-com" C import --into warn-example-com "$T/c/ok2.pem"
+check "and not copied into it" test "$(commits "$I")" = "$n0"
 
 # --- log
 check_out "log lists history" "import" C log
