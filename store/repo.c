@@ -2067,6 +2067,22 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 		}
 	}
 
+	/*
+	 * .git/index is written after the commit point: another git
+	 * command's lock on it refuses the change now, as a lock on the
+	 * branch does, not once it is committed. (A lock this process's
+	 * killed predecessor left went when the inventory lock was taken.)
+	 */
+	lock = xasprintf("%sindex.lock", git_repository_path(r->git));
+	e = access(lock, F_OK) == 0;
+	free(lock);
+	lock = NULL;
+	if (e) {
+		repo_locked_cause(r, cause, "index.lock",
+		    "nothing was committed");
+		goto out;
+	}
+
 	/* Nothing is written until every path has been checked. */
 	if (repo_index_get(r, &ix, cause) != 0 ||
 	    repo_mark_newdirs(r, c, n, &full, cause) != 0)

@@ -125,6 +125,17 @@ check "another git's lock: left alone" test -e "$I/.git/$ref.lock"
 rm -f "$I/.git/$ref.lock"
 check "another git's lock: once gone, the change commits" Cq import "$T/c/g4.pem"
 check "another git's lock: consistent" consistent
+# Its lock on .git/index, which is written after the commit point: the
+# change is refused before it, not committed and then reported failed.
+n0=$(commits "$I")
+: >"$I/.git/index.lock"
+Cq set host3-example-com notes=indexlock 2>"$T/gitlock.err"
+check "another git's lock on .git/index: the change is refused" test $? -ne 0
+check "another git's lock on .git/index: one line naming it" sh -c "test \$(wc -l <'$T/gitlock.err') = 1 && grep -q 'index.lock exists' '$T/gitlock.err'"
+check "another git's lock on .git/index: nothing committed" test "$(commits "$I")" = "$n0"
+check "another git's lock on .git/index: left alone" test -e "$I/.git/index.lock"
+rm -f "$I/.git/index.lock"
+check "another git's lock on .git/index: consistent" consistent
 
 # The index and git agree entry by entry.
 C list --json > "$T/l.json"
