@@ -311,6 +311,30 @@ has_control(const char *s)
 	return 0;
 }
 
+/*
+ * A value given to set must be text: besides the C0 controls, no DEL, no
+ * C1 control (U+0080-U+009F: U+009B is a terminal's CSI), and UTF-8.
+ */
+static int
+not_text(const char *s, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+	uint32_t cp;
+
+	for (; n > 0; p += k, n -= k) {
+		if ((k = utf8_decode(p, n, &cp)) == 0) {
+			*why = "not valid UTF-8";
+			return 1;
+		}
+		if (cp == 0x7f || (cp >= 0x80 && cp <= 0x9f)) {
+			*why = "control characters are not allowed";
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int
 word_valid(const char *s)
 {
@@ -354,11 +378,14 @@ item_valid(const struct entry_key *k, const char *item, char **out,
 static int
 value_valid(const struct entry_key *k, const char *value, char **cause)
 {
+	const char *why;
 	char *err = NULL;
 
 	if (has_control(value))
 		return set_cause(cause, "%s: control characters are not "
 		    "allowed", k->name);
+	if (not_text(value, &why))
+		return set_cause(cause, "%s: %s", k->name, why);
 	if (strlen(value) > 4096)
 		return set_cause(cause, "%s: value longer than 4096 bytes",
 		    k->name);

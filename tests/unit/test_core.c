@@ -195,6 +195,21 @@ t_entry(void **state)
 	assert_int_equal(entry_apply(&e, "colour=red", &err), -1);
 	assert_non_null(strstr(err, "unknown key"));
 	assert_int_equal(entry_apply(&e, "owner+=x", &err), -1);
+	/* Text only: a C1 control (CSI), DEL, bytes that are not UTF-8. */
+	free(err);
+	err = NULL;
+	assert_int_equal(entry_apply(&e, "owner=c1 \xc2\x9b csi", &err), -1);
+	assert_non_null(strstr(err, "control characters"));
+	free(err);
+	err = NULL;
+	assert_int_equal(entry_apply(&e, "notes=del \x7f", &err), -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(entry_apply(&e, "notes=\xff\xfe bad", &err), -1);
+	assert_non_null(strstr(err, "notes: not valid UTF-8"));
+	free(err);
+	err = NULL;
+	assert_int_equal(entry_apply(&e, "notes=caf\xc3\xa9 \xe2\x9c\x93", &err), 0);
 	assert_int_equal(entry_apply(&e, "tags=Not Valid", &err), -1);
 	assert_int_equal(entry_apply(&e, "profile=UPPER", &err), -1);
 	assert_int_equal(entry_apply(&e, "key-path=rel/x", &err), -1);
