@@ -1270,6 +1270,10 @@ audit_sweep(struct inv *inv, struct audit_report *rep, char **cause)
 {
 	memset(rep, 0, sizeof *rep);
 	rep->time = clock_now();
+	/* Its thresholds would be the defaults, not the inventory's. */
+	if (inv->cfg_error != NULL)
+		return set_cause(cause, "%s; no sweep until it is fixed",
+		    inv->cfg_error);
 	if (evaluate(inv, rep, cause) != 0 || record(inv, rep, cause) != 0) {
 		audit_report_free(rep);
 		return -1;

@@ -153,21 +153,22 @@ load_config(struct inv *inv, char **cause)
 	    cause);
 	if (found < 0)
 		return -1;
-	if (found == 0) {
-		config_free(&inv->cfg);
-		config_defaults(&inv->cfg);
-		return 0;
-	}
 	config_free(&inv->cfg);
-	if (config_parse(data, len, "certdeck.conf", &inv->cfg, &err) != 0) {
+	if (found == 0)
+		config_defaults(&inv->cfg);
+	else if (config_parse(data, len, "certdeck.conf", &inv->cfg,
+	    &err) != 0) {
 		/* A bad setting must not lock the operator out of the
-		   inventory (fsck, or the commit that fixes it): warn, and
-		   use the defaults. */
-		if (inv->report != NULL)
+		   inventory (fsck, or the commit that fixes it): warn (once,
+		   not again when the refresh reads it), and use the
+		   defaults. audit refuses (cfg_error). */
+		if (inv->report != NULL && (inv->cfg_error == NULL ||
+		    strcmp(inv->cfg_error, err) != 0))
 			inv->report(inv->report_arg, 1, NULL, err);
-		free(err);
 		config_defaults(&inv->cfg);
 	}
+	free(inv->cfg_error);
+	inv->cfg_error = err;
 	free(data);
 	return 0;
 }
@@ -246,6 +247,7 @@ inv_close(struct inv *inv)
 	if (inv->repo != NULL)
 		repo_close(inv->repo);
 	config_free(&inv->cfg);
+	free(inv->cfg_error);
 	free(inv->dir);
 	free(inv);
 	entry_cache_clear();

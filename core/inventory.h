@@ -24,6 +24,8 @@ struct inv {
 	struct repo	*repo;
 	struct idx	*idx;
 	struct config	 cfg;
+	char		*cfg_error;	/* certdeck.conf's, when cfg holds
+					   the defaults instead; or NULL */
 	int		 locked;
 	size_t		 parsed;	/* certificates parsed since open */
 	char		 at_commit[REPO_OID_HEX];	/* snapshot in the index

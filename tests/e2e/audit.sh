@@ -421,6 +421,21 @@ check "a missing cert.pem: found as no-certificate" test "$(jq_ "(SELECT json_ex
 git -C "$I2" revert --no-edit "$removed" "$broke" >/dev/null
 "$CERTDECK" -C "$I2" audit --nagios >/dev/null 2>&1
 check "mended: Nagios OK again" test $? = 0
+# A bad top-level setting: every command warns, once, and goes on with
+# the defaults; the audit, whose thresholds they are, refuses.
+sed -i 's/^critical-days = .*/critical-days = 40/' "$I2/certdeck.conf"
+git -C "$I2" commit -qam "thresholds by hand, wrong"
+"$CERTDECK" -C "$I2" list >/dev/null 2>"$T/cfg.err"
+check "a bad certdeck.conf: list still works" test $? = 0
+check "... with one warning naming the setting" test "$(grep -c 'warning: certdeck.conf: critical-days (40)' "$T/cfg.err")" = 1
+"$CERTDECK" -C "$I2" audit --nagios >"$T/nag2.txt" 2>/dev/null; rc=$?
+check "a bad certdeck.conf: audit --nagios is UNKNOWN (3)" test $rc = 3
+check_out "... saying why" "CERTDECK UNKNOWN - certdeck.conf: critical-days (40)" cat "$T/nag2.txt"
+"$CERTDECK" -C "$I2" audit >/dev/null 2>&1
+check "... and audit exits 2" test $? = 2
+git -C "$I2" revert --no-edit HEAD >/dev/null
+"$CERTDECK" -C "$I2" audit --nagios >/dev/null 2>&1
+check "fixed: Nagios OK" test $? = 0
 
 # Untrusted text in a finding's detail never reaches the terminal raw.
 evil=$(printf 'evil\033[31mred\001')
