@@ -686,10 +686,21 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
     char **cause)
 {
 	struct fsck_ctx ctx = { inv, cb, arg, 0, NULL };
-	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
+	char head[REPO_OID_HEX], ihead[REPO_OID_HEX], *what = NULL;
 	size_t in_head = 0, nstale;
 	int64_t v;
+	int d;
 
+	/* A damaged index first: nothing else in it can be trusted. */
+	if ((d = idx_quick_check(inv->idx, &what, cause)) < 0)
+		return -1;
+	if (d == 1) {
+		fsck_say(&ctx, "index", "damaged (SQLite: %s)", what);
+		d = repair && (inv_index_replace(inv, what, cause) != 0 ||
+		    inv_reindex(inv, cb, arg, cause) != 0);
+		free(what);
+		return d ? -1 : ctx.problems;
+	}
 	if (repo_head(inv->repo, head, cause) < 0 ||
 	    idx_get_head(inv->idx, ihead, cause) != 0)
 		return -1;

@@ -173,6 +173,87 @@ load_config(struct inv *inv, char **cause)
 	return 0;
 }
 
+/*
+ * A damaged index (not a database, or failing SQLite's checks) is only a
+ * cache gone bad: with the lock held, it is moved aside to
+ * index.db.broken, for whoever wants to look at it, and a new one is
+ * made, which a refresh fills from HEAD. Said as a warning.
+ */
+static int
+index_move_aside(struct inv *inv, const char *path, const char *why,
+    char **cause)
+{
+	char *broken, *side;
+	int rc;
+
+	idx_close(inv->idx);
+	inv->idx = NULL;
+	broken = xasprintf("%s.broken", path);
+	if (rename(path, broken) != 0) {
+		set_cause(cause, "%s: %s; and it cannot be moved aside: %s",
+		    path, why, strerror(errno));
+		free(broken);
+		return -1;
+	}
+	side = xasprintf("%s-wal", path);
+	unlink(side);
+	free(side);
+	side = xasprintf("%s-shm", path);
+	unlink(side);
+	free(side);
+	inv_report(inv->report, inv->report_arg, 1, NULL, "%s: %s; moved "
+	    "aside to %s, and rebuilt from HEAD", path, why, broken);
+	free(broken);
+	rc = idx_open(path, &inv->idx, cause);
+	return rc != 0 ? -1 : 0;
+}
+
+int
+inv_index_replace(struct inv *inv, const char *why, char **cause)
+{
+	char *path;
+	int rc;
+
+	if (inv_lock(inv, cause) != 0)
+		return -1;
+	path = xasprintf("%s/.certdeck/index.db", inv->dir);
+	rc = index_move_aside(inv, path, why, cause);
+	free(path);
+	inv_unlock(inv);
+	return rc;
+}
+
+/* Open the index at path, replacing it if it is damaged. */
+static int
+open_index(struct inv *inv, const char *path, char **cause)
+{
+	char *why = NULL;
+	int rc;
+
+	if ((rc = idx_open(path, &inv->idx, &why)) != IDX_OPEN_DAMAGED) {
+		if (rc != 0)
+			set_cause(cause, "%s", why);
+		free(why);
+		return rc != 0 ? -1 : 0;
+	}
+	free(why);
+	why = NULL;
+	/* Under the lock: another command may be doing the same. */
+	if (repo_lock(inv->repo, INV_LOCK_TIMEOUT_MS, cause) != 0)
+		return -1;
+	if ((rc = idx_open(path, &inv->idx, &why)) == IDX_OPEN_DAMAGED) {
+		/* idx_open named the file: say only why. */
+		const char *w = str_startswith(why, path) &&
+		    why[strlen(path)] == ':' ? why + strlen(path) + 2 : why;
+
+		rc = index_move_aside(inv, path, w, cause);
+	} else if (rc != 0)
+		set_cause(cause, "%s", why);
+	free(why);
+	repo_unlock(inv->repo);
+	return rc != 0 ? -1 : 0;
+}
+
 int
 inv_open(const char *dir, int flags, inv_report_cb cb, void *arg,
     struct inv **out, char **cause)
@@ -216,8 +297,8 @@ inv_open(const char *dir, int flags, inv_report_cb cb, void *arg,
 	}
 	free(p);
 	p = xasprintf("%s/.certdeck/index.db", dir);
-	if (idx_open(p, &inv->idx, &e) != 0) {
-		set_cause(cause, "%s: %s", p, e);
+	if (open_index(inv, p, &e) != 0) {
+		set_cause(cause, "%s", e);	/* names the file */
 		free(e);
 		free(p);
 		goto fail;

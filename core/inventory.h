@@ -69,6 +69,9 @@ void	 inv_close(struct inv *);
 int	 inv_refresh(struct inv *, inv_report_cb, void *, char **cause);
 /* Rebuild the index from HEAD from nothing (fsck --repair). */
 int	 inv_reindex(struct inv *, inv_report_cb, void *, char **cause);
+/* Move a damaged index aside (index.db.broken, warned about with why)
+   and start a new, empty one; inv_reindex fills it. */
+int	 inv_index_replace(struct inv *, const char *why, char **cause);
 
 /* Certificates this process parsed from the repository, over all opens
    (the index caches them: an index at HEAD means none). */

@@ -339,6 +339,8 @@ struct idx {
 	sqlite3_stmt	*list_st[IDX_LIST_SHAPES];
 	char		*cols;			/* "subject, issuer, ..." */
 	char		*ccols;			/* "c.subject, c.issuer, ..." */
+	int		 err;			/* SQLite's code at the last
+						   idx_error */
 };
 
 /* One line: sqlite3 messages may quote SQL that holds newlines. */
@@ -347,6 +349,7 @@ idx_error(struct idx *idx, char **cause, const char *what)
 {
 	char *msg, *p;
 
+	idx->err = sqlite3_extended_errcode(idx->db);
 	msg = xasprintf("index: %s%s%s", what ? what : "", what ? ": " : "",
 	    sqlite3_errmsg(idx->db));
 	for (p = msg; *p != '\0'; p++)
@@ -835,7 +838,7 @@ idx_open(const char *path, struct idx **out, char **cause)
 	struct idx *idx;
 	sqlite3_stmt *st;
 	const char *mode;
-	int rc;
+	int rc, ret = -1;
 
 	*out = NULL;
 	idx = xcalloc(1, sizeof *idx);
@@ -896,9 +899,12 @@ fail_path:
 		free(*cause);
 		*cause = msg;
 	}
+	if ((idx->err & 0xff) == SQLITE_NOTADB ||
+	    (idx->err & 0xff) == SQLITE_CORRUPT)
+		ret = IDX_OPEN_DAMAGED;
 fail:
 	idx_close(idx);
-	return -1;
+	return ret;
 }
 
 void
@@ -1693,6 +1699,36 @@ idx_scalar(struct idx *idx, const char *sql, int64_t *out, char **cause)
 		set_cause(cause, "index: query returned no row");
 	sqlite3_finalize(st);
 	return rc == 1 ? 0 : -1;
+}
+
+int
+idx_quick_check(struct idx *idx, char **what, char **cause)
+{
+	sqlite3_stmt *st = NULL;
+	const char *t;
+	char *p;
+	int rc;
+
+	*what = NULL;
+	rc = idx_prepare(idx, "PRAGMA quick_check(1)", 0, &st, cause);
+	if (rc == 0 && (rc = idx_step(idx, st, cause)) == 1) {
+		t = col_text(st, 0);
+		if (t == NULL || strcmp(t, "ok") != 0)
+			*what = xstrdup(t != NULL ? t : "damaged");
+	} else if (rc < 0 && ((idx->err & 0xff) == SQLITE_CORRUPT ||
+	    (idx->err & 0xff) == SQLITE_NOTADB))
+		*what = xstrdup(sqlite3_errmsg(idx->db));
+	sqlite3_finalize(st);
+	if (*what == NULL)
+		return rc < 0 ? -1 : 0;
+	if (cause != NULL) {		/* said in *what */
+		free(*cause);
+		*cause = NULL;
+	}
+	for (p = *what; *p != '\0'; p++)	/* one line */
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	return 1;
 }
 
 int

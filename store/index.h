@@ -26,6 +26,11 @@ struct idx;
  * empty (it is only a cache; the caller reindexes since its head is "").
  */
 int	 idx_open(const char *path, struct idx **, char **cause);
+/* SQLite's quick check: 0 sound, 1 damaged (*what says how; caller
+   frees), -1 error. */
+int	 idx_quick_check(struct idx *, char **what, char **cause);
+/* idx_open's -2: the file is not a database, or a damaged one. */
+#define IDX_OPEN_DAMAGED	(-2)
 void	 idx_close(struct idx *);
 
 /* One write transaction at a time (BEGIN IMMEDIATE). */

@@ -196,6 +196,22 @@ check_out "fsck finds a damaged expiry in the index" "1 entry has an expiry othe
 check "fsck --repair mends that too" C fsck --repair
 check_out "and then finds nothing" "inventory is consistent" C fsck
 check "the list is in its order again" sh -c "'$CERTDECK' -C '$I' list | cmp -s - '$T/list.good'"
+# An index that is not a database at all: moved aside, rebuilt, said.
+echo garbage >"$I/.certdeck/index.db"
+C list >"$T/list.now" 2>"$T/idx.err"
+check "an index that is not a database: the list still works" cmp -s "$T/list.now" "$T/list.good"
+check "... saying it was moved aside and rebuilt" grep -q 'index.db: file is not a database; moved aside to .*index.db.broken, and rebuilt from HEAD' "$T/idx.err"
+check "... once, naming the file once" test "$(grep -o 'index.db' "$T/idx.err" | wc -l)" = 2
+check "... kept for a look" grep -qx garbage "$I/.certdeck/index.db.broken"
+# Damaged inside (pages overwritten): fsck finds it, --repair replaces it.
+# (Page 2, the first table's root, after a checkpoint puts every page in
+# the file.)
+sqlite3 "$I/.certdeck/index.db" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+printf '\377%.0s' $(seq 4096) | dd of="$I/.certdeck/index.db" bs=4096 seek=1 count=1 conv=notrunc 2>/dev/null
+check_out "fsck finds an index damaged inside" "index: damaged (SQLite:" C fsck
+check "fsck --repair replaces it" C fsck --repair
+check_out "and then finds nothing" "inventory is consistent" C fsck
+check "the list is as it was" sh -c "'$CERTDECK' -C '$I' list | cmp -s - '$T/list.good'"
 # An index of the version before (schema 2, without those copies) is
 # migrated where it stands: nothing is parsed again, nothing observed is
 # lost, and it lists the same.
