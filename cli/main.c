@@ -333,10 +333,17 @@ main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(argv[i], "help") == 0) {
-		if (i + 1 < argc && (c = cmd_find(argv[i + 1])) != NULL)
-			cmd_usage(c, stdout);
-		else
+		if (i + 1 >= argc) {
 			usage(stdout);
+			return 0;
+		}
+		if ((c = cmd_find(argv[i + 1])) == NULL) {
+			fputs("certdeck: help: unknown command ", stderr);
+			out_text(&cli, stderr, argv[i + 1]);
+			fputs(" (see certdeck --help)\n", stderr);
+			return EXIT_ERROR;
+		}
+		cmd_usage(c, stdout);
 		return 0;
 	}
 	c = cmd_find(argv[i]);

@@ -141,6 +141,11 @@ awk '/^Commands:/ { f = 1; next } f && /^$/ { exit } f { print $1 }' \
 man_src | awk '/^\.SH / { f = ($0 ~ /^\.SH COMMANDS/); next }
     f && /^\.SS / { n = $2; gsub(/"/, "", n); print n }' >"$T/mancmds"
 check "certdeck --help lists commands" test -s "$T/cmds"
+"$CERTDECK" help list >"$T/help.list" 2>&1
+check "certdeck help COMMAND is that command's usage" grep -q '^usage: certdeck .*list' "$T/help.list"
+"$CERTDECK" help nosuch >"$T/help.bad" 2>&1
+check "certdeck help of an unknown command is an error (exit 2)" test $? = 2
+check "... of one line naming it" sh -c "test \$(wc -l <'$T/help.bad') = 1 && grep -q 'unknown command nosuch' '$T/help.bad'"
 while read -r c; do
 	check "certdeck.1 has a section for $c" grep -qxF "$c" "$T/mancmds"
 done <"$T/cmds"
