@@ -323,9 +323,12 @@ test_open_errors(void **state)
 	assert_int_equal(write_file_atomic(p, "this is not sqlite, just text"
 	    " long enough to be a header..........................................."
 	    "......................................", 128, 0644, NULL), 0);
-	assert_int_equal(idx_open(p, &idx, &cause), -1);
+	/* Damaged, the caller may replace it (it is only a cache). */
+	assert_int_equal(idx_open(p, &idx, &cause), IDX_OPEN_DAMAGED);
 	assert_non_null(cause);
 	assert_non_null(strstr(cause, "not a database"));
+	assert_int_equal(strncmp(cause, p, strlen(p)), 0);	/* named once */
+	assert_null(strstr(cause + strlen(p), p));
 	assert_null(strchr(cause, '\n'));
 	free(cause);
 	cause = NULL;
