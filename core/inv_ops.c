@@ -655,8 +655,20 @@ fsck_entry(void *arg, const struct repo_entry *re)
 {
 	struct fsck_ctx *ctx = arg;
 	struct idx_entry ie;
+	const char *why;
+	char *path, *want;
 	int r;
 
+	if ((why = inv_entry_misplaced(re)) != NULL) {
+		path = xasprintf("certs/%s/%s", re->shard, re->name);
+		want = name_valid(re->name) ? inv_entry_dir(re->name) : NULL;
+		fsck_say(ctx, path, "%s%s%s%s; no entry until it is moved "
+		    "(git mv)", why, want ? " (its place: " : "",
+		    want ? want : "", want ? ")" : "");
+		free(want);
+		free(path);
+		return 0;
+	}
 	r = idx_entry_get(ctx->inv->idx, re->name, &ie, &ctx->err);
 	if (r < 0)
 		return 1;
@@ -676,8 +688,8 @@ fsck_entry(void *arg, const struct repo_entry *re)
 static int
 count_entry(void *arg, const struct repo_entry *re)
 {
-	(void)re;
-	(*(size_t *)arg)++;
+	if (inv_entry_misplaced(re) == NULL)
+		(*(size_t *)arg)++;
 	return 0;
 }
 

@@ -67,6 +67,19 @@ inv_entry_dir(const char *name)
 	return xasprintf("certs/%.2s/%s", h, name);
 }
 
+const char *
+inv_entry_misplaced(const struct repo_entry *re)
+{
+	char h[65];
+
+	if (!name_valid(re->name))
+		return "not a valid entry name";
+	cert_sha256_hex(re->name, strlen(re->name), h);
+	if (strlen(re->shard) != 2 || strncmp(re->shard, h, 2) != 0)
+		return "not in the directory its name hashes to";
+	return NULL;
+}
+
 /* The operator, for the Certdeck-Operator trailer: login@host. */
 char *
 inv_operator(void)
@@ -519,8 +532,25 @@ refresh_one(void *arg, const struct repo_entry *re)
 {
 	struct refresh_ctx *ctx = arg;
 	struct idx_entry ie;
+	const char *why;
+	char *want;
 	int rc;
 
+	/*
+	 * A directory made by hand where no entry can be: not indexed (set
+	 * and rm would act on the name's own place), said, and left to fsck.
+	 */
+	if ((why = inv_entry_misplaced(re)) != NULL) {
+		if (*re->cert_blob == '\0' && *re->entry_blob == '\0')
+			return 0;
+		want = name_valid(re->name) ? inv_entry_dir(re->name) : NULL;
+		inv_report(ctx->cb, ctx->arg, 1, NULL, "certs/%s/%s: %s%s%s%s; "
+		    "no entry until it is moved (git mv)", re->shard,
+		    re->name, why, want ? " (its place: " : "",
+		    want ? want : "", want ? ")" : "");
+		free(want);
+		return 0;
+	}
 	if (*re->cert_blob == '\0' && *re->entry_blob == '\0')
 		return idx_entry_del(ctx->inv->idx, re->name, &ctx->err) ? 1 : 0;
 	if (inv_entry_row(ctx->inv, re, &ie, ctx->cb, ctx->arg, &ctx->err) != 0)

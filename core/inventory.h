@@ -83,6 +83,9 @@ void	 inv_stats_gitindex(unsigned long *made, unsigned long *patched,
 
 /* certs/<xx>/<name> for an entry name; caller frees. */
 char	*inv_entry_dir(const char *name);
+/* Why a directory of certs/ made by hand is no entry (an invalid name,
+   or not under the shard its name hashes to), or NULL. */
+const char *inv_entry_misplaced(const struct repo_entry *);
 /* Whether an entry exists at HEAD (per the index). */
 int	 inv_exists(struct inv *, const char *name);
 

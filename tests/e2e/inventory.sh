@@ -235,6 +235,35 @@ git -C "$I" merge -q --ff-only incoming2 2>/dev/null
 check_out "a pull of two new certificates parses two" "parsed 2 certificates" env CERTDECK_STATS=1 "$CERTDECK" -C "$I" list
 check "and they are listed" sh -c "'$CERTDECK' -C '$I' list | grep -q pulled2-example-com"
 
+# Directories committed by hand where no entry can be (not under the
+# shard its name hashes to; a name that is not valid) are no entries:
+# said, not indexed (set and rm act on the name's own place), and fsck
+# reports them as problems its repair cannot mend.
+cert_at 2026-05-01 90 "$T/c/hand1" hand1.example.com
+cert_at 2026-05-01 90 "$T/c/hand2" hand2.example.com
+mkdir -p "$I/certs/00/wrong-shard" "$I/certs/00/BadName"
+cp "$T/c/hand1.pem" "$I/certs/00/wrong-shard/cert.pem"
+cp "$T/c/hand2.pem" "$I/certs/00/BadName/cert.pem"
+git -C "$I" add certs && git -C "$I" commit -qm "two entries by hand, misplaced"
+C list >"$T/hand.out" 2>"$T/hand.err"
+check "misplaced by hand: not listed" sh -c "! grep -q -e wrong-shard -e BadName '$T/hand.out'"
+check_out "... said: not where its name hashes to" "certs/00/wrong-shard: not in the directory its name hashes to (its place: certs/" cat "$T/hand.err"
+check_out "... said: not a valid name" "certs/00/BadName: not a valid entry name; no entry until it is moved (git mv)" cat "$T/hand.err"
+check_out "set does not write one elsewhere" "no such entry" C set wrong-shard owner=z
+C fsck >"$T/hand.fsck" 2>&1
+check "fsck reports both" test "$(grep -c 'no entry until it is moved' "$T/hand.fsck")" = 2
+check "and nothing else" grep -q '^2 problems found' "$T/hand.fsck"
+C fsck --repair >"$T/hand.fsck" 2>&1
+check "fsck --repair leaves them, and says so (exit 1)" test $? = 1
+check "... 2 left" grep -q '2 left after repair' "$T/hand.fsck"
+want=$(printf %s wrong-shard | sha256sum | cut -c1-2)
+mkdir -p "$I/certs/$want"
+git -C "$I" mv certs/00/wrong-shard "certs/$want/wrong-shard"
+git -C "$I" rm -rq certs/00/BadName
+git -C "$I" commit -qm "put right by hand"
+check "moved to its place, it is an entry" sh -c "'$CERTDECK' -C '$I' list 2>/dev/null | grep -q wrong-shard"
+check_out "and fsck is content" "inventory is consistent" C fsck
+
 # A bulk import (1,000 input files or more) runs itself again with glibc's
 # heap on transparent huge pages (cli/heap.c), when the kernel offers them
 # on advice; a small one does not, nor one whose GLIBC_TUNABLES already
