@@ -620,6 +620,26 @@ name_valid(const char *s)
 	return 1;
 }
 
+/* The length of the escape at p (\xHH or \u{H...}), or 0. */
+static size_t
+escape_len(const char *p)
+{
+	const char *q;
+
+	if (p[0] != '\\')
+		return 0;
+	if (p[1] == 'x' && isxdigit((unsigned char)p[2]) &&
+	    isxdigit((unsigned char)p[3]))
+		return 4;
+	if (p[1] == 'u' && p[2] == '{') {
+		for (q = p + 3; isxdigit((unsigned char)*q); q++)
+			;
+		if (*q == '}' && q > p + 3)
+			return (size_t)(q - p) + 1;
+	}
+	return 0;
+}
+
 char *
 name_derive(const char *from)
 {
@@ -632,6 +652,17 @@ name_derive(const char *from)
 	for (p = from != NULL ? from : ""; *p != '\0' && b.len < 80; p++) {
 		unsigned char c = (unsigned char)tolower((unsigned char)*p);
 
+		/*
+		 * The certificate's text comes escaped (core/escape.c): an
+		 * escaped character is one character not allowed in a name,
+		 * not the letters and digits of its escape.
+		 */
+		if (c == '\\' && (n = escape_len(p)) > 0) {
+			p += n - 1;
+			if (b.len > 0 && b.data[b.len - 1] != '-')
+				buf_addc(&b, '-');
+			continue;
+		}
 		if (c == '*') {
 			buf_adds(&b, "wildcard");
 			continue;

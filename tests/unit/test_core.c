@@ -294,6 +294,13 @@ t_names(void **state)
 	n = name_derive("\xff\xfe");
 	assert_string_equal(n, "cert");
 	free(n);
+	/* From escaped text: an escape is one character, not its letters. */
+	n = name_derive("x\\x1b]0;pwned\\x07.example.com");
+	assert_string_equal(n, "x-0-pwned-example-com");
+	free(n);
+	n = name_derive("caf\\u{202e}e.example");
+	assert_string_equal(n, "caf-e-example");
+	free(n);
 	n = name_derive(NULL);
 	assert_string_equal(n, "cert");
 	free(n);
