@@ -260,10 +260,15 @@ int
 cmd_ca(struct cli *cli, int argc, char **argv)
 {
 	cli_passphrase_setup();
-	if (argc >= 2 && strcmp(argv[1], "init") == 0)
+	/* getopt's errors name argv[0]: "certdeck: ca init: ..." */
+	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
+		argv[1] = (char *)"certdeck: ca init";
 		return ca_init(cli, argc - 1, argv + 1);
-	if (argc >= 2 && strcmp(argv[1], "crl") == 0)
+	}
+	if (argc >= 2 && strcmp(argv[1], "crl") == 0) {
+		argv[1] = (char *)"certdeck: ca crl";
 		return ca_crl(cli, argc - 1, argv + 1);
+	}
 	cmd_usage(cmd_find("ca"), stderr);
 	return EXIT_ERROR;
 }

@@ -146,6 +146,13 @@ check "certdeck help COMMAND is that command's usage" grep -q '^usage: certdeck 
 "$CERTDECK" help nosuch >"$T/help.bad" 2>&1
 check "certdeck help of an unknown command is an error (exit 2)" test $? = 2
 check "... of one line naming it" sh -c "test \$(wc -l <'$T/help.bad') = 1 && grep -q 'unknown command nosuch' '$T/help.bad'"
+# getopt's own errors say what every other error says first.
+for cmd in list import sync "ca init"; do
+	# shellcheck disable=SC2086
+	"$CERTDECK" $cmd --bogus >/dev/null 2>"$T/opt.err"
+	check "$cmd --bogus: exit 2" test $? = 2
+	check "$cmd --bogus: \"certdeck: $cmd: unrecognized option\"" grep -q "^certdeck: $cmd: unrecognized option '--bogus'" "$T/opt.err"
+done
 while read -r c; do
 	check "certdeck.1 has a section for $c" grep -qxF "$c" "$T/mancmds"
 done <"$T/cmds"
