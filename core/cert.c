@@ -1529,6 +1529,24 @@ out:
 	return pk;
 }
 
+/*
+ * PKCS#12 files from older tools (Windows, Java keytool, openssl
+ * -legacy) encrypt their certificates with RC2-40, which OpenSSL 3 keeps
+ * in its legacy provider. It is loaded, once, beside the default
+ * provider of the default library context, only when such a file's MAC
+ * has checked out with a passphrase and it still does not decrypt.
+ */
+static pthread_once_t	 p12_legacy_once = PTHREAD_ONCE_INIT;
+static int		 p12_legacy_ok;
+
+static void
+p12_legacy_load(void)
+{
+	p12_legacy_ok = OSSL_PROVIDER_load(NULL, "default") != NULL &&
+	    OSSL_PROVIDER_load(NULL, "legacy") != NULL;
+	ERR_clear_error();
+}
+
 static int
 ld_pkcs12(struct loader *ld, PKCS12 *p12, char **cause)
 {
@@ -1554,6 +1572,11 @@ ld_pkcs12(struct loader *ld, PKCS12 *p12, char **cause)
 		}
 		if (PKCS12_parse(p12, tries[i], &pk, &cert, &ca))
 			ok = 1;
+		ERR_clear_error();
+		if (!ok && mac_ok && pthread_once(&p12_legacy_once,
+		    p12_legacy_load) == 0 && p12_legacy_ok &&
+		    PKCS12_parse(p12, tries[i], &pk, &cert, &ca))
+			ok = 1;		/* a legacy algorithm */
 		ERR_clear_error();
 	}
 	if (!ok) {

@@ -39,6 +39,16 @@ check "it decrypts with the passphrase" openssl pkey -in "$I/keys/p12-example-co
 check "and matches the certificate" test "$(openssl pkey -in "$I/keys/p12-example-com.key" -passin file:"$T/keypass" -pubout)" = "$(openssl x509 -in "$T/c/p12.pem" -noout -pubkey)"
 check "no unencrypted private key in any git object" sh -c "! git -C '$I' cat-file --batch-all-objects --batch | grep -aq -e 'BEGIN PRIVATE KEY' -e 'BEGIN EC PRIVATE KEY' -e 'BEGIN RSA PRIVATE KEY'"
 check "rm removes the stored key too" sh -c "'$CERTDECK' -C '$I' rm p12-example-com >/dev/null && test ! -e '$I/keys/p12-example-com.key'"
+# From older tools (Windows, Java, openssl -legacy): RC2-40, in OpenSSL 3's
+# legacy provider only.
+if openssl pkcs12 -export -legacy -in "$T/c/p12.pem" -inkey "$T/c/p12.key" -certfile "$T/c/inter.pem" \
+	-passout file:"$T/p12pass" -out "$T/c/legacy.p12" 2>/dev/null; then
+	check "the legacy PKCS#12 is RC2-40" sh -c "openssl pkcs12 -info -in '$T/c/legacy.p12' -passin file:'$T/p12pass' -noout -legacy 2>&1 | grep -q 'RC2'"
+	check_out "PKCS#12 with RC2-40 (legacy) is imported" "imported as p12-example-com" C import --pkcs12-pass-file "$T/p12pass" "$T/c/legacy.p12"
+	check "with its chain" test "$(C show --json p12-example-com >"$T/p12.json"; json_q "$T/p12.json" "json_array_length(j,'\$.chain')")" = 1
+	C rm p12-example-com >/dev/null
+	check_out "and with a wrong passphrase still refused" "passphrase" C import "$T/c/legacy.p12"
+fi
 
 # A PEM with the leaf's key beside it, and a passphrase: key kept.
 cat "$T/c/der.pem" "$T/c/der.key" > "$T/c/withkey.pem"
