@@ -284,6 +284,15 @@ inv_open(const char *dir, int flags, inv_report_cb cb, void *arg,
 	p = xasprintf("%s/certdeck.conf", dir);
 	if (access(p, F_OK) != 0) {
 		free(p);
+		/* init makes a new repository, not one in a git one. */
+		p = xasprintf("%s/.git", dir);
+		if (access(p, F_OK) == 0) {
+			free(p);
+			return set_cause(cause, "%s: a git repository, but not "
+			    "a certdeck inventory (no certdeck.conf); make one "
+			    "elsewhere with: certdeck init NEWDIR", dir);
+		}
+		free(p);
 		return set_cause(cause, "%s: not a certdeck inventory (no "
 		    "certdeck.conf); make one with: certdeck init %s", dir,
 		    dir);

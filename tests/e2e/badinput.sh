@@ -52,6 +52,10 @@ check_out "--name with several certificates" "names one entry" C import --name x
 # Directories that are not usable inventories.
 check_out "missing inventory" "No such file" "$CERTDECK" -C "$T/missing" import "$T/other.pem"
 check_out "not an inventory" "not a certdeck inventory" "$CERTDECK" -C "$B" import "$T/other.pem"
+mkdir -p "$T/plaingit" && git -C "$T/plaingit" init -q
+"$CERTDECK" -C "$T/plaingit" list >/dev/null 2>"$T/plaingit.err"
+check "a plain git repository: not an inventory (exit 2)" test $? = 2
+check_out "... and init is not offered on it (it would refuse)" "a git repository, but not a certdeck inventory (no certdeck.conf); make one elsewhere with: certdeck init NEWDIR" cat "$T/plaingit.err"
 
 # Unreadable files and a read-only inventory: root reads everything, so
 # these run as an unprivileged user where the machine has one.
