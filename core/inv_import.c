@@ -63,6 +63,7 @@ struct loader {
 	inv_report_cb	 cb;
 	void		*arg;
 	const struct inv_import_opts *o;
+	int		 stdin_read;		/* "-" was given already */
 	size_t		 refused;
 };
 
@@ -363,6 +364,11 @@ load_path(struct loader *l, const char *path, int in_dir)
 	char *data = NULL, *err = NULL;
 	size_t len;
 
+	/* Standard input is read once: a second "-" would find it empty. */
+	if (strcmp(path, "-") == 0 && !in_dir && l->stdin_read++ > 0) {
+		walk_say(l, 1, "(stdin)", "given more than once; read once");
+		return;
+	}
 	if (l->o->kubernetes) {
 		const char *label = strcmp(path, "-") == 0 && !in_dir ?
 		    "(stdin)" : path;

@@ -56,6 +56,11 @@ check "four entries" test "$(nentries)" = 4
 n0=$(commits "$I")
 check "import chain from stdin" sh -c "cat '$T/c/chain.pem' | '$CERTDECK' -C '$I' import -"
 check "leaf and chain are one entry" sh -c "grep -c 'BEGIN CERTIFICATE' '$I'/certs/*/api-example-com/cert.pem | grep -qx 2"
+cert_at 2026-05-01 90 "$T/c/twice" twice.example.com
+"$CERTDECK" init "$T/twice" >/dev/null
+"$CERTDECK" -C "$T/twice" import - - <"$T/c/twice.pem" >"$T/twice.out" 2>"$T/twice.err"
+check "stdin given twice: imported once, exit 0" sh -c "test \$? = 0 && grep -q '^1 imported, 0 replaced, 0 already present, 0 refused' '$T/twice.out'"
+check_out "... and said" "(stdin): given more than once; read once" cat "$T/twice.err"
 check "CA alone becomes its own entry" C import --name test-root "$T/c/root.pem"
 check "named CA entry exists" C show test-root
 check "two commits for two imports" test "$(commits "$I")" = $((n0 + 2))
