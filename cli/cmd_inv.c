@@ -50,6 +50,33 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	return 0;
 }
 
+static int
+import_meta_check(struct cli *cli, const struct inv_import_opts *o)
+{
+	struct entry e;
+	char *a, *err = NULL;
+	size_t i;
+	int rc = 0;
+
+	entry_init(&e);
+	if (o->owner != NULL) {
+		a = xasprintf("owner=%s", o->owner);
+		rc = entry_apply(&e, a, &err);
+		free(a);
+	}
+	for (i = 0; rc == 0 && i < o->tags.n; i++) {
+		a = xasprintf("tags+=%s", o->tags.v[i]);
+		rc = entry_apply(&e, a, &err);
+		free(a);
+	}
+	if (rc != 0) {
+		cli_error(cli, "%s", err);
+		free(err);
+	}
+	entry_free(&e);
+	return rc;
+}
+
 int
 cmd_import(struct cli *cli, int argc, char **argv)
 {
@@ -113,6 +140,9 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		    "or - for stdin)");
 		goto out;
 	}
+	/* A bad --owner or --tag is a usage error, as set's are. */
+	if (import_meta_check(cli, &o) != 0)
+		goto out;
 	if (cli_open(cli, &inv) != 0)
 		goto out;
 	rc = inv_import(inv, argv + optind, (size_t)(argc - optind), &o, &res,

@@ -35,6 +35,12 @@ leaf_at 2026-05-01 365 "$T/c/leaf" api.example.com "$T/c/inter2"
 cat "$T/c/leaf.pem" "$T/c/inter2.pem" > "$T/c/chain.pem"
 
 n0=$(commits "$I")
+C import --tag 'Bad Tag' "$T/c/ok.pem" >/dev/null 2>"$T/badtag.err"
+check "a bad --tag is a usage error (exit 2), as set's" test $? = 2
+check_out "... naming it" "certdeck: import: tags: invalid item \"Bad Tag\"" cat "$T/badtag.err"
+C import --owner "$(printf 'a\001b')" "$T/c/ok.pem" >/dev/null 2>&1
+check "a bad --owner too" test $? = 2
+check "and nothing was imported" test "$(commits "$I")" = "$n0"
 check "import one file" C import --owner alice --tag web "$T/c/ok.pem"
 check "one import, one commit" test "$(commits "$I")" = $((n0 + 1))
 check "entry named from the DNS SAN" test -f "$I/certs/$(printf ok-example-com | sha256sum | cut -c1-2)/ok-example-com/cert.pem"
