@@ -599,6 +599,17 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 		return -1;
 	if (!full && strcmp(head, ihead) == 0)
 		return 0;
+	/* Not writable here: what it holds, said to be what it is. */
+	if (idx_is_readonly(inv->idx)) {
+		if (!full && *ihead != '\0') {
+			inv_report(cb, arg, 1, NULL, "the index is read-only "
+			    "here and behind HEAD: showing the inventory as "
+			    "of %.12s, not HEAD %.12s", ihead, head);
+			return 0;
+		}
+		return set_cause(cause, "the index is read-only here and "
+		    "cannot be %s", full ? "rebuilt" : "made");
+	}
 	if (inv_lock(inv, cause) != 0)
 		return -1;
 	/* Someone may have done it while we waited for the lock. */

@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -341,6 +342,7 @@ struct idx {
 	char		*ccols;			/* "c.subject, c.issuer, ..." */
 	int		 err;			/* SQLite's code at the last
 						   idx_error */
+	int		 readonly;		/* opened read-only */
 };
 
 /* One line: sqlite3 messages may quote SQL that holds newlines. */
@@ -832,6 +834,46 @@ idx_build_cols(struct idx *idx)
 	idx->ccols = buf_steal(&b);
 }
 
+/*
+ * An inventory that cannot be written here (a read-only mount, a backup,
+ * another user's): its index is read as it stands, "immutable" (SQLite
+ * then takes no lock and makes no -shm file, which it could not). What
+ * a writer checkpoints on closing is in the file; a reader here does not
+ * see a change another process makes meanwhile, as with a snapshot.
+ */
+static int
+idx_open_ro(const char *path, sqlite3 **db)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct buf uri;
+	const unsigned char *p;
+	int rc;
+
+	buf_init(&uri);
+	buf_adds(&uri, "file:");
+	for (p = (const unsigned char *)path; *p != '\0'; p++) {
+		if (isalnum(*p) || strchr("/-._~", *p) != NULL)
+			buf_addc(&uri, (char)*p);
+		else {
+			buf_addc(&uri, '%');
+			buf_addc(&uri, hex[*p >> 4]);
+			buf_addc(&uri, hex[*p & 15]);
+		}
+	}
+	buf_adds(&uri, "?immutable=1");
+	rc = sqlite3_open_v2(uri.data, db, SQLITE_OPEN_READONLY |
+	    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+	    NULL);
+	buf_free(&uri);
+	return rc;
+}
+
+int
+idx_is_readonly(const struct idx *idx)
+{
+	return idx->readonly;
+}
+
 int
 idx_open(const char *path, struct idx **out, char **cause)
 {
@@ -846,6 +888,15 @@ idx_open(const char *path, struct idx **out, char **cause)
 	rc = sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
 	    NULL);
+	/* Not writable here, but there: read it as it stands. */
+	if ((rc == SQLITE_OK && sqlite3_db_readonly(idx->db, "main") == 1) ||
+	    ((rc & 0xff) == SQLITE_CANTOPEN && access(path, R_OK) == 0 &&
+	    access(path, W_OK) != 0)) {
+		sqlite3_close(idx->db);
+		idx->db = NULL;
+		rc = idx_open_ro(path, &idx->db);
+		idx->readonly = rc == SQLITE_OK;
+	}
 	if (rc != SQLITE_OK) {
 		set_cause(cause, "%s: %s", path, idx->db != NULL ?
 		    sqlite3_errmsg(idx->db) : sqlite3_errstr(rc));
@@ -858,15 +909,16 @@ idx_open(const char *path, struct idx **out, char **cause)
 	sqlite3_db_config(idx->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 
 	/* The first read also tells whether the file is a database at all. */
-	if (idx_prepare(idx, "PRAGMA journal_mode = WAL", 0, &st, cause) != 0)
+	if (idx_prepare(idx, idx->readonly ? "PRAGMA journal_mode" :
+	    "PRAGMA journal_mode = WAL", 0, &st, cause) != 0)
 		goto fail_path;
 	if (idx_step(idx, st, cause) != 1) {
 		sqlite3_finalize(st);
 		goto fail_path;
 	}
 	mode = col_text(st, 0);
-	if (mode == NULL || (strcmp(mode, "wal") != 0 &&
-	    strcmp(mode, "memory") != 0)) {
+	if (!idx->readonly && (mode == NULL || (strcmp(mode, "wal") != 0 &&
+	    strcmp(mode, "memory") != 0))) {
 		set_cause(cause, "%s: cannot use WAL journal (got %s)", path,
 		    mode ? mode : "nothing");
 		sqlite3_finalize(st);

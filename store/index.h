@@ -32,6 +32,8 @@ int	 idx_quick_check(struct idx *, char **what, char **cause);
 /* idx_open's -2: the file is not a database, or a damaged one. */
 #define IDX_OPEN_DAMAGED	(-2)
 void	 idx_close(struct idx *);
+/* Opened read-only (the file cannot be written here): queries only. */
+int	 idx_is_readonly(const struct idx *);
 
 /* One write transaction at a time (BEGIN IMMEDIATE). */
 int	 idx_begin(struct idx *, char **cause);

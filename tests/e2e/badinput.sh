@@ -76,6 +76,20 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	n0=$(commits "$R/inv")
 	check_out "read-only inventory is a clear error" "$R/inv" NB "$CERTDECK" -C "$R/inv" import "$T/other.pem"
 	check "read-only inventory unchanged" test "$(commits "$R/inv")" = "$n0"
+	# Reading it needs no write: list, show and log work from the index
+	# as it stands (SQLite opens it immutable: no lock, no -shm file).
+	NB "$CERTDECK" -C "$R/inv" list >"$T/ro.out" 2>"$T/ro.err"
+	check "read-only inventory: list works" grep -q good-example-com "$T/ro.out"
+	check "... quietly" test ! -s "$T/ro.err"
+	check "read-only inventory: show works" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$R' '$CERTDECK' -C '$R/inv' show good-example-com | grep -q 'days left'"
+	check "read-only inventory: log works" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$R' '$CERTDECK' -C '$R/inv' log | grep -q import"
+	check "read-only inventory: no file made in it" test -z "$(find "$R/inv/.certdeck" -newer "$T/ro.out" 2>/dev/null)"
+	# Behind HEAD (a commit it cannot index): shown as of the index's
+	# commit, and said.
+	git -C "$R/inv" -c safe.directory='*' commit -q --allow-empty -m "by hand"
+	NB "$CERTDECK" -C "$R/inv" list >"$T/ro.out" 2>"$T/ro.err"
+	check "read-only and behind HEAD: list still works" grep -q good-example-com "$T/ro.out"
+	check_out "... saying which commit it shows" "read-only here and behind HEAD: showing the inventory as of" cat "$T/ro.err"
 	chmod -R u+w "$R"
 else
 	ok "skipped: unreadable and read-only cases need root and setpriv"
