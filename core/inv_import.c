@@ -615,11 +615,17 @@ static char *
 unique_name(struct inv *inv, struct plan *p, const char *base)
 {
 	char *name = xstrdup(base);
-	int i;
+	int i, n;
 
 	for (i = 2; name_taken(inv, p, name) && i < 100000; i++) {
 		free(name);
-		name = xasprintf("%s-%d", base, i);
+		/* The suffix fits: base cut (and its '-' trimmed) to room. */
+		n = ENTRY_NAME_MAX - snprintf(NULL, 0, "-%d", i);
+		if ((int)strlen(base) < n)
+			n = (int)strlen(base);
+		while (n > 1 && base[n - 1] == '-')
+			n--;
+		name = xasprintf("%.*s-%d", n, base, i);
 	}
 	return name;
 }
@@ -791,6 +797,10 @@ do_into(struct inv *inv, struct loader *l, struct plan *p,
 	if (ng != 1) {
 		say(l, 2, o->into, "--into takes exactly one certificate (with "
 		    "its chain); the input holds %zu", ng);
+		return -1;
+	}
+	if (!name_valid(o->into) || !inv_exists(inv, o->into)) {
+		say(l, 2, o->into, "no such entry");
 		return -1;
 	}
 	/* Another entry's certificate: present, not copied into this one. */

@@ -487,6 +487,8 @@ at_one(void *arg, const struct repo_entry *re)
 	struct idx_entry ie;
 	int rc;
 
+	if (inv_entry_misplaced(re) != NULL)	/* no entry, then either */
+		return 0;
 	/* From a diff: the entry did not exist then. */
 	if (*re->cert_blob == '\0' && *re->entry_blob == '\0')
 		return idx_at_del(ctx->inv->idx, re->name, &ctx->err) ? 1 : 0;

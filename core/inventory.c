@@ -201,6 +201,16 @@ index_move_aside(struct inv *inv, const char *path, const char *why,
 
 	idx_close(inv->idx);
 	inv->idx = NULL;
+	/*
+	 * Its -wal and -shm first: an opener between the rename and their
+	 * removal would make its own, which would then go from under it.
+	 */
+	side = xasprintf("%s-wal", path);
+	unlink(side);
+	free(side);
+	side = xasprintf("%s-shm", path);
+	unlink(side);
+	free(side);
 	broken = xasprintf("%s.broken", path);
 	if (rename(path, broken) != 0) {
 		set_cause(cause, "%s: %s; and it cannot be moved aside: %s",
@@ -208,12 +218,6 @@ index_move_aside(struct inv *inv, const char *path, const char *why,
 		free(broken);
 		return -1;
 	}
-	side = xasprintf("%s-wal", path);
-	unlink(side);
-	free(side);
-	side = xasprintf("%s-shm", path);
-	unlink(side);
-	free(side);
 	inv_report(inv->report, inv->report_arg, 1, NULL, "%s: %s; moved "
 	    "aside to %s, and rebuilt from HEAD", path, why, broken);
 	free(broken);
@@ -361,6 +365,12 @@ inv_lock(struct inv *inv, char **cause)
 {
 	if (inv->locked++ > 0)
 		return 0;
+	/* The lock is for changing it, which the index must follow. */
+	if (inv->idx != NULL && idx_is_readonly(inv->idx)) {
+		inv->locked = 0;
+		return set_cause(cause, "%s/.certdeck/index.db cannot be "
+		    "written here: no change can be made", inv->dir);
+	}
 	if (repo_lock(inv->repo, INV_LOCK_TIMEOUT_MS, cause) != 0) {
 		inv->locked = 0;
 		return -1;

@@ -850,7 +850,8 @@ idx_open_ro(const char *path, sqlite3 **db)
 	int rc;
 
 	buf_init(&uri);
-	buf_adds(&uri, "file:");
+	/* "file://" and an empty authority: a path may begin with "//". */
+	buf_adds(&uri, path[0] == '/' ? "file://" : "file:");
 	for (p = (const unsigned char *)path; *p != '\0'; p++) {
 		if (isalnum(*p) || strchr("/-._~", *p) != NULL)
 			buf_addc(&uri, (char)*p);

@@ -90,6 +90,18 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	NB "$CERTDECK" -C "$R/inv" list >"$T/ro.out" 2>"$T/ro.err"
 	check "read-only and behind HEAD: list still works" grep -q good-example-com "$T/ro.out"
 	check_out "... saying which commit it shows" "read-only here and behind HEAD: showing the inventory as of" cat "$T/ro.err"
+	check "read-only: a path beginning with // (a URI authority to SQLite) reads too" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$R' '$CERTDECK' -C '/$R/inv' list 2>/dev/null | grep -q good-example-com"
+	# Only the index not writable (git is): a change would run on an
+	# index it cannot bring up to HEAD, so none is made.
+	chmod -R u+w "$R/inv"
+	chmod a-w "$R/inv/.certdeck/index.db"
+	chown root "$R/inv/.certdeck/index.db"
+	n0=$(commits "$R/inv")
+	NB "$CERTDECK" -C "$R/inv" set good-example-com owner=late >/dev/null 2>"$T/ro.err"
+	check "index not writable: a change is refused (exit 2)" test $? = 2
+	check_out "... saying why" "index.db cannot be written here: no change can be made" cat "$T/ro.err"
+	check "... and nothing committed" test "$(commits "$R/inv")" = "$n0"
+	chown nobody "$R/inv/.certdeck/index.db"
 	chmod -R u+w "$R"
 else
 	ok "skipped: unreadable and read-only cases need root and setpriv"

@@ -157,6 +157,9 @@ check_out "--into an older cert refused" "not newer" C import --into ok-example-
 n0=$(commits "$I")
 check_out "--into with another entry's certificate: already present" "already in the inventory as ok-example-com" C import --into warn-example-com "$T/c/ok2.pem"
 check "and not copied into it" test "$(commits "$I")" = "$n0"
+C import --into nosuch "$T/c/ok2.pem" >/dev/null 2>"$T/into.err"
+check "--into an entry that does not exist: refused (exit 1), whatever the certificate" test $? = 1
+check_out "... as no such entry" "nosuch: no such entry" cat "$T/into.err"
 
 # --- log
 check_out "log lists history" "import" C log
@@ -261,6 +264,16 @@ check "misplaced by hand: not listed" sh -c "! grep -q -e wrong-shard -e BadName
 check_out "... said: not where its name hashes to" "certs/00/wrong-shard: not in the directory its name hashes to (its place: certs/" cat "$T/hand.err"
 check_out "... said: not a valid name" "certs/00/BadName: not a valid entry name; no entry until it is moved (git mv)" cat "$T/hand.err"
 check_out "set does not write one elsewhere" "no such entry" C set wrong-shard owner=z
+check "list --at does not show them either" sh -c "! '$CERTDECK' -C '$I' list --at HEAD 2>/dev/null | grep -q -e wrong-shard -e BadName"
+# One named as a real entry, in the wrong shard: the entry stays itself.
+fake=00
+[ "$(printf %s ok-example-com | sha256sum | cut -c1-2)" = 00 ] && fake=01
+mkdir -p "$I/certs/$fake/ok-example-com"
+cp "$T/c/hand1.pem" "$I/certs/$fake/ok-example-com/cert.pem"
+git -C "$I" add certs && git -C "$I" commit -qm "a copy of ok-example-com's name, misplaced"
+git -C "$I" rm -rq "certs/$fake/ok-example-com" && git -C "$I" commit -qm "gone again"
+check "list --at the commit with a misplaced namesake keeps the entry's own certificate" sh -c "'$CERTDECK' -C '$I' list --at HEAD~1 2>/dev/null | grep ok-example-com | grep -qF ' ok.example.com '"
+check "and list --at the commit after keeps it too" sh -c "'$CERTDECK' -C '$I' list --at HEAD 2>/dev/null | grep -q ok-example-com"
 C fsck >"$T/hand.fsck" 2>&1
 check "fsck reports both" test "$(grep -c 'no entry until it is moved' "$T/hand.fsck")" = 2
 check "and nothing else" grep -q '^2 problems found' "$T/hand.fsck"
@@ -297,10 +310,13 @@ if grep -q -e '\[always\]' -e '\[madvise\]' /sys/kernel/mm/transparent_hugepage/
 	"$CERTDECK" -C "$T/heapinv5" import "$T/heap" - <"$T/heap.fifo" >/dev/null 2>&1 &
 	hp=$!
 	exec 7>"$T/heap.fifo"
+	# Waiting: read(2) on fd 0 (syscall 0 on x86-64, 63 on arm64), or
+	# a pipe read by the kernel's wchan.
 	comm=
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		if tr '\0' '\n' <"/proc/$hp/environ" 2>/dev/null | grep -q '^CERTDECK_HEAP_TUNED=' &&
-		    cat /proc/$hp/task/*/syscall 2>/dev/null | grep -q '^0 0x0 '; then
+		    { cat /proc/$hp/task/*/syscall 2>/dev/null | grep -qE '^(0|63) 0x0 ' ||
+		    cat /proc/$hp/task/*/wchan 2>/dev/null | grep -q 'pipe_read'; }; then
 			comm=$(cat "/proc/$hp/comm")
 			break
 		fi
@@ -308,7 +324,11 @@ if grep -q -e '\[always\]' -e '\[madvise\]' /sys/kernel/mm/transparent_hugepage/
 	done
 	exec 7>&-
 	wait $hp
-	check "and keeps its name for ps and pkill (was: $comm)" test "$comm" = "$(basename "$CERTDECK" | cut -c1-15)"
+	if [ -n "$comm" ]; then
+		check "and keeps its name for ps and pkill (was: $comm)" test "$comm" = "$(basename "$CERTDECK" | cut -c1-15)"
+	else
+		ok "skipped: the import was not seen waiting on its input in 30 s (/proc/PID/syscall and wchan unreadable here?)"
+	fi
 else
 	echo "# the kernel offers no transparent huge pages: the bulk case is not run"
 fi
