@@ -1537,13 +1537,15 @@ out:
  * has checked out with a passphrase and it still does not decrypt.
  */
 static pthread_once_t	 p12_legacy_once = PTHREAD_ONCE_INIT;
+static OSSL_PROVIDER	*p12_prov[2];	/* held for the process's life */
 static int		 p12_legacy_ok;
 
 static void
 p12_legacy_load(void)
 {
-	p12_legacy_ok = OSSL_PROVIDER_load(NULL, "default") != NULL &&
-	    OSSL_PROVIDER_load(NULL, "legacy") != NULL;
+	p12_prov[0] = OSSL_PROVIDER_load(NULL, "default");
+	p12_prov[1] = OSSL_PROVIDER_load(NULL, "legacy");
+	p12_legacy_ok = p12_prov[0] != NULL && p12_prov[1] != NULL;
 	ERR_clear_error();
 }
 
