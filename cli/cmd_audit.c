@@ -88,7 +88,9 @@ print_table(struct cli *cli, const struct audit_report *rep)
 	}
 	free(ord);
 	print_summary(rep, stdout);
-	if (*rep->commit != '\0')
+	if (rep->unrecorded)
+		puts("not recorded: the inventory cannot be written here");
+	else if (*rep->commit != '\0')
 		printf("recorded in commit %.10s: %zu new, %zu resolved\n",
 		    rep->commit, rep->added, rep->resolved);
 	else

@@ -177,6 +177,9 @@ struct audit_report {
 	int			 first;		/* no audit/findings before */
 	size_t			 added, resolved;
 	char			 commit[41];	/* "" if nothing committed */
+	int			 unrecorded;	/* the inventory cannot be
+						   written here: not compared
+						   nor committed */
 };
 
 /*

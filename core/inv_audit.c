@@ -1274,7 +1274,10 @@ audit_sweep(struct inv *inv, struct audit_report *rep, char **cause)
 	if (inv->cfg_error != NULL)
 		return set_cause(cause, "%s; no sweep until it is fixed",
 		    inv->cfg_error);
-	if (evaluate(inv, rep, cause) != 0 || record(inv, rep, cause) != 0) {
+	/* Read-only here (a replica, a backup): the verdict, unrecorded. */
+	rep->unrecorded = idx_is_readonly(inv->idx);
+	if (evaluate(inv, rep, cause) != 0 ||
+	    (!rep->unrecorded && record(inv, rep, cause) != 0)) {
 		audit_report_free(rep);
 		return -1;
 	}
