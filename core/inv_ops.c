@@ -658,16 +658,14 @@ fsck_entry(void *arg, const struct repo_entry *re)
 	struct fsck_ctx *ctx = arg;
 	struct idx_entry ie;
 	const char *why;
-	char *path, *want;
+	char *path, *msg;
 	int r;
 
 	if ((why = inv_entry_misplaced(re)) != NULL) {
 		path = xasprintf("certs/%s/%s", re->shard, re->name);
-		want = name_valid(re->name) ? inv_entry_dir(re->name) : NULL;
-		fsck_say(ctx, path, "%s%s%s%s; no entry until it is moved "
-		    "(git mv)", why, want ? " (its place: " : "",
-		    want ? want : "", want ? ")" : "");
-		free(want);
+		msg = inv_entry_misplaced_text(re, why);
+		fsck_say(ctx, path, "%s", msg);
+		free(msg);
 		free(path);
 		return 0;
 	}

@@ -80,6 +80,18 @@ inv_entry_misplaced(const struct repo_entry *re)
 	return NULL;
 }
 
+char *
+inv_entry_misplaced_text(const struct repo_entry *re, const char *why)
+{
+	char *want = name_valid(re->name) ? inv_entry_dir(re->name) : NULL;
+	char *s;
+
+	s = xasprintf("%s%s%s%s; no entry until it is moved (git mv)", why,
+	    want ? " (its place: " : "", want ? want : "", want ? ")" : "");
+	free(want);
+	return s;
+}
+
 /* The operator, for the Certdeck-Operator trailer: login@host. */
 char *
 inv_operator(void)
@@ -552,7 +564,7 @@ refresh_one(void *arg, const struct repo_entry *re)
 	struct refresh_ctx *ctx = arg;
 	struct idx_entry ie;
 	const char *why;
-	char *want;
+	char *msg;
 	int rc;
 
 	/*
@@ -562,12 +574,10 @@ refresh_one(void *arg, const struct repo_entry *re)
 	if ((why = inv_entry_misplaced(re)) != NULL) {
 		if (*re->cert_blob == '\0' && *re->entry_blob == '\0')
 			return 0;
-		want = name_valid(re->name) ? inv_entry_dir(re->name) : NULL;
-		inv_report(ctx->cb, ctx->arg, 1, NULL, "certs/%s/%s: %s%s%s%s; "
-		    "no entry until it is moved (git mv)", re->shard,
-		    re->name, why, want ? " (its place: " : "",
-		    want ? want : "", want ? ")" : "");
-		free(want);
+		msg = inv_entry_misplaced_text(re, why);
+		inv_report(ctx->cb, ctx->arg, 1, NULL, "certs/%s/%s: %s",
+		    re->shard, re->name, msg);
+		free(msg);
 		return 0;
 	}
 	if (*re->cert_blob == '\0' && *re->entry_blob == '\0')

@@ -86,6 +86,8 @@ char	*inv_entry_dir(const char *name);
 /* Why a directory of certs/ made by hand is no entry (an invalid name,
    or not under the shard its name hashes to), or NULL. */
 const char *inv_entry_misplaced(const struct repo_entry *);
+/* The sentence that says so (why, and where it belongs); caller frees. */
+char	*inv_entry_misplaced_text(const struct repo_entry *, const char *why);
 /* Whether an entry exists at HEAD (per the index). */
 int	 inv_exists(struct inv *, const char *name);
 
