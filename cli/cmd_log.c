@@ -73,6 +73,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "sweeps", no_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct log_ctx ctx;
@@ -80,7 +81,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	const char *name = NULL;
 	char *err = NULL, *end;
 	long limit = 0;
-	int ch, rc = 0;
+	int ch, rc = 0, sweeps = 0, r;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.cli = cli;
@@ -88,6 +89,9 @@ cmd_log(struct cli *cli, int argc, char **argv)
 		switch (ch) {
 		case 'j':
 			ctx.json = 1;
+			break;
+		case 's':
+			sweeps = 1;
 			break;
 		case 'n':
 			limit = strtol(optarg, &end, 10);
@@ -103,21 +107,33 @@ cmd_log(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		name = argv[optind++];
-	if (optind < argc) {
+	if (optind < argc || (sweeps && name != NULL)) {
 		cmd_usage(cmd_find("log"), stderr);
 		return EXIT_ERROR;
 	}
 	if (cli_open(cli, &inv) != 0)
 		return EXIT_ERROR;
-	if (name != NULL && strcmp(name, "audit") != 0 &&
+	/*
+	 * `log audit` was the sweeps' history before --sweeps, and still is
+	 * while no entry has that name; an entry named audit is the entry.
+	 */
+	if (name != NULL && strcmp(name, "audit") == 0 &&
 	    !inv_exists(inv, name)) {
+		name = NULL;
+		sweeps = 1;
+	}
+	if (name != NULL && !inv_exists(inv, name)) {
 		/* A removed entry still has a history: only warn. */
 		cli_report(cli, 1, name, "not in the inventory now; showing "
 		    "its past");
 	}
 	if (ctx.json)
 		json_begin(&ctx.j, stdout, '[');
-	if (inv_log(inv, name, (size_t)limit, log_one, &ctx, &err) != 0) {
+	if (sweeps)
+		r = inv_log_sweeps(inv, (size_t)limit, log_one, &ctx, &err);
+	else
+		r = inv_log(inv, name, (size_t)limit, log_one, &ctx, &err);
+	if (r != 0) {
 		cli_error(cli, "%s", err);
 		free(err);
 		rc = EXIT_ERROR;

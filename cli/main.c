@@ -69,8 +69,9 @@ const struct cmd cmds[] = {
 	  "as one new commit, \"undo: <its subject>\"; history is kept, and\n"
 	  "an undo is undone like any other change. The first commit\n"
 	  "(init) cannot be undone.\n" },
-	{ "log", cmd_log, "[NAME] [--json] [-n N]",
+	{ "log", cmd_log, "[NAME | --sweeps] [--json] [-n N]",
 	  "the history of the inventory or of one entry, newest first",
+	  "  --sweeps          the audit sweeps that changed the findings\n"
 	  "  --json            as a JSON array\n"
 	  "  -n N              at most N commits\n" },
 	{ "fsck", cmd_fsck, "[--repair]",
@@ -104,7 +105,7 @@ const struct cmd cmds[] = {
 	  "  --probe           probe every endpoint of every entry first\n"
 	  "  --rules           list the rules, their severity and fix, and exit\n"
 	  "Findings go to audit/findings, committed when they changed since the\n"
-	  "last sweep (\"audit: N new findings, M resolved\"); certdeck log audit\n"
+	  "last sweep (\"audit: N new findings, M resolved\"); certdeck log --sweeps\n"
 	  "is their history. Rules are tuned in certdeck.conf ([audit] and\n"
 	  "[audit tag NAME]; see certdeck(1), AUDIT).\n" },
 	{ "ca", cmd_ca,

@@ -604,9 +604,7 @@ inv_log(struct inv *inv, const char *name, size_t limit, inv_log_cb cb,
 	char *prefix = NULL;
 	int rc;
 
-	if (name != NULL && strcmp(name, "audit") == 0)
-		prefix = xstrdup("audit/");
-	else if (name != NULL) {
+	if (name != NULL) {
 		char *dir = inv_entry_dir(name);
 
 		prefix = xasprintf("%s/", dir);
@@ -615,6 +613,15 @@ inv_log(struct inv *inv, const char *name, size_t limit, inv_log_cb cb,
 	rc = repo_log(inv->repo, prefix, limit, log_one, &ctx, cause);
 	free(prefix);
 	return rc;
+}
+
+int
+inv_log_sweeps(struct inv *inv, size_t limit, inv_log_cb cb, void *arg,
+    char **cause)
+{
+	struct log_ctx ctx = { cb, arg };
+
+	return repo_log(inv->repo, "audit/", limit, log_one, &ctx, cause);
 }
 
 struct fsck_ctx {

@@ -187,9 +187,12 @@ struct inv_commit {
 	struct strv	 entries;	/* Certdeck-Entry values */
 };
 typedef int (*inv_log_cb)(void *arg, const struct inv_commit *);
-/* name NULL: the whole inventory; "audit": audit findings; else an entry. */
+/* name NULL: the whole inventory; else the entry of that name. */
 int	 inv_log(struct inv *, const char *name, size_t limit, inv_log_cb,
 	    void *, char **cause);
+/* The audit sweeps that changed audit/findings. */
+int	 inv_log_sweeps(struct inv *, size_t limit, inv_log_cb, void *,
+	    char **cause);
 
 /* Local certificate authorities (inv_ca.c; ca.h describes cas/NAME/). */
 struct inv_ca_init_opts {

@@ -264,6 +264,18 @@ check "log audit is the history of sweeps" test "$(C log audit | wc -l)" = 3
 check_out "log audit shows the subjects" "audit: first sweep" C log audit
 C log audit --json >"$J"
 check "log audit --json lists only audit commits" test "$(jq_ "(SELECT count(*) FROM json_each(j) WHERE json_extract(value,'\$.action') = 'audit')")" = 3
+check "log --sweeps is the same history" test "$(C log --sweeps | wc -l)" = 3
+check_fail "log --sweeps with a name is a usage error" C log --sweeps good
+check "  exit 2" sh -c "'$CERTDECK' -C '$I' log --sweeps good 2>/dev/null; test \$? = 2"
+# An entry named audit: its name means the entry, in log, show and the UI.
+I3=$T/inv-named-audit
+"$CERTDECK" init "$I3" >/dev/null
+"$CERTDECK" -C "$I3" import --name audit "$T/c/root.pem" >/dev/null
+"$CERTDECK" -C "$I3" audit >/dev/null 2>&1
+check "log audit is the entry named audit" sh -c "'$CERTDECK' -C '$I3' log audit | grep -c . | grep -qx 1 && '$CERTDECK' -C '$I3' log audit | grep -q '  import  audit  '"
+check "log --sweeps is still the sweeps" sh -c "'$CERTDECK' -C '$I3' log --sweeps | grep -c . | grep -qx 1 && '$CERTDECK' -C '$I3' log --sweeps | grep -q '  audit  -  audit: '"
+check_out "show audit has the entry's history" "import audit: expires" "$CERTDECK" -C "$I3" show audit
+check "  and not the sweep's" sh -c "! '$CERTDECK' -C '$I3' show audit | grep -q 'audit: first sweep'"
 
 # A forged chain that reaches the index by a hand commit (parsed from git,
 # not imported) is found the same.

@@ -88,9 +88,12 @@ man_command_text() {
 	END { flush() }'
 }
 
-# Options in help text: long ones anywhere, short ones starting a line.
+# Options in help text: long ones in the usage line and the option table
+# (not in the closing prose, which may name another command's), short ones
+# starting a line.
 help_options() {
-	grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
+	sed -e '/^usage:/b' -e '/^[^ ]/d' |
+	    grep -o -- '--[a-z0-9][a-z0-9-]*' | sort -u
 }
 help_short_options() {
 	sed -n 's/^  \(-[A-Za-z]\)[ ,].*/\1/p' | sort -u
