@@ -34,6 +34,15 @@ void	 cmd_usage(const struct cmd *, FILE *f);
 /* Handle --help/-h if it is argv[1]; returns 1 if handled. */
 int	 cmd_wants_help(const struct cmd *, int argc, char **argv);
 
+/*
+ * getopt_long(3) for a command, whose own messages print the option as
+ * typed: an unknown option or a missing argument is said with cli_error
+ * (escaped) and returned as '?'.
+ */
+struct option;
+int	 cli_getopt(struct cli *, int argc, char **argv, const char *shortopts,
+	    const struct option *longopts);
+
 /* One-line error: "certdeck: CMD: message", escaped. */
 void	 cli_error(struct cli *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

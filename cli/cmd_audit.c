@@ -347,7 +347,7 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	size_t s;
 	int ch, probe = 0, nformats = 0, rc;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'j':
 			fmt = AF_JSON;

@@ -168,7 +168,7 @@ ca_init(struct cli *cli, int argc, char **argv)
 	memset(&o, 0, sizeof o);
 	o.pathlen = -1;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'p':
 			o.parent = optarg;
@@ -229,7 +229,7 @@ ca_crl(struct cli *cli, int argc, char **argv)
 	int ch, rc, days = 7;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (ch != 'd' || num_arg(cli, "--days", optarg, 1, 3650,
 		    &days) != 0) {
 			if (ch != 'd')
@@ -260,13 +260,13 @@ int
 cmd_ca(struct cli *cli, int argc, char **argv)
 {
 	cli_passphrase_setup();
-	/* getopt's errors name argv[0]: "certdeck: ca init: ..." */
+	/* Errors name the subcommand: "certdeck: ca init: ..." */
 	if (argc >= 2 && strcmp(argv[1], "init") == 0) {
-		argv[1] = (char *)"certdeck: ca init";
+		cli->cmd = "ca init";
 		return ca_init(cli, argc - 1, argv + 1);
 	}
 	if (argc >= 2 && strcmp(argv[1], "crl") == 0) {
-		argv[1] = (char *)"certdeck: ca crl";
+		cli->cmd = "ca crl";
 		return ca_crl(cli, argc - 1, argv + 1);
 	}
 	cmd_usage(cmd_find("ca"), stderr);
@@ -298,7 +298,7 @@ cmd_issue(struct cli *cli, int argc, char **argv)
 
 	cli_passphrase_setup();
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'a':
 			o.ca = optarg;
@@ -377,7 +377,7 @@ cmd_revoke(struct cli *cli, int argc, char **argv)
 	char *err = NULL;
 	int ch, rc = 0, i;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (ch != 'r') {
 			cmd_usage(cmd_find("revoke"), stderr);
 			return EXIT_ERROR;

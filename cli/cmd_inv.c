@@ -97,7 +97,7 @@ cmd_import(struct cli *cli, int argc, char **argv)
 
 	memset(&o, 0, sizeof o);
 	strv_init(&o.tags);
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'n':
 			o.name = optarg;

@@ -220,7 +220,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
 	ctx.cli = cli;
 	o.expiring_days = -1;
 	o.sort = IDX_SORT_EXPIRY;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'j':
 			ctx.json = 1;
@@ -472,7 +472,7 @@ cmd_show(struct cli *cli, int argc, char **argv)
 	int64_t now = clock_now();
 	int ch, json = 0, pem = 0, rc = EXIT_ERROR;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = 1;

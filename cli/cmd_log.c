@@ -85,7 +85,7 @@ cmd_log(struct cli *cli, int argc, char **argv)
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.cli = cli;
-	while ((ch = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "n:", opts)) != -1) {
 		switch (ch) {
 		case 'j':
 			ctx.json = 1;
@@ -159,7 +159,7 @@ cmd_fsck(struct cli *cli, int argc, char **argv)
 	char *err = NULL;
 	int ch, repair = 0, n, left;
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (ch != 'r') {
 			cmd_usage(cmd_find("fsck"), stderr);
 			return EXIT_ERROR;

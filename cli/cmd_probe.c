@@ -194,7 +194,7 @@ cmd_probe(struct cli *cli, int argc, char **argv)
 	ctx.cli = cli;
 	o.jobs = PROBE_JOBS_DEFAULT;
 	o.timeout_ms = PROBE_TIMEOUT_DEFAULT_MS;
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'a':
 			all = 1;

@@ -105,7 +105,7 @@ cmd_renew(struct cli *cli, int argc, char **argv)
 
 	cli_passphrase_setup();
 	memset(&o, 0, sizeof o);
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'u':
 			due = 1;

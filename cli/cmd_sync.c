@@ -86,7 +86,7 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 
 	strv_init(&ours);
 	strv_init(&theirs);
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'o':
 			strv_add(&ours, optarg);

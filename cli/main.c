@@ -281,7 +281,6 @@ main(int argc, char **argv)
 	struct cli cli;
 	const struct cmd *c;
 	const char *theme_opt = NULL;
-	char *prog;
 	int i, rc;
 
 	heap_tune(argc, argv);		/* first: it may run certdeck again */
@@ -358,11 +357,7 @@ main(int argc, char **argv)
 	cli.cmd = c->name;
 	if (cmd_wants_help(c, argc - i, argv + i))
 		return 0;
-	/* getopt names its errors after argv[0]: as every other error. */
-	prog = xasprintf("certdeck: %s", c->name);
-	argv[i] = prog;
 	rc = c->fn(&cli, argc - i, argv + i);
-	free(prog);
 	hsm_cleanup();		/* every key of a token is freed by now */
 	free(cli.dir);
 	if (getenv("CERTDECK_STATS") != NULL) {

@@ -1,4 +1,5 @@
 /* out.c: escaped text and JSON output for the command line. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,45 @@ cli_error(struct cli *cli, const char *fmt, ...)
 	out_text(cli, stderr, msg);
 	fputc('\n', stderr);
 	free(msg);
+}
+
+int
+cli_getopt(struct cli *cli, int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	char spec[32], shortopt[3];
+	const char *typed = "";
+	int ch, before = optind;
+
+	/* A leading ':' tells a missing argument (':') from an unknown '?'. */
+	if (snprintf(spec, sizeof spec, ":%s", shortopts) >= (int)sizeof spec)
+		abort();
+	opterr = 0;
+	ch = getopt_long(argc, argv, spec, longopts, NULL);
+	if (ch != '?' && ch != ':')
+		return ch;
+	/*
+	 * A long option is the argument this call consumed, named as typed
+	 * up to any "="; a short one is optopt, and may sit in a bundle.
+	 */
+	if (optind - 1 >= before && optind - 1 < argc &&
+	    strncmp(argv[optind - 1], "--", 2) == 0)
+		typed = argv[optind - 1];
+	else {
+		shortopt[0] = '-';
+		shortopt[1] = (char)optopt;
+		shortopt[2] = '\0';
+		typed = shortopt;
+	}
+	if (ch == ':')
+		cli_error(cli, "option '%s' requires an argument", typed);
+	else if (optopt != 0 && typed != shortopt)
+		cli_error(cli, "option '%.*s' takes no argument",
+		    (int)strcspn(typed, "="), typed);
+	else
+		cli_error(cli, "unrecognized option '%.*s'",
+		    (int)strcspn(typed, "="), typed);
+	return '?';
 }
 
 int

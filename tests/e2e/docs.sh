@@ -149,13 +149,22 @@ check "certdeck help COMMAND is that command's usage" grep -q '^usage: certdeck 
 "$CERTDECK" help nosuch >"$T/help.bad" 2>&1
 check "certdeck help of an unknown command is an error (exit 2)" test $? = 2
 check "... of one line naming it" sh -c "test \$(wc -l <'$T/help.bad') = 1 && grep -q 'unknown command nosuch' '$T/help.bad'"
-# getopt's own errors say what every other error says first.
+# Option errors say what every other error says first.
 for cmd in list import sync "ca init"; do
 	# shellcheck disable=SC2086
 	"$CERTDECK" $cmd --bogus >/dev/null 2>"$T/opt.err"
 	check "$cmd --bogus: exit 2" test $? = 2
 	check "$cmd --bogus: \"certdeck: $cmd: unrecognized option\"" grep -q "^certdeck: $cmd: unrecognized option '--bogus'" "$T/opt.err"
 done
+"$CERTDECK" log -n >/dev/null 2>"$T/opt.err"
+check "log -n: a missing argument is named" grep -qx "certdeck: log: option '-n' requires an argument" "$T/opt.err"
+"$CERTDECK" import --name >/dev/null 2>"$T/opt.err"
+check "import --name: a missing argument is named" grep -qx "certdeck: import: option '--name' requires an argument" "$T/opt.err"
+"$CERTDECK" list --json=yes >/dev/null 2>"$T/opt.err"
+check "list --json=yes: an argument it does not take" grep -qx "certdeck: list: option '--json' takes no argument" "$T/opt.err"
+# An option is the operator's text, maybe a file name: escaped like any.
+"$CERTDECK" list "$(printf -- '--\033]0;x\007\033[2J')" >/dev/null 2>"$T/opt.err"
+check "an unknown option is escaped" sh -c "grep -q \"unrecognized option '--.x1b]0;x.x07.x1b\\[2J'\" '$T/opt.err' && ! grep -q \"\$(printf '\\033')\" '$T/opt.err'"
 while read -r c; do
 	check "certdeck.1 has a section for $c" grep -qxF "$c" "$T/mancmds"
 done <"$T/cmds"
