@@ -155,9 +155,10 @@ cmd_fsck(struct cli *cli, int argc, char **argv)
 		{ "repair", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct inv_fsck_result res;
 	struct inv *inv;
 	char *err = NULL;
-	int ch, repair = 0, n, left;
+	int ch, repair = 0, n;
 
 	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		if (ch != 'r') {
@@ -175,28 +176,24 @@ cmd_fsck(struct cli *cli, int argc, char **argv)
 		free(err);
 		return EXIT_ERROR;
 	}
-	n = inv_fsck(inv, repair, cli_report, cli, &err);
-	if (n < 0) {
+	if (inv_fsck(inv, repair, cli_report, cli, &res, &err) != 0) {
 		cli_error(cli, "%s", err);
 		free(err);
 		inv_close(inv);
 		return EXIT_ERROR;
 	}
-	left = n;
-	if (repair && n > 0) {
-		left = inv_fsck(inv, 0, NULL, NULL, &err);
-		if (left < 0) {
-			cli_error(cli, "%s", err);
-			free(err);
-			left = n;
-		}
+	n = res.problems;
+	if (repair && res.fixable > 0)
 		printf("%d problem%s found, %d left after repair\n", n,
-		    n == 1 ? "" : "s", left);
-	} else if (n > 0)
+		    n == 1 ? "" : "s", res.left);
+	else if (n > 0 && res.fixable > 0)
 		printf("%d problem%s found (certdeck fsck --repair rebuilds the "
 		    "index)\n", n, n == 1 ? "" : "s");
+	else if (n > 0)
+		printf("%d problem%s found; rebuilding the index would not "
+		    "mend %s\n", n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
 	else
 		puts("inventory is consistent");
 	inv_close(inv);
-	return left > 0 ? EXIT_PROBLEMS : 0;
+	return res.left > 0 ? EXIT_PROBLEMS : 0;
 }

@@ -629,33 +629,52 @@ struct fsck_ctx {
 	inv_report_cb	 cb;
 	void		*arg;
 	int		 problems;
+	int		 fixable;	/* of them, what a rebuild mends */
+	int		 current;	/* the index is at HEAD */
+	int		 fresh;		/* of them, not found before */
+	struct strv	*said;		/* lines the first pass told */
+	struct strv	*rebuilt;	/* what the rebuild told about */
+	struct strv	 told;		/* lines this pass told */
 	char		*err;
 };
 
 static void
-fsck_say(struct fsck_ctx *ctx, const char *what, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+fsck_say(struct fsck_ctx *ctx, int fixable, const char *what,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/*
+ * A problem: counted, and told. The check after a repair tells only what
+ * is new: not a line the first pass told, nor about a file or entry the
+ * rebuild spoke of (in its own words, often with the reason).
+ */
 static void
-fsck_say(struct fsck_ctx *ctx, const char *what, const char *fmt, ...)
+fsck_say(struct fsck_ctx *ctx, int fixable, const char *what,
+    const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *msg, *line;
+	int seen;
 
 	ctx->problems++;
-	if (ctx->cb == NULL)
-		return;
+	ctx->fixable += fixable;
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	ctx->cb(ctx->arg, 1, what, msg);
+	line = xasprintf("%s: %s", what, msg);
+	seen = ctx->said != NULL && strv_has(ctx->said, line);
+	ctx->fresh += ctx->said != NULL && !seen;
+	if (ctx->cb != NULL && !seen &&
+	    !(ctx->rebuilt != NULL && strv_has(ctx->rebuilt, what)))
+		ctx->cb(ctx->arg, 1, what, msg);
+	strv_add(&ctx->told, line);
+	free(line);
 	free(msg);
 }
 
 static int
 fsck_dirty(void *arg, const char *path, const char *what)
 {
-	fsck_say(arg, path, "%s in the work tree but not committed", what);
+	fsck_say(arg, 0, path, "%s in the work tree but not committed", what);
 	return 0;
 }
 
@@ -671,23 +690,27 @@ fsck_entry(void *arg, const struct repo_entry *re)
 	if ((why = inv_entry_misplaced(re)) != NULL) {
 		path = xasprintf("certs/%s/%s", re->shard, re->name);
 		msg = inv_entry_misplaced_text(re, why);
-		fsck_say(ctx, path, "%s", msg);
+		fsck_say(ctx, 0, path, "%s", msg);
 		free(msg);
 		free(path);
 		return 0;
 	}
+	/* Behind HEAD, the index has nothing to compare yet. */
+	if (!ctx->current)
+		return 0;
 	r = idx_entry_get(ctx->inv->idx, re->name, &ie, &ctx->err);
 	if (r < 0)
 		return 1;
 	if (r == 0) {
-		fsck_say(ctx, re->name, "in HEAD but missing from the index");
+		fsck_say(ctx, 1, re->name, "in HEAD but missing from the "
+		    "index");
 		return 0;
 	}
 	if (strcmp(ie.entry_blob, re->entry_blob) != 0 ||
 	    (strcmp(ie.cert_blob, re->cert_blob) != 0 && *ie.cert_blob != '\0'))
-		fsck_say(ctx, re->name, "index differs from HEAD");
+		fsck_say(ctx, 1, re->name, "index differs from HEAD");
 	else if (*ie.cert_blob == '\0' && *re->cert_blob != '\0')
-		fsck_say(ctx, re->name, "cert.pem does not parse");
+		fsck_say(ctx, 0, re->name, "cert.pem does not parse");
 	idx_entry_free(&ie);
 	return 0;
 }
@@ -700,11 +723,11 @@ count_entry(void *arg, const struct repo_entry *re)
 	return 0;
 }
 
-int
-inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
-    char **cause)
+/* One pass of the checks; ctx->problems counts what it finds. */
+static int
+fsck_pass(struct fsck_ctx *ctx, int repair, char **cause)
 {
-	struct fsck_ctx ctx = { inv, cb, arg, 0, NULL };
+	struct inv *inv = ctx->inv;
 	char head[REPO_OID_HEX], ihead[REPO_OID_HEX], *what = NULL;
 	size_t in_head = 0, nstale;
 	int64_t v;
@@ -714,43 +737,119 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
 	if ((d = idx_quick_check(inv->idx, &what, cause)) < 0)
 		return -1;
 	if (d == 1) {
-		fsck_say(&ctx, "index", "damaged (SQLite: %s)", what);
-		d = repair && (inv_index_replace(inv, what, cause) != 0 ||
-		    inv_reindex(inv, cb, arg, cause) != 0);
+		fsck_say(ctx, 1, "index", "damaged (SQLite: %s)", what);
+		d = repair && inv_index_replace(inv, what, cause) != 0;
 		free(what);
-		return d ? -1 : ctx.problems;
+		return d ? -1 : 0;
 	}
 	if (repo_head(inv->repo, head, cause) < 0 ||
 	    idx_get_head(inv->idx, ihead, cause) != 0)
 		return -1;
-	if (strcmp(head, ihead) != 0)
-		fsck_say(&ctx, "index", "behind HEAD (at %.12s, HEAD %.12s)",
+	ctx->current = strcmp(head, ihead) == 0;
+	if (!ctx->current)
+		fsck_say(ctx, 1, "index", "behind HEAD (at %.12s, HEAD %.12s)",
 		    *ihead ? ihead : "nothing", head);
-	if (repo_check_worktree(inv->repo, fsck_dirty, &ctx, cause) != 0)
+	if (repo_check_worktree(inv->repo, fsck_dirty, ctx, cause) != 0)
 		return -1;
-	if (strcmp(head, ihead) == 0) {
-		if (repo_walk_entries(inv->repo, head, fsck_entry, &ctx,
-		    &ctx.err) != 0 || repo_walk_entries(inv->repo, head,
-		    count_entry, &in_head, &ctx.err) != 0) {
-			set_cause(cause, "%s", ctx.err ? ctx.err : "tree walk");
-			free(ctx.err);
-			return -1;
-		}
-		if (idx_scalar(inv->idx, "SELECT count(*) FROM entries", &v,
-		    cause) != 0)
-			return -1;
-		if ((size_t)v != in_head)
-			fsck_say(&ctx, "index", "holds %lld entries, HEAD %zu",
-			    (long long)v, in_head);
-		if (idx_entry_stale(inv->idx, &nstale, cause) != 0)
-			return -1;
-		if (nstale > 0)
-			fsck_say(&ctx, "index", "%zu entr%s an expiry other than"
-			    " their certificate file's", nstale,
-			    nstale == 1 ? "y has" : "ies have");
+	/* Entries: misplaced directories always, the rest at HEAD only. */
+	if (repo_walk_entries(inv->repo, head, fsck_entry, ctx,
+	    &ctx->err) != 0 || (ctx->current && repo_walk_entries(inv->repo,
+	    head, count_entry, &in_head, &ctx->err) != 0)) {
+		set_cause(cause, "%s", ctx->err ? ctx->err : "tree walk");
+		free(ctx->err);
+		ctx->err = NULL;
+		return -1;
 	}
-	if (repair && ctx.problems > 0 &&
-	    inv_reindex(inv, cb, arg, cause) != 0)
+	if (!ctx->current)
+		return 0;
+	if (idx_scalar(inv->idx, "SELECT count(*) FROM entries", &v,
+	    cause) != 0)
 		return -1;
-	return ctx.problems;
+	if ((size_t)v != in_head)
+		fsck_say(ctx, 1, "index", "holds %lld entries, HEAD %zu",
+		    (long long)v, in_head);
+	if (idx_entry_stale(inv->idx, &nstale, cause) != 0)
+		return -1;
+	if (nstale > 0)
+		fsck_say(ctx, 1, "index", "%zu entr%s an expiry other than"
+		    " their certificate file's", nstale,
+		    nstale == 1 ? "y has" : "ies have");
+	return 0;
+}
+
+/*
+ * The rebuild's reports under fsck --repair: what it says of a file or
+ * entry the first pass told of is dropped (the same problem in other
+ * words); the rest goes on, and is remembered for the check after it.
+ */
+struct rebuild_ctx {
+	struct fsck_ctx	*first;
+	struct strv	 about;
+};
+
+static void
+rebuild_report(void *arg, int level, const char *input, const char *msg)
+{
+	struct rebuild_ctx *rc = arg;
+	struct fsck_ctx *first = rc->first;
+	char *what, *prefix;
+	size_t i, n;
+	int told = 0;
+
+	/* Reports of a directory name it in the message: "certs/..: ...". */
+	what = input != NULL ? xstrdup(input) :
+	    xstrndup(msg, strcspn(msg, ":"));
+	prefix = xasprintf("%s: ", what);
+	n = strlen(prefix);
+	for (i = 0; i < first->told.n && !told; i++)
+		told = strncmp(first->told.v[i], prefix, n) == 0;
+	if (!told && first->cb != NULL)
+		first->cb(first->arg, level, input, msg);
+	strv_add(&rc->about, what);
+	free(prefix);
+	free(what);
+}
+
+int
+inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
+    struct inv_fsck_result *res, char **cause)
+{
+	struct fsck_ctx ctx, after;
+	struct rebuild_ctx rb;
+	int rc = -1;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.inv = inv;
+	ctx.cb = cb;
+	ctx.arg = arg;
+	strv_init(&ctx.told);
+	after = ctx;
+	strv_init(&after.told);
+	strv_init(&rb.about);
+	memset(res, 0, sizeof *res);
+	if (fsck_pass(&ctx, repair, cause) != 0)
+		goto out;
+	res->problems = ctx.problems;
+	res->fixable = ctx.fixable;
+	res->left = ctx.problems;
+	if (!repair || ctx.fixable == 0) {
+		rc = 0;
+		goto out;
+	}
+	rb.first = &ctx;
+	if (inv_reindex(inv, rebuild_report, &rb, cause) != 0)
+		goto out;
+	after.said = &ctx.told;
+	after.rebuilt = &rb.about;
+	if (fsck_pass(&after, 0, cause) != 0)
+		goto out;
+	/* Behind HEAD, the first pass could not see what the rows hold. */
+	res->problems += after.fresh;
+	res->left = after.problems;
+	rc = 0;
+out:
+	strv_free(&ctx.told);
+	strv_free(&after.told);
+	strv_free(&rb.about);
+	return rc;
 }

@@ -320,8 +320,17 @@ void	 inv_renew_result_free(struct inv_renew_result *);
 /* Entries at warning or worse that have a profile or an issuing CA. */
 int	 inv_renew_due(struct inv *, struct strv *names, char **cause);
 
-/* fsck: report problems through cb; returns the number found, or -1. */
+/*
+ * fsck: report problems through cb. With repair, an index that a rebuild
+ * mends is rebuilt and checked again; that check tells only what the
+ * first did not, and counts what is left.
+ */
+struct inv_fsck_result {
+	int		 problems;	/* found, before or by the repair */
+	int		 fixable;	/* of them, what a rebuild mends */
+	int		 left;		/* after the repair (else = problems) */
+};
 int	 inv_fsck(struct inv *, int repair, inv_report_cb, void *,
-	    char **cause);
+	    struct inv_fsck_result *, char **cause);
 
 #endif

@@ -277,9 +277,26 @@ check "and list --at the commit after keeps it too" sh -c "'$CERTDECK' -C '$I' l
 C fsck >"$T/hand.fsck" 2>&1
 check "fsck reports both" test "$(grep -c 'no entry until it is moved' "$T/hand.fsck")" = 2
 check "and nothing else" grep -q '^2 problems found' "$T/hand.fsck"
+check "... and that a rebuild is no cure" grep -qx '2 problems found; rebuilding the index would not mend them' "$T/hand.fsck"
 C fsck --repair >"$T/hand.fsck" 2>&1
 check "fsck --repair leaves them, and says so (exit 1)" test $? = 1
-check "... 2 left" grep -q '2 left after repair' "$T/hand.fsck"
+check "... each told once" test "$(grep -c 'no entry until it is moved' "$T/hand.fsck")" = 2
+check "... and nothing rebuilt" grep -qx '2 problems found; rebuilding the index would not mend them' "$T/hand.fsck"
+# Behind HEAD as well: the rebuild runs, and no warning is told twice.
+sh=$(printf %s hand-later | sha256sum | cut -c1-2)
+mkdir -p "$I/certs/$sh/hand-later"
+echo "not a certificate" >"$I/certs/$sh/hand-later/cert.pem"
+git -C "$I" add certs && git -C "$I" commit -qm "an entry by hand that does not parse"
+C fsck >"$T/hand.fsck" 2>&1
+check "fsck behind HEAD tells the misplaced directories too" test "$(grep -c 'no entry until it is moved' "$T/hand.fsck")" = 2
+check "... and that a rebuild helps" grep -q '^3 problems found (certdeck fsck --repair rebuilds the index)' "$T/hand.fsck"
+C fsck --repair >"$T/hand.fsck" 2>&1
+check "fsck --repair behind HEAD: exit 1, what is left" test $? = 1
+check "... each misplaced directory told once" test "$(grep -c 'no entry until it is moved' "$T/hand.fsck")" = 2
+check "... the rebuild's find told once, with its reason" test "$(grep -c 'hand-later: cert.pem' "$T/hand.fsck")" = 1
+check "... which is the rebuild's reason" grep -q 'hand-later: cert.pem: no certificate found' "$T/hand.fsck"
+check "... and counted" grep -qx '4 problems found, 3 left after repair' "$T/hand.fsck"
+git -C "$I" rm -rq "certs/$sh/hand-later" && git -C "$I" commit -qm "gone again"
 want=$(printf %s wrong-shard | sha256sum | cut -c1-2)
 mkdir -p "$I/certs/$want"
 git -C "$I" mv certs/00/wrong-shard "certs/$want/wrong-shard"
