@@ -869,6 +869,23 @@ idx_open_ro(const char *path, sqlite3 **db)
 	return rc;
 }
 
+/* Whether files can be made beside path (a missing file: not asked). */
+static int
+dir_writable(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int r;
+
+	if (access(path, F_OK) != 0)
+		return 1;
+	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
+	    xstrndup(path, (size_t)(slash - path));
+	r = access(dir, W_OK) == 0;
+	free(dir);
+	return r;
+}
+
 int
 idx_is_readonly(const struct idx *idx)
 {
@@ -889,10 +906,15 @@ idx_open(const char *path, struct idx **out, char **cause)
 	rc = sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
 	    NULL);
-	/* Not writable here, but there: read it as it stands. */
+	/*
+	 * Not writable here, but there: read it as it stands. A file that
+	 * is writable in a directory that is not is as read-only: WAL needs
+	 * its -wal and -shm files beside it.
+	 */
 	if ((rc == SQLITE_OK && sqlite3_db_readonly(idx->db, "main") == 1) ||
 	    ((rc & 0xff) == SQLITE_CANTOPEN && access(path, R_OK) == 0 &&
-	    access(path, W_OK) != 0)) {
+	    access(path, W_OK) != 0) ||
+	    (rc == SQLITE_OK && !dir_writable(path))) {
 		sqlite3_close(idx->db);
 		idx->db = NULL;
 		rc = idx_open_ro(path, &idx->db);

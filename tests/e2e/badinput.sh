@@ -111,6 +111,16 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	check_out "... saying why" "index.db cannot be written here: no change can be made" cat "$T/ro.err"
 	check "... and nothing committed" test "$(rcommits)" = "$n0"
 	chown nobody "$R/inv/.certdeck/index.db"
+	chmod u+w "$R/inv/.certdeck/index.db"
+	# The index writable, its directory not (SQLite cannot make -wal and
+	# -shm beside it): read as it stands, and no change.
+	chmod a-w "$R/inv/.certdeck"
+	NB "$CERTDECK" -C "$R/inv" list >"$T/ro.out" 2>"$T/ro.err"
+	check "index directory not writable: list works" grep -q good-example-com "$T/ro.out"
+	NB "$CERTDECK" -C "$R/inv" set good-example-com owner=late >/dev/null 2>"$T/ro.err"
+	check "... a change is refused (exit 2)" test $? = 2
+	check_out "... saying why" "index.db cannot be written here: no change can be made" cat "$T/ro.err"
+	check "... and nothing committed" test "$(rcommits)" = "$n0"
 	chmod -R u+w "$R"
 else
 	ok "skipped: unreadable and read-only cases need root and setpriv"
