@@ -380,6 +380,14 @@ repo_open(const char *dir, struct repo **out, char **cause)
 	 */
 	if (git_libgit2_opts(GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0) != 0)
 		git_error_clear();
+	/*
+	 * Objects and refs reach the disk before what names them: a power
+	 * cut after a commit must not leave HEAD naming an empty loose
+	 * object, git's "object file is empty". About 8 ms more for a set
+	 * here (55 -> 63 ms); a bulk import's one pack, two fsyncs.
+	 */
+	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) != 0)
+		git_error_clear();
 	if (git_repository_open_ext(&git, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
 	    NULL) != 0) {
 		repo_gerr(cause, "cannot open the inventory %s", dir);
