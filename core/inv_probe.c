@@ -775,7 +775,10 @@ on_result(void *arg, struct probe_result *r)
 			c->nimp++;
 		}
 	}
-	record(c, r, now);
+	/* A cancelled probe says nothing of the endpoint: its last probe
+	   stays what it was (a failure too, which the audit still sees). */
+	if (r->kind != PROBE_CANCELLED)
+		record(c, r, now);
 	c->sum->probed++;
 	strv_init(&problems);
 	if (probe_problems(r, now, &problems) == 0)

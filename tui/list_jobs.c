@@ -57,10 +57,15 @@ probe_job_result(void *arg, struct probe_result *r)
 	struct probe_job *pj = arg;
 	struct job_ev *ev = xcalloc(1, sizeof *ev);
 
+	/* One the cancel stopped is not done, and changes nothing shown:
+	   the endpoint's last probe is still the one before. */
+	if (r->kind == PROBE_CANCELLED) {
+		free(ev);
+		probe_result_free(r);
+		return;
+	}
 	ev->type = JOB_EV_PROBE;
-	/* One the cancel stopped is not done. */
-	if (r->kind != PROBE_CANCELLED)
-		pj->done++;
+	pj->done++;
 	ev->done = pj->done;
 	ev->total = pj->total;
 	ev->entry = r->entry != NULL ? xstrdup(r->entry) : NULL;
@@ -91,9 +96,12 @@ probe_job_run(struct job *j, struct inv *inv, void *arg)
 		return;
 	}
 	if (nt == 0) {
-		worker_done(j, "%s has no endpoints (e adds them: endpoints = "
-		    "HOST:PORT)", pj->name != NULL ? pj->name :
-		    "no entry");
+		if (pj->name != NULL)
+			worker_done(j, "%s has no endpoints (e adds them: "
+			    "endpoints = HOST:PORT)", pj->name);
+		else
+			worker_done(j, "no entry has endpoints (e adds them: "
+			    "endpoints = HOST:PORT)");
 		free(t);
 		return;
 	}

@@ -273,6 +273,14 @@ list_colw(struct list_data *d, int c, const char *s)
 	}
 }
 
+/* How bad a health is: never probed is worse than ok (nothing says the
+   endpoint is well), better than any problem seen. */
+static int
+health_rank(enum inv_probe_health h)
+{
+	return h == INV_PH_OK ? 0 : h == INV_PH_NONE ? 1 : (int)h + 1;
+}
+
 /* The PROBE cell: the worst endpoint's glyph and word ("fail" is the
    failure's kind), and how many endpoints when there are several. */
 static void
@@ -284,7 +292,8 @@ list_probe_cell(int ascii, struct list_data *d, struct list_row *lr)
 	size_t i;
 
 	for (i = 0; i < lr->neps; i++)
-		if (worst == NULL || lr->eps[i].last.health > worst->health)
+		if (worst == NULL || health_rank(lr->eps[i].last.health) >
+		    health_rank(worst->health))
 			worst = &lr->eps[i].last;
 	lr->health = worst != NULL ? (int)worst->health : INV_PH_NONE;
 	free(lr->cell[COL_PROBE]);
@@ -307,7 +316,11 @@ list_probe_cell(int ascii, struct list_data *d, struct list_row *lr)
 		return;
 	}
 	if (worst->health == INV_PH_NONE) {
-		lr->cell[COL_PROBE] = xstrdup("-");
+		if (lr->neps > 1)
+			lr->cell[COL_PROBE] = xasprintf("- %zu", lr->neps);
+		else
+			lr->cell[COL_PROBE] = xstrdup("-");
+		list_colw(d, COL_PROBE, lr->cell[COL_PROBE]);
 		return;
 	}
 	word = inv_probe_health_name(worst->health);

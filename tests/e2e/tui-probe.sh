@@ -134,8 +134,8 @@ expect a "Esc cancels: the status bar says cancelled" "probe cancelled: 4 of 5"
 check "the status bar no longer shows the job" sh -c "! grep -qF '[probe' '$T/screen'"
 check "P's results are in the probes table" test "$(sqlite3 "$DB" \
     "SELECT count(DISTINCT endpoint) FROM probes WHERE kind != 'cancelled'")" = 4
-check "the silent endpoint's probe is recorded as cancelled" test "$(sqlite3 "$DB" \
-    "SELECT kind FROM probes WHERE endpoint = '127.0.0.1:$silent_port' ORDER BY time DESC LIMIT 1")" = cancelled
+check "a cancelled probe is not recorded: the endpoint's last probe stays" test "$(sqlite3 "$DB" \
+    "SELECT count(*) FROM probes WHERE kind = 'cancelled'")" = 0
 keys a P
 expect a "a second P starts again after the cancel" "[probe"
 keys a p
@@ -188,6 +188,7 @@ C import "$T/c/fresh.pem" >/dev/null
 C set fresh-test "endpoints=127.0.0.1:$lone_port@fresh.test,127.0.0.1:$silent_port" >/dev/null
 start d
 expect d "the list is up for the detail case" "PROBE"
+expect_cmd d "two endpoints never probed: - 2" row_has fresh-test "- 2"
 goto d fresh-test
 keys d Enter
 expect d "the detail view lists the endpoints, never probed" \
@@ -214,6 +215,34 @@ expect_cmd d "q goes back to the list, fresh-test marked drift" row_has fresh-te
 keys d Q
 expect d "Q exits (detail case)" "EXITED 0"
 TM kill-session -t d
+
+# A cancel leaves an endpoint's last probe as it was: a failure stays one,
+# in the list and for the audit; and an endpoint never probed beside an
+# ok one is not ok.
+C set fresh-test "endpoints=127.0.0.1:$silent_port" >/dev/null
+C probe --timeout 1 fresh-test >/dev/null 2>&1
+start e
+expect e "the list is up for the cancel case" "PROBE"
+expect_cmd e "the silent endpoint's timeout shows" row_has fresh-test "✗ fail"
+goto e fresh-test
+keys e p
+expect e "p starts a probe of it" "[probe"
+keys e Escape
+expect e "Esc cancels it" "probe cancelled: 0 of 1"
+expect_cmd e "the row still shows the failure" row_has fresh-test "✗ fail"
+check "the last probe recorded is still the timeout" test "$(sqlite3 "$DB" \
+    "SELECT kind FROM probes WHERE endpoint = '127.0.0.1:$silent_port' ORDER BY time DESC LIMIT 1")" = timeout
+check_out "the audit still finds it" "probe-failed" C audit --fail-on none
+C probe good-test >/dev/null 2>&1
+C set good-test "endpoints=127.0.0.1:$good_port@good.test,127.0.0.1:2" >/dev/null
+keys e Escape
+goto e good-test
+expect_cmd e "one ok and one never probed: - 2, not ok 2" row_has good-test "- 2"
+C set good-test "endpoints=127.0.0.1:$good_port@good.test" >/dev/null
+expect_cmd e "... and ok alone again: ok" row_has good-test "✓ ok"
+keys e Q
+expect e "Q exits (cancel case)" "EXITED 0"
+TM kill-session -t e
 C set fresh-test "endpoints=" >/dev/null
 
 # i: import runs as a job, its summary in the status bar.
