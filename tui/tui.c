@@ -320,7 +320,7 @@ tui_status_bar(struct tui *t, const char *left, const char *right)
 int
 tui_fits(void)
 {
-	static const char note[] = "terminal too small (need 80x24)";
+	static const char note[] = "terminal too small (need 80x24; Q quits)";
 
 	if (COLS >= TUI_MIN_COLS && LINES >= TUI_MIN_LINES)
 		return 1;
@@ -505,6 +505,12 @@ tui_key(struct tui *t, int key)
 	struct view *v = tui_top(t);
 
 	if (key == KEY_RESIZE || v == NULL)
+		return;
+	/*
+	 * Too small to draw: no key acts but Q. A question asked now (d, r,
+	 * u) would be answered unseen; a pending one waits for the resize.
+	 */
+	if ((COLS < TUI_MIN_COLS || LINES < TUI_MIN_LINES) && key != 'Q')
 		return;
 	if (prompt_key(t, key))
 		return;

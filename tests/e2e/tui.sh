@@ -222,15 +222,36 @@ expect s "80x24 shows the list" "$first"
 expect s "80x24 shows the status bar" "sort expiry"
 TM resize-window -t s -x 60 -y 20
 expect s "a resize to 60x20 says the terminal is too small" \
-    "terminal too small (need 80x24)"
+    "terminal too small (need 80x24"
+# Keys typed blind do nothing: d y would remove the entry under the cursor.
+n0=$(commits "$I")
+keys s d
+sleep 0.3
+keys s y
+sleep 0.3
+check "too small: d y removes nothing" test "$(commits "$I")" = "$n0"
 TM resize-window -t s -x 120 -y 40
 expect s "a resize back redraws the list" "$first"
+check "... and no question is waiting" sh -c "! tail -1 '$T/screen' | grep -q '(y/n)'"
+# A question asked before the shrink waits, unanswered, for the resize.
+keys s d
+expect s "d asks first" "(y/n)"
+TM resize-window -t s -x 60 -y 20
+expect s "smaller again: too small" "terminal too small"
+keys s y
+sleep 0.3
+check "too small: the waiting question takes no answer" test "$(commits "$I")" = "$n0"
+TM resize-window -t s -x 120 -y 40
+expect s "the question is there again after the resize" "(y/n)"
+keys s Escape
+expect_cmd s "Esc cancels it" sh -c "! tail -1 | grep -q '(y/n)'"
+check "nothing removed" test "$(commits "$I")" = "$n0"
 expect_cmd s "the redraw uses the new width" sh -c 'head -1 | grep -q "HEAD"'
 keys s Q
 expect s "Q from a resized screen exits" "EXITED 0"
 TM kill-session -t s
 start s2 60x20
-expect s2 "60x20 shows terminal too small" "terminal too small (need 80x24)"
+expect s2 "60x20 shows terminal too small" "terminal too small (need 80x24"
 keys s2 Q
 expect s2 "Q works on a too small screen" "EXITED 0"
 TM kill-session -t s2
