@@ -726,8 +726,15 @@ tui_main(const char *dir_opt, const char *theme_opt)
 	term = getenv("TERM");
 	/* Ask terminfo first: a newterm that fails leaks in libtinfo. */
 	if (setupterm(NULL, STDOUT_FILENO, &terr) == OK) {
+		/* A full screen needs cursor addressing: not a dumb, generic
+		   or hard-copy terminal, which curses would smear. */
+		char *cup = tigetstr("cup");
+		int drivable = cup != NULL && cup != (char *)-1 &&
+		    tigetflag("hc") <= 0 && tigetflag("gn") <= 0;
+
 		del_curterm(cur_term);
-		tui_screen = newterm(NULL, stdout, stdin);
+		if (drivable)
+			tui_screen = newterm(NULL, stdout, stdin);
 	}
 	if (tui_screen == NULL) {
 		char *e = tui_esc(&t, term ? term : "");

@@ -341,6 +341,12 @@ TM new-session -d -s b -x 100 -y 30 env TERM=no-such-terminal \
 expect b "an unknown TERM exits 2" "EXITED 2"
 expect b "an unknown TERM points at certdeck list" "certdeck list"
 TM kill-session -t b
+# One it knows but that cannot address the cursor: the same.
+TM new-session -d -s b -x 100 -y 30 env TERM=dumb \
+    CERTDECK_NOW="$CERTDECK_NOW" "$T/ui" -C "$DEMO"
+expect b "TERM=dumb exits 2" "EXITED 2"
+expect b "TERM=dumb points at certdeck list" 'cannot drive terminal type "dumb"'
+TM kill-session -t b
 
 # History, diff, a list of the past, and changes from the list, on an
 # inventory of its own: alpha and beta imported one after the other.
