@@ -808,8 +808,12 @@ inv_sync(struct inv *inv, const char *remote, struct inv_sync_result *res,
 		if (r < 0)
 			goto out;
 		if (r == 1) {
+			/* remote may be st.remote itself (a sync again). */
+			char *name = xstrdup(remote);
+
 			free(st.remote);
-			st.remote = xstrdup(remote);
+			st.remote = name;
+			remote = name;
 			st.conflicts = res->nconflicts;
 			if (state_save(inv, &st, cause) != 0)
 				goto out;

@@ -107,6 +107,11 @@ conflict() {
 	check_out "$_name: it names the entry" "conflict h0-example-com" cat "$T/c.out"
 	check_out "$_name: it says how to choose" "--theirs" cat "$T/c.err"
 	check_out "$_name: status says a sync is stopped" "stopped on 1 conflict" cd_ "$B" status
+	# A second sync (cron, Y) before anyone chooses: the same stop, and
+	# the stopped sync's remote still the remote's name.
+	cd_ "$B" sync >/dev/null 2>&1
+	check "$_name: a sync again stops again (exit 1)" test $? = 1
+	check "$_name: ... its remote recorded intact" grep -qx 'remote origin' "$B/.certdeck/sync"
 	check "$_name: B is still consistent" consistent "$B"
 	check_out "$_name: --$_side resolves it" "synced with origin" cd_ "$B" sync "--$_side" h0-example-com
 	cd_ "$A" sync >/dev/null 2>&1
