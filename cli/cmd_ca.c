@@ -126,6 +126,10 @@ cli_passphrase_fd(struct cli *cli, const char *arg)
 		free(err);
 		return -1;
 	}
+	/* Read once, and closed: a renew or reload command run later must
+	   not inherit it (a file would read again through /proc). */
+	if (fd > 2)
+		close((int)fd);
 	inv_set_passphrase(data);
 	free_secret(data, strlen(data));
 	return 0;

@@ -85,6 +85,7 @@ log=$(dirname "$0")/args
 : >"$log"
 for a in "$@"; do printf '%s\n' "$a" >>"$log"; done
 env | grep '^CERTDECK_' | sort >"$(dirname "$0")/env"
+ls /proc/$$/fd >"$(dirname "$0")/fds"
 case "$4" in /*) ;; *) echo "no out dir" >&2; exit 2 ;; esac
 [ -n "${FAIL:-}" ] && { printf 'boom \033[31mred\033[0m on stderr\n' >&2; exit 3; }
 [ -n "${SLOW:-}" ] && sleep 30
@@ -145,6 +146,8 @@ check "a command that hangs is stopped at its timeout" sh -c "SLOW=1 timeout 30 
 check "  nothing committed" test "$(commits "$I")" = "$n0"
 check_out "a good run clears the mark" "renewed web" C renew web
 check "  the list shows no mark" sh -c "! '$CERTDECK' -C '$I' list | grep -q '^!'"
+check "renew with the passphrase from --passphrase-fd 7" sh -c "env -u CERTDECK_PASSPHRASE_FILE '$CERTDECK' --passphrase-fd 7 -C '$I' renew web 7<'$T/pass' >/dev/null 2>&1"
+check "  the command did not inherit descriptor 7" sh -c "test -s '$T/tool/fds' && ! grep -qx 7 '$T/tool/fds'"
 
 # --- refusals
 cert_at 2026-06-10 20 "$T/plain" plain.test
