@@ -107,6 +107,9 @@ run_argv_input(char *const *argv, char *const *env, const char *input,
 	posix_spawn_file_actions_adddup2(&fa, outfd[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, errfd[1] >= 0 ? errfd[1] :
 	    outfd[1], 2);
+	/* Nothing else of ours: a descriptor a library opened without
+	   O_CLOEXEC (a passphrase, the index, the lock) stays here. */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&attr);
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
