@@ -342,6 +342,34 @@ x509_cn(X509 *x)
 	return xstrdup(buf);
 }
 
+/* Do x and y share a name (a SAN value, or the CN), case aside? */
+static int
+names_overlap(X509 *x, X509 *y)
+{
+	struct strv a, b;
+	char *s;
+	size_t i, k;
+	int found = 0;
+
+	strv_init(&a);
+	strv_init(&b);
+	s = x509_sans(x);
+	strv_split(&a, s, ',');
+	free(s);
+	strv_addn(&a, x509_cn(x));
+	s = x509_sans(y);
+	strv_split(&b, s, ',');
+	free(s);
+	strv_addn(&b, x509_cn(y));
+	for (i = 0; i < a.n && !found; i++)
+		for (k = 0; k < b.n && !found; k++)
+			found = *a.v[i] != '\0' &&
+			    strcasecmp(a.v[i], b.v[k]) == 0;
+	strv_free(&a);
+	strv_free(&b);
+	return found;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Setting up a job: the entry, its certificate, its profile. */
 
@@ -771,6 +799,30 @@ cmd_issue(struct rjob *j, char **cause)
 	}
 	if (X509_cmp(j->leaf, j->old) == 0) {
 		set_cause(cause, "the command gave back the old certificate");
+		goto out;
+	}
+	/*
+	 * What a wrapper may get wrong (a stale file, another lineage): a
+	 * certificate that has expired already, or is for none of the
+	 * entry's names, is not deployed or committed.
+	 */
+	if (ca_asn1_unix(X509_get0_notAfter(j->leaf)) <= clock_now()) {
+		char d[32];
+
+		clock_format(ca_asn1_unix(X509_get0_notAfter(j->leaf)), d);
+		set_cause(cause, "the command's certificate has expired "
+		    "already (%s)", d);
+		goto out;
+	}
+	if (!names_overlap(j->old, j->leaf)) {
+		char *ncn = x509_cn(j->leaf), *nsans = x509_sans(j->leaf);
+
+		set_cause(cause, "the command's certificate is for none of "
+		    "the entry's names (it has CN %s, SANs %s; the entry %s, "
+		    "%s)", *ncn ? ncn : "-", *nsans ? nsans : "-",
+		    *cn ? cn : "-", *sans ? sans : "-");
+		free(ncn);
+		free(nsans);
 		goto out;
 	}
 	rc = 0;

@@ -90,11 +90,22 @@ case "$4" in /*) ;; *) echo "no out dir" >&2; exit 2 ;; esac
 [ -n "${FAIL:-}" ] && { printf 'boom \033[31mred\033[0m on stderr\n' >&2; exit 3; }
 [ -n "${SLOW:-}" ] && sleep 30
 d=$(dirname "$0")
+# What a broken wrapper does: another lineage's names, a stale file.
+[ -n "${OTHER:-}" ] && set -- other other.test "$3" "$4"
+days=60
+[ -n "${EXPIRED:-}" ] && days=30
+x509() {
+	if [ -n "${EXPIRED:-}" ]; then
+		faketime -f '@2026-01-01 00:00:00' openssl x509 "$@"
+	else
+		openssl x509 "$@"
+	fi
+}
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout "$4/key.pem" -out "$4/req.csr" -subj "/CN=$2" 2>/dev/null || exit 4
 printf 'subjectAltName=DNS:%s.test\n' "$1" >"$4/ext"
-openssl x509 -req -in "$4/req.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-    -CAcreateserial -CAserial "$4/srl" -days 60 -extfile "$4/ext" -out "$4/cert.pem" 2>/dev/null || exit 5
+x509 -req -in "$4/req.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+    -CAcreateserial -CAserial "$4/srl" -days "$days" -extfile "$4/ext" -out "$4/cert.pem" 2>/dev/null || exit 5
 cat "$d/ca.pem" >>"$4/cert.pem"
 echo "issued for $2"
 SH
@@ -148,6 +159,13 @@ check_out "a good run clears the mark" "renewed web" C renew web
 check "  the list shows no mark" sh -c "! '$CERTDECK' -C '$I' list | grep -q '^!'"
 check "renew with the passphrase from --passphrase-fd 7" sh -c "env -u CERTDECK_PASSPHRASE_FILE '$CERTDECK' --passphrase-fd 7 -C '$I' renew web 7<'$T/pass' >/dev/null 2>&1"
 check "  the command did not inherit descriptor 7" sh -c "test -s '$T/tool/fds' && ! grep -qx 7 '$T/tool/fds'"
+# a certificate a broken wrapper gives: expired already, or for other names
+n0=$(commits "$I")
+check_out "an expired certificate from the command is refused" "the command's certificate has expired already (2026-01-31" env EXPIRED=1 "$CERTDECK" -C "$I" renew web
+check_out "one for none of the entry's names is refused" "the command's certificate is for none of the entry's names (it has CN other.test, SANs other.test" env OTHER=1 "$CERTDECK" -C "$I" renew web
+check "  nothing committed" test "$(commits "$I")" = "$n0"
+
+check_out "  and a good run after them" "renewed web" C renew web
 
 # --- refusals
 cert_at 2026-06-10 20 "$T/plain" plain.test
