@@ -977,6 +977,31 @@ secret_manifest(struct rjob *j, const char *keypem, char **cause)
 }
 
 /*
+ * A deployed file replaces one that a service reads: the new one keeps
+ * the old one's owner and group (a key a postgres or an ssl-cert group
+ * reads stays readable), and its mode within what the target allows
+ * (a key: no more than 0640, never to others). Owner and group only
+ * change as root; elsewhere the file is the writer's, as before.
+ */
+static int
+keep_owner(const char *path, const char *tmp, int mode, char **cause)
+{
+	struct stat old;
+
+	if (stat(path, &old) != 0 || !S_ISREG(old.st_mode))
+		return 0;
+	if (geteuid() == 0 && (old.st_uid != geteuid() ||
+	    old.st_gid != getegid()) &&
+	    chown(tmp, old.st_uid, old.st_gid) != 0)
+		return set_cause(cause, "%s: keeping its owner: %s", path,
+		    strerror(errno));
+	mode = (int)(old.st_mode & 07777) & (mode == 0600 ? 0640 : mode);
+	if (chmod(tmp, (mode_t)(mode | 0600)) != 0)
+		return set_cause(cause, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+/*
  * Write every deploy target; *manifest is the Secret when the entry has a
  * kubernetes target (for apply), else NULL. The caller wipes it.
  */
@@ -992,9 +1017,11 @@ deploy(struct rjob *j, struct buf *report, char **manifest, char **cause)
 		{ "key-path", 0600 }, { "deploy-kubernetes-secret", 0600 },
 	};
 	struct staged st[nitems(targets)];
+	struct buf body[nitems(targets)];
+	int modes[nitems(targets)];
 	char *leaf, *chain, *keypem = NULL, *err = NULL;
 	const char *data, *path;
-	size_t i, n = 0, len, keylen = 0;
+	size_t i, k, n = 0, keylen = 0;
 	int rc = -1, saved;
 
 	*manifest = NULL;
@@ -1005,6 +1032,11 @@ deploy(struct rjob *j, struct buf *report, char **manifest, char **cause)
 	    entry_get(&j->e, "deploy-kubernetes-apply") != NULL) &&
 	    (*manifest = secret_manifest(j, keypem, cause)) == NULL)
 		goto out;
+	/*
+	 * One file per path: targets that name the same one are written
+	 * into it in this order (HAProxy's certificate then key), with the
+	 * strictest mode of theirs.
+	 */
 	for (i = 0; i < nitems(targets); i++) {
 		/* A key in a token is not a file. */
 		if ((path = entry_get(&j->e, targets[i].key)) == NULL ||
@@ -1030,14 +1062,27 @@ deploy(struct rjob *j, struct buf *report, char **manifest, char **cause)
 		}
 		if (data == NULL)
 			continue;
-		len = strlen(data);
-		if (write_file_tmp(path, NULL, data, len, targets[i].mode,
-		    &st[n].tmp, &err) != 0) {
+		for (k = 0; k < n && strcmp(st[k].path, path) != 0; k++)
+			;
+		if (k == n) {
+			st[n].path = xstrdup(path);
+			st[n].tmp = NULL;
+			buf_init(&body[n]);
+			modes[n] = targets[i].mode;
+			n++;
+		}
+		buf_adds(&body[k], data);
+		modes[k] &= targets[i].mode;
+	}
+	for (k = 0; k < n; k++) {
+		if (write_file_tmp(st[k].path, NULL, body[k].data ?
+		    body[k].data : "", body[k].len, modes[k], &st[k].tmp,
+		    &err) != 0 || keep_owner(st[k].path, st[k].tmp, modes[k],
+		    &err) != 0) {
 			set_cause(cause, "deploy: %s", err);
 			free(err);
 			goto out;
 		}
-		st[n++].path = xstrdup(path);
 	}
 	/* Everything is written: now replace them all. */
 	for (i = 0; i < n; i++) {
@@ -1061,6 +1106,7 @@ out:
 			free(st[i].tmp);
 		}
 		free(st[i].path);
+		free_secret(body[i].data, body[i].cap);
 	}
 	free(leaf);
 	free(chain);

@@ -120,3 +120,34 @@ check_out "  the list shows it" "site-test: renewal failed" C list
 check "the work tree is clean" test -z "$(git -C "$I" status --porcelain)"
 git -C "$I" cat-file --batch-all-objects --batch >"$T/objects"
 check "no git object holds an unencrypted private key" sh -c "! grep -aE 'BEGIN (RSA |EC )?PRIVATE KEY' '$T/objects'"
+
+# --- HAProxy's layout: the certificate and the key in one file
+H=$T/haproxy
+mkdir -p "$H"
+C issue --ca root --cn combo.test --days 30 >/dev/null
+printf 'the live file\n' >"$H/combo.pem"
+chmod 600 "$H/combo.pem"
+C set combo-test "deploy-fullchain=$H/combo.pem" "deploy-key=$H/combo.pem" >/dev/null
+n0=$(commits "$I")
+check_out "fullchain and key in one file: renewed" "deploy: wrote $H/combo.pem" C renew combo-test
+check "  one commit" test "$(commits "$I")" = $((n0 + 1))
+check "  the file holds the chain, then the key" sh -c "grep -o 'BEGIN [A-Z ]*' '$H/combo.pem' | tr '\n' ,  | grep -qx 'BEGIN CERTIFICATE,BEGIN PRIVATE KEY,'"
+check "  the key is the certificate's" sh -c "
+    [ \"\$(openssl pkey -in '$H/combo.pem' -pubout)\" = \"\$(openssl x509 -in '$H/combo.pem' -noout -pubkey)\" ]"
+check "  mode 0600, the key's" test "$(stat -c %a "$H/combo.pem")" = 600
+check "  no temp file left" test "$(ls "$H" | wc -l)" = 1
+
+# --- a deployed file keeps the owner, group and mode a service reads it by
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	grp=$(id -gn nobody)
+	chown "nobody:$grp" "$H/combo.pem"
+	chmod 640 "$H/combo.pem"
+	C renew combo-test >/dev/null 2>&1
+	check "a key file a service owns stays its owner's" test "$(stat -c %U:%G "$H/combo.pem")" = "nobody:$grp"
+	check "  and group-readable, as it was" test "$(stat -c %a "$H/combo.pem")" = 640
+	chmod 666 "$H/combo.pem"
+	C renew combo-test >/dev/null 2>&1
+	check "  a key never readable by others, whatever it was" test "$(stat -c %a "$H/combo.pem")" = 640
+else
+	ok "skipped: keeping a file's owner needs root"
+fi
