@@ -320,9 +320,9 @@ inv_open(const char *dir, int flags, inv_report_cb cb, void *arg,
 	inv->report = cb;
 	inv->report_arg = arg;
 	config_defaults(&inv->cfg);
+	/* It has a certdeck.conf: init is not the answer. */
 	if (repo_open(dir, &inv->repo, &e) != 0) {
-		set_cause(cause, "%s: not a certdeck inventory (%s); make one "
-		    "with: certdeck init %s", dir, e, dir);
+		set_cause(cause, "%s", e);
 		free(e);
 		goto fail;
 	}

@@ -356,6 +356,44 @@ out:
 	return rc;
 }
 
+/* The owner of dir/.git when not this user (and this user not root);
+   else -1. */
+static long
+owned_by_other(const char *dir)
+{
+	struct stat st;
+	char *p = xasprintf("%s/.git", dir);
+	long uid = -1;
+
+	if (geteuid() != 0 && stat(p, &st) == 0 && st.st_uid != geteuid())
+		uid = (long)st.st_uid;
+	free(p);
+	return uid;
+}
+
+/* Does git's configuration (global, system) say safe.directory = "*"? */
+static int
+safe_directory_all(void)
+{
+	git_config *cfg = NULL;
+	git_config_iterator *it = NULL;
+	git_config_entry *e;
+	int all = 0;
+
+	if (git_config_open_default(&cfg) == 0 &&
+	    git_config_multivar_iterator_new(&it, cfg, "safe.directory",
+	    NULL) == 0) {
+		/* The last "" empties the list, as in git. */
+		while (git_config_next(&e, it) == 0)
+			all = strcmp(e->value, "*") == 0 ? 1 :
+			    *e->value == '\0' ? 0 : all;
+	}
+	git_config_iterator_free(it);
+	git_config_free(cfg);
+	git_error_clear();
+	return all;
+}
+
 int
 repo_open(const char *dir, struct repo **out, char **cause)
 {
@@ -363,6 +401,8 @@ repo_open(const char *dir, struct repo **out, char **cause)
 	struct repo *r;
 	const char *wd;
 	char *want = NULL, *have = NULL;
+	long other;
+	int rc;
 
 	*out = NULL;
 	git_libgit2_init();
@@ -388,8 +428,28 @@ repo_open(const char *dir, struct repo **out, char **cause)
 	 */
 	if (git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1) != 0)
 		git_error_clear();
-	if (git_repository_open_ext(&git, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
-	    NULL) != 0) {
+	/*
+	 * Another user's repository: libgit2 checks git's safe.directory
+	 * (1.5 fails with GIT_EOWNER, or with "safe.directory was not found"
+	 * when none is set) but, unlike git 2.36 on, takes no "*".
+	 */
+	rc = git_repository_open_ext(&git, dir, GIT_REPOSITORY_OPEN_NO_SEARCH,
+	    NULL);
+	if (rc != 0 && (other = owned_by_other(dir)) >= 0) {
+		git_error_clear();
+		if (!safe_directory_all()) {
+			set_cause(cause, "%s belongs to another user (uid %ld), "
+			    "and git reads such a repository only when told "
+			    "to; if you trust it: git config --global --add "
+			    "safe.directory %s", dir, other, dir);
+			goto fail;
+		}
+		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+		rc = git_repository_open_ext(&git, dir,
+		    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+		git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 1);
+	}
+	if (rc != 0) {
 		repo_gerr(cause, "cannot open the inventory %s", dir);
 		goto fail;
 	}

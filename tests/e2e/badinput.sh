@@ -122,6 +122,23 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	check_out "... saying why" "index.db cannot be written here: no change can be made" cat "$T/ro.err"
 	check "... and nothing committed" test "$(rcommits)" = "$n0"
 	chmod -R u+w "$R"
+	# Another user's inventory (root's, read by nobody): git's
+	# safe.directory says whether to read it; libgit2 1.5 takes no "*".
+	"$CERTDECK" init "$R/roots" >/dev/null
+	"$CERTDECK" -C "$R/roots" import "$T/other.pem" >/dev/null 2>&1
+	chown -R root "$R/roots"
+	mkdir -p "$R/nbhome" && chown nobody "$R/nbhome"
+	NBH() { setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME="$R/nbhome" "$@"; }
+	NBH "$CERTDECK" -C "$R/roots" list >/dev/null 2>"$T/own.err"
+	check "another user's inventory: exit 2" test $? = 2
+	check_out "... saying whose and how to allow it" "belongs to another user (uid 0), and git reads such a repository only when told to; if you trust it: git config --global --add safe.directory $R/roots" cat "$T/own.err"
+	check "... not offering init" sh -c "! grep -q 'certdeck init' '$T/own.err'"
+	printf '[safe]\n\tdirectory = *\n' >"$R/nbhome/.gitconfig"
+	check "safe.directory = * lets it be read" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$R/nbhome' '$CERTDECK' -C '$R/roots' list 2>/dev/null | grep -q other"
+	printf '[safe]\n\tdirectory = *\n\tdirectory =\n' >"$R/nbhome/.gitconfig"
+	check "... and an empty one after it takes that back, as in git" sh -c "! setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$R/nbhome' '$CERTDECK' -C '$R/roots' list >/dev/null 2>&1"
+	printf '[safe]\n\tdirectory = %s\n' "$R/roots" >"$R/nbhome/.gitconfig"
+	check "safe.directory naming it lets it be read" sh -c "setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME='$R/nbhome' '$CERTDECK' -C '$R/roots' list 2>/dev/null | grep -q other"
 else
 	ok "skipped: unreadable and read-only cases need root and setpriv"
 fi
