@@ -327,6 +327,27 @@ probe_all(struct inv *inv, int quiet, char **cause)
 	return 0;
 }
 
+/*
+ * An error before any verdict: the message on stderr, and for Nagios
+ * (--nagios anywhere in the arguments, even a bad one) its one line on
+ * stdout and exit 3, UNKNOWN: a plugin that cannot run is not CRITICAL.
+ */
+static int
+audit_error(struct cli *cli, int nagios, const char *msg)
+{
+	char *e;
+
+	if (msg != NULL)
+		cli_error(cli, "%s", msg);
+	if (!nagios)
+		return EXIT_ERROR;
+	e = out_esc(cli, msg != NULL ? msg : "usage: see certdeck audit "
+	    "--help");
+	printf("CERTDECK UNKNOWN - %s\n", e);
+	free(e);
+	return NAGIOS_UNKNOWN;
+}
+
 int
 cmd_audit(struct cli *cli, int argc, char **argv)
 {
@@ -345,8 +366,10 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	struct inv *inv;
 	char *err = NULL;
 	size_t s;
-	int ch, probe = 0, nformats = 0, rc;
+	int ch, probe = 0, nformats = 0, rc, nagios = 0, i;
 
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		nagios |= strcmp(argv[i], "--nagios") == 0;
 	while ((ch = cli_getopt(cli, argc, argv, "", opts)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -365,11 +388,9 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 			if (strcmp(optarg, "none") == 0)
 				fail_on = AUDIT_OFF;
 			else if (audit_sev_parse(optarg, &fail_on) != 0 ||
-			    fail_on == AUDIT_OFF) {
-				cli_error(cli, "--fail-on: critical, warning, "
-				    "notice, info or none");
-				return EXIT_ERROR;
-			}
+			    fail_on == AUDIT_OFF)
+				return audit_error(cli, nagios, "--fail-on: "
+				    "critical, warning, notice, info or none");
 			break;
 		case 'p':
 			probe = 1;
@@ -378,30 +399,34 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 			print_rules();
 			return 0;
 		default:
-			cmd_usage(cmd_find("audit"), stderr);
-			return EXIT_ERROR;
+			if (!nagios)
+				cmd_usage(cmd_find("audit"), stderr);
+			return audit_error(cli, nagios, NULL);
 		}
 	}
 	if (optind < argc) {
-		cli_error(cli, "unexpected argument %s (see certdeck audit "
+		err = xasprintf("unexpected argument %s (see certdeck audit "
 		    "--help)", argv[optind]);
-		return EXIT_ERROR;
+		rc = audit_error(cli, nagios, err);
+		free(err);
+		return rc;
 	}
-	if (nformats > 1) {
-		cli_error(cli, "one of --json, --prometheus, --nagios");
-		return EXIT_ERROR;
+	if (nformats > 1)
+		return audit_error(cli, nagios, "one of --json, --prometheus, "
+		    "--nagios");
+	if (cli->dir == NULL)
+		cli->dir = inv_locate(cli->dir_opt);
+	if (inv_open(cli->dir, 0, cli_report, cli, &inv, &err) != 0) {
+		rc = audit_error(cli, nagios, err);
+		free(err);
+		return rc;
 	}
-	if (cli_open(cli, &inv) != 0)
-		return fmt == AF_NAGIOS ? NAGIOS_UNKNOWN : EXIT_ERROR;
 	if ((probe && probe_all(inv, fmt != AF_TABLE, &err) != 0) ||
 	    audit_sweep(inv, &rep, &err) != 0) {
-		if (fmt == AF_NAGIOS)
-			printf("CERTDECK UNKNOWN - %s\n", err);
-		else
-			cli_error(cli, "%s", err);
+		rc = audit_error(cli, nagios, err);
 		free(err);
 		inv_close(inv);
-		return fmt == AF_NAGIOS ? NAGIOS_UNKNOWN : EXIT_ERROR;
+		return rc;
 	}
 	rc = 0;
 	switch (fmt) {

@@ -171,7 +171,15 @@ check "the inventory holds every test entry" test "$(jq_ "json_array_length(j)")
 # --- usage and rules
 check_out "--rules lists every rule with its fix" "validity-too-long" C audit --rules
 check_out "--help names the formats" "--prometheus" C audit --help
-C audit --json --nagios >/dev/null 2>&1; check "two formats is a usage error (exit 2)" test $? = 2
+C audit --json --prometheus >/dev/null 2>&1; check "two formats is a usage error (exit 2)" test $? = 2
+# With --nagios anywhere, whatever stops it is UNKNOWN (3) on stdout: a
+# plugin that cannot run is not CRITICAL.
+C audit --json --nagios >"$T/nag.txt" 2>/dev/null; rc=$?
+check "--nagios with another format: UNKNOWN (3)" sh -c "test $rc = 3 && grep -q '^CERTDECK UNKNOWN - one of' '$T/nag.txt'"
+C audit --nagios --bogus >"$T/nag.txt" 2>/dev/null; rc=$?
+check "--nagios with an unknown option: UNKNOWN (3), one line" sh -c "test $rc = 3 && test \$(wc -l <'$T/nag.txt') = 1 && grep -q '^CERTDECK UNKNOWN - ' '$T/nag.txt'"
+"$CERTDECK" -C "$T/no-such-inventory" audit --nagios >"$T/nag.txt" 2>/dev/null; rc=$?
+check "--nagios on no inventory: UNKNOWN (3) naming it on stdout" sh -c "test $rc = 3 && grep -q '^CERTDECK UNKNOWN - .*no-such-inventory' '$T/nag.txt'"
 C audit --fail-on bogus >/dev/null 2>&1; check "--fail-on bogus exits 2" test $? = 2
 check_out "--fail-on bogus names the choices" "critical, warning, notice, info or none" C audit --fail-on bogus
 
