@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "entry.h"
 #include "gitindex.h"
+#include "escape.h"
 #include "inventory.h"
 #include "invpriv.h"
 
@@ -749,6 +750,29 @@ inv_end(struct inv *inv)
 }
 
 /* Build "subject\n\nbody\n\ntrailers" with the operator trailer added. */
+/*
+ * Text of a commit message, each line ended: what came from certificates
+ * (names, subjects, a command's words) is escaped as for the terminal,
+ * so `git log` shows no control character, invalid UTF-8 or bidi
+ * override (which reorders what follows it on the screen).
+ */
+static void
+msg_lines(struct buf *b, const char *s)
+{
+	const char *nl;
+	char *line;
+
+	while (*s != '\0') {
+		nl = strchr(s, '\n');
+		line = nl != NULL ? xstrndup(s, (size_t)(nl - s)) :
+		    xstrdup(s);
+		esc_text(b, line, 0);
+		buf_addc(b, '\n');
+		free(line);
+		s = nl != NULL ? nl + 1 : s + strlen(s);
+	}
+}
+
 char *
 inv_message(const char *subject, const char *body, const char *action,
     const struct strv *trailers)
@@ -758,17 +782,15 @@ inv_message(const char *subject, const char *body, const char *action,
 	size_t i;
 
 	buf_init(&b);
-	buf_adds(&b, subject);
-	buf_adds(&b, "\n\n");
+	msg_lines(&b, subject);
+	buf_addc(&b, '\n');
 	if (body != NULL && *body != '\0') {
-		buf_adds(&b, body);
-		if (b.data[b.len - 1] != '\n')
-			buf_addc(&b, '\n');
+		msg_lines(&b, body);
 		buf_addc(&b, '\n');
 	}
 	buf_printf(&b, "Certdeck-Action: %s\n", action);
 	for (i = 0; trailers != NULL && i < trailers->n; i++)
-		buf_printf(&b, "%s\n", trailers->v[i]);
+		msg_lines(&b, trailers->v[i]);
 	buf_printf(&b, "Certdeck-Operator: %s\n", op);
 	free(op);
 	return buf_steal(&b);

@@ -220,3 +220,13 @@ for cmd in "list" "list --json" "show evil" "show --json evil" "log"; do
 	check "$cmd: output is valid UTF-8" iconv -f UTF-8 -t UTF-8 "$T/out" -o /dev/null
 done
 check_out "escapes are shown visibly" '\x1b' C show evil
+git -C "$I" log -1 --format=%B >"$T/out"
+check "the commit message holds no ESC, BEL or C1 byte either (git log is a terminal's too)" sh -c "! LC_ALL=C grep -q \"\$(printf '[\\033\\007\\001]')\" '$T/out'"
+# A right-to-left override reorders what follows it on the screen.
+RLO=$(printf '\342\200\256')
+faketime -f '@2026-05-01 00:00:00' openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/rlo.key" -out "$T/rlo.pem" -days 100 -utf8 \
+	-subj "/CN=invoice${RLO}fdp.exe" 2>/dev/null
+C import --name rlo "$T/rlo.pem" >/dev/null
+git -C "$I" log -1 --format=%B >"$T/out"
+check "a bidi override in a certificate is escaped in the commit message" sh -c "grep -qF 'CN=invoice\\u{202e}fdp.exe' '$T/out' && ! grep -qF '$RLO' '$T/out'"
