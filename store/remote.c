@@ -5,13 +5,16 @@
  * paths, so, like repo_commit, a replay costs what changed.
  */
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <stdarg.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <git2.h>
@@ -26,6 +29,7 @@
  * we give up: it asks again after every refusal, for ever.
  */
 #define REMOTE_CRED_TRIES	8
+#define REMOTE_IDLE_DEFAULT_S	60	/* certdeck.timeout */
 
 static struct repo_auth remote_auth;
 
@@ -55,7 +59,119 @@ struct remote_cb {
 	char		*skipped;	/* a key we could not unlock, and why */
 	char		*rejected;	/* first refused ref update, for push */
 	int		 tls_refused;	/* libgit2's words say why */
+	long		 idle_s;	/* certdeck.timeout: silence allowed */
+	timer_t		 timer;		/* SIGALRM to this thread on silence */
+	int		 timer_on;
 };
+
+/*
+ * A remote that stops answering: libgit2 1.5 has no network timeout, and a
+ * server that accepts and then says nothing held a sync (a cron job, the
+ * UI's Y) for ever. A timer of this thread's own sends it SIGALRM after
+ * idle_s seconds without progress, and every second after that: the
+ * blocking read or connect returns EINTR, which libgit2 and libssh2 take
+ * as a failure. Any progress re-arms it; a credential prompt stops it.
+ */
+static volatile sig_atomic_t remote_silent;
+
+static void
+remote_alarm(int sig)
+{
+	(void)sig;
+	remote_silent = 1;
+}
+
+static void
+remote_watch(struct remote_cb *cb, int on)
+{
+	struct itimerspec its;
+
+	if (!cb->timer_on)
+		return;
+	memset(&its, 0, sizeof its);
+	if (on) {
+		its.it_value.tv_sec = cb->idle_s;
+		its.it_interval.tv_sec = 1;
+	}
+	timer_settime(cb->timer, 0, &its, NULL);
+}
+
+static void
+remote_watch_start(struct remote_cb *cb)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = remote_alarm;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;		/* no SA_RESTART: reads end in EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+	memset(&sev, 0, sizeof sev);
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGALRM;
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	remote_silent = 0;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &cb->timer) != 0)
+		return;
+	cb->timer_on = 1;
+	remote_watch(cb, 1);
+}
+
+static void
+remote_checkout_progress(const char *path, size_t done, size_t total,
+    void *payload)
+{
+	(void)path;
+	(void)done;
+	(void)total;
+	remote_watch(payload, 1);
+}
+
+/* Progress of any kind: the remote is talking. */
+static int
+remote_alive(struct remote_cb *cb)
+{
+	if (remote_silent)
+		return -1;
+	remote_watch(cb, 1);
+	return 0;
+}
+
+static int
+remote_sideband(const char *str, int len, void *payload)
+{
+	(void)str;
+	(void)len;
+	return remote_alive(payload);
+}
+
+static int
+remote_transfer(const git_indexer_progress *stats, void *payload)
+{
+	(void)stats;
+	return remote_alive(payload);
+}
+
+static int
+remote_push_transfer(unsigned int current, unsigned int total,
+    size_t bytes, void *payload)
+{
+	(void)current;
+	(void)total;
+	(void)bytes;
+	return remote_alive(payload);
+}
+
+static int
+remote_pack_progress(int stage, uint32_t current, uint32_t total,
+    void *payload)
+{
+	(void)stage;
+	(void)current;
+	(void)total;
+	return remote_alive(payload);
+}
 
 static void
 remote_why(struct remote_cb *cb, const char *fmt, ...)
@@ -354,14 +470,12 @@ remote_cred_http(git_credential **out, struct remote_cb *cb,
 }
 
 static int
-remote_cred(git_credential **out, const char *url, const char *user_from_url,
-    unsigned int allowed, void *payload)
+remote_cred_ask(git_credential **out, const char *user_from_url,
+    unsigned int allowed, struct remote_cb *cb)
 {
-	struct remote_cb *cb = payload;
 	struct passwd *pw;
 	const char *user = user_from_url;
 
-	(void)url;
 	if (++cb->tries > REMOTE_CRED_TRIES) {
 		remote_why(cb, "authentication failed %d times", cb->tries - 1);
 		return GIT_EUSER;
@@ -380,6 +494,21 @@ remote_cred(git_credential **out, const char *url, const char *user_from_url,
 	remote_why(cb, "the server asks for a kind of authentication certdeck "
 	    "does not offer");
 	return GIT_EUSER;
+}
+
+static int
+remote_cred(git_credential **out, const char *url, const char *user_from_url,
+    unsigned int allowed, void *payload)
+{
+	struct remote_cb *cb = payload;
+	int rc;
+
+	(void)url;
+	/* A person may be asked: their time is not the remote's silence. */
+	remote_watch(cb, 0);
+	rc = remote_cred_ask(out, user_from_url, allowed, cb);
+	remote_watch(cb, 1);
+	return rc;
 }
 
 /* Whether NAME is a valid remote name. */
@@ -539,6 +668,7 @@ remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb,
 {
 	git_config *cfg = NULL;
 	char *cafile = NULL, *capath = NULL;
+	int32_t idle;
 	int e, ret = 0;
 
 	memset(cb, 0, sizeof *cb);
@@ -548,6 +678,10 @@ remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb,
 	rc->credentials = remote_cred;
 	rc->certificate_check = remote_cert_check;
 	rc->push_update_reference = remote_push_ref;
+	rc->sideband_progress = remote_sideband;
+	rc->transfer_progress = remote_transfer;
+	rc->push_transfer_progress = remote_push_transfer;
+	rc->pack_progress = remote_pack_progress;
 	rc->payload = cb;
 	e = git != NULL ? git_repository_config(&cfg, git) :
 	    git_config_open_default(&cfg);
@@ -555,6 +689,11 @@ remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb,
 		git_error_clear();
 		cfg = NULL;
 	}
+	cb->idle_s = REMOTE_IDLE_DEFAULT_S;
+	if (cfg != NULL && git_config_get_int32(&idle, cfg,
+	    "certdeck.timeout") == 0 && idle > 0)
+		cb->idle_s = idle;
+	git_error_clear();
 	cb->ssh_key = remote_setting(cfg, "certdeck.sshKey");
 	cb->known_hosts = remote_setting(cfg, "certdeck.sshKnownHosts");
 	if (str_startswith(url, "https://")) {
@@ -569,6 +708,8 @@ remote_callbacks(git_remote_callbacks *rc, struct remote_cb *cb,
 	free(capath);
 	free(cafile);
 	git_config_free(cfg);
+	if (ret == 0)
+		remote_watch_start(cb);
 	return ret;
 }
 
@@ -584,6 +725,8 @@ remote_done(struct remote_cb *cb, int ok)
 		    cb->pass, 1);
 		free(plain);
 	}
+	if (cb->timer_on)
+		timer_delete(cb->timer);
 	if (cb->pass != NULL)
 		free_secret(cb->pass, strlen(cb->pass));
 	free(cb->user);
@@ -610,6 +753,9 @@ remote_fail(char **cause, struct remote_cb *cb, const char *what)
 
 	remote_gerr_redact(cb->url);
 	e = git_error_last();
+	if (remote_silent && cb->why == NULL)
+		remote_why(cb, "the remote sent nothing for %ld s (git config "
+		    "certdeck.timeout sets how long to wait)", cb->idle_s);
 
 	if (cb->tls_refused) {
 		msg = xstrdup(e != NULL && e->message != NULL ? e->message :
@@ -882,6 +1028,7 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 	specs.strings = &spec;
 	specs.count = 1;
 	e = git_remote_fetch(rm, &specs, &fo, msg);
+	remote_watch(&cb, 0);
 	free(spec);
 	if (e != 0) {
 		free(msg);
@@ -937,6 +1084,7 @@ repo_push(struct repo *r, const char *remote, const char *branch,
 	specs.strings = &spec;
 	specs.count = 1;
 	e = git_remote_push(rm, &specs, &po);
+	remote_watch(&cb, 0);
 	if (e == GIT_ENONFASTFORWARD) {
 		repo_gerr(cause, "%s refused the push", remote);
 		rc = 1;
@@ -1027,11 +1175,15 @@ repo_clone(const char *url, const char *dir, char **cause)
 	    cause) != 0)
 		goto out;
 	co.remote_cb = remote_clone_cb;
+	/* Checking out is local work, not the remote's silence. */
+	co.checkout_opts.progress_cb = remote_checkout_progress;
+	co.checkout_opts.progress_payload = &cb;
 	co.fetch_opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	if (git_clone(&git, url, dir, &co) != 0) {
 		remote_fail(cause, &cb, "cannot clone");
 		goto out;
 	}
+	remote_watch(&cb, 0);
 	if (remote_clone_main(git, cause) != 0)
 		goto out;
 	/* .certdeck/ is local state, as repo_create arranges. */

@@ -196,6 +196,24 @@ check "unreachable remote: one line" test "$(wc -l <"$T/u.err")" = 1
 check "unreachable remote: the local commit is kept" test "$(head_of "$B")" = "$hb"
 check_out "unreachable remote: the change is still listed" "offline" cd_ "$B" list
 check_out "the unknown remote is named" "no remote named nowhere" cd_ "$B" sync nowhere
+# A remote that accepts and then says nothing (over https:// and git://):
+# given up after certdeck.timeout seconds of silence, said so.
+. "$(dirname "$0")/lib-tls.sh"
+peer_build
+peer silent
+git -C "$B" config certdeck.timeout 2
+cd_ "$B" remote add mute "https://127.0.0.1:$port/x.git"
+cd_ "$B" remote add mute-git "git://127.0.0.1:$port/x.git"
+for r in mute mute-git; do
+	timeout 30 "$CERTDECK" -C "$B" sync $r >"$T/u.out" 2>"$T/u.err"
+	check "a silent remote ($r): exit 2, not a hang" test $? = 2
+	check_out "... said: nothing for 2 s" "cannot fetch from $r (" cat "$T/u.err"
+	check_out "... and how to wait longer" "the remote sent nothing for 2 s (git config certdeck.timeout" cat "$T/u.err"
+done
+check "... the local commit is kept" test "$(head_of "$B")" = "$hb"
+git -C "$B" config --unset certdeck.timeout
+git -C "$B" remote remove mute
+git -C "$B" remote remove mute-git
 cd_ "$B" sync >/dev/null 2>&1; cd_ "$A" sync >/dev/null 2>&1; cd_ "$C" sync >/dev/null 2>&1
 
 # --- git daemon on 127.0.0.1: a hook that refuses, a remote that moves ----
