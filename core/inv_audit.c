@@ -1102,6 +1102,7 @@ evaluate(struct inv *inv, struct audit_report *rep, char **cause)
 	static const char *const paths[] = { "$.ocsp.status",
 	    "$.client_cert.requested" };
 	struct sweep s;
+	char *ca_pem;
 	size_t i;
 	int rc = -1;
 
@@ -1125,6 +1126,10 @@ evaluate(struct inv *inv, struct audit_report *rep, char **cause)
 	load_anchors(&s);
 	if (idx_audit_walk(inv->idx, entry_row, &s, cause) != 0)
 		goto out;
+	/* The inventory's own CAs (cas/) are CA certificates of it too. */
+	ca_pem = inv_ca_pem(inv, 0);
+	cert_pem_subjects(ca_pem, strlen(ca_pem), &s.ca_subjects);
+	free(ca_pem);
 	chain_pending(&s);
 	rule_shared(&s);
 	rule_keypath(&s);

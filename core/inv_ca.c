@@ -1334,10 +1334,10 @@ out:
 }
 
 /* ---------------------------------------------------------------------- */
-/* Trust anchors for probes. */
+/* Trust anchors for probes; issuers for the audit. */
 
 char *
-inv_ca_roots_pem(struct inv *inv)
+inv_ca_pem(struct inv *inv, int roots_only)
 {
 	struct strv names;
 	struct buf b;
@@ -1359,7 +1359,8 @@ inv_ca_roots_pem(struct inv *inv)
 			X509 *x = k < 0 ? ca->cert :
 			    sk_X509_value(ca->chain, k);
 
-			if (X509_check_issued(x, x) == X509_V_OK) {
+			if (!roots_only || X509_check_issued(x, x) ==
+			    X509_V_OK) {
 				p = ca_x509_pem(x);
 				buf_adds(&b, p);
 				free(p);

@@ -253,7 +253,7 @@ inv_probe_anchors(struct inv *inv, size_t *len)
 	}
 	strv_free(&names);
 	/* And the roots of the inventory's own CAs (cas/). */
-	data = inv_ca_roots_pem(inv);
+	data = inv_ca_pem(inv, 1);
 	buf_adds(&b, data);
 	free(data);
 	*len = b.len;

@@ -232,8 +232,9 @@ int	 inv_revoke(struct inv *, const char *name, const char *reason,
 	    char **cause);
 /* Write cas/NAME/crl.pem, valid days (0: 7). One commit. */
 int	 inv_ca_crl(struct inv *, const char *name, int days, char **cause);
-/* PEM of the roots of the inventory's CAs (caller frees). */
-char	*inv_ca_roots_pem(struct inv *);
+/* PEM of the inventory's CAs (cas/), with their chains; with roots_only
+   the roots alone (caller frees). */
+char	*inv_ca_pem(struct inv *, int roots_only);
 
 /*
  * Renewal (renew.c): through the entry's profile (a [profile NAME] of

@@ -145,3 +145,5 @@ check "audit: an issued entry has no no-profile finding" sh -c "! grep -q '^s1-t
 check "audit: an imported entry without a profile has one" grep -q '^other-test no-profile ' "$T/findings"
 check "audit: the entry its local CA revoked is found revoked" grep -q '^api-test revoked .*revoked by local CA inter on .* (key-compromise)' "$T/findings"
 check "audit: an entry its CA did not revoke is not" sh -c "! grep -q '^s1-test revoked ' '$T/findings'"
+check "audit: a leaf of a local root has its issuer (cas/ is the inventory's)" sh -c "! grep -q '^s1-test chain-incomplete ' '$T/findings'"
+check "audit: ... and a leaf of a local intermediate" sh -c "! grep -q '^good-test chain-incomplete ' '$T/findings'"
