@@ -536,6 +536,20 @@ ca_sign(struct ca *ca, const struct ca_req *rq, EVP_PKEY *key, char **cause)
 	const char *ku;
 	int self = ca == NULL || ca->cert == NULL;
 
+	/* A certificate that outlives its CA stops verifying before its
+	   own date: nothing would show it (list, audit) until it broke. */
+	if (!self && rq->not_after > ca_asn1_unix(X509_get0_notAfter(
+	    ca->cert))) {
+		char ca_end[32], want[32];
+
+		clock_format_date(ca_asn1_unix(X509_get0_notAfter(ca->cert)),
+		    ca_end);
+		clock_format_date(rq->not_after, want);
+		set_cause(cause, "CA %s expires %s, before the certificate "
+		    "would (%s): ask for fewer days, or renew the CA first",
+		    ca->name, ca_end, want);
+		return NULL;
+	}
 	if ((x = X509_new()) == NULL || !X509_set_version(x, X509_VERSION_3) ||
 	    !X509_set_subject_name(x, rq->subject) ||
 	    !X509_set_pubkey(x, key) ||

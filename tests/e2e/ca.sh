@@ -57,9 +57,16 @@ for kt in ec:P-256 ec:P-384 rsa:3072 ed25519; do
 	n=$(echo "$kt" | tr ':A-Z' '-a-z')
 	check "ca init with key type $kt" C ca init "k-$n" --key-type "$kt" --days 30
 	check "  issues a certificate that verifies" sh -c "
-	    '$CERTDECK' -C '$I' issue --ca 'k-$n' --cn 'svc-$n.test' --key-type '$kt' >/dev/null &&
+	    '$CERTDECK' -C '$I' issue --ca 'k-$n' --cn 'svc-$n.test' --key-type '$kt' --days 20 >/dev/null &&
 	    openssl verify -attime $AT -CAfile '$I/cas/k-$n/cert.pem' \"\$(ls '$I'/certs/*/svc-$n-test/cert.pem)\" >/dev/null"
 done
+
+# A certificate may not outlive the CA that signs it (it would stop
+# verifying before its own date, and nothing would say so).
+n0=$(commits "$I")
+check_out "issue past its CA's expiry is refused" "CA k-ed25519 expires 2026-07-01, before the certificate would (2027-06-01): ask for fewer days" C issue --ca k-ed25519 --cn late.test
+check "  and commits nothing" test "$(commits "$I")" = "$n0"
+check_out "an intermediate past its parent's too" "CA k-ed25519 expires 2026-07-01" C ca init late-sub --parent k-ed25519 --days 60
 
 # --- issue
 n0=$(commits "$I")
