@@ -161,6 +161,23 @@ view_list_probe_all(struct tui *t, struct view *v, int arg)
 /* --- a: an audit sweep, as `certdeck audit` runs it (findings committed
    when they changed), then the audit view */
 
+/* A sweep that could not be recorded hands its findings to the main
+   thread here (taken by audit_unrecorded_show, after the job's end). */
+static struct audit_finding *unrec_f;
+static size_t unrec_n;
+
+static void
+audit_unrecorded_show(struct tui *t)
+{
+	audit_findings_free(t->unrec_f, t->unrec_n);
+	t->unrec_f = unrec_f;
+	t->unrec_n = unrec_n;
+	t->unrec = 1;
+	unrec_f = NULL;
+	unrec_n = 0;
+	tui_audit_show(t);
+}
+
 static void
 audit_job_run(struct job *j, struct inv *inv, void *arg)
 {
@@ -173,7 +190,17 @@ audit_job_run(struct job *j, struct inv *inv, void *arg)
 		free(err);
 		return;
 	}
-	if (*rep.commit != '\0')
+	if (rep.unrecorded) {
+		audit_findings_free(unrec_f, unrec_n);
+		unrec_f = rep.f;
+		unrec_n = rep.n;
+		rep.f = NULL;
+		rep.n = 0;
+		worker_done_then(j, audit_unrecorded_show, "audit: %zu "
+		    "findings (%zu critical, %zu warning); not recorded: the "
+		    "inventory cannot be written here", unrec_n,
+		    rep.by_sev[AUDIT_CRITICAL], rep.by_sev[AUDIT_WARNING]);
+	} else if (*rep.commit != '\0')
 		worker_done_then(j, tui_audit_show, "audit: %zu findings (%zu "
 		    "critical, %zu warning); %zu new, %zu resolved, commit "
 		    "%.10s", rep.n, rep.by_sev[AUDIT_CRITICAL],

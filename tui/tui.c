@@ -28,6 +28,7 @@
 #include <curses.h>
 #include <term.h>
 
+#include "audit.h"
 #include "clock.h"
 #include "cred.h"
 #include "editor.h"
@@ -793,6 +794,7 @@ tui_main(const char *dir_opt, const char *theme_opt)
 		free(e);
 	}
 	strv_free(&theme_msgs);
+	audit_findings_free(t.unrec_f, t.unrec_n);
 	free(t.dir);
 	free(t.dir_esc);
 	if (sig != 0) {

@@ -96,6 +96,8 @@ struct tui_prompt {
 #define TUI_MIN_COLS	80
 #define TUI_MIN_LINES	24
 
+struct audit_finding;
+
 struct tui {
 	struct inv	*inv;
 	char		*dir;		/* inventory directory, owned */
@@ -111,6 +113,11 @@ struct tui {
 	char		 head_seen[41];	/* HEAD the views were read at */
 	char		 head_wait[41];	/* HEAD the index was seen behind */
 	char		 sync_note[96];	/* ahead/behind for the header */
+	/* The last sweep's findings when it could not record them (a
+	   read-only inventory): the audit view shows these, not HEAD's. */
+	struct audit_finding *unrec_f;
+	size_t		 unrec_n;
+	int		 unrec;
 };
 
 /* tui.c: the view stack, messages and drawing helpers. */

@@ -69,7 +69,16 @@ aud_load(struct tui *t, struct audit_view *a)
 		keep = xstrdup(a->lines[a->cur].text);
 	aud_free_lines(a);
 	memset(a->by_sev, 0, sizeof a->by_sev);
-	if (audit_findings_read(t->inv, &a->f, &a->nf, &err) != 0) {
+	if (t->unrec) {
+		/* This run's sweep, which HEAD does not hold. */
+		a->f = xcalloc(t->unrec_n + 1, sizeof *a->f);
+		for (i = 0; i < t->unrec_n; i++) {
+			a->f[i] = t->unrec_f[i];
+			a->f[i].entry = xstrdup(t->unrec_f[i].entry);
+			a->f[i].detail = xstrdup(t->unrec_f[i].detail);
+		}
+		a->nf = t->unrec_n;
+	} else if (audit_findings_read(t->inv, &a->f, &a->nf, &err) != 0) {
 		tui_message(t, "%s", err);
 		free(err);
 	}
@@ -173,9 +182,10 @@ aud_draw(struct tui *t, struct view *v)
 
 	aud_fix_top(a);
 	title = xasprintf("certdeck  audit: %zu finding%s, %zu critical, "
-	    "%zu warning, %zu notice, %zu info  %s", a->nf, a->nf == 1 ? "" :
+	    "%zu warning, %zu notice, %zu info%s  %s", a->nf, a->nf == 1 ? "" :
 	    "s", a->by_sev[AUDIT_CRITICAL], a->by_sev[AUDIT_WARNING],
-	    a->by_sev[AUDIT_NOTICE], a->by_sev[AUDIT_INFO], t->dir_esc);
+	    a->by_sev[AUDIT_NOTICE], a->by_sev[AUDIT_INFO], t->unrec ?
+	    " (this sweep, not recorded)" : "", t->dir_esc);
 	tui_put(0, 0, title, COLS, theme_attr(SLOT_TITLE));
 	free(title);
 	for (y = 0; y < page && a->top + (size_t)y < a->n; y++) {

@@ -131,3 +131,32 @@ expect_cmd n "80 columns: the ! column and its mark" row_has old-test '! +old\.t
 keys a Q
 keys n Q
 expect a "Q quits" "EXITED 0"
+
+# A read-only inventory (another user's files, read by nobody): a sweep
+# gives its verdict and shows its own findings, not HEAD's, and says it
+# recorded nothing.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	R=$T/ro
+	mkdir -p "$R/home"
+	cp -a "$I" "$R/inv"
+	git -C "$R/inv" rm -q audit/findings >/dev/null
+	git -C "$R/inv" commit -qm "no findings recorded"
+	"$CERTDECK" -C "$R/inv" list >/dev/null 2>&1
+	chown -R nobody "$R"
+	chmod 755 "$T" "$R"
+	chmod -R a-w "$R/inv"
+	printf '[safe]\n\tdirectory = *\n' >"$R/home/.gitconfig"
+	TM new-session -d -s ro -x 100 -y 24 env TERM=screen LC_ALL=C.UTF-8 \
+	    CERTDECK_NOW="$CERTDECK_NOW" setpriv --reuid=nobody --regid=nogroup \
+	    --clear-groups env HOME="$R/home" "$T/ui" -C "$R/inv"
+	expect ro "read-only: the list is up" "STATUS"
+	keys ro a
+	expect ro "read-only: a says the sweep was not recorded" "not recorded: the inventory cannot be written here"
+	expect ro "read-only: the view says it shows this sweep" "(this sweep, not recorded)"
+	expect_cmd ro "read-only: ... with its findings, not HEAD's none" sh -c "grep -q 'old-test' && ! grep -q 'no findings'"
+	keys ro Q
+	expect ro "read-only: Q quits" "EXITED 0"
+	chmod -R u+w "$R"
+else
+	ok "skipped: the read-only case needs root and setpriv"
+fi
