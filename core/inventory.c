@@ -374,15 +374,23 @@ inv_close(struct inv *inv)
 }
 
 int
+inv_writable(struct inv *inv, char **cause)
+{
+	if (inv->idx != NULL && idx_is_readonly(inv->idx))
+		return set_cause(cause, "%s/.certdeck/index.db cannot be "
+		    "written here: no change can be made", inv->dir);
+	return 0;
+}
+
+int
 inv_lock(struct inv *inv, char **cause)
 {
 	if (inv->locked++ > 0)
 		return 0;
 	/* The lock is for changing it, which the index must follow. */
-	if (inv->idx != NULL && idx_is_readonly(inv->idx)) {
+	if (inv_writable(inv, cause) != 0) {
 		inv->locked = 0;
-		return set_cause(cause, "%s/.certdeck/index.db cannot be "
-		    "written here: no change can be made", inv->dir);
+		return -1;
 	}
 	if (repo_lock(inv->repo, INV_LOCK_TIMEOUT_MS, cause) != 0) {
 		inv->locked = 0;

@@ -90,6 +90,9 @@ const char *inv_entry_misplaced(const struct repo_entry *);
 char	*inv_entry_misplaced_text(const struct repo_entry *, const char *why);
 /* Whether an entry exists at HEAD (per the index). */
 int	 inv_exists(struct inv *, const char *name);
+/* 0 if changes can be made here; else -1 with *cause (a read-only index,
+   as inv_lock would refuse). For a front end to refuse before asking. */
+int	 inv_writable(struct inv *, char **cause);
 
 struct inv_import_opts {
 	const char	*name;		/* --name: only with a single entry */

@@ -21,7 +21,7 @@ action_entry(struct tui *t, struct view *v)
 {
 	const char *name;
 
-	if (view_list_readonly(t, v))
+	if (view_list_unchangeable(t, v))
 		return NULL;
 	if ((name = view_list_current(v)) == NULL)
 		tui_message(t, "the list is empty");
@@ -263,7 +263,7 @@ import_done(struct tui *t, void *arg, const char *answer)
 void
 view_list_import(struct tui *t, struct view *v, int arg)
 {
-	if (view_list_readonly(t, v))
+	if (view_list_unchangeable(t, v))
 		return;
 	tui_ask(t, NULL, import_done, NULL, "import (file or directory):");
 }
@@ -343,7 +343,7 @@ view_list_undo(struct tui *t, struct view *v, int arg)
 	struct undo_head *u;
 	char *err = NULL;
 
-	if (view_list_readonly(t, v))
+	if (view_list_unchangeable(t, v))
 		return;
 	u = xcalloc(1, sizeof *u);
 	if (inv_log(t->inv, NULL, 1, undo_head, u, &err) != 0 ||

@@ -394,7 +394,7 @@ view_list_renew(struct tui *t, struct view *v, int arg)
 	const char *name;
 	char *err = NULL, *deploy, nd[16];
 
-	if (view_list_readonly(t, v))
+	if (view_list_unchangeable(t, v))
 		return;
 	if ((name = view_list_current(v)) == NULL) {
 		tui_message(t, "the list is empty");
@@ -428,7 +428,7 @@ view_list_renew_due(struct tui *t, struct view *v, int arg)
 	struct renew_job *rj;
 	char *err = NULL, *list;
 
-	if (view_list_readonly(t, v))
+	if (view_list_unchangeable(t, v))
 		return;
 	rj = xcalloc(1, sizeof *rj);
 	strv_init(&rj->names);
@@ -515,7 +515,7 @@ tui_sync_start(struct tui *t)
 void
 view_list_sync(struct tui *t, struct view *v, int arg)
 {
-	if (view_list_readonly(t, v))
+	if (view_list_unchangeable(t, v))
 		return;
 	tui_sync_start(t);
 }

@@ -232,6 +232,9 @@ void	 view_list_history(struct tui *, struct view *, int);
 const char *view_list_current(struct view *);
 /* A list of the past is read-only: if v is one, say so and return 1. */
 int	 view_list_readonly(struct tui *, struct view *);
+/* The same, and also when the inventory cannot be written here: for the
+   keys that change it, which refuse before asking anything. */
+int	 view_list_unchangeable(struct tui *, struct view *);
 
 /* The list of the inventory as of commit (read-only, label says when). */
 void	*view_list_new_at(struct tui *, const char *commit, const char *label);

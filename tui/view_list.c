@@ -1105,6 +1105,23 @@ view_list_readonly(struct tui *t, struct view *v)
 	return 1;
 }
 
+int
+view_list_unchangeable(struct tui *t, struct view *v)
+{
+	char *err = NULL;
+
+	if (view_list_readonly(t, v))
+		return 1;
+	if (inv_writable(t->inv, &err) == 0)
+		return 0;
+	/* The header names the inventory: the path would push the reason
+	   off a narrow status bar. */
+	free(err);
+	tui_message(t, "read-only: this inventory cannot be written here; "
+	    "no change can be made");
+	return 1;
+}
+
 static void
 list_leave(struct tui *t, struct view *v)
 {

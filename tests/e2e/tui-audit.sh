@@ -154,6 +154,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 	expect ro "read-only: a says the sweep was not recorded" "not recorded: the inventory cannot be written here"
 	expect ro "read-only: the view says it shows this sweep" "(this sweep, not recorded)"
 	expect_cmd ro "read-only: ... with its findings, not HEAD's none" sh -c "grep -q 'old-test' && ! grep -q 'no findings'"
+	keys ro q
+	expect ro "read-only: back to the list" "STATUS"
+	keys ro e
+	expect ro "read-only: e refuses before the editor opens" "cannot be written here; no change can be made"
+	keys ro d
+	expect ro "read-only: so does d, before asking" "cannot be written here; no change can be made"
+	check "... no question" sh -c "! tail -1 '$T/screen' | grep -q '(y/n)'"
 	keys ro Q
 	expect ro "read-only: Q quits" "EXITED 0"
 	chmod -R u+w "$R"
