@@ -89,6 +89,8 @@ struct rjob {
 	X509		*old;
 	char		*old_serial;
 	char		 old_fp[65];
+	int		 compromised;	/* its local CA revoked the old
+					   certificate for key compromise */
 	int64_t		 old_not_after;
 	int64_t		 old_not_before;
 
@@ -260,7 +262,35 @@ key_reused(struct rjob *j, int *reuse, char **cause)
 		return -1;
 	if (entry_get(&j->e, "key-path") != NULL && token_key(j) == NULL)
 		*reuse = 1;
+	/* Renewing is the fix for a compromised key: never with it. */
+	if (*reuse && j->compromised) {
+		if (entry_get(&j->e, "key-path") != NULL)
+			return set_cause(cause, "its certificate was revoked "
+			    "for key compromise, and key-path keeps that key: "
+			    "point key-path at a new key first");
+		*reuse = 0;
+	}
 	return 0;
+}
+
+/* Did local CA caname revoke serial for key compromise? */
+static int
+key_compromised(struct inv *inv, const char *caname, const char *serial)
+{
+	struct ca *ca;
+	size_t i;
+	int r = 0;
+
+	if (caname == NULL || serial == NULL ||
+	    ca_load(inv, caname, 0, &ca, NULL) != 0)
+		return 0;
+	for (i = 0; i < ca->nrecs; i++)
+		if (ca->recs[i].revoked && ca->recs[i].reason != NULL &&
+		    strcmp(ca->recs[i].serial, serial) == 0 &&
+		    strcmp(ca->recs[i].reason, "key-compromise") == 0)
+			r = 1;
+	ca_free(ca);
+	return r;
 }
 
 /* The type of a new key (key_type_new): the profile's key-type, else
@@ -467,6 +497,8 @@ rjob_init(struct inv *inv, const struct config *cfg, const char *name,
 	ca_x509_fp(j->old, j->old_fp);
 	j->old_not_after = ca_asn1_unix(X509_get0_notAfter(j->old));
 	j->old_not_before = ca_asn1_unix(X509_get0_notBefore(j->old));
+	j->compromised = key_compromised(inv, entry_get(&j->e, "ca"),
+	    j->old_serial);
 
 	if (token_key(j) != NULL && entry_get(&j->e, "deploy-key") != NULL)
 		return set_cause(cause, "deploy-key: the key is in a PKCS#11 "

@@ -70,6 +70,14 @@ check_out "renew with reuse-key and hours" "expires 2026-07-25 -> 2026-06-27" C 
 check "  the key is the same" test "$(git -C "$I" rev-parse HEAD:keys/api-test.key)" = "$key_before"
 check_out "  body: key reused" "key: reused" git -C "$I" log -1 --format=%B
 check_out "  48 hours of validity" "notAfter=Jun 27 12:00:00 2026 GMT" openssl x509 -in "$d/cert.pem" -noout -enddate
+# Revoked for key compromise: the renewal that fixes it makes a new key,
+# whatever reuse-key says.
+C revoke api-test --reason key-compromise >/dev/null
+key_before=$(git -C "$I" rev-parse HEAD:keys/api-test.key)
+check_out "after a key-compromise revocation, the dry run plans a new key" "key: new" C renew --dry-run api-test
+check_out "  renew" "renewed api-test" C renew api-test
+check "  the key is new" test "$(git -C "$I" rev-parse HEAD:keys/api-test.key)" != "$key_before"
+check_out "  body: a new key" "key: new" git -C "$I" log -1 --format=%B
 
 # --- the command profile: a script that calls openssl
 mkdir -p "$T/tool"
