@@ -107,6 +107,13 @@ cmd_sync(struct cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		remote = argv[optind];
+	for (i = 0; i < ours.n; i++)
+		if (strv_has(&theirs, ours.v[i])) {
+			cli_error(cli, "%s: both --ours and --theirs; choose "
+			    "one side", ours.v[i]);
+			rc = EXIT_ERROR;
+			goto done;
+		}
 	cli_cred_setup();
 	if (cli_open(cli, &inv) != 0) {
 		rc = EXIT_ERROR;

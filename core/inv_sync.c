@@ -26,10 +26,12 @@
 #include "sync.h"
 #include "../store/remote.h"
 
-/* .certdeck/sync: "remote NAME", "conflicts N", "ours NAME", "theirs NAME". */
+/* .certdeck/sync: "remote NAME", "conflicts N", "conflict NAME" (each of
+   them), "ours NAME", "theirs NAME". */
 struct sync_state {
 	char		*remote;
 	size_t		 conflicts;
+	struct strv	 names;		/* the conflicts, by entry or path */
 	struct strv	 ours, theirs;
 };
 
@@ -43,6 +45,7 @@ static void
 state_free(struct sync_state *st)
 {
 	free(st->remote);
+	strv_free(&st->names);
 	strv_free(&st->ours);
 	strv_free(&st->theirs);
 	memset(st, 0, sizeof *st);
@@ -56,6 +59,7 @@ state_load(struct inv *inv, struct sync_state *st, char **cause)
 	size_t len, i;
 
 	memset(st, 0, sizeof *st);
+	strv_init(&st->names);
 	strv_init(&st->ours);
 	strv_init(&st->theirs);
 	if (read_file(p, 1 << 20, &data, &len, &err) != 0) {
@@ -80,6 +84,8 @@ state_load(struct inv *inv, struct sync_state *st, char **cause)
 			st->remote = xstrdup(v);
 		} else if (strcmp(lines.v[i], "conflicts") == 0)
 			st->conflicts = strtoul(v, NULL, 10);
+		else if (strcmp(lines.v[i], "conflict") == 0)
+			strv_add(&st->names, v);
 		else if (strcmp(lines.v[i], "ours") == 0)
 			strv_add(&st->ours, v);
 		else if (strcmp(lines.v[i], "theirs") == 0)
@@ -102,6 +108,8 @@ state_save(struct inv *inv, const struct sync_state *st, char **cause)
 	if (st->remote != NULL)
 		buf_printf(&b, "remote %s\n", st->remote);
 	buf_printf(&b, "conflicts %zu\n", st->conflicts);
+	for (i = 0; i < st->names.n; i++)
+		buf_printf(&b, "conflict %s\n", st->names.v[i]);
 	for (i = 0; i < st->ours.n; i++)
 		buf_printf(&b, "ours %s\n", st->ours.v[i]);
 	for (i = 0; i < st->theirs.n; i++)
@@ -768,7 +776,7 @@ inv_sync(struct inv *inv, const char *remote, struct inv_sync_result *res,
 	struct sync_state st;
 	char *branch = NULL, *err = NULL;
 	char rtip[REPO_OID_HEX], tip[REPO_OID_HEX], refused[REPO_OID_HEX];
-	size_t ahead, behind, try;
+	size_t ahead, behind, try, i;
 	int r, rc = -1, was_refused = 0;
 
 	memset(res, 0, sizeof *res);
@@ -815,6 +823,10 @@ inv_sync(struct inv *inv, const char *remote, struct inv_sync_result *res,
 			st.remote = name;
 			remote = name;
 			st.conflicts = res->nconflicts;
+			strv_free(&st.names);
+			strv_init(&st.names);
+			for (i = 0; i < res->nconflicts; i++)
+				strv_add(&st.names, res->conflicts[i].name);
 			if (state_save(inv, &st, cause) != 0)
 				goto out;
 			rc = 1;
@@ -875,6 +887,26 @@ inv_sync_resolve(struct inv *inv, const char *name, int theirs,
 	if (inv_lock(inv, cause) != 0)
 		return -1;
 	if (state_load(inv, &st, cause) != 0) {
+		inv_unlock(inv);
+		return -1;
+	}
+	/*
+	 * Only a conflict of the stopped sync can be chosen: a typo would
+	 * be kept, unused, and the sync would stop again on the real one.
+	 * (A state from before the names were kept has none: anything.)
+	 */
+	if (st.remote == NULL || (st.names.n > 0 &&
+	    !strv_has(&st.names, name))) {
+		char *all = strv_join(&st.names, ", ");
+
+		if (st.remote == NULL)
+			set_cause(cause, "%s: no sync is stopped on a conflict",
+			    name);
+		else
+			set_cause(cause, "%s: not a conflict of the stopped "
+			    "sync (%s)", name, all);
+		free(all);
+		state_free(&st);
 		inv_unlock(inv);
 		return -1;
 	}

@@ -112,6 +112,9 @@ conflict() {
 	cd_ "$B" sync >/dev/null 2>&1
 	check "$_name: a sync again stops again (exit 1)" test $? = 1
 	check "$_name: ... its remote recorded intact" grep -qx 'remote origin' "$B/.certdeck/sync"
+	check_out "$_name: a side for what is no conflict is refused" "h1-example-com: not a conflict of the stopped sync (h0-example-com)" cd_ "$B" sync "--$_side" h1-example-com
+	check_out "$_name: both sides for one entry are refused" "h0-example-com: both --ours and --theirs" cd_ "$B" sync --ours h0-example-com --theirs h0-example-com
+	check "$_name: ... and neither is kept" sh -c "! grep -q '^\(ours\|theirs\) ' '$B/.certdeck/sync'"
 	check "$_name: B is still consistent" consistent "$B"
 	check_out "$_name: --$_side resolves it" "synced with origin" cd_ "$B" sync "--$_side" h0-example-com
 	cd_ "$A" sync >/dev/null 2>&1
@@ -196,6 +199,7 @@ check "unreachable remote: one line" test "$(wc -l <"$T/u.err")" = 1
 check "unreachable remote: the local commit is kept" test "$(head_of "$B")" = "$hb"
 check_out "unreachable remote: the change is still listed" "offline" cd_ "$B" list
 check_out "the unknown remote is named" "no remote named nowhere" cd_ "$B" sync nowhere
+check_out "a side chosen with no sync stopped is refused" "h0-example-com: no sync is stopped on a conflict" cd_ "$B" sync --ours h0-example-com
 # A remote that accepts and then says nothing (over https:// and git://):
 # given up after certdeck.timeout seconds of silence, said so.
 . "$(dirname "$0")/lib-tls.sh"
