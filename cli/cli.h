@@ -51,6 +51,9 @@ int	 cli_open(struct cli *, struct inv **);
 /* Report callback for core (level 0 to stdout, others to stderr). */
 void	 cli_report(void *arg, int level, const char *input, const char *msg);
 
+/* A remote's URL as given, a relative path made absolute (caller frees). */
+char	*cli_url_abs(const char *url);
+
 /* Output of untrusted text, escaped for the terminal. */
 void	 out_text(struct cli *, FILE *, const char *);
 char	*out_esc(struct cli *, const char *);	/* caller frees */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -33,6 +34,30 @@ remote_name(void *arg, const char *name, const char *url)
 	return remote_print(arg, name, NULL);
 }
 
+/*
+ * A remote given as a relative path is made absolute against the
+ * directory it was typed in: kept as typed, it would be read against
+ * whatever directory a later sync runs from. URLs ("scheme://") and
+ * scp-like "host:path" stay as they are.
+ */
+char *
+cli_url_abs(const char *url)
+{
+	const char *colon = strchr(url, ':'), *slash = strchr(url, '/');
+	char *cwd, *abs;
+
+	if (*url == '/' || strstr(url, "://") != NULL ||
+	    (colon != NULL && (slash == NULL || colon < slash)))
+		return xstrdup(url);
+	if ((abs = realpath(url, NULL)) != NULL)
+		return abs;
+	if ((cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(url);
+	abs = xasprintf("%s/%s", cwd, url);
+	free(cwd);
+	return abs;
+}
+
 int
 cmd_remote(struct cli *cli, int argc, char **argv)
 {
@@ -41,13 +66,18 @@ cmd_remote(struct cli *cli, int argc, char **argv)
 	int rc = 0, r;
 
 	if (argc == 4 && strcmp(argv[1], "add") == 0) {
-		if (cli_open(cli, &inv) != 0)
+		char *url = cli_url_abs(argv[3]);
+
+		if (cli_open(cli, &inv) != 0) {
+			free(url);
 			return EXIT_ERROR;
-		if (inv_remote_add(inv, argv[2], argv[3], &err) != 0) {
+		}
+		if (inv_remote_add(inv, argv[2], url, &err) != 0) {
 			cli_error(cli, "%s", err);
 			free(err);
 			rc = EXIT_ERROR;
 		}
+		free(url);
 		inv_close(inv);
 		return rc;
 	}
@@ -229,7 +259,8 @@ cmd_status(struct cli *cli, int argc, char **argv)
 int
 cmd_clone(struct cli *cli, int argc, char **argv)
 {
-	char *err = NULL, *shown;
+	char *err = NULL, *shown, *url;
+	int r;
 
 	if (argc < 2 || argc > 3) {
 		cmd_usage(cmd_find("clone"), stderr);
@@ -237,7 +268,10 @@ cmd_clone(struct cli *cli, int argc, char **argv)
 	}
 	cli_cred_setup();
 	cli->dir = argc == 3 ? xstrdup(argv[2]) : inv_locate(cli->dir_opt);
-	if (inv_clone(argv[1], cli->dir, &err) != 0) {
+	url = cli_url_abs(argv[1]);
+	r = inv_clone(url, cli->dir, &err);
+	free(url);
+	if (r != 0) {
 		cli_error(cli, "%s", err);
 		free(err);
 		return EXIT_ERROR;

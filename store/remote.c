@@ -978,8 +978,8 @@ remote_clone_cb(git_remote **rm, git_repository *git, const char *name,
 
 /* An anonymous remote for REMOTE's URL (see remote_url). */
 static int
-remote_lookup(struct repo *r, const char *remote, git_remote **rm,
-    char **cause)
+remote_lookup(struct repo *r, const char *remote, const char *verb,
+    git_remote **rm, char **cause)
 {
 	char *url = remote_url(r, remote);
 	int rc = 0;
@@ -988,6 +988,19 @@ remote_lookup(struct repo *r, const char *remote, git_remote **rm,
 	if (url == NULL)
 		return set_cause(cause, "no remote named %s (add one with: "
 		    "certdeck remote add %s URL)", remote, remote);
+	/* A path: libgit2 calls a missing one an "unsupported URL
+	   protocol". */
+	if (url[0] == '/' || str_startswith(url, "file://")) {
+		const char *path = url[0] == '/' ? url : url + 7;
+		struct stat st;
+
+		if (stat(path, &st) != 0) {
+			rc = set_cause(cause, "cannot %s %s (%s): %s", verb,
+			    remote, path, strerror(errno));
+			free(url);
+			return rc;
+		}
+	}
 	if (remote_create(rm, repo_git(r), NULL, url) != 0) {
 		char *shown = repo_url_redact(url);
 
@@ -1011,7 +1024,7 @@ repo_fetch(struct repo *r, const char *remote, const char *branch,
 	int e;
 
 	tip[0] = '\0';
-	if (remote_lookup(r, remote, &rm, cause) != 0)
+	if (remote_lookup(r, remote, "fetch from", &rm, cause) != 0)
 		return -1;
 	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 	if (remote_callbacks(&fo.callbacks, &cb, repo_git(r),
@@ -1061,7 +1074,7 @@ repo_push(struct repo *r, const char *remote, const char *branch,
 	memset(&cb, 0, sizeof cb);
 	if (repo_parse_oid(commit, &id) != 0)
 		return set_cause(cause, "bad commit id %s", commit);
-	if (remote_lookup(r, remote, &rm, cause) != 0)
+	if (remote_lookup(r, remote, "push to", &rm, cause) != 0)
 		return -1;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	if (remote_callbacks(&po.callbacks, &cb, repo_git(r),

@@ -197,6 +197,13 @@ check "unreachable remote: exit 2" test $? = 2
 check_out "unreachable remote: one line naming the remote" "cannot fetch from gone" cat "$T/u.err"
 check "unreachable remote: one line" test "$(wc -l <"$T/u.err")" = 1
 check "unreachable remote: the local commit is kept" test "$(head_of "$B")" = "$hb"
+check_out "unreachable remote: a missing path is said to be missing" "cannot fetch from gone ($T/no-such-repo.git): No such file or directory" cat "$T/u.err"
+# A relative path is kept absolute: a sync from another directory (cron's)
+# reads the same repository.
+(cd "$T" && "$CERTDECK" -C "$B" remote add rel central.git)
+check "remote add: a relative path is stored absolute" test "$(git -C "$B" config remote.rel.url)" = "$T/central.git"
+check "... and syncs from elsewhere" sh -c "cd / && '$CERTDECK' -C '$B' sync rel >/dev/null 2>&1"
+git -C "$B" remote remove rel
 check_out "unreachable remote: the change is still listed" "offline" cd_ "$B" list
 check_out "the unknown remote is named" "no remote named nowhere" cd_ "$B" sync nowhere
 check_out "a side chosen with no sync stopped is refused" "h0-example-com: no sync is stopped on a conflict" cd_ "$B" sync --ours h0-example-com
