@@ -7,9 +7,11 @@
  */
 #include <arpa/inet.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
@@ -42,6 +44,7 @@ acme_renew_check(const struct config *c, const char *section, char **desc,
 	const char *to = config_get(c, section, "timeout");
 	const char *dh = config_get(c, section, "dns-hook");
 	const char *dw = config_get(c, section, "dns-wait");
+	const char *cb = config_get(c, section, "ca-bundle");
 	size_t i, k;
 	char *end;
 	long t;
@@ -60,6 +63,11 @@ acme_renew_check(const struct config *c, const char *section, char **desc,
 	if (dir == NULL || !str_startswith(dir, "https://"))
 		return set_cause(cause, "certdeck.conf [%s]: directory = "
 		    "https://... is needed", section);
+	/* Missing, it would read as a CA that is not trusted, with the
+	   advice to set the ca-bundle that is set. */
+	if (cb != NULL && access(cb, R_OK) != 0)
+		return set_cause(cause, "certdeck.conf [%s]: ca-bundle %s: %s",
+		    section, cb, strerror(errno));
 	if (ch != NULL && strcmp(ch, "dns-01") == 0) {
 		struct strv w;
 		char *e = NULL;

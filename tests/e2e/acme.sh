@@ -208,6 +208,11 @@ profile busy "directory = https://127.0.0.1:$wport/busy" \
     "ca-bundle = $T/pebble.pem" "http-listen = 127.0.0.1:$lport"
 C set a-test profile=busy >/dev/null
 fail_case "a rate limit says when to come back (Retry-After)" "the CA refused the directory request: rateLimited: too many new orders; try again in 3600 s"
+profile nobundle "directory = https://127.0.0.1:$wport/dir" \
+    "ca-bundle = $T/no-such-bundle.pem" "http-listen = 127.0.0.1:$lport"
+C set a-test profile=nobundle >/dev/null
+fail_case "a ca-bundle that is not there is said so, not 'untrusted'" "certdeck.conf [profile nobundle]: ca-bundle $T/no-such-bundle.pem: No such file or directory"
+check_out "  the dry run says so too" "ca-bundle $T/no-such-bundle.pem: No such file or directory" C renew --dry-run a-test
 kill $wpid 2>/dev/null
 kill $ppid 2>/dev/null
 
