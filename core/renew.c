@@ -560,6 +560,35 @@ plan_deploy(struct rjob *j, struct inv_renew_plan *p)
 		strv_split(&p->endpoints, v, ',');
 }
 
+/*
+ * Every file deploy target's directory is there and writable: found
+ * before a certificate is asked for (an ACME CA's issuance, counted
+ * against its limits, would be thrown away), and in the dry run.
+ */
+static int
+deploy_check(struct rjob *j, char **cause)
+{
+	static const char *keys[] = { "deploy-cert", "deploy-chain",
+	    "deploy-fullchain", "deploy-key", "deploy-kubernetes-secret" };
+	const char *v, *slash;
+	char *dir;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < nitems(keys) && rc == 0; i++) {
+		if ((v = entry_get(&j->e, keys[i])) == NULL || hsm_is_uri(v))
+			continue;
+		slash = strrchr(v, '/');
+		dir = slash == NULL ? xstrdup(".") : slash == v ?
+		    xstrdup("/") : xstrndup(v, (size_t)(slash - v));
+		if (access(dir, W_OK) != 0)
+			rc = set_cause(cause, "%s %s: %s: %s", keys[i], v, dir,
+			    strerror(errno));
+		free(dir);
+	}
+	return rc;
+}
+
 /* ---------------------------------------------------------------------- */
 /* local-ca */
 
@@ -1473,6 +1502,8 @@ inv_renew_plan(struct inv *inv, const char *name, struct inv_renew_plan *p,
 	if (rc == 0) {
 		p->old_not_after = j.old_not_after;
 		rc = j.kind->check(&j, p, &e);
+		if (rc == 0)
+			rc = deploy_check(&j, &e);
 		plan_deploy(&j, p);
 	}
 	if (rc != 0) {
@@ -1591,7 +1622,7 @@ job_prepare(struct rbatch *b, const char *name)
 	    (j->pass = batch_pass(b, &e)) == NULL)
 		goto fail;
 	if ((j->kind->prepare != NULL ? j->kind->prepare(j, &e) :
-	    j->kind->check(j, NULL, &e)) != 0)
+	    j->kind->check(j, NULL, &e)) != 0 || deploy_check(j, &e) != 0)
 		goto fail;
 	/* A Secret of a reused key needs the stored key: read here, opened
 	   by the worker only if no new key is made. */

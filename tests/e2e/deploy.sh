@@ -110,7 +110,8 @@ C set site-test "deploy-reload=nginx -p $N -c $N/nginx.conf -s reload" \
 cp -p "$D/cert.pem" "$T/cert.before"; cp -p "$D/key.pem" "$T/key.before"; cp -p "$D/fullchain.pem" "$T/full.before"
 n0=$(commits "$I")
 before=$(served)
-check_out "an unwritable deploy path is reported" "deploy: $T/no/such/dir/chain.pem: No such file or directory" C renew site-test
+check_out "a deploy path that cannot be written: the dry run says so" "deploy-chain $T/no/such/dir/chain.pem: $T/no/such/dir: No such file or directory" C renew --dry-run site-test
+check_out "an unwritable deploy path is reported before anything is issued" "deploy-chain $T/no/such/dir/chain.pem: $T/no/such/dir: No such file or directory" C renew site-test
 check "  nothing committed" test "$(commits "$I")" = "$n0"
 check "  the deployed files are as they were" sh -c "cmp -s '$D/cert.pem' '$T/cert.before' && cmp -s '$D/key.pem' '$T/key.before' && cmp -s '$D/fullchain.pem' '$T/full.before'"
 check "  no temp file left beside the targets" test "$(ls "$D" | wc -l)" = 3

@@ -246,7 +246,7 @@ for n in $good; do
 	check_out "  $n renewed" "renewed $n: expires" cat "$T/par.out"
 done
 check_out "  the failing command is reported" "bad: command false exited with status 1" cat "$T/par.err"
-check_out "  the failing deploy is reported" "p5-test: deploy: " cat "$T/par.err"
+check_out "  the failing deploy is reported" "p5-test: deploy-key $T/missing/key.pem: $T/missing: No such file or directory" cat "$T/par.err"
 check "  one line each" test "$(wc -l <"$T/par.err")" = 2
 check "  six commits" test "$(commits "$I")" = $((n0 + 6))
 git -C "$I" log -6 --format=%s | sed -n 's/^renew \([^:]*\): expires .*/\1/p' | sort >"$T/par.subjects"
