@@ -971,6 +971,7 @@ dns_hook(struct acme *a, const char *action, const char *domain,
 	struct run_result res;
 	char *name = xasprintf("_acme-challenge.%s.", domain), *how, *out;
 	const char *vals[4] = { action, domain, name, value };
+	int64_t limit, shown;
 	size_t i;
 	int rc = -1;
 
@@ -989,7 +990,19 @@ dns_hook(struct acme *a, const char *action, const char *domain,
 	strv_addn(&env, xasprintf("CERTDECK_ACME_DOMAIN=%s", domain));
 	strv_addn(&env, xasprintf("CERTDECK_ACME_NAME=%s", name));
 	strv_addn(&env, xasprintf("CERTDECK_ACME_VALUE=%s", value));
-	if (run_argv(argv.v, env.v, ACME_HOOK_TIMEOUT_MS, &res, cause) != 0)
+	/*
+	 * add runs within the exchange's deadline (the profile's timeout);
+	 * remove, the clean-up after it, within one timeout of its own.
+	 */
+	shown = limit = 1000LL * (a->o->timeout_s > 0 ? a->o->timeout_s :
+	    ACME_TIMEOUT_DEFAULT);
+	if (strcmp(action, "add") == 0)
+		limit = a->deadline - clock_mono_ms();
+	if (limit > ACME_HOOK_TIMEOUT_MS)
+		shown = limit = ACME_HOOK_TIMEOUT_MS;
+	if (limit < 1000)
+		limit = 1000;
+	if (run_argv(argv.v, env.v, (int)limit, &res, cause) != 0)
 		goto out;
 	if (res.output.len > 0)
 		buf_printf(a->log, "dns-hook %s %s: %.*s%s", action, domain,
@@ -997,7 +1010,8 @@ dns_hook(struct acme *a, const char *action, const char *domain,
 		    res.output.data, res.output.data[res.output.len - 1] ==
 		    '\n' ? "" : "\n");
 	if (!run_ok(&res)) {
-		how = run_describe(&res, ACME_HOOK_TIMEOUT_MS);
+		/* Stopped by the exchange's deadline: its timeout. */
+		how = run_describe(&res, (int)shown);
 		out = xstrndup(res.output.len > 0 ? res.output.data : "",
 		    strcspn(res.output.len > 0 ? res.output.data : "",
 		    "\r\n"));
@@ -1268,9 +1282,10 @@ authz_prepare(struct acme *a, const char *url, struct listener *l,
 	if (strcmp(type, "dns-01") == 0) {
 		char *v = dns_value(keyauth);
 
+		/* Removed afterwards whatever happened: a hook that made the
+		   record and then failed (or hung) must not leave it. */
+		strv_addn(&a->txt, xasprintf("%s %s", ident, v));
 		rc = dns_hook(a, "add", ident, v, cause);
-		if (rc == 0)
-			strv_addn(&a->txt, xasprintf("%s %s", ident, v));
 		free(v);
 		if (rc != 0)
 			goto out;

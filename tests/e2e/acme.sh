@@ -374,6 +374,9 @@ done
 # A hook that fails: one line naming it, nothing committed.
 cat >"$T/badhook" <<'SH'
 #!/bin/sh
+printf '%s\n' "$*" >>"${0%/*}/badhook.log"
+[ "$1" = remove ] && exit 0
+[ -n "${HANG:-}" ] && exec sleep 60
 echo "provider API: 403 forbidden"
 exit 3
 SH
@@ -382,6 +385,15 @@ profile baddns "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = $T/badhook {action} {name}"
 C set a-test profile=baddns >/dev/null
 fail_case "a dns-hook that fails" "exited with status 3: provider API: 403 forbidden"
+check "  its record is removed all the same (it may have made it)" grep -q '^remove _acme-challenge\.' "$T/badhook.log"
+# A hook that hangs: stopped within the profile's timeout, not 120 s.
+profile hangdns "directory = https://127.0.0.1:$pport/dir" \
+    "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = $T/badhook {action} {name}" "timeout = 3"
+C set a-test profile=hangdns >/dev/null
+: >"$T/badhook.log"
+HANG=1 C renew a-test >"$T/hang.out" 2>&1
+check_out "a dns-hook that hangs is stopped at the profile's timeout, not 120 s" "timed out after 3 s" cat "$T/hang.out"
+check "  and the record it was adding removed" sh -c "grep '^add ' '$T/badhook.log' | sed 's/^add/remove/' | while read -r l; do grep -qxF \"\$l\" '$T/badhook.log' || exit 1; done"
 profile silentdns "directory = https://127.0.0.1:$pport/dir" \
     "ca-bundle = $T/pebble.pem" "challenge = dns-01" "dns-hook = false {name}"
 C set a-test profile=silentdns >/dev/null
