@@ -36,6 +36,7 @@
  * worker thread of the job's own, which reads only the job, the batch's
  * copy of certdeck.conf and what the batch set up before it started.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -91,6 +92,7 @@ struct rjob {
 	char		 old_fp[65];
 	int		 compromised;	/* its local CA revoked the old
 					   certificate for key compromise */
+	int		 lockfd;	/* renew_lock's, or -1 */
 	int64_t		 old_not_after;
 	int64_t		 old_not_before;
 
@@ -422,6 +424,9 @@ rjob_free(struct rjob *j)
 
 	entry_free(&j->e);
 	free(j->section);
+	if (j->lockfd >= 0)
+		close(j->lockfd);
+	j->lockfd = -1;
 	free(j->profile);
 	free(j->ca_name);
 	X509_free(j->old);
@@ -449,6 +454,33 @@ rjob_free(struct rjob *j)
 	}
 }
 
+/*
+ * .certdeck/locks/renew-NAME, flock()ed for the renewal's life (released
+ * by the kernel if the process dies). Busy: -1 with *cause.
+ */
+static int
+renew_lock(struct inv *inv, const char *name, char **cause)
+{
+	char *dir = xasprintf("%s/.certdeck/locks", inv->dir);
+	char *path = xasprintf("%s/renew-%s", dir, name);
+	int fd;
+
+	mkdir_p(dir, 0700);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		set_cause(cause, "%s: %s", path, strerror(errno));
+	else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		set_cause(cause, "another renewal of it is running (%s)",
+		    errno == EWOULDBLOCK ? "its lock is held" :
+		    strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	free(path);
+	return fd;
+}
+
 static int
 rjob_init(struct inv *inv, const struct config *cfg, const char *name,
     struct rjob *j, char **cause)
@@ -460,6 +492,7 @@ rjob_init(struct inv *inv, const struct config *cfg, const char *name,
 	int found;
 
 	memset(j, 0, sizeof *j);
+	j->lockfd = -1;
 	j->inv = inv;
 	j->cfg = cfg;
 	j->name = name;
@@ -1609,10 +1642,26 @@ static struct rjob *
 job_prepare(struct rbatch *b, const char *name)
 {
 	struct rjob *j = xmalloc(sizeof *j);
-	char *e = NULL, *words[1];
+	char *e = NULL, *le = NULL, *words[1];
+	int lockfd;
 
-	if (rjob_init(b->inv, &b->cfg, name, j, &e) != 0)
+	/*
+	 * One renewal of an entry at a time, across processes (cron and an
+	 * operator): taken before the entry is read, so what a renewal that
+	 * ran meanwhile committed is what this one starts from.
+	 */
+	lockfd = name_valid(name) ? renew_lock(b->inv, name, &le) : -2;
+	if (rjob_init(b->inv, &b->cfg, name, j, &e) != 0) {
+		if (lockfd >= 0)
+			close(lockfd);
+		free(le);
 		goto fail;
+	}
+	if (lockfd == -1) {
+		e = le;
+		goto fail;
+	}
+	j->lockfd = lockfd;
 	j->b = b;
 	j->started = clock_now();
 	/* The key is stored encrypted: no passphrase, no renewal (checked

@@ -174,6 +174,18 @@ check_out "one for none of the entry's names is refused" "the command's certific
 check "  nothing committed" test "$(commits "$I")" = "$n0"
 
 check_out "  and a good run after them" "renewed web" C renew web
+# Two renewals of one entry at once (cron and an operator): the second is
+# refused while the first runs, not issued and deployed beside it.
+: >"$T/tool/args"
+SLOW=1 C renew web >"$T/first.out" 2>&1 &
+first=$!
+n=0
+while [ $n -lt 100 ] && [ ! -s "$T/tool/args" ]; do sleep 0.1; n=$((n + 1)); done
+n0=$(commits "$I")
+check_out "a second renewal of an entry being renewed is refused" "web: another renewal of it is running" C renew web
+check "  and commits nothing" test "$(commits "$I")" = "$n0"
+wait $first
+check_out "a renewal after it runs" "renewed web" C renew web
 
 # --- refusals
 cert_at 2026-06-10 20 "$T/plain" plain.test
