@@ -718,6 +718,60 @@ local_ca(struct sweep *s, const char *name)
 	return s->lcas[s->nlcas++].ca;
 }
 
+static int
+ca_name_add(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
+{
+	(void)blob_id;
+	strv_add(arg, name);
+	return 0;
+}
+
+/*
+ * The inventory's own CAs (cas/) expire too, and every certificate they
+ * signed stops verifying with them while its own date says ok: the
+ * expiry rules, for each CA, about the inventory as a whole.
+ */
+static void
+rule_ca_expiry(struct sweep *s)
+{
+	struct strv names;
+	const struct ca *ca;
+	enum audit_rule_id rule;
+	int64_t na;
+	char d[16];
+	size_t i;
+
+	strv_init(&names);
+	if (repo_list_dir(s->inv->repo, NULL, "cas", ca_name_add, &names,
+	    NULL) != 0) {
+		strv_free(&names);
+		strv_init(&names);
+	}
+	for (i = 0; i < names.n; i++) {
+		if ((ca = local_ca(s, names.v[i])) == NULL)
+			continue;
+		na = ca_asn1_unix(X509_get0_notAfter(ca->cert));
+		switch (status_of(&s->inv->cfg, s->now,
+		    ca_asn1_unix(X509_get0_notBefore(ca->cert)), na)) {
+		case ST_EXPIRED:
+			rule = AR_EXPIRED;
+			break;
+		case ST_CRITICAL:
+			rule = AR_EXPIRING_CRITICAL;
+			break;
+		case ST_WARNING:
+			rule = AR_EXPIRING_WARNING;
+			break;
+		default:
+			continue;
+		}
+		add_finding(s, &s->ps.base, AUDIT_INVENTORY, rule,
+		    "local CA %s %s %s", names.v[i], rule == AR_EXPIRED ?
+		    "expired" : "expires", date_of(na, d));
+	}
+	strv_free(&names);
+}
+
 /* An entry issued by a local CA (entry key ca): revoked in its record. */
 static void
 rule_local_revoked(struct sweep *s, const struct audit_policy *p,
@@ -1131,6 +1185,7 @@ evaluate(struct inv *inv, struct audit_report *rep, char **cause)
 	cert_pem_subjects(ca_pem, strlen(ca_pem), &s.ca_subjects);
 	free(ca_pem);
 	chain_pending(&s);
+	rule_ca_expiry(&s);
 	rule_shared(&s);
 	rule_keypath(&s);
 	if (s.ps.base.sev[AR_PQ_INVENTORY] != AUDIT_OFF || s.nalgs > 0)

@@ -154,3 +154,10 @@ check "audit: the entry its local CA revoked is found revoked" grep -q '^api-tes
 check "audit: an entry its CA did not revoke is not" sh -c "! grep -q '^s1-test revoked ' '$T/findings'"
 check "audit: a leaf of a local root has its issuer (cas/ is the inventory's)" sh -c "! grep -q '^s1-test chain-incomplete ' '$T/findings'"
 check "audit: ... and a leaf of a local intermediate" sh -c "! grep -q '^good-test chain-incomplete ' '$T/findings'"
+
+# A local CA's own expiry is a finding, about the inventory as a whole:
+# every certificate it signed stops verifying with it.
+CERTDECK_NOW=2026-07-02T00:00:00Z C audit --fail-on none >"$T/caexp" 2>&1
+check "audit: an expired local CA is found" grep -qE '^critical +expired +\(inventory\) +local CA k-ed25519 expired 2026-07-01$' "$T/caexp"
+CERTDECK_NOW=2026-06-29T00:00:00Z C audit --fail-on none >"$T/caexp" 2>&1
+check "audit: ... and one about to" grep -qE '^critical +expiring-critical +\(inventory\) +local CA k-ed25519 expires 2026-07-01$' "$T/caexp"
