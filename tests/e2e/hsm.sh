@@ -290,9 +290,12 @@ unset CERTDECK_PKCS11_MODULES EVIL_MARK
 C set client-test "key-path=$new_kp" >/dev/null
 
 # A change that fails after its key was made takes the key out again:
-# a renewal whose deploy target cannot be written, a commit in the way.
-C set client-test "deploy-cert=$T/nodir/cert.pem" >/dev/null
-errcheck "a renewal that fails after making its key deletes the key" 1 "client-test: deploy: $T/nodir/cert.pem" \
+# a renewal whose deploy target cannot be replaced (a directory of that
+# name: its directory is writable, so the check before issuing passes),
+# a commit in the way.
+mkdir -p "$T/adir/cert.pem"
+C set client-test "deploy-cert=$T/adir/cert.pem" >/dev/null
+errcheck "a renewal that fails after making its key deletes the key" 1 "client-test: deploy: $T/adir/cert.pem: Is a directory" \
     C renew client-test
 C set client-test deploy-cert= >/dev/null
 # A Kubernetes Secret holds its key in the clear: refused before any key
