@@ -66,6 +66,9 @@ void	 ca_free(struct ca *);
  * Sign a certificate for key with a fresh random 128-bit serial that the
  * CA's record does not hold, and add it to the record. NULL with *cause.
  */
+/* The names of the inventory's local CAs (cas/) at HEAD; on error,
+   none and -1. */
+int	 ca_names(struct inv *, struct strv *out, char **cause);
 X509	*ca_sign(struct ca *, const struct ca_req *, EVP_PKEY *key,
 	    char **cause);
 /* Add leaf (signed by the CA elsewhere: a batch of renewals signs with

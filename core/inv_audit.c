@@ -718,14 +718,6 @@ local_ca(struct sweep *s, const char *name)
 	return s->lcas[s->nlcas++].ca;
 }
 
-static int
-ca_name_add(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
-{
-	(void)blob_id;
-	strv_add(arg, name);
-	return 0;
-}
-
 /*
  * The inventory's own CAs (cas/) expire too, and every certificate they
  * signed stops verifying with them while its own date says ok: the
@@ -741,12 +733,7 @@ rule_ca_expiry(struct sweep *s)
 	char d[16];
 	size_t i;
 
-	strv_init(&names);
-	if (repo_list_dir(s->inv->repo, NULL, "cas", ca_name_add, &names,
-	    NULL) != 0) {
-		strv_free(&names);
-		strv_init(&names);
-	}
+	ca_names(s->inv, &names, NULL);
 	for (i = 0; i < names.n; i++) {
 		if ((ca = local_ca(s, names.v[i])) == NULL)
 			continue;

@@ -46,6 +46,18 @@ name_add(void *arg, const char *name, const char blob_id[REPO_OID_HEX])
 	return 0;
 }
 
+int
+ca_names(struct inv *inv, struct strv *out, char **cause)
+{
+	strv_init(out);
+	if (repo_list_dir(inv->repo, NULL, "cas", name_add, out, cause) != 0) {
+		strv_free(out);
+		strv_init(out);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 reason_code(const char *name)
 {
@@ -1067,11 +1079,8 @@ ca_of(struct inv *inv, const char *hint, X509 *leaf, struct ca **out,
 		ca_free(*out);
 		*out = NULL;
 	}
-	strv_init(&names);
-	if (repo_list_dir(inv->repo, NULL, "cas", name_add, &names, cause) != 0) {
-		strv_free(&names);
+	if (ca_names(inv, &names, cause) != 0)
 		return -1;
-	}
 	for (i = 0; i < names.n && *out == NULL; i++) {
 		if (ca_load(inv, names.v[i], 0, out, NULL) != 0)
 			continue;
@@ -1360,10 +1369,8 @@ inv_ca_pem(struct inv *inv, int roots_only)
 	size_t i;
 	int k;
 
-	strv_init(&names);
 	buf_init(&b);
-	if (repo_list_dir(inv->repo, NULL, "cas", name_add, &names, NULL) != 0)
-		names.n = 0;
+	ca_names(inv, &names, NULL);
 	for (i = 0; i < names.n; i++) {
 		if (ca_load(inv, names.v[i], 0, &ca, NULL) != 0)
 			continue;
