@@ -153,18 +153,6 @@ which(const struct certrec *const *certs, size_t i)
 	return xasprintf("chain certificate %zu (%s)", i, cn_of(certs[i]));
 }
 
-static int
-strv_bsearch_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, *(char *const *)elem);
-}
-
-static int
-sorted_has(const struct strv *v, const char *s)
-{
-	return s != NULL && v->n > 0 && bsearch(s, v->v, v->n, sizeof *v->v,
-	    strv_bsearch_cmp) != NULL;
-}
 
 /* A trust anchor: self-signed (its own signature verified at parse). */
 static int
@@ -548,7 +536,7 @@ rule_chain(struct sweep *s, const struct audit_policy *p,
 		return;
 	}
 	last = r->certs[r->n - 1];
-	if (last->self_signed || sorted_has(&s->anchors, last->issuer) ||
+	if (last->self_signed || strv_sorted_has(&s->anchors, last->issuer) ||
 	    p->sev[AR_CHAIN_INCOMPLETE] == AUDIT_OFF)
 		return;
 	s->pending = xgrow(s->pending, s->npending, &s->pendingcap,
@@ -920,7 +908,7 @@ chain_pending(struct sweep *s)
 	strv_sort(&s->ca_subjects);
 	strv_uniq(&s->ca_subjects);
 	for (i = 0; i < s->npending; i++) {
-		if (!sorted_has(&s->ca_subjects, s->pending[i].issuer))
+		if (!strv_sorted_has(&s->ca_subjects, s->pending[i].issuer))
 			continue;
 		j = s->pending[i].finding;
 		free(rep->f[j].entry);

@@ -632,9 +632,11 @@ struct fsck_ctx {
 	int		 fixable;	/* of them, what a rebuild mends */
 	int		 current;	/* the index is at HEAD */
 	int		 fresh;		/* of them, not found before */
-	struct strv	*said;		/* lines the first pass told */
-	struct strv	*rebuilt;	/* what the rebuild told about */
+	size_t		 in_head;	/* entries of HEAD (current only) */
+	struct strv	*said;		/* lines the first pass told, sorted */
+	struct strv	*rebuilt;	/* what the rebuild told about, sorted */
 	struct strv	 told;		/* lines this pass told */
+	struct strv	 whats;		/* what they were about */
 	char		*err;
 };
 
@@ -661,12 +663,13 @@ fsck_say(struct fsck_ctx *ctx, int fixable, const char *what,
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	line = xasprintf("%s: %s", what, msg);
-	seen = ctx->said != NULL && strv_has(ctx->said, line);
+	seen = ctx->said != NULL && strv_sorted_has(ctx->said, line);
 	ctx->fresh += ctx->said != NULL && !seen;
 	if (ctx->cb != NULL && !seen &&
-	    !(ctx->rebuilt != NULL && strv_has(ctx->rebuilt, what)))
+	    !(ctx->rebuilt != NULL && strv_sorted_has(ctx->rebuilt, what)))
 		ctx->cb(ctx->arg, 1, what, msg);
 	strv_add(&ctx->told, line);
+	strv_add(&ctx->whats, what);
 	free(line);
 	free(msg);
 }
@@ -698,6 +701,7 @@ fsck_entry(void *arg, const struct repo_entry *re)
 	/* Behind HEAD, the index has nothing to compare yet. */
 	if (!ctx->current)
 		return 0;
+	ctx->in_head++;
 	r = idx_entry_get(ctx->inv->idx, re->name, &ie, &ctx->err);
 	if (r < 0)
 		return 1;
@@ -715,21 +719,13 @@ fsck_entry(void *arg, const struct repo_entry *re)
 	return 0;
 }
 
-static int
-count_entry(void *arg, const struct repo_entry *re)
-{
-	if (inv_entry_misplaced(re) == NULL)
-		(*(size_t *)arg)++;
-	return 0;
-}
-
 /* One pass of the checks; ctx->problems counts what it finds. */
 static int
 fsck_pass(struct fsck_ctx *ctx, int repair, char **cause)
 {
 	struct inv *inv = ctx->inv;
 	char head[REPO_OID_HEX], ihead[REPO_OID_HEX], *what = NULL;
-	size_t in_head = 0, nstale;
+	size_t nstale;
 	int64_t v;
 	int d;
 
@@ -753,8 +749,7 @@ fsck_pass(struct fsck_ctx *ctx, int repair, char **cause)
 		return -1;
 	/* Entries: misplaced directories always, the rest at HEAD only. */
 	if (repo_walk_entries(inv->repo, head, fsck_entry, ctx,
-	    &ctx->err) != 0 || (ctx->current && repo_walk_entries(inv->repo,
-	    head, count_entry, &in_head, &ctx->err) != 0)) {
+	    &ctx->err) != 0) {
 		set_cause(cause, "%s", ctx->err ? ctx->err : "tree walk");
 		free(ctx->err);
 		ctx->err = NULL;
@@ -765,9 +760,9 @@ fsck_pass(struct fsck_ctx *ctx, int repair, char **cause)
 	if (idx_scalar(inv->idx, "SELECT count(*) FROM entries", &v,
 	    cause) != 0)
 		return -1;
-	if ((size_t)v != in_head)
+	if ((size_t)v != ctx->in_head)
 		fsck_say(ctx, 1, "index", "holds %lld entries, HEAD %zu",
-		    (long long)v, in_head);
+		    (long long)v, ctx->in_head);
 	if (idx_entry_stale(inv->idx, &nstale, cause) != 0)
 		return -1;
 	if (nstale > 0)
@@ -792,21 +787,14 @@ rebuild_report(void *arg, int level, const char *input, const char *msg)
 {
 	struct rebuild_ctx *rc = arg;
 	struct fsck_ctx *first = rc->first;
-	char *what, *prefix;
-	size_t i, n;
-	int told = 0;
+	char *what;
 
 	/* Reports of a directory name it in the message: "certs/..: ...". */
 	what = input != NULL ? xstrdup(input) :
 	    xstrndup(msg, strcspn(msg, ":"));
-	prefix = xasprintf("%s: ", what);
-	n = strlen(prefix);
-	for (i = 0; i < first->told.n && !told; i++)
-		told = strncmp(first->told.v[i], prefix, n) == 0;
-	if (!told && first->cb != NULL)
+	if (!strv_sorted_has(&first->whats, what) && first->cb != NULL)
 		first->cb(first->arg, level, input, msg);
 	strv_add(&rc->about, what);
-	free(prefix);
 	free(what);
 }
 
@@ -823,8 +811,10 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
 	ctx.cb = cb;
 	ctx.arg = arg;
 	strv_init(&ctx.told);
+	strv_init(&ctx.whats);
 	after = ctx;
 	strv_init(&after.told);
+	strv_init(&after.whats);
 	strv_init(&rb.about);
 	memset(res, 0, sizeof *res);
 	if (fsck_pass(&ctx, repair, cause) != 0)
@@ -836,9 +826,13 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
 		rc = 0;
 		goto out;
 	}
+	/* Looked up once per problem: sorted, not scanned. */
+	strv_sort(&ctx.told);
+	strv_sort(&ctx.whats);
 	rb.first = &ctx;
 	if (inv_reindex(inv, rebuild_report, &rb, cause) != 0)
 		goto out;
+	strv_sort(&rb.about);
 	after.said = &ctx.told;
 	after.rebuilt = &rb.about;
 	if (fsck_pass(&after, 0, cause) != 0)
@@ -849,7 +843,9 @@ inv_fsck(struct inv *inv, int repair, inv_report_cb cb, void *arg,
 	rc = 0;
 out:
 	strv_free(&ctx.told);
+	strv_free(&ctx.whats);
 	strv_free(&after.told);
+	strv_free(&after.whats);
 	strv_free(&rb.about);
 	return rc;
 }

@@ -276,6 +276,19 @@ strv_add(struct strv *sv, const char *s)
 	strv_addn(sv, xstrdup(s));
 }
 
+static int
+strv_bsearch_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+int
+strv_sorted_has(const struct strv *sv, const char *s)
+{
+	return s != NULL && sv->n > 0 && bsearch(s, sv->v, sv->n,
+	    sizeof *sv->v, strv_bsearch_cmp) != NULL;
+}
+
 int
 strv_has(const struct strv *sv, const char *s)
 {

@@ -58,6 +58,8 @@ void	 strv_free(struct strv *);
 void	 strv_add(struct strv *, const char *);	/* copies */
 void	 strv_addn(struct strv *, char *);	/* takes ownership */
 int	 strv_has(const struct strv *, const char *);
+/* The same on a list strv_sort sorted: a binary search. */
+int	 strv_sorted_has(const struct strv *, const char *);
 void	 strv_remove(struct strv *, const char *);
 void	 strv_sort(struct strv *);
 void	 strv_uniq(struct strv *);		/* sorted input */
