@@ -3,9 +3,9 @@
 PREFIX	?= /usr/local
 DESTDIR	?=
 CC	?= cc
-PKGS	 = openssl ncursesw sqlite3 libgit2 libssh2 yaml-0.1 libcurl jansson libp11 p11-kit-1
+PKGS	 = openssl zlib ncursesw sqlite3 libgit2 libssh2 yaml-0.1 libcurl jansson libp11 p11-kit-1
 # Debian packages needed to build and to test (see .ci/run).
-DEB_BUILD = build-essential pkg-config libssl-dev libncurses-dev libsqlite3-dev \
+DEB_BUILD = build-essential pkg-config libssl-dev zlib1g-dev libncurses-dev libsqlite3-dev \
 	    libgit2-dev libssh2-1-dev libcmocka-dev libyaml-dev libcurl4-openssl-dev \
 	    libjansson-dev libp11-dev libp11-kit-dev
 DEB_TEST  = git sqlite3 openssl tmux faketime python3-yaml nginx pebble lego curl \

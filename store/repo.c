@@ -26,12 +26,12 @@
 #include <unistd.h>
 
 #include <git2.h>
-#include <git2/sys/mempack.h>
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/repository.h>
 
 #include "crash.h"
 #include "gitindex.h"
+#include "pack.h"
 #include "repo.h"
 #include "repopriv.h"
 #include "util.h"
@@ -59,16 +59,16 @@ struct repo_ix {
 /*
  * The objects of a large commit go into one pack instead of two loose
  * files per entry: a second handle on the repository whose object
- * database is only an in-memory store, packed by libgit2's packbuilder
- * into .git/objects/pack before the commit object is made.
+ * database is a pack being written to .git/objects/pack (store/pack.c),
+ * put in place before the commit object is made.
  */
 #define REPO_BULK_MIN	64		/* changes that make a commit bulk */
 
+struct repo_packodb;
+
 struct repo_bulk {
-	git_repository	*git;		/* NULL: write loose objects */
-	git_odb_backend	*mem;
-	git_oid		*ids;		/* objects written, to pack */
-	size_t		 n, cap;
+	git_repository		*git;	/* NULL: write loose objects */
+	struct repo_packodb	*be;	/* its object database */
 };
 
 /* One changed path of a commit being made, with what the checks found. */
@@ -1491,11 +1491,35 @@ repo_sweep_tmp(struct repo *r)
 	char *dir = xasprintf("%s/.certdeck/tmp", r->workdir);
 	struct stat st;
 
+	git_buf where = GIT_BUF_INIT;
+	struct dirent *de;
+	DIR *d;
+
 	repo_sweep_dir(dir, 2);
 	/* Grown large by an earlier version's import: made anew, empty. */
 	if (stat(dir, &st) == 0 && st.st_size > REPO_TMPDIR_BIG &&
 	    rmdir(dir) == 0)
 		(void)mkdir(dir, 0700);
+	free(dir);
+
+	/* A bulk write's pack, not put in place (store/pack.c). */
+	if (r->git == NULL || git_repository_item_path(&where, r->git,
+	    GIT_REPOSITORY_ITEM_OBJECTS) != 0) {
+		git_error_clear();
+		return;
+	}
+	dir = xasprintf("%spack", where.ptr);
+	git_buf_dispose(&where);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!str_startswith(de->d_name, PACK_TMP_PREFIX))
+				continue;
+			if (unlinkat(dirfd(d), de->d_name, 0) != 0 &&
+			    errno != ENOENT)
+				break;
+		}
+		closedir(d);
+	}
 	free(dir);
 }
 
@@ -1519,143 +1543,133 @@ repo_wt_remove(struct repo *r, const char *path, struct buf *full,
 }
 
 /*
- * Start a bulk write. Delta search is off for its pack (a second config
- * file read by this handle only): inventory blobs are unrelated
- * certificates, and libgit2's window search over them costs more than
- * all the rest of the commit.
+ * The bulk handle's object database: one backend, the pack being
+ * written (store/pack.c). Objects go into it as libgit2 makes them;
+ * nothing reads them back before the pack is in place.
+ */
+struct repo_packodb {
+	git_odb_backend	 parent;
+	struct pack	*pk;
+	char		*err;		/* the pack's last error */
+};
+
+static int
+repo_packodb_write(git_odb_backend *be, const git_oid *id, const void *data,
+    size_t len, git_object_t type)
+{
+	struct repo_packodb *p = (struct repo_packodb *)be;
+
+	free(p->err);
+	p->err = NULL;
+	if (pack_add(p->pk, (int)type, id->id, data, len, &p->err) != 0) {
+		git_error_set_str(GIT_ERROR_ODB, p->err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+repo_packodb_exists(git_odb_backend *be, const git_oid *id)
+{
+	return pack_has(((struct repo_packodb *)be)->pk, id->id);
+}
+
+static void
+repo_packodb_free(git_odb_backend *be)
+{
+	struct repo_packodb *p = (struct repo_packodb *)be;
+
+	pack_abort(p->pk);
+	free(p->err);
+	free(p);
+}
+
+/*
+ * Start a bulk write: a second handle on the repository, whose object
+ * database is a new pack in objects/pack.
  */
 static int
 repo_bulk_begin(struct repo *r, struct repo_bulk *b, char **cause)
 {
-	static const char conf[] =
-	    "[pack]\n\tbigFileThreshold = 1\n\tdeltaCacheSize = 1\n";
+	struct repo_packodb *be;
+	git_buf where = GIT_BUF_INIT;
 	git_odb *odb = NULL;
-	git_config *cfg = NULL;
-	char *tmp, *path;
+	char *dir = NULL;
 	int rc = -1;
 
 	memset(b, 0, sizeof *b);
-	tmp = xasprintf("%s/.certdeck/tmp", r->workdir);
-	path = xasprintf("%s/pack.config", tmp);
-	if (mkdir_p(tmp, 0700) != 0) {
-		set_cause(cause, "%s: %s", tmp, strerror(errno));
+	if (git_repository_item_path(&where, r->git,
+	    GIT_REPOSITORY_ITEM_OBJECTS) != 0) {
+		repo_gerr(cause, "cannot find the object database");
+		return -1;
+	}
+	dir = xasprintf("%spack", where.ptr);
+	git_buf_dispose(&where);
+	be = xcalloc(1, sizeof *be);
+	if (git_odb_init_backend(&be->parent, GIT_ODB_BACKEND_VERSION) != 0) {
+		free(be);
+		repo_gerr(cause, "cannot prepare a pack");
 		goto out;
 	}
-	if (write_file_atomic_via(path, tmp, conf, sizeof conf - 1, 0600,
-	    cause) != 0)
+	be->parent.write = repo_packodb_write;
+	be->parent.exists = repo_packodb_exists;
+	be->parent.free = repo_packodb_free;
+	if ((be->pk = pack_begin(dir, cause)) == NULL) {
+		free(be);
 		goto out;
+	}
 	if (git_repository_open_ext(&b->git, r->workdir,
 	    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) != 0 ||
-	    git_odb_new(&odb) != 0 || git_mempack_new(&b->mem) != 0) {
+	    git_odb_new(&odb) != 0) {
 		repo_gerr(cause, "cannot prepare a pack");
+		repo_packodb_free(&be->parent);
 		goto out;
 	}
-	if (git_odb_add_backend(odb, b->mem, 1) != 0) {
+	if (git_odb_add_backend(odb, &be->parent, 1) != 0) {
 		repo_gerr(cause, "cannot prepare a pack");
-		b->mem->free(b->mem);
-		b->mem = NULL;
+		repo_packodb_free(&be->parent);
 		goto out;
 	}
+	b->be = be;			/* the odb owns it from here */
 	git_repository_set_odb(b->git, odb);
-	if (git_config_new(&cfg) != 0 || git_config_add_file_ondisk(cfg,
-	    path, GIT_CONFIG_LEVEL_APP, b->git, 0) != 0) {
-		repo_gerr(cause, "cannot prepare a pack");
-		goto out;
-	}
-	git_repository_set_config(b->git, cfg);
 	rc = 0;
 out:
-	git_config_free(cfg);
 	git_odb_free(odb);
 	if (rc != 0) {
 		git_repository_free(b->git);
 		b->git = NULL;
-		b->mem = NULL;
+		b->be = NULL;
 	}
-	free(path);
-	free(tmp);
+	free(dir);
 	return rc;
 }
 
-/* Pack what the bulk store holds into .git/objects/pack; empty it. */
+/* Put the bulk write's pack in place, for the main handle to read. */
 static int
 repo_bulk_flush(struct repo *r, struct repo_bulk *b, char **cause)
 {
-	git_packbuilder *pb = NULL;
-	git_odb *odb = NULL;
-	git_odb_writepack *wp = NULL;
-	git_indexer_progress stats;
-	git_buf pack = GIT_BUF_INIT;
-	size_t i;
-	int rc = -1;
+	git_odb *odb;
+	int rc;
 
-	if (b->git == NULL || b->n == 0)
+	if (b->git == NULL || b->be->pk == NULL)
 		return 0;
-	if (git_packbuilder_new(&pb, b->git) != 0)
-		goto fail;
-	for (i = 0; i < b->n; i++)
-		if (git_packbuilder_insert(pb, &b->ids[i], NULL) != 0)
-			goto fail;
-	/*
-	 * The pack is made in memory and handed to the indexer in one piece:
-	 * git_packbuilder_write feeds it object by object, and the indexer
-	 * then maps the growing file again for each one.
-	 */
-	if (git_packbuilder_write_buf(&pack, pb) != 0 ||
-	    git_repository_odb(&odb, r->git) != 0 ||
-	    git_odb_write_pack(&wp, odb, NULL, NULL) != 0 ||
-	    wp->append(wp, pack.ptr, pack.size, &stats) != 0 ||
-	    wp->commit(wp, &stats) != 0)
-		goto fail;
-	git_mempack_reset(b->mem);
-	b->n = 0;
-	/* The main handle finds the new pack on its next miss anyway. */
-	if (git_odb_refresh(odb) != 0)
+	rc = pack_end(b->be->pk, cause);
+	b->be->pk = NULL;
+	if (rc != 0)
+		return -1;
+	/* The main handle would find the new pack on its next miss. */
+	if (git_repository_odb(&odb, r->git) != 0 || git_odb_refresh(odb) != 0)
 		git_error_clear();
-	rc = 0;
-	goto out;
-fail:
-	repo_gerr(cause, "cannot write a pack");
-out:
-	if (wp != NULL)
-		wp->free(wp);
 	git_odb_free(odb);
-	git_buf_dispose(&pack);
-	git_packbuilder_free(pb);
-	return rc;
+	return 0;
 }
 
+/* Let go of the bulk handle; a pack not in place is removed. */
 static void
-repo_bulk_end(struct repo *r, struct repo_bulk *b)
+repo_bulk_end(struct repo_bulk *b)
 {
-	char *path;
-
-	if (b->git == NULL)
-		return;
-	git_repository_free(b->git);
-	free(b->ids);
+	git_repository_free(b->git);	/* and its odb, and the pack */
 	memset(b, 0, sizeof *b);
-	path = xasprintf("%s/.certdeck/tmp/pack.config", r->workdir);
-	unlink(path);
-	free(path);
-}
-
-/* Objects per pack: bounds the memory of a bulk write. */
-#define REPO_BULK_CHUNK	65536
-
-/* Note an object written to the bulk store; pack a full chunk. */
-static int
-repo_bulk_note(struct repo *r, struct repo_bulk *b, const git_oid *id,
-    char **cause)
-{
-	if (b->git == NULL)
-		return 0;
-	if (b->n == b->cap) {
-		b->cap = b->cap ? b->cap * 2 : 1024;
-		b->ids = xreallocarray(b->ids, b->cap, sizeof *b->ids);
-	}
-	git_oid_cpy(&b->ids[b->n++], id);
-	return b->n >= REPO_BULK_CHUNK ? repo_bulk_flush(r, b, cause) : 0;
 }
 
 static int
@@ -1671,6 +1685,32 @@ repo_chg_cmp(const void *a, const void *b)
  * sorted, so the changes of each subdirectory are contiguous. *empty says
  * the result has no entries (the caller then drops it).
  */
+/*
+ * Store c's blob: into a bulk write's pack under the id the checks
+ * computed, else as a loose object.
+ */
+static int
+repo_blob_put(struct repo *r, struct repo_bulk *bk, const struct repo_chg *c,
+    char **cause)
+{
+	git_oid id;
+	char *err = NULL;
+
+	if (bk->git == NULL) {
+		if (git_blob_create_from_buffer(&id, r->git, c->data,
+		    c->len) != 0)
+			return repo_gerr(cause, "cannot store %s", c->path);
+		return 0;
+	}
+	if (pack_add(bk->be->pk, PACK_BLOB, c->new_id.id, c->data, c->len,
+	    &err) != 0) {
+		set_cause(cause, "cannot store %s: %s", c->path, err);
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 repo_build(struct repo *r, struct repo_bulk *bk, const git_tree *base,
     struct repo_chg *c, size_t n, size_t off, git_oid *out, int *empty,
@@ -1704,15 +1744,10 @@ repo_build(struct repo *r, struct repo_bulk *bk, const git_tree *base,
 				goto out;
 			}
 			if (c[i].data != NULL) {
-				if (git_blob_create_from_buffer(&id, into,
-				    c[i].data, c[i].len) != 0) {
-					repo_gerr(cause, "cannot store %s",
-					    c[i].path);
+				if (repo_blob_put(r, bk, &c[i], cause) != 0)
 					goto out;
-				}
-				if (repo_bulk_note(r, bk, &id, cause) != 0)
-					goto out;
-				if (git_treebuilder_insert(NULL, bld, rest, &id,
+				if (git_treebuilder_insert(NULL, bld, rest,
+				    &c[i].new_id,
 				    GIT_FILEMODE_BLOB) != 0) {
 					repo_gerr(cause, "cannot add %s",
 					    c[i].path);
@@ -1769,8 +1804,6 @@ repo_build(struct repo *r, struct repo_bulk *bk, const git_tree *base,
 		repo_gerr(cause, "cannot write a tree");
 		goto out;
 	}
-	if (repo_bulk_note(r, bk, out, cause) != 0)
-		goto out;
 	rc = 0;
 
 out:
@@ -2301,7 +2334,7 @@ behind:
 out:
 	repo_stage_free(&stage[0]);
 	repo_stage_free(&stage[1]);
-	repo_bulk_end(r, &bulk);
+	repo_bulk_end(&bulk);
 	repo_index_done(r, &ix);
 	git_reference_free(moved);
 	git_signature_free(sig);

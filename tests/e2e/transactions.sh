@@ -185,6 +185,45 @@ check "bulk import: reported in the order given" cmp -s "$T/bulk.want" "$T/bulk.
 loose1=$(git -C "$I" count-objects | cut -d' ' -f1)
 check "bulk import: objects went into a pack, not loose files" test $((loose1 - loose0)) -lt 5
 check "bulk import: consistent" consistent
+# The pack is certdeck's own writing (store/pack.c): git reads and checks
+# every object of it and its index.
+npacks=0 badpacks=0
+for idx in "$I"/.git/objects/pack/pack-*.idx; do
+	[ -f "$idx" ] || continue
+	npacks=$((npacks + 1))
+	git -C "$I" verify-pack "$idx" >/dev/null 2>&1 ||
+	    badpacks=$((badpacks + 1))
+done
+check "bulk import: git verify-pack passes each of its $npacks packs" \
+    test "$npacks" -gt 0 -a "$badpacks" = 0
+check "bulk import: git fsck --full --strict" \
+    git -C "$I" fsck --full --strict --no-dangling
+# Killed with the pack written but not in place: nothing committed, the
+# temp file left in objects/pack goes with the next change.
+mkdir -p "$T/bulk-d"
+j=0
+while [ $j -lt 70 ]; do
+	openssl req -x509 -key "$T/bulk.key" -days 90 \
+		-subj "/CN=d$j.bulk.example" \
+		-addext "subjectAltName=DNS:d$j.bulk.example" \
+		-out "$T/bulk-d/$(printf %03d $j).pem" 2>/dev/null
+	j=$((j + 1))
+done
+n0=$(commits "$I")
+packs0=$(ls "$I"/.git/objects/pack/*.pack | wc -l)
+CERTDECK_TEST_CRASH=pack-written "$CERTDECK" -C "$I" import "$T/bulk-d" >/dev/null 2>&1
+check "pack-written: the process was killed" test $? -ge 128
+check "pack-written: nothing committed" test "$(commits "$I")" = "$n0"
+check "pack-written: its temp pack is left" \
+    test -n "$(ls "$I"/.git/objects/pack/ | grep '^tmp_certdeck_pack_')"
+check "pack-written: no pack put in place" \
+    test "$(ls "$I"/.git/objects/pack/*.pack | wc -l)" = "$packs0"
+C import "$T/bulk-d" >"$T/bulk-d.out" 2>&1
+check "pack-written: the import again, all 70 in" \
+    test "$(grep -c 'imported as' "$T/bulk-d.out")" = 70
+check "pack-written: the temp pack is gone" \
+    test -z "$(ls "$I"/.git/objects/pack/ | grep '^tmp_certdeck_')"
+check "pack-written: consistent" consistent
 check "bulk import: no temp files left" test -z "$(ls -A "$I/.certdeck/tmp" 2>/dev/null)"
 # Past 256 files a stager writes the rest without starting each one's
 # write-back, and one syncfs makes them all durable (store/repo.c).
