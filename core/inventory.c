@@ -614,6 +614,30 @@ dirty_cb(void *arg, const char *path, const char *what)
 	return 0;
 }
 
+/*
+ * The index's entry rows brought from ihead's ("" for none) to rev's (a
+ * commit, or a tree not yet committed; "" for none), in the transaction
+ * open: the entries that changed, else (full, no ihead, or ihead gone
+ * with a rewritten history) every entry anew. 0, or -1 with ctx->err or
+ * cause.
+ */
+static int
+refresh_rows(struct refresh_ctx *ctx, int full, const char *ihead,
+    const char *rev, char **cause)
+{
+	struct inv *inv = ctx->inv;
+
+	if (!full && *ihead != '\0' && repo_diff_entries(inv->repo, ihead,
+	    rev, refresh_one, ctx, &ctx->err) == 0)
+		return 0;
+	free(ctx->err);
+	ctx->err = NULL;
+	if (idx_entry_clear(inv->idx, cause) != 0)
+		return -1;
+	return *rev != '\0' ? repo_walk_entries(inv->repo, rev, refresh_one,
+	    ctx, &ctx->err) : 0;
+}
+
 static int
 refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
     char **cause)
@@ -667,22 +691,7 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 	}
 	if (idx_begin(inv->idx, cause) != 0)
 		goto out;
-	r = -1;
-	if (!full && *ihead != '\0')
-		r = repo_diff_entries(inv->repo, ihead, head, refresh_one,
-		    &ctx, &ctx.err);
-	if (r != 0) {
-		/* First index, a repair, or the old head is gone (history
-		   rewritten): rebuild from the whole tree. */
-		free(ctx.err);
-		ctx.err = NULL;
-		if (idx_entry_clear(inv->idx, cause) != 0) {
-			idx_rollback(inv->idx);
-			goto out;
-		}
-		r = had ? repo_walk_entries(inv->repo, head, refresh_one, &ctx,
-		    &ctx.err) : 0;
-	}
+	r = refresh_rows(&ctx, full, ihead, head, cause);
 	if (r != 0 || idx_set_head(inv->idx, wt_behind ? ihead : head,
 	    cause) != 0 ||
 	    idx_commit(inv->idx, cause) != 0) {
@@ -736,18 +745,69 @@ inv_begin(struct inv *inv, char **cause)
 	return 0;
 }
 
+/*
+ * The index's rows for a commit's tree, made while its work tree files
+ * are written (repo_commit_hooked) and held in a transaction that
+ * inv_commit commits once the commit is done, or rolls back. A failure
+ * here leaves the rows to refresh, after the commit, as before.
+ */
+struct ahead {
+	struct refresh_ctx	ctx;
+	int			open;	/* rows made, not committed */
+};
+
+static void
+index_ahead(void *arg, const char *tree)
+{
+	struct ahead *a = arg;
+	struct inv *inv = a->ctx.inv;
+	char ihead[REPO_OID_HEX], *err = NULL;
+
+	if (idx_is_readonly(inv->idx) ||
+	    idx_get_head(inv->idx, ihead, &err) != 0 ||
+	    idx_begin(inv->idx, &err) != 0) {
+		free(err);
+		return;
+	}
+	if (refresh_rows(&a->ctx, 0, ihead, tree, &err) != 0) {
+		free(err);
+		free(a->ctx.err);
+		a->ctx.err = NULL;
+		idx_rollback(inv->idx);
+		return;
+	}
+	a->open = 1;
+}
+
 int
 inv_commit(struct inv *inv, const struct repo_change *ch, size_t n,
     const char *message, char out[REPO_OID_HEX], char **cause)
 {
-	char id[REPO_OID_HEX];
+	struct ahead a;
+	char id[REPO_OID_HEX], *err = NULL;
 
-	if (repo_commit(inv->repo, ch, n, message, id, cause) != 0)
+	memset(&a, 0, sizeof a);
+	a.ctx.inv = inv;
+	a.ctx.cb = inv->report;
+	a.ctx.arg = inv->report_arg;
+	if (repo_commit_hooked(inv->repo, ch, n, message, index_ahead, &a, id,
+	    cause) != 0) {
+		if (a.open)
+			idx_rollback(inv->idx);
 		return -1;
+	}
 	if (out != NULL)
 		memcpy(out, id, sizeof id);
-	/* The commit is done; the index follows from it (diff of the
-	   changed entries only, their files already cached by the caller). */
+	if (a.open) {
+		/* The rows made from the tree are the new HEAD's. */
+		if (idx_set_head(inv->idx, id, &err) == 0 &&
+		    idx_commit(inv->idx, &err) == 0)
+			return load_config(inv, cause);
+		idx_rollback(inv->idx);
+		free(err);
+	}
+	/* The index follows from the commit (the changed entries only,
+	   their files already cached by the caller). */
 	return refresh(inv, 0, 0, inv->report, inv->report_arg, cause);
 }
 

@@ -253,6 +253,14 @@ repo_get_tree(struct repo *r, const char *rev, git_tree **out, char **cause)
 		    git_tree_lookup(out, r->git, &tree) == 0)
 			return 0;
 		git_error_clear();
+	} else if (strlen(rev) == REPO_OID_HEX - 1 &&
+	    git_oid_fromstr(&tree, rev) == 0) {
+		/* A tree's own id: that of a commit not made yet (the hook
+		   of repo_commit_hooked). */
+		if (git_tree_lookup(out, r->git, &tree) == 0)
+			return 0;
+		*out = NULL;
+		git_error_clear();
 	}
 	if ((rc = repo_get_commit(r, rev, &c, cause)) <= 0)
 		return rc;
@@ -2084,6 +2092,15 @@ int
 repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
     const char *message, char out[REPO_OID_HEX], char **cause)
 {
+	return repo_commit_hooked(r, changes, n, message, NULL, NULL, out,
+	    cause);
+}
+
+int
+repo_commit_hooked(struct repo *r, const struct repo_change *changes,
+    size_t n, const char *message, repo_tree_cb hook, void *hook_arg,
+    char out[REPO_OID_HEX], char **cause)
+{
 	git_reference *head = NULL, *moved = NULL;
 	git_commit *parent = NULL;
 	git_tree *head_tree = NULL, *tree = NULL;
@@ -2102,6 +2119,7 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	const git_commit *parents[1];
 	git_oid old_id, tree_id, commit_id;
 	char *refname = NULL, *lock = NULL, hex[REPO_OID_HEX];
+	char thex[REPO_OID_HEX];
 	const char *nl;
 	size_t i;
 	int e, unborn = 0, empty, staging = 0, placing, rc = -1;
@@ -2218,6 +2236,11 @@ repo_commit(struct repo *r, const struct repo_change *changes, size_t n,
 	    (n >= REPO_BULK_MIN && repo_bulk_begin(r, &bulk, cause) != 0) ||
 	    repo_build(r, &bulk, head_tree, c, n, 0, &tree_id, &empty,
 	    cause) != 0 || repo_bulk_flush(r, &bulk, cause) != 0;
+	if (!e && hook != NULL) {
+		/* Beside the staging thread, which touches no libgit2. */
+		repo_hex(thex, &tree_id);
+		hook(hook_arg, thex);
+	}
 	if (staging) {
 		if (!e)		/* the objects are written: help */
 			repo_stage_run(&sj[1]);

@@ -85,6 +85,19 @@ struct repo_change {
  */
 int	 repo_commit(struct repo *, const struct repo_change *, size_t n,
 	    const char *message, char out[REPO_OID_HEX], char **cause);
+/*
+ * The same, calling hook with the new tree's id (which every function
+ * here that takes a revision takes too) once its objects are in the
+ * object database and before the commit point, while a large commit's
+ * work tree files are still being written on another thread: work that
+ * follows from the tree (the SQLite index's rows) is done there instead
+ * of after. Whatever the hook does must hold nothing as done until this
+ * returns 0.
+ */
+typedef void (*repo_tree_cb)(void *arg, const char *tree);
+int	 repo_commit_hooked(struct repo *, const struct repo_change *,
+	    size_t n, const char *message, repo_tree_cb hook, void *hook_arg,
+	    char out[REPO_OID_HEX], char **cause);
 
 /*
  * Read PATH as of COMMIT (NULL = HEAD). Returns 1 and sets *data (malloc'd,
