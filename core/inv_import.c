@@ -1,8 +1,9 @@
 /*
- * inv_import.c: `certdeck import`. Inputs are read and parsed first,
- * without the lock; then, under the lock and with the index at HEAD, each
- * certificate group is checked against the inventory, named, and the lot
- * goes in as one commit.
+ * inv_import.c: `certdeck import`. Inputs are read and parsed on every
+ * core; under the lock and with the index at HEAD, each certificate
+ * group is checked against the inventory and named as soon as its input
+ * is parsed (all of them first for --into and --name), and the lot goes
+ * in as one commit.
  */
 #include <sys/stat.h>
 
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "crash.h"
 #include "certfile.h"
 #include "clock.h"
 #include "entry.h"
@@ -48,6 +50,7 @@ struct ljob {
 	struct cert_bundle	 bundle;
 	char			*name_hint;	/* as in struct input */
 	struct strv		 meta;
+	int			 done;		/* parsed (load_stream) */
 };
 
 struct loader {
@@ -56,6 +59,9 @@ struct loader {
 	struct ljob	*jobs;
 	size_t		 njobs, jobscap, nfiles;
 	size_t		 next, done;		/* shared by the parsers */
+	pthread_mutex_t	 mu;			/* for a waiting planner */
+	pthread_cond_t	 cv;
+	int		 waiting;
 	struct { dev_t dev; ino_t ino; } *seen;	/* directories visited */
 	size_t		 nseen;
 	const char	*p12_pass;
@@ -153,9 +159,44 @@ ljob_thread(void *arg)
 		if (l->jobs[i].level == 0)
 			ljob_parse(l, &l->jobs[i]);
 		__atomic_fetch_add(&l->done, 1, __ATOMIC_RELEASE);
+		/* Sequentially consistent with the planner's wait: one of
+		   the two sees the other's store. */
+		__atomic_store_n(&l->jobs[i].done, 1, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&l->waiting, __ATOMIC_SEQ_CST)) {
+			pthread_mutex_lock(&l->mu);
+			pthread_cond_broadcast(&l->cv);
+			pthread_mutex_unlock(&l->mu);
+		}
 	}
 	cert_thread_end(slot);
 	return NULL;
+}
+
+/*
+ * Say job j's messages, or make it the next input: 1 if it is one, else
+ * 0. In walk order, so the output is that of a one-by-one load.
+ */
+static int
+ljob_take(struct loader *l, struct ljob *j)
+{
+	if (j->level != 0 || !j->ok) {
+		say(l, j->level ? j->level : 2, j->label, "%s",
+		    j->msg ? j->msg : "cannot load");
+		return 0;
+	}
+	if (j->bundle.note != NULL)
+		say(l, 1, j->label, "%s", j->bundle.note);
+	l->in = xgrow(l->in, l->n, &l->incap, sizeof *l->in);
+	l->in[l->n].label = j->label;
+	l->in[l->n].bundle = j->bundle;
+	l->in[l->n].name_hint = j->name_hint;
+	l->in[l->n].meta = j->meta;
+	j->label = NULL;
+	j->name_hint = NULL;
+	strv_init(&j->meta);
+	j->ok = 0;
+	l->n++;
+	return 1;
 }
 
 /* Files below this are parsed on the calling thread alone. */
@@ -209,27 +250,8 @@ load_run(struct loader *l)
 		o->progress(o->progress_arg, l->njobs, l->njobs);
 
 	/* In walk order: messages, errors and the loaded files. */
-	for (i = 0; i < l->njobs; i++) {
-		struct ljob *j = &l->jobs[i];
-
-		if (j->level != 0 || !j->ok) {
-			say(l, j->level ? j->level : 2, j->label, "%s",
-			    j->msg ? j->msg : "cannot load");
-			continue;
-		}
-		if (j->bundle.note != NULL)
-			say(l, 1, j->label, "%s", j->bundle.note);
-		l->in = xgrow(l->in, l->n, &l->incap, sizeof *l->in);
-		l->in[l->n].label = j->label;
-		l->in[l->n].bundle = j->bundle;
-		l->in[l->n].name_hint = j->name_hint;
-		l->in[l->n].meta = j->meta;
-		j->label = NULL;
-		j->name_hint = NULL;
-		strv_init(&j->meta);
-		j->ok = 0;
-		l->n++;
-	}
+	for (i = 0; i < l->njobs; i++)
+		ljob_take(l, &l->jobs[i]);
 	return 0;
 }
 
@@ -878,16 +900,113 @@ ok:
 	return 0;
 }
 
+/* Plan the entries of input i: each group checked, named and planned. */
 static void
-do_groups(struct inv *inv, struct loader *l, struct plan *p,
-    const struct inv_import_opts *o, struct inv_import_result *res)
+plan_input(struct inv *inv, struct loader *l, struct plan *p,
+    const struct inv_import_opts *o, struct inv_import_result *res, size_t i)
 {
 	struct strv names;
 	struct certfile cur;
 	struct cert_group *g;
 	const struct certrec *r;
 	char *name, *base, *entry = NULL, *err = NULL, d1[16], d2[16];
-	size_t i, j, k, ng = 0;
+	size_t j, k;
+
+	for (j = 0; j < l->in[i].bundle.ngroups; j++) {
+		const char *label = l->in[i].label;
+
+		g = &l->in[i].bundle.groups[j];
+		r = &g->items[0].rec;
+		if (strset_has(&p->fps_set, r->sha256)) {
+			say(l, 0, label, "%s: same certificate twice "
+			    "in this import", r->sha256);
+			res->present++;
+			continue;
+		}
+		strv_init(&names);
+		idx_find_fingerprint(inv->idx, r->sha256, 1, &names,
+		    NULL);
+		if (names.n > 0) {
+			say(l, 0, label, "already in the inventory as "
+			    "%s", names.v[0]);
+			res->present++;
+			strv_free(&names);
+			continue;
+		}
+		idx_find_subject(inv->idx, r->subject ? r->subject : "",
+		    r->sans ? r->sans : "", &names, NULL);
+		for (k = 0; k < names.n; k++) {
+			if (!current_leaf(inv, names.v[k], &cur))
+				continue;
+			if (cur.certs[0].not_after > r->not_after) {
+				clock_format_date(cur.certs[0].not_after,
+				    d1);
+				say(l, 2, label, "older than the current "
+				    "certificate of %s (expires %s); not "
+				    "imported", names.v[k], d1);
+				certfile_free(&cur);
+				break;
+			}
+			if (cur.certs[0].not_after < r->not_after) {
+				clock_format_date(cur.certs[0].not_after,
+				    d1);
+				clock_format_date(r->not_after, d2);
+				say(l, 2, label, "a newer certificate "
+				    "for %s (expires %s -> %s); import "
+				    "it with --into %s", names.v[k], d1,
+				    d2, names.v[k]);
+				certfile_free(&cur);
+				break;
+			}
+			certfile_free(&cur);
+		}
+		if (k < names.n) {
+			strv_free(&names);
+			continue;
+		}
+		strv_free(&names);
+		if (o->name != NULL) {
+			if (!name_valid(o->name)) {
+				say(l, 2, o->name, "invalid entry name "
+				    "(lowercase a-z, 0-9, '.', '_', "
+				    "'-'; at most %d)", ENTRY_NAME_MAX);
+				continue;
+			}
+			if (name_taken(inv, p, o->name)) {
+				say(l, 2, label, "name %s is taken by "
+				    "an existing entry", o->name);
+				continue;
+			}
+			name = xstrdup(o->name);
+		} else {
+			base = name_derive(j == 0 &&
+			    l->in[i].name_hint != NULL ?
+			    l->in[i].name_hint : group_name_source(r));
+			name = unique_name(inv, p, base);
+			free(base);
+		}
+		if (entry_text(inv, NULL, o, j == 0 ? &l->in[i].meta :
+		    NULL, &entry, &err) != 0) {
+			say(l, 2, label, "%s", err);
+			free(err);
+			err = NULL;
+			free(name);
+			continue;
+		}
+		plan_entry(inv, p, name, g, entry, 0);
+		say(l, 0, label, "imported as %s", name);
+		res->imported++;
+		free(entry);
+		entry = NULL;
+		free(name);
+	}
+}
+
+static void
+do_groups(struct inv *inv, struct loader *l, struct plan *p,
+    const struct inv_import_opts *o, struct inv_import_result *res)
+{
+	size_t i, ng = 0;
 
 	for (i = 0; i < l->n; i++)
 		ng += l->in[i].bundle.ngroups;
@@ -896,96 +1015,89 @@ do_groups(struct inv *inv, struct loader *l, struct plan *p,
 		    "holds %zu certificates (leaf or CA)", ng);
 		return;
 	}
-	for (i = 0; i < l->n; i++) {
-		for (j = 0; j < l->in[i].bundle.ngroups; j++) {
-			const char *label = l->in[i].label;
+	for (i = 0; i < l->n; i++)
+		plan_input(inv, l, p, o, res, i);
+}
 
-			g = &l->in[i].bundle.groups[j];
-			r = &g->items[0].rec;
-			if (strset_has(&p->fps_set, r->sha256)) {
-				say(l, 0, label, "%s: same certificate twice "
-				    "in this import", r->sha256);
-				res->present++;
+/*
+ * Start parsing on helper threads for a streamed load (load_stream):
+ * one fewer than the cores, the calling thread being the last.
+ */
+static size_t
+load_start(struct loader *l, pthread_t *th)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = 0, i;
+
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	if (l->nfiles >= LOAD_PARALLEL_MIN && ncpu > 1)
+		nth = (size_t)(ncpu < LOAD_THREADS_MAX ? ncpu :
+		    LOAD_THREADS_MAX) - 1;
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, ljob_thread, l) != 0)
+			break;
+	return i;
+}
+
+/* Stop the helpers (what they have not taken is not parsed) and wait. */
+static void
+load_stop(struct loader *l, pthread_t *th, size_t nth, int cancel)
+{
+	size_t i;
+
+	if (cancel)
+		__atomic_store_n(&l->next, l->njobs, __ATOMIC_RELAXED);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+}
+
+/*
+ * Plan each input in walk order as soon as it is parsed, under the lock,
+ * while the helpers parse the rest: the planning (index look-ups and
+ * cache rows, one core's work) waited for the whole parse before. When
+ * the next input to plan is not parsed yet, this thread parses the next
+ * one nobody has taken, or waits for the helper that has it. -1 if
+ * cancelled (nothing is imported).
+ */
+static int
+load_stream(struct loader *l, struct inv *inv, struct plan *p,
+    const struct inv_import_opts *o, struct inv_import_result *res)
+{
+	size_t i, k, last = (size_t)-1;
+
+	for (i = 0; i < l->njobs; i++) {
+		struct ljob *j = &l->jobs[i];
+
+		if (o->cancel != NULL && *o->cancel)
+			return -1;
+		while (!__atomic_load_n(&j->done, __ATOMIC_ACQUIRE)) {
+			k = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+			if (k < l->njobs) {
+				if (l->jobs[k].level == 0)
+					ljob_parse(l, &l->jobs[k]);
+				__atomic_store_n(&l->jobs[k].done, 1,
+				    __ATOMIC_RELEASE);
 				continue;
 			}
-			strv_init(&names);
-			idx_find_fingerprint(inv->idx, r->sha256, 1, &names,
-			    NULL);
-			if (names.n > 0) {
-				say(l, 0, label, "already in the inventory as "
-				    "%s", names.v[0]);
-				res->present++;
-				strv_free(&names);
-				continue;
-			}
-			idx_find_subject(inv->idx, r->subject ? r->subject : "",
-			    r->sans ? r->sans : "", &names, NULL);
-			for (k = 0; k < names.n; k++) {
-				if (!current_leaf(inv, names.v[k], &cur))
-					continue;
-				if (cur.certs[0].not_after > r->not_after) {
-					clock_format_date(cur.certs[0].not_after,
-					    d1);
-					say(l, 2, label, "older than the current "
-					    "certificate of %s (expires %s); not "
-					    "imported", names.v[k], d1);
-					certfile_free(&cur);
-					break;
-				}
-				if (cur.certs[0].not_after < r->not_after) {
-					clock_format_date(cur.certs[0].not_after,
-					    d1);
-					clock_format_date(r->not_after, d2);
-					say(l, 2, label, "a newer certificate "
-					    "for %s (expires %s -> %s); import "
-					    "it with --into %s", names.v[k], d1,
-					    d2, names.v[k]);
-					certfile_free(&cur);
-					break;
-				}
-				certfile_free(&cur);
-			}
-			if (k < names.n) {
-				strv_free(&names);
-				continue;
-			}
-			strv_free(&names);
-			if (o->name != NULL) {
-				if (!name_valid(o->name)) {
-					say(l, 2, o->name, "invalid entry name "
-					    "(lowercase a-z, 0-9, '.', '_', "
-					    "'-'; at most %d)", ENTRY_NAME_MAX);
-					continue;
-				}
-				if (name_taken(inv, p, o->name)) {
-					say(l, 2, label, "name %s is taken by "
-					    "an existing entry", o->name);
-					continue;
-				}
-				name = xstrdup(o->name);
-			} else {
-				base = name_derive(j == 0 &&
-				    l->in[i].name_hint != NULL ?
-				    l->in[i].name_hint : group_name_source(r));
-				name = unique_name(inv, p, base);
-				free(base);
-			}
-			if (entry_text(inv, NULL, o, j == 0 ? &l->in[i].meta :
-			    NULL, &entry, &err) != 0) {
-				say(l, 2, label, "%s", err);
-				free(err);
-				err = NULL;
-				free(name);
-				continue;
-			}
-			plan_entry(inv, p, name, g, entry, 0);
-			say(l, 0, label, "imported as %s", name);
-			res->imported++;
-			free(entry);
-			entry = NULL;
-			free(name);
+			pthread_mutex_lock(&l->mu);
+			__atomic_store_n(&l->waiting, 1, __ATOMIC_SEQ_CST);
+			while (!__atomic_load_n(&j->done, __ATOMIC_SEQ_CST))
+				pthread_cond_wait(&l->cv, &l->mu);
+			pthread_mutex_unlock(&l->mu);
+		}
+		if (ljob_take(l, j))
+			plan_input(inv, l, p, o, res, l->n - 1);
+		if (i == 0)	/* tests: an import held mid-way */
+			crash_hold("import-planning", o->cancel);
+		if (o->progress != NULL && (i + 1) * 100 / l->njobs != last) {
+			last = (i + 1) * 100 / l->njobs;
+			o->progress(o->progress_arg, i + 1, l->njobs);
 		}
 	}
+	return 0;
 }
 
 int
@@ -996,9 +1108,10 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 	struct loader l;
 	struct plan p;
 	struct strv trailers;
+	pthread_t th[LOAD_THREADS_MAX];
 	char *subject = NULL, *msg, *err = NULL, d[16];
-	size_t i;
-	int rc = -1;
+	size_t i, nth = 0;
+	int rc = -1, stream, e;
 
 	memset(res, 0, sizeof *res);
 	memset(&l, 0, sizeof l);
@@ -1017,13 +1130,23 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 	l.o = o;
 	for (i = 0; i < n; i++)
 		load_path(&l, paths[i], 0);
-	if (load_run(&l) != 0) {
+	/*
+	 * --into and --name look at every input first; else each input is
+	 * planned as it is parsed (load_stream), with the helpers started
+	 * before the lock is taken.
+	 */
+	stream = o->into == NULL && o->name == NULL;
+	if (!stream && load_run(&l) != 0) {
 		set_cause(cause, "cancelled; nothing imported");
 		goto out;
 	}
-
-	if (inv_begin(inv, cause) != 0)
+	if (stream)
+		nth = load_start(&l, th);
+	if (inv_begin(inv, cause) != 0) {
+		if (stream)
+			load_stop(&l, th, nth, 1);
 		goto out;
+	}
 	/*
 	 * Batched cache transactions (CACHE_TX_MS), committed before
 	 * inv_commit, which opens its own; if one cannot begin, each put is
@@ -1033,8 +1156,21 @@ inv_import(struct inv *inv, char *const *paths, size_t n,
 	p.cache_since = clock_mono_ms();
 	if (o->into != NULL)
 		do_into(inv, &l, &p, o, res, &subject);
-	else
+	else if (!stream)
 		do_groups(inv, &l, &p, o, res);
+	else {
+		e = load_stream(&l, inv, &p, o, res);
+		load_stop(&l, th, nth, e != 0);
+		if (e != 0) {
+			if (p.cache_tx)
+				idx_commit(inv->idx, NULL);
+			inv_end(inv);
+			set_cause(cause, "cancelled; nothing imported");
+			goto out;
+		}
+		if (o->progress != NULL)
+			o->progress(o->progress_arg, l.njobs, l.njobs);
+	}
 	if (p.cache_tx)
 		idx_commit(inv->idx, NULL);
 	if (p.nch > 0) {

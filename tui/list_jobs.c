@@ -267,7 +267,7 @@ import_job_run(struct job *j, struct inv *inv, void *arg)
 
 	memset(&o, 0, sizeof o);
 	strv_init(&o.tags);
-	/* Files parsed so far in the status bar; the count at the end. */
+	/* Files taken in so far in the status bar; the count at the end. */
 	o.progress = import_job_progress;
 	o.progress_arg = j;
 	o.cancel = worker_cancel_flag(j);

@@ -197,3 +197,31 @@ touch "$HOLD.2"
 keys h Q
 expect h "Q quits" "EXITED 0"
 TM kill-session -t h
+
+# An import cancelled (Esc) while it plans: nothing committed, nothing
+# listed, the lock let go (the next import goes in). The import is held
+# after its first file is planned, its other files still being parsed.
+I2=$T/inv2
+"$CERTDECK" init "$I2" >/dev/null
+c0=$(git -C "$I2" rev-list --count HEAD)
+rm -f "$HOLD"
+ui_start c "$I2" 200x30 CERTDECK_TEST_HOLD=import-planning:"$HOLD"
+expect c "an empty inventory" "0 entries"
+keys c i
+expect c "i asks for a path" "import (file or directory):"
+keys c "$T/certs" Enter
+expect c "the import is running" "importing $T/certs"
+keys c Escape
+expect c "Esc cancels it: nothing imported" "import: cancelled; nothing imported"
+check "the cancelled import committed nothing" \
+    test "$(git -C "$I2" rev-list --count HEAD)" = "$c0"
+check "and listed nothing" test "$("$CERTDECK" -C "$I2" list --json)" = "[]"
+touch "$HOLD"
+keys c i "$T/certs" Enter
+expect c "the next import goes in whole" "$N imported, 0 replaced"
+keys c Q
+expect c "Q quits" "EXITED 0"
+TM kill-session -t c
+check "the import after it is one commit" \
+    test "$(git -C "$I2" rev-list --count HEAD)" = $((c0 + 1))
+
