@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "cert.h"
-#include "crash.h"
 #include "certfile.h"
 #include "clock.h"
+#include "crash.h"
 #include "entry.h"
 #include "inventory.h"
 #include "invpriv.h"

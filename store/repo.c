@@ -1569,6 +1569,10 @@ repo_packodb_write(git_odb_backend *be, const git_oid *id, const void *data,
 
 	free(p->err);
 	p->err = NULL;
+	if (p->pk == NULL) {		/* put in place already */
+		git_error_set_str(GIT_ERROR_ODB, "the bulk pack is closed");
+		return -1;
+	}
 	if (pack_add(p->pk, (int)type, id->id, data, len, &p->err) != 0) {
 		git_error_set_str(GIT_ERROR_ODB, p->err);
 		return -1;
@@ -1579,7 +1583,9 @@ repo_packodb_write(git_odb_backend *be, const git_oid *id, const void *data,
 static int
 repo_packodb_exists(git_odb_backend *be, const git_oid *id)
 {
-	return pack_has(((struct repo_packodb *)be)->pk, id->id);
+	struct repo_packodb *p = (struct repo_packodb *)be;
+
+	return p->pk != NULL && pack_has(p->pk, id->id);
 }
 
 static void
@@ -1656,7 +1662,7 @@ out:
 static int
 repo_bulk_flush(struct repo *r, struct repo_bulk *b, char **cause)
 {
-	git_odb *odb;
+	git_odb *odb = NULL;
 	int rc;
 
 	if (b->git == NULL || b->be->pk == NULL)
