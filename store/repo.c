@@ -1497,10 +1497,9 @@ static void
 repo_sweep_tmp(struct repo *r)
 {
 	char *dir = xasprintf("%s/.certdeck/tmp", r->workdir);
-	struct stat st;
-
 	git_buf where = GIT_BUF_INIT;
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
 
 	repo_sweep_dir(dir, 2);
