@@ -204,6 +204,41 @@ ljob_take(struct loader *l, struct ljob *j)
 #define LOAD_THREADS_MAX	8
 
 /*
+ * Start parsing on helper threads (for a large import): one fewer than
+ * the cores, the calling thread being the last. The number started.
+ */
+static size_t
+load_start(struct loader *l, pthread_t *th)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nth = 0, i;
+
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	if (l->nfiles >= LOAD_PARALLEL_MIN && ncpu > 1)
+		nth = (size_t)(ncpu < LOAD_THREADS_MAX ? ncpu :
+		    LOAD_THREADS_MAX) - 1;
+	for (i = 0; i < nth; i++)
+		if (pthread_create(&th[i], NULL, ljob_thread, l) != 0)
+			break;
+	return i;
+}
+
+/* Stop the helpers (what they have not taken is not parsed) and wait. */
+static void
+load_stop(struct loader *l, pthread_t *th, size_t nth, int cancel)
+{
+	size_t i;
+
+	if (cancel)
+		__atomic_store_n(&l->next, l->njobs, __ATOMIC_RELAXED);
+	for (i = 0; i < nth; i++)
+		pthread_join(th[i], NULL);
+	pthread_cond_destroy(&l->cv);
+	pthread_mutex_destroy(&l->mu);
+}
+
+/*
  * Parse every file of the walk: on helper threads for a large import,
  * with the calling thread reporting progress and then taking its share.
  */
@@ -212,22 +247,13 @@ load_run(struct loader *l)
 {
 	pthread_t th[LOAD_THREADS_MAX];
 	const struct inv_import_opts *o = l->o;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nth = 0, i, d, last = (size_t)-1;
+	size_t nth, i, d, last = (size_t)-1;
 	int cancelled = 0;
 
-	if (l->nfiles >= LOAD_PARALLEL_MIN && ncpu > 1)
-		nth = (size_t)(ncpu < LOAD_THREADS_MAX ? ncpu :
-		    LOAD_THREADS_MAX) - 1;
-	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, ljob_thread, l) != 0)
-			break;
-	nth = i;
+	nth = load_start(l, th);
 	for (;;) {
 		if (o->cancel != NULL && *o->cancel) {
-			/* Take what is left, so the helpers stop. */
-			__atomic_store_n(&l->next, l->njobs, __ATOMIC_RELAXED);
-			cancelled = 1;
+			cancelled = 1;	/* the helpers stop (load_stop) */
 			break;
 		}
 		i = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
@@ -242,8 +268,7 @@ load_run(struct loader *l)
 			o->progress(o->progress_arg, d, l->njobs);
 		}
 	}
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
+	load_stop(l, th, nth, cancelled);
 	if (cancelled)
 		return -1;
 	if (o->progress != NULL)
@@ -1017,41 +1042,6 @@ do_groups(struct inv *inv, struct loader *l, struct plan *p,
 	}
 	for (i = 0; i < l->n; i++)
 		plan_input(inv, l, p, o, res, i);
-}
-
-/*
- * Start parsing on helper threads for a streamed load (load_stream):
- * one fewer than the cores, the calling thread being the last.
- */
-static size_t
-load_start(struct loader *l, pthread_t *th)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nth = 0, i;
-
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_cond_init(&l->cv, NULL);
-	if (l->nfiles >= LOAD_PARALLEL_MIN && ncpu > 1)
-		nth = (size_t)(ncpu < LOAD_THREADS_MAX ? ncpu :
-		    LOAD_THREADS_MAX) - 1;
-	for (i = 0; i < nth; i++)
-		if (pthread_create(&th[i], NULL, ljob_thread, l) != 0)
-			break;
-	return i;
-}
-
-/* Stop the helpers (what they have not taken is not parsed) and wait. */
-static void
-load_stop(struct loader *l, pthread_t *th, size_t nth, int cancel)
-{
-	size_t i;
-
-	if (cancel)
-		__atomic_store_n(&l->next, l->njobs, __ATOMIC_RELAXED);
-	for (i = 0; i < nth; i++)
-		pthread_join(th[i], NULL);
-	pthread_cond_destroy(&l->cv);
-	pthread_mutex_destroy(&l->mu);
 }
 
 /*

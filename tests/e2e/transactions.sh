@@ -149,16 +149,20 @@ check "index lists exactly what git holds" test "$n_idx" = "$n_git"
 # it leaves nothing, or a change the next command completes.
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
 	-out "$T/bulk.key" 2>/dev/null
-for set in a b c; do
-	mkdir -p "$T/bulk-$set"
+# bulk_set SET N: N certificates SET0.bulk.example... in $T/bulk-SET.
+bulk_set() {
+	mkdir -p "$T/bulk-$1"
 	j=0
-	while [ $j -lt 40 ]; do
+	while [ $j -lt "$2" ]; do
 		openssl req -x509 -key "$T/bulk.key" -days 90 \
-			-subj "/CN=$set$j.bulk.example" \
-			-addext "subjectAltName=DNS:$set$j.bulk.example" \
-			-out "$T/bulk-$set/$(printf %03d $j).pem" 2>/dev/null
+			-subj "/CN=$1$j.bulk.example" \
+			-addext "subjectAltName=DNS:$1$j.bulk.example" \
+			-out "$T/bulk-$1/$(printf %03d $j).pem" 2>/dev/null
 		j=$((j + 1))
 	done
+}
+for set in a b c; do
+	bulk_set $set 40
 done
 for point in commit-objects commit-head; do
 	set=$([ $point = commit-objects ] && echo a || echo b)
@@ -200,15 +204,7 @@ check "bulk import: git fsck --full --strict" \
     git -C "$I" fsck --full --strict --no-dangling
 # Killed with the pack written but not in place: nothing committed, the
 # temp file left in objects/pack goes with the next change.
-mkdir -p "$T/bulk-d"
-j=0
-while [ $j -lt 70 ]; do
-	openssl req -x509 -key "$T/bulk.key" -days 90 \
-		-subj "/CN=d$j.bulk.example" \
-		-addext "subjectAltName=DNS:d$j.bulk.example" \
-		-out "$T/bulk-d/$(printf %03d $j).pem" 2>/dev/null
-	j=$((j + 1))
-done
+bulk_set d 70
 n0=$(commits "$I")
 packs0=$(ls "$I"/.git/objects/pack/*.pack | wc -l)
 CERTDECK_TEST_CRASH=pack-written "$CERTDECK" -C "$I" import "$T/bulk-d" >/dev/null 2>&1
