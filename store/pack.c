@@ -64,15 +64,23 @@ struct pack {
 	size_t		 nslot;		/* a power of two */
 	z_stream	 z;
 	int		 zok;
+	int		 failed;	/* a write failed: the pack is lost */
 	unsigned char	*zout;
 	size_t		 zcap;
 };
 
+/*
+ * A failed write leaves part of an object in the file: the pack is lost,
+ * and every later call refuses (libgit2 retries a failed object write
+ * through another path, which must not append to it).
+ */
 static int
 pack_flush(struct pack *p, char **cause)
 {
-	if (p->blen > 0 && write_all(p->fd, p->buf, p->blen) != 0)
+	if (p->blen > 0 && write_all(p->fd, p->buf, p->blen) != 0) {
+		p->failed = 1;
 		return set_cause(cause, "%s: %s", p->tmp, strerror(errno));
+	}
 	p->blen = 0;
 	return 0;
 }
@@ -84,7 +92,6 @@ pack_put(struct pack *p, const void *data, size_t len, char **cause)
 	const unsigned char *s = data;
 	size_t k;
 
-	p->off += len;
 	while (len > 0) {
 		if (p->blen == PACK_BUF && pack_flush(p, cause) != 0)
 			return -1;
@@ -93,6 +100,7 @@ pack_put(struct pack *p, const void *data, size_t len, char **cause)
 			k = len;
 		memcpy(p->buf + p->blen, s, k);
 		p->blen += k;
+		p->off += k;
 		s += k;
 		len -= k;
 	}
@@ -226,6 +234,8 @@ pack_add(struct pack *p, int type, const unsigned char *id,
 	uLong bound;
 	unsigned c;
 
+	if (p->failed)
+		return set_cause(cause, "%s: an earlier write failed", p->tmp);
 	if (pack_has(p, id))
 		return 0;
 	if (p->n >= UINT32_MAX - 1 || len > UINT32_MAX)
@@ -327,6 +337,7 @@ static int
 pack_seal(struct pack *p, unsigned char *sum, char **cause)
 {
 	unsigned char cnt[4];
+	struct stat sb;
 	void *map;
 
 	cnt[0] = (unsigned char)(p->n >> 24);
@@ -335,8 +346,12 @@ pack_seal(struct pack *p, unsigned char *sum, char **cause)
 	cnt[3] = (unsigned char)p->n;
 	if (pack_flush(p, cause) != 0)
 		return -1;
-	if (pwrite(p->fd, cnt, sizeof cnt, 8) != (ssize_t)sizeof cnt)
+	if (pwrite(p->fd, cnt, sizeof cnt, 8) != (ssize_t)sizeof cnt ||
+	    fstat(p->fd, &sb) != 0)
 		return set_cause(cause, "%s: %s", p->tmp, strerror(errno));
+	if ((uint64_t)sb.st_size != p->off)	/* never map past its end */
+		return set_cause(cause, "%s: %jd bytes, %ju written",
+		    p->tmp, (intmax_t)sb.st_size, (uintmax_t)p->off);
 	map = mmap(NULL, (size_t)p->off, PROT_READ, MAP_SHARED, p->fd, 0);
 	if (map == MAP_FAILED)
 		return set_cause(cause, "%s: %s", p->tmp, strerror(errno));
@@ -370,11 +385,15 @@ pack_end(struct pack *p, char **cause)
 	size_t i;
 	int fd = -1, had, rc = -1;
 
-	if (p->n == 0) {
+	if (p->n == 0 && !p->failed) {
 		pack_abort(p);
 		return 0;
 	}
 	buf_init(&ib);
+	if (p->failed) {
+		set_cause(cause, "%s: an earlier write failed", p->tmp);
+		goto out;
+	}
 	if (pack_seal(p, sum, cause) != 0)
 		goto out;
 	if (fchmod(p->fd, 0444) != 0 || fsync(p->fd) != 0) {
