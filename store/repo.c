@@ -82,6 +82,7 @@ struct repo_chg {
 	int		 wt_same;	/* the work tree file already holds data */
 	int		 newdir;	/* its directory: not in the work
 					   tree, may be staged whole */
+	int		 newup;		/* newdir, and so is its parent */
 	int		 staged;	/* ent is the staged file's, as placed */
 	struct gix_ent	 ent;		/* its stat data for .git/index (60
 					   bytes where a struct stat is 144) */
@@ -90,7 +91,9 @@ struct repo_chg {
 /*
  * What a stager writes as one piece: one file, or a directory the work
  * tree does not have, with all of the commit's files in it (changes
- * [a, b)), made in .certdeck/tmp and renamed into place whole.
+ * [a, b)), made in .certdeck/tmp and renamed into place whole. dir is
+ * the depth of the files below it: 1, or 2 for a new directory of new
+ * directories (a shard of a first import: certs/<xx> with its entries).
  */
 struct repo_unit {
 	size_t		 a, b;
@@ -1261,32 +1264,56 @@ repo_stage_write(struct repo_stage *st, const char *full, const void *data,
 	return 0;
 }
 
+static size_t repo_dirlen(const char *);
+
 /*
- * Stage the new directory of changes c[a, b) (all in it, none in a
- * directory below it): made in the stager's temp directory with each
- * file under its own name, its stat data kept for .git/index.
+ * Stage the new directory of changes c[a, b), all of them depth levels
+ * below it (1: in it; 2: in new directories of it), none deeper: made
+ * in the stager's temp directory with each file under its own name,
+ * its stat data kept for .git/index.
  */
 static int
 repo_stage_dir(struct repo_stage *st, struct repo_chg *c, size_t a,
-    size_t b, char **cause)
+    size_t b, int depth, char **cause)
 {
-	const char *workdir = st->r->workdir, *slash;
+	const char *workdir = st->r->workdir, *rel, *slash;
 	char *tmp, *file, *full;
-	size_t i;
+	size_t i, rl, sl = 0;
 	int rc = 0;
 
 	if (repo_stage_start(st, cause) != 0)
 		return -1;
+	/* The root's length: c[a]'s path less depth components. */
+	rl = repo_dirlen(c[a].path);
+	if (depth == 2)
+		rl = (size_t)((const char *)memrchr(c[a].path, '/', rl) -
+		    c[a].path);
 	tmp = xasprintf("%s/d.%ld.%zu", st->tmpdir, st->pid, st->n);
-	slash = strrchr(c[a].path, '/');
 	if (mkdir(tmp, 0755) != 0) {	/* named as the directory it is */
-		set_cause(cause, "%s/%.*s: %s", workdir,
-		    (int)(slash - c[a].path), c[a].path, strerror(errno));
+		set_cause(cause, "%s/%.*s: %s", workdir, (int)rl, c[a].path,
+		    strerror(errno));
 		free(tmp);
 		return -1;
 	}
 	for (i = a; i < b && rc == 0; i++) {
-		file = xasprintf("%s/%s", tmp, strrchr(c[i].path, '/') + 1);
+		rel = c[i].path + rl + 1;
+		slash = strchr(rel, '/');
+		if (slash != NULL && (i == a || (size_t)(slash - rel) != sl ||
+		    strncmp(c[i - 1].path + rl + 1, rel, sl) != 0)) {
+			/* The next subdirectory (a directory's files are a
+			   run of c). */
+			sl = (size_t)(slash - rel);
+			file = xasprintf("%s/%.*s", tmp, (int)sl, rel);
+			if (mkdir(file, 0755) != 0) {
+				rc = set_cause(cause, "%s/%.*s: %s", workdir,
+				    (int)(slash - c[i].path), c[i].path,
+				    strerror(errno));
+				free(file);
+				break;
+			}
+			free(file);
+		}
+		file = xasprintf("%s/%s", tmp, rel);
 		full = xasprintf("%s/%s", workdir, c[i].path);
 		rc = repo_stage_file(st, file, full, c[i].data, c[i].len,
 		    &c[i].ent, cause);
@@ -1295,8 +1322,8 @@ repo_stage_dir(struct repo_stage *st, struct repo_chg *c, size_t a,
 		free(file);
 	}
 	/* Noted even when it failed, so repo_stage_free removes it. */
-	repo_stage_note(st, tmp, xasprintf("%s/%.*s", workdir,
-	    (int)(slash - c[a].path), c[a].path), 1);
+	repo_stage_note(st, tmp, xasprintf("%s/%.*s", workdir, (int)rl,
+	    c[a].path), 1);
 	return rc;
 }
 
@@ -1401,7 +1428,7 @@ repo_stage_run(void *arg)
 			if (u->dir && sj->st->ndirs < repo_stage_dirs) {
 				sj->st->ndirs++;
 				sj->rc = repo_stage_dir(sj->st, sj->c, u->a,
-				    u->b, &sj->cause);
+				    u->b, u->dir, &sj->cause);
 				continue;
 			}
 			for (k = u->a; k < u->b && sj->rc == 0; k++, c++) {
@@ -1451,7 +1478,7 @@ repo_stage_free(struct repo_stage *st)
 		close(st->fsfd);
 	for (i = 0; i < st->n; i++) {
 		if (i >= st->renamed && st->f[i].isdir) {
-			repo_sweep_dir(st->f[i].tmp, 0);
+			repo_sweep_dir(st->f[i].tmp, 1);
 			rmdir(st->f[i].tmp);
 		} else if (i >= st->renamed)
 			unlink(st->f[i].tmp);
@@ -1468,8 +1495,9 @@ repo_stage_free(struct repo_stage *st)
 #define REPO_TMPDIR_BIG	(256 * 1024)	/* bytes of directory blocks */
 
 /* Empty a directory of temp files, and (depth > 0) the directories in
-   it, which go too: a stager's own (repo_stage_init), and in that (depth
-   2) a directory it staged whole (repo_stage_dir). */
+   it, which go too: a stager's own (repo_stage_init), in that (depth 2)
+   a directory it staged whole (repo_stage_dir), and in that (depth 3)
+   the new directories of a new directory staged whole. */
 static void
 repo_sweep_dir(const char *dir, int depth)
 {
@@ -1502,7 +1530,7 @@ repo_sweep_tmp(struct repo *r)
 	struct stat st;
 	DIR *d;
 
-	repo_sweep_dir(dir, 2);
+	repo_sweep_dir(dir, 3);
 	/* Grown large by an earlier version's import: made anew, empty. */
 	if (stat(dir, &st) == 0 && st.st_size > REPO_TMPDIR_BIG &&
 	    rmdir(dir) == 0)
@@ -1991,8 +2019,9 @@ repo_nearest_plain(char *path)
 
 /*
  * Mark the changes whose directory the work tree does not have and may
- * be staged whole (c is sorted, so a directory's files are a run): one
- * lstat per directory, and one more per parent of new directories.
+ * be staged whole, and those whose directory's parent it does not have
+ * either (c is sorted, so a directory's files are a run): one lstat per
+ * directory, and two more per parent of new directories.
  */
 static int
 repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
@@ -2001,7 +2030,7 @@ repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
 	struct stat sb;
 	size_t i, dl, last = 0;
 	char *up, *parent = NULL;
-	int isnew = 0, e, tmp_plain, up_plain = 0;
+	int isnew = 0, upnew = 0, e, tmp_plain, up_plain = 0, up_new = 0;
 
 	up = xasprintf("%s/.certdeck/tmp", r->workdir);
 	tmp_plain = repo_nearest_plain(up);
@@ -2011,10 +2040,11 @@ repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
 		if (i > 0 && dl == last &&
 		    strncmp(c[i].path, c[i - 1].path, dl) == 0) {
 			c[i].newdir = isnew;	/* the same directory */
+			c[i].newup = upnew;
 			continue;
 		}
 		last = dl;
-		isnew = 0;
+		isnew = upnew = 0;
 		if (dl > 0 && tmp_plain) {
 			buf_reset(full);
 			buf_printf(full, "%s/%.*s", r->workdir, (int)dl,
@@ -2033,47 +2063,102 @@ repo_mark_newdirs(struct repo *r, struct repo_chg *c, size_t n,
 				if (parent == NULL || strcmp(up, parent) != 0) {
 					free(parent);
 					parent = xstrdup(up);
+					up_new = lstat(up, &sb) != 0 &&
+					    errno == ENOENT;
 					up_plain = repo_nearest_plain(up);
 				}
 				free(up);
 				isnew = up_plain;
+				upnew = up_plain && up_new &&
+				    memchr(c[i].path, '/', dl) != NULL;
 			}
 		}
 		c[i].newdir = isnew;
+		c[i].newup = upnew;
 	}
 	free(parent);
 	return 0;
 }
 
 /*
+ * May c[i, j) (every change under one new directory, its files depth
+ * levels below it) be staged whole? When each is a file to write, at
+ * that depth, in a new directory (newup, for depth 2), and no component
+ * below the directory is named with a dot (repo_sweep_dir passes those
+ * by).
+ */
+static int
+repo_unit_whole(const struct repo_chg *c, size_t i, size_t j, size_t dl,
+    int depth)
+{
+	const char *rel, *slash;
+	size_t m;
+
+	for (m = i; m < j; m++) {
+		rel = c[m].path + dl + 1;
+		slash = strchr(rel, '/');
+		if (c[m].data == NULL || !c[m].newdir ||
+		    (depth == 2 && !c[m].newup) || rel[0] == '.' ||
+		    (depth == 1 && slash != NULL) ||
+		    (depth == 2 && (slash == NULL || slash[1] == '.' ||
+		    strchr(slash + 1, '/') != NULL)))
+			return 0;
+	}
+	return 1;
+}
+
+/* The end of the run of c from i under the directory of length dl. */
+static size_t
+repo_unit_end(const struct repo_chg *c, size_t n, size_t i, size_t dl)
+{
+	size_t j = i + 1;
+
+	while (j < n && strncmp(c[j].path, c[i].path, dl + 1) == 0)
+		j++;
+	return j;
+}
+
+/*
  * The stagers' units: each file to write on its own, except the files of
  * a directory the work tree does not have, which go as one
  * (repo_stage_dir) when every change under it is a file to write
- * directly in it, not named with a dot (repo_sweep_dir passes those by).
+ * directly in it; and when its parent is new too and holds nothing but
+ * such directories, the parent goes as one (a first import's shards:
+ * 256 renames into place instead of one per entry).
  */
 static struct repo_unit *
 repo_units(const struct repo_chg *c, size_t n, size_t *nu)
 {
 	struct repo_unit *u = xcalloc(n > 0 ? n : 1, sizeof *u);
-	size_t i = 0, j, m, k = 0, dl;
+	size_t i = 0, j, k = 0, dl, ul;
 	int whole;
 
 	while (i < n) {
 		dl = repo_dirlen(c[i].path);
-		j = i + 1;
 		/* Not when a subdirectory's files sorted before this one. */
+		if (c[i].newup && (i == 0 || strncmp(c[i - 1].path, c[i].path,
+		    dl + 1) != 0)) {
+			ul = (size_t)((const char *)memrchr(c[i].path, '/',
+			    dl) - c[i].path);
+			if (i == 0 || strncmp(c[i - 1].path, c[i].path,
+			    ul + 1) != 0) {
+				j = repo_unit_end(c, n, i, ul);
+				if (repo_unit_whole(c, i, j, ul, 2)) {
+					u[k].a = i;
+					u[k].b = j;
+					u[k++].dir = 2;
+					i = j;
+					continue;
+				}
+			}
+		}
+		j = i + 1;
 		whole = c[i].newdir && dl > 0 && (i == 0 ||
 		    strncmp(c[i - 1].path, c[i].path, dl + 1) != 0);
 		if (whole) {
 			/* Everything under the directory: a run of c. */
-			while (j < n && strncmp(c[j].path, c[i].path,
-			    dl + 1) == 0)
-				j++;
-			for (m = i; m < j; m++)
-				if (c[m].data == NULL || !c[m].newdir ||
-				    strchr(c[m].path + dl + 1, '/') != NULL ||
-				    c[m].path[dl + 1] == '.')
-					whole = 0;
+			j = repo_unit_end(c, n, i, dl);
+			whole = repo_unit_whole(c, i, j, dl, 1);
 		}
 		if (whole) {
 			u[k].a = i;

@@ -375,14 +375,17 @@ test_read_head(void **state)
 /*
  * New directories are staged whole when they can be: one with both a
  * subdirectory and a file, the subdirectory's files sorting first (so
- * the directory cannot be one piece), and dot-named files; all in place,
- * .git/index exact (diff-files, which does not refresh, finds nothing).
+ * the directory cannot be one piece), dot-named files and directories,
+ * a new directory of new directories (certs/cd, new/ and gr/, staged as
+ * one), one of them beside a directory the work tree has (certs/ab); all
+ * in place, .git/index exact (diff-files, which does not refresh, finds
+ * nothing).
  */
 static void
 test_commit_new_dirs(void **state)
 {
 	struct fx *fx = *state;
-	struct repo_change c[7];
+	struct repo_change c[16];
 	char a[REPO_OID_HEX];
 	size_t limit;
 
@@ -396,13 +399,31 @@ test_commit_new_dirs(void **state)
 	c[4] = ch("other/b", "b\n");
 	c[5] = ch("certs/cd/two/cert.pem", "two\n");
 	c[6] = ch("certs/cd/two/entry", "owner = b\n");
-	commit_ok(fx, c, 7, "B", a);
+	c[7] = ch("certs/cd/three/cert.pem", "three\n");
+	c[8] = ch("certs/ab/four/cert.pem", "four\n");
+	c[9] = ch("new/x/a", "xa\n");
+	c[10] = ch("new/x/b", "xb\n");
+	c[11] = ch("new/y/a", "ya\n");
+	c[12] = ch("new/y-z/a", "yza\n");
+	c[13] = ch("dot/.h/a", "ha\n");
+	c[14] = ch("dot/i/a", "ia\n");
+	c[15] = ch("gr/a/b/c", "deep\n");
+	commit_ok(fx, c, 16, "B", a);
 	assert_wt(fx, "newd/b/x", "x\n");
 	assert_wt(fx, "newd/b/y", "y\n");
 	assert_wt(fx, "newd/c", "c\n");
 	assert_wt(fx, "other/a/.dot", "dot\n");
 	assert_wt(fx, "other/b", "b\n");
 	assert_wt(fx, "certs/cd/two/entry", "owner = b\n");
+	assert_wt(fx, "certs/cd/three/cert.pem", "three\n");
+	assert_wt(fx, "certs/ab/four/cert.pem", "four\n");
+	assert_wt(fx, "new/x/a", "xa\n");
+	assert_wt(fx, "new/x/b", "xb\n");
+	assert_wt(fx, "new/y/a", "ya\n");
+	assert_wt(fx, "new/y-z/a", "yza\n");
+	assert_wt(fx, "dot/.h/a", "ha\n");
+	assert_wt(fx, "dot/i/a", "ia\n");
+	assert_wt(fx, "gr/a/b/c", "deep\n");
 	assert_git_eq("", fx->dir, "diff-files", "--name-only");
 	assert_clean(fx->dir);
 
@@ -412,11 +433,15 @@ test_commit_new_dirs(void **state)
 	c[0] = ch("lim/a/x", "ax\n");
 	c[1] = ch("lim/b/x", "bx\n");
 	c[2] = ch("lim/c/x", "cx\n");
-	commit_ok(fx, c, 3, "C", a);
+	c[3] = ch("lim2/a/x", "2ax\n");
+	c[4] = ch("lim2/b/x", "2bx\n");
+	commit_ok(fx, c, 5, "C", a);
 	repo_set_stage_dirs(limit);
 	assert_wt(fx, "lim/a/x", "ax\n");
 	assert_wt(fx, "lim/b/x", "bx\n");
 	assert_wt(fx, "lim/c/x", "cx\n");
+	assert_wt(fx, "lim2/a/x", "2ax\n");
+	assert_wt(fx, "lim2/b/x", "2bx\n");
 	assert_git_eq("", fx->dir, "diff-files", "--name-only");
 	assert_clean(fx->dir);
 }
@@ -1324,11 +1349,13 @@ test_batch_concurrent(void **state)
  * A work tree file that cannot be written commits nothing: the files are
  * staged before the commit point, on a thread for a bulk commit. The
  * first temp name is taken by a directory, so open() or mkdir() fails:
- * of a file in a directory the work tree has (newdir 0: files in
- * certs/ab/one), or of a new directory staged whole (newdir 1).
+ * of a file in a directory the work tree has (mode 0: files in
+ * certs/ab/one), of a new directory staged whole (mode 1: new entries
+ * in certs/ab), or of a new directory of new directories staged whole
+ * (mode 2: new shards in a new directory).
  */
 static void
-stage_fail_case(struct fx *fx, size_t n, int newdir)
+stage_fail_case(struct fx *fx, size_t n, int mode)
 {
 	struct repo_change *c = xcalloc(n, sizeof *c);
 	char **paths = xcalloc(n, sizeof *paths);
@@ -1337,23 +1364,27 @@ stage_fail_case(struct fx *fx, size_t n, int newdir)
 
 	head = GIT(fx->dir, "rev-parse", "HEAD");
 	for (i = 0; i < n; i++) {
-		paths[i] = newdir ? xasprintf("certs/%02zx/n%zu-%zu/cert.pem",
-		    i % 7, n, i) : xasprintf("certs/ab/one/f%zu-%03zu", n, i);
+		paths[i] = mode == 2 ? xasprintf("sh%zu/%02zx/n%zu/cert.pem",
+		    n, i % 7, i) : mode == 1 ?
+		    xasprintf("certs/ab/n%zu-%03zu/cert.pem", n, i) :
+		    xasprintf("certs/ab/one/f%zu-%03zu", n, i);
 		c[i] = ch(paths[i], "data\n");
 	}
 	block = xasprintf("%s/.certdeck/tmp/s0/%s.%ld.0", fx->dir,
-	    newdir ? "d" : "wt", (long)getpid());
+	    mode ? "d" : "wt", (long)getpid());
 	assert_int_equal(mkdir_p(block, 0700), 0);
 	assert_int_equal(repo_commit(fx->r, c, n, "blocked", id, &cause), -1);
 	assert_non_null(cause);
 	/* Named: the file or directory whose temp could not be made (of a
 	   bulk commit, the first the staging thread took: usually the
 	   first). */
-	if (newdir ? strstr(cause, "/certs/00/n") == NULL ||
-	    strstr(cause, ": File exists") == NULL :
-	    strstr(cause, "/certs/ab/one/f") == NULL ||
-	    strstr(cause, ": Is a directory") == NULL)
+	want = mode == 2 ? xasprintf("/sh%zu/00: File exists", n) :
+	    mode == 1 ? xasprintf("/certs/ab/n%zu-", n) :
+	    xasprintf("/certs/ab/one/f%zu-", n);
+	if (strstr(cause, want) == NULL || strstr(cause, mode ?
+	    ": File exists" : ": Is a directory") == NULL)
 		fail_msg("cause: %s", cause);
+	free(want);
 	free(cause);
 	cause = NULL;
 	after = GIT(fx->dir, "rev-parse", "HEAD");
@@ -1361,8 +1392,10 @@ stage_fail_case(struct fx *fx, size_t n, int newdir)
 	free(after);
 	for (i = 0; i < n; i++)		/* not even a directory */
 		assert_false(wt_exists(fx, paths[i]));
-	want = xasprintf("certs/00/n%zu-0", n);
-	assert_false(wt_exists(fx, want));
+	want = mode == 2 ? xasprintf("sh%zu", n) :
+	    xasprintf("certs/ab/n%zu-000", n);
+	if (mode != 0)
+		assert_false(wt_exists(fx, want));
 	free(want);
 	assert_true(wt_exists(fx, "certs/ab/one/cert.pem"));
 	assert_clean(fx->dir);
@@ -1395,8 +1428,10 @@ test_stage_fails(void **state)
 	commit_ok(fx, c, 1, "first", id);
 	stage_fail_case(fx, 1, 0);	/* on the calling thread */
 	stage_fail_case(fx, 1, 1);
+	stage_fail_case(fx, 1, 2);
 	stage_fail_case(fx, 200, 0);	/* bulk: on the staging thread */
 	stage_fail_case(fx, 200, 1);
+	stage_fail_case(fx, 200, 2);
 	tmp = xasprintf("%s/.certdeck/tmp", fx->dir);
 	assert_non_null(d = opendir(tmp));
 	while ((de = readdir(d)) != NULL)
@@ -1411,6 +1446,12 @@ test_stage_fails(void **state)
 	assert_int_equal(write_file_atomic(stray, "x", 1, 0600, &cause), 0);
 	free(stray);
 	stray = xasprintf("%s/wt.1.1", tmp);
+	assert_int_equal(write_file_atomic(stray, "x", 1, 0600, &cause), 0);
+	free(stray);
+	stray = xasprintf("%s/s0/d.1.0/name", tmp);	/* a shard's entry */
+	assert_int_equal(mkdir_p(stray, 0700), 0);
+	free(stray);
+	stray = xasprintf("%s/s0/d.1.0/name/cert.pem", tmp);
 	assert_int_equal(write_file_atomic(stray, "x", 1, 0600, &cause), 0);
 	free(stray);
 	assert_int_equal(repo_lock(fx->r, 0, &cause), 0);
