@@ -805,7 +805,8 @@ plan_entry(struct inv *inv, struct plan *p, const char *name,
 		p->cache_since = clock_mono_ms();
 	}
 	plan_change(p, xasprintf("%s/cert.pem", dir), pem, len);
-	if (entry != NULL)
+	/* An entry without metadata has no entry file (design-notes). */
+	if (entry != NULL && *entry != '\0')
 		plan_change(p, xasprintf("%s/entry", dir), xstrdup(entry),
 		    strlen(entry));
 	if (g->key != NULL)

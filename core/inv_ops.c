@@ -100,7 +100,7 @@ inv_set(struct inv *inv, const char *name, char *const *assign, size_t n,
 	}
 	text = entry_format(&e);
 	ch.path = what = xasprintf("%s/entry", dir);
-	ch.data = text;
+	ch.data = *text != '\0' ? text : NULL;	/* the last key gone */
 	ch.len = strlen(text);
 	{
 		struct strv parts;
@@ -299,7 +299,7 @@ inv_set_entry(struct inv *inv, const char *name, const char *text,
 	}
 	out = entry_format(&e);
 	ch.path = path = xasprintf("%s/entry", dir);
-	ch.data = out;
+	ch.data = *out != '\0' ? out : NULL;	/* the last key gone */
 	ch.len = strlen(out);
 	what = strv_join(&changed, ", ");
 	a = xasprintf("edit %s: %.200s", name, what);

@@ -58,6 +58,24 @@ cp "$T/c/warn.pem" "$T/dir/sub/"
 check "import a directory recursively" C import "$T/dir"
 check "directory import was one commit" test "$(commits "$I")" = $((n0 + 1))
 check "four entries" test "$(nentries)" = 4
+# An entry without metadata has no entry file: the first set makes it,
+# the set that removes its last key removes it.
+W=$(echo "$I"/certs/*/warn-example-com)
+check "an entry without metadata: cert.pem, no entry file" \
+    test -f "$W/cert.pem" -a ! -e "$W/entry"
+check "nor in git" test -z "$(git -C "$I" ls-files "${W#"$I"/}/entry")"
+n0=$(commits "$I")
+check "set on it" C set warn-example-com owner=zoe notes=x
+check_out "makes the entry file" "notes = x
+owner = zoe" cat "$W/entry"
+check "removing one key keeps it" C set warn-example-com notes=
+check_out "... holding the other" "owner = zoe" cat "$W/entry"
+check "removing the last key" C set warn-example-com owner=
+check "... removes the file" test ! -e "$W/entry"
+check "... from git too" test -z "$(git -C "$I" ls-files "${W#"$I"/}/entry")"
+check "three sets, three commits" test "$(commits "$I")" = $((n0 + 3))
+check_out "the entry is still listed, without an owner" "warn-example-com" C list --filter warn
+check "git clean, fsck consistent" sh -c "git -C '$I' status --porcelain | grep -q . && exit 1; '$CERTDECK' -C '$I' fsck"
 
 n0=$(commits "$I")
 check "import chain from stdin" sh -c "cat '$T/c/chain.pem' | '$CERTDECK' -C '$I' import -"

@@ -161,8 +161,10 @@ bulk_set() {
 		j=$((j + 1))
 	done
 }
+# 70: a bulk commit is 64 changes or more (an entry without metadata
+# is one file).
 for set in a b c; do
-	bulk_set $set 40
+	bulk_set $set 70
 done
 for point in commit-objects commit-head; do
 	set=$([ $point = commit-objects ] && echo a || echo b)
@@ -176,13 +178,13 @@ for point in commit-objects commit-head; do
 		check "bulk $point: nothing happened" test "$(commits "$I")" = "$n0"
 	else
 		check "bulk $point: the change is there" test "$(commits "$I")" = $((n0 + 1))
-		check "bulk $point: all 40 entries listed" test "$(C list | grep -c "^.*$set[0-9]*-bulk-example")" = 40
+		check "bulk $point: all 70 entries listed" test "$(C list | grep -c "^.*$set[0-9]*-bulk-example")" = 70
 	fi
 	check "bulk $point: consistent after the next command" consistent
 done
 loose0=$(git -C "$I" count-objects | cut -d' ' -f1)
 C import "$T/bulk-c" "$T/c/h39.pem" "$T/c/h38.pem" >"$T/bulk.out" 2>&1
-check "bulk import: 42 entries imported" test "$(grep -c 'imported as' "$T/bulk.out")" = 42
+check "bulk import: 72 entries imported" test "$(grep -c 'imported as' "$T/bulk.out")" = 72
 { ls "$T"/bulk-c/*.pem; echo "$T/c/h39.pem"; echo "$T/c/h38.pem"; } >"$T/bulk.want"
 grep 'imported as' "$T/bulk.out" | sed 's/: imported as.*//' >"$T/bulk.got"
 check "bulk import: reported in the order given" cmp -s "$T/bulk.want" "$T/bulk.got"
@@ -378,14 +380,18 @@ else
 	echo "# default ACL: not supported on $I's file system; not checked"
 fi
 
-# A large index (over 1 MiB: 10,000 entries and more) is patched, not
+# A large index (over 1 MiB: 10,000 files and more) is patched, not
 # rewritten, when a change only replaces entries of the same size: the
 # index replaced last is kept (.git/index.certdeck-spare) and becomes
 # the new one. git must find it exact each time, and after git itself
 # has written the index in between.
-"$T/gencerts" -s 2000 4500 "$T/big" >/dev/null
+"$T/gencerts" -s 2000 9000 "$T/big" >/dev/null
 Cq import "$T/big"
 check "git index: over 1 MiB" test "$(stat -c %s "$I/.git/index")" -gt 1048576
+# Their first set makes the entry file (an entry without metadata has
+# none), a new index entry; the sets from p0 on replace it.
+Cq set host-002043-bench-example owner=q0
+Cq set host-002042-bench-example owner=new
 Cq set host-002042-bench-example owner=p0
 check "git index: the replaced index is kept" test -f "$I/.git/index.certdeck-spare"
 # (No git command between them: git status, for one, may write the
