@@ -745,6 +745,13 @@ fsck_pass(struct fsck_ctx *ctx, int repair, char **cause)
 	if (!ctx->current)
 		fsck_say(ctx, 1, "index", "behind HEAD (at %.12s, HEAD %.12s)",
 		    *ihead ? ihead : "nothing", head);
+	if (idx_meta_get(inv->idx, INV_META_WT_AT, &what, cause) < 0)
+		return -1;
+	if (what != NULL && *what != '\0')
+		fsck_say(ctx, 1, "work tree", "not brought forward from %.12s "
+		    "to HEAD %.12s (every command tries again)", what, head);
+	free(what);
+	what = NULL;
 	if (repo_check_worktree(inv->repo, fsck_dirty, ctx, cause) != 0)
 		return -1;
 	/* Entries: misplaced directories always, the rest at HEAD only. */

@@ -643,17 +643,25 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
     char **cause)
 {
 	struct refresh_ctx ctx = { inv, cb, arg, NULL };
-	char head[REPO_OID_HEX], ihead[REPO_OID_HEX];
+	char head[REPO_OID_HEX], ihead[REPO_OID_HEX], *wt = NULL;
+	const char *from;
 	int rc = -1, r, had, wt_behind = 0;
 
 	if ((had = repo_head(inv->repo, head, cause)) < 0)
 		return -1;
-	if (idx_get_head(inv->idx, ihead, cause) != 0)
+	if (idx_get_head(inv->idx, ihead, cause) != 0 ||
+	    idx_meta_get(inv->idx, INV_META_WT_AT, &wt, cause) < 0)
 		return -1;
-	if (!full && strcmp(head, ihead) == 0)
+	if (!full && strcmp(head, ihead) == 0 &&
+	    (!sync_wt || wt == NULL || *wt == '\0')) {
+		free(wt);
 		return 0;
+	}
 	/* Not writable here: what it holds, said to be what it is. */
 	if (idx_is_readonly(inv->idx)) {
+		free(wt);
+		if (!full && strcmp(head, ihead) == 0)
+			return 0;	/* the work tree: nothing to do here */
 		if (!full && *ihead != '\0') {
 			inv_report(cb, arg, 1, NULL, "the index is read-only "
 			    "here and behind HEAD: showing the inventory as "
@@ -663,13 +671,17 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 		return set_cause(cause, "the index is read-only here and "
 		    "cannot be %s", full ? "rebuilt" : "made");
 	}
+	free(wt);
+	wt = NULL;
 	if (inv_lock(inv, cause) != 0)
 		return -1;
 	/* Someone may have done it while we waited for the lock. */
 	if ((had = repo_head(inv->repo, head, cause)) < 0 ||
-	    idx_get_head(inv->idx, ihead, cause) != 0)
+	    idx_get_head(inv->idx, ihead, cause) != 0 ||
+	    idx_meta_get(inv->idx, INV_META_WT_AT, &wt, cause) < 0)
 		goto out;
-	if (!full && strcmp(head, ihead) == 0) {
+	if (!full && strcmp(head, ihead) == 0 &&
+	    (!sync_wt || wt == NULL || *wt == '\0')) {
 		rc = 0;
 		goto out;
 	}
@@ -677,12 +689,16 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 		head[0] = '\0';
 	/*
 	 * After a crash between the commit point and the work tree update,
-	 * finish the work tree (a hand edit is reported, never overwritten).
-	 * Until that succeeds the index keeps the old head, so every command
-	 * tries again and fsck reports it.
+	 * or a pull, finish the work tree (a hand edit is reported, never
+	 * overwritten), from where an earlier failure left it if one did.
+	 * The rows follow HEAD regardless; until the work tree does, the
+	 * commit it is at stays in the index's meta, so every command tries
+	 * again (even after a change committed meanwhile) and fsck reports
+	 * it.
 	 */
-	if (sync_wt && *ihead != '\0' && had &&
-	    repo_sync_worktree(inv->repo, ihead, head, dirty_cb, &ctx,
+	from = wt != NULL && *wt != '\0' ? wt : ihead;
+	if (sync_wt && *from != '\0' && had && strcmp(from, head) != 0 &&
+	    repo_sync_worktree(inv->repo, from, head, dirty_cb, &ctx,
 	    &ctx.err) != 0) {
 		inv_report(cb, arg, 1, inv->dir, "work tree: %s", ctx.err);
 		free(ctx.err);
@@ -692,8 +708,11 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 	if (idx_begin(inv->idx, cause) != 0)
 		goto out;
 	r = refresh_rows(&ctx, full, ihead, head, cause);
-	if (r != 0 || idx_set_head(inv->idx, wt_behind ? ihead : head,
-	    cause) != 0 ||
+	if (r != 0 || idx_set_head(inv->idx, head, cause) != 0 ||
+	    (wt_behind && strcmp(from, wt != NULL ? wt : "") != 0 &&
+	    idx_meta_set(inv->idx, INV_META_WT_AT, from, cause) != 0) ||
+	    (sync_wt && !wt_behind && wt != NULL && *wt != '\0' &&
+	    idx_meta_set(inv->idx, INV_META_WT_AT, "", cause) != 0) ||
 	    idx_commit(inv->idx, cause) != 0) {
 		if (ctx.err != NULL) {
 			set_cause(cause, "indexing: %s", ctx.err);
@@ -706,6 +725,7 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 		goto out;
 	rc = 0;
 out:
+	free(wt);
 	inv_unlock(inv);
 	return rc;
 }

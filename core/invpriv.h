@@ -62,4 +62,10 @@ void	 inv_observed_gone(struct inv *, const char *entry,
 	    const char *old_eps, const char *new_eps, struct strv *paths,
 	    struct buf *body);
 
+/*
+ * The commit the work tree was left at when bringing it forward failed
+ * (index meta), "" or absent when it is at HEAD: refresh retries it.
+ */
+#define INV_META_WT_AT	"worktree-at"
+
 #endif

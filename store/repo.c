@@ -2211,7 +2211,7 @@ repo_commit_hooked(struct repo *r, const struct repo_change *changes,
 	struct buf full, reflog;
 	const git_commit *parents[1];
 	git_oid old_id, tree_id, commit_id;
-	char *refname = NULL, *lock = NULL, hex[REPO_OID_HEX];
+	char *refname = NULL, *lock = NULL, hex[REPO_OID_HEX] = "";
 	char thex[REPO_OID_HEX];
 	const char *nl;
 	size_t i;
@@ -2459,6 +2459,15 @@ behind:
 	}
 
 out:
+	/* Before the commit point: say that nothing was committed. */
+	if (rc != 0 && *hex == '\0' && cause != NULL && *cause != NULL &&
+	    strstr(*cause, "nothing was committed") == NULL) {
+		char *why = *cause;
+
+		*cause = NULL;
+		set_cause(cause, "%s; nothing was committed", why);
+		free(why);
+	}
 	repo_stage_free(&stage[0]);
 	repo_stage_free(&stage[1]);
 	repo_bulk_end(&bulk);

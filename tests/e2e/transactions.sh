@@ -421,3 +421,61 @@ check "git index: after git wrote it, compared twice, then patched" test "$w" = 
 0 new, 1 patched, 0 compared into the kept index"
 check "git index: exact after it" exact
 check "git index: certdeck fsck (libgit2) reads it" Cq fsck
+
+# Faults a full disk or a failing device makes, injected into the real
+# binary's system calls (tests/e2e/faults.c, LD_PRELOAD).
+cc -shared -fPIC -o "$T/faults.so" "$TOP/tests/e2e/faults.c" -ldl ||
+    not_ok "tests/e2e/faults.c builds"
+F() { LD_PRELOAD="$T/faults.so" "$CERTDECK" -C "$I" "$@"; }
+ihead() { sqlite3 "$I/.certdeck/index.db" "SELECT value FROM meta WHERE key = 'head'"; }
+
+wtat() { sqlite3 "$I/.certdeck/index.db" "SELECT value FROM meta WHERE key = 'worktree-at'"; }
+
+# A commit made elsewhere whose work tree update fails here (the rename
+# of host1's entry file into place): the index's rows follow HEAD, and
+# its meta keeps the commit the work tree is at, so that every command
+# tries again, even after a change of another entry has been committed
+# meanwhile; the first that can, does.
+git clone -q "$I" "$T/other"
+mkdir -p "$T/other/.certdeck" && cp "$I/.certdeck/index.db" "$T/other/.certdeck/"
+"$CERTDECK" -C "$T/other" set host1-example-com owner=from-other >/dev/null
+git -C "$I" fetch -q "$T/other" HEAD
+h_old=$(git -C "$I" rev-parse HEAD)
+git -C "$I" update-ref HEAD FETCH_HEAD
+E1=$(echo "$I"/certs/*/host1-example-com)/entry
+FAULT_RENAME=/host1-example-com/entry F set host0-example-com owner=meanwhile \
+    >/dev/null 2>"$T/fault.err"
+check "work tree sync fails: the other change is still committed" \
+    test "$(git -C "$I" log -1 --format=%s)" = "set host0-example-com: owner=meanwhile"
+check_out "... the failure is said" "work tree: $E1: Input/output error" cat "$T/fault.err"
+check "... host1's file is as it was" sh -c "! grep -q from-other '$E1'"
+check "... the index's rows are HEAD's" test "$(ihead)" = "$(git -C "$I" rev-parse HEAD)"
+check "... the work tree's commit is kept" test "$(wtat)" = "$h_old"
+# (Every command below without the fault would bring it forward.)
+export FAULT_RENAME=/host1-example-com/entry
+check_out "... host1's owner among the rows" "from-other" F list --json --filter host1-example-com
+check_out "... fsck says so" "work tree: not brought forward from $(echo "$h_old" | cut -c1-12)" F fsck
+check "... and it is kept through a change" F set host0-example-com owner=meanwhile2
+check "... still kept" test "$(wtat)" = "$h_old"
+unset FAULT_RENAME
+check "the next command without the fault brings it forward" Cq list
+check_out "... host1's file" "owner = from-other" cat "$E1"
+check "... nothing kept" test -z "$(wtat)"
+check "... consistent" consistent
+
+# A bulk import whose pack cannot be written (ENOSPC after 4 KiB):
+# refused with the reason, nothing committed, no pack left, and the next
+# import of the same files goes in.
+bulk_set e 70
+n0=$(commits "$I")
+packs0=$(ls "$I"/.git/objects/pack/)
+FAULT_WRITE=tmp_certdeck_pack_ FAULT_AFTER=4096 F import "$T/bulk-e" \
+    >"$T/fault.out" 2>&1
+rc=$?; check "pack write fails: the import fails (exit 2)" test $rc = 2
+check_out "... saying why" "No space left on device; nothing was committed" cat "$T/fault.out"
+check "... nothing committed" test "$(commits "$I")" = "$n0"
+check "... no pack added, no temp file left" test "$(ls "$I"/.git/objects/pack/)" = "$packs0"
+check "... consistent" consistent
+check "the same import without the fault" Cq import "$T/bulk-e"
+check "... all 70 listed" test "$(C list | grep -c "e[0-9]*-bulk-example")" = 70
+check "... consistent, git fsck --full" sh -c "git -C '$I' fsck --full --strict --no-dangling >/dev/null 2>&1"
