@@ -246,6 +246,42 @@ blob_at(struct inv *inv, const char *commit, const char *path,
 	return r < 0 ? -1 : 0;
 }
 
+/* The empty blob: the metadata of an entry that has no entry file. */
+#define EMPTY_BLOB	"e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+
+/*
+ * The blob ids of group g's files at the commits o, n and t. An entry
+ * whose certificate is there and whose entry file is not has empty
+ * metadata (an entry file is written only when there is some): its
+ * entry is the empty blob then, so that "no metadata" and "removed" are
+ * told apart and merge by key like any other metadata.
+ */
+static int
+group_blobs(struct inv *inv, struct sync_group *g, const char *o,
+    const char *n, const char *t, char **cause)
+{
+	struct sync_file *f;
+	size_t i;
+
+	for (i = 0; i < g->nf; i++) {
+		f = &g->f[i];
+		if (blob_at(inv, o, f->path, f->o, cause) != 0 ||
+		    blob_at(inv, n, f->path, f->n, cause) != 0 ||
+		    blob_at(inv, t, f->path, f->t, cause) != 0)
+			return -1;
+	}
+	if (g->dir == NULL)
+		return 0;
+	f = &g->f[1];
+	if (*g->f[0].o != '\0' && *f->o == '\0')
+		memcpy(f->o, EMPTY_BLOB, REPO_OID_HEX);
+	if (*g->f[0].n != '\0' && *f->n == '\0')
+		memcpy(f->n, EMPTY_BLOB, REPO_OID_HEX);
+	if (*g->f[0].t != '\0' && *f->t == '\0')
+		memcpy(f->t, EMPTY_BLOB, REPO_OID_HEX);
+	return 0;
+}
+
 /* A blob's text ("" for none); caller frees. */
 static char *
 blob_text(struct inv *inv, const char *id, size_t *len)
@@ -407,6 +443,8 @@ side_text(struct inv *inv, const struct sync_group *g, int theirs)
 			continue;
 		}
 		text = blob_text(inv, id, &len);
+		if (len == 0 && g->dir != NULL)
+			buf_adds(&b, "(no metadata)\n");
 		buf_add(&b, text, len);
 		if (len > 0 && text[len - 1] != '\n')
 			buf_addc(&b, '\n');
@@ -437,14 +475,9 @@ add_conflict(struct sync_replay *rp, const struct sync_group *g)
 		if (strcmp(res->conflicts[i].name, g->name) == 0)
 			return 0;
 	w = *g;
-	for (i = 0; i < w.nf; i++)
-		if (blob_at(rp->inv, rp->base, w.f[i].path, w.f[i].o,
-		    rp->cause) != 0 ||
-		    blob_at(rp->inv, rp->local, w.f[i].path, w.f[i].n,
-		    rp->cause) != 0 ||
-		    blob_at(rp->inv, rp->remote, w.f[i].path, w.f[i].t,
-		    rp->cause) != 0)
-			return -1;
+	if (group_blobs(rp->inv, &w, rp->base, rp->local, rp->remote,
+	    rp->cause) != 0)
+		return -1;
 	strv_init(&keys);
 	if (w.dir != NULL)
 		merge_entry(rp, &w.f[1], 0, &merged, &keys);
@@ -470,7 +503,8 @@ take(struct sync_replay *rp, const struct sync_file *f, const char *id)
 
 	if (strcmp(id, f->t) == 0)
 		return;
-	if (*id == '\0') {
+	if (*id == '\0' || strcmp(id, EMPTY_BLOB) == 0) {
+		/* No file for nothing: see group_blobs(). */
 		replay_change(rp, f->path, NULL, 0);
 		return;
 	}
@@ -529,12 +563,11 @@ replay_group(struct sync_replay *rp, struct sync_group *g)
 	int rc = -1;
 
 	strv_init(&keys);
+	if (group_blobs(rp->inv, g, rp->parent, rp->commit, rp->cur,
+	    rp->cause) != 0)
+		goto out;
 	for (i = 0; i < g->nf; i++) {
 		f = &g->f[i];
-		if (blob_at(rp->inv, rp->parent, f->path, f->o, rp->cause) != 0 ||
-		    blob_at(rp->inv, rp->commit, f->path, f->n, rp->cause) != 0 ||
-		    blob_at(rp->inv, rp->cur, f->path, f->t, rp->cause) != 0)
-			goto out;
 		if (*f->n != '\0')
 			ours_gone = 0;
 		if (*f->t != '\0')
@@ -562,7 +595,12 @@ replay_group(struct sync_replay *rp, struct sync_group *g)
 		f = &g->f[i];
 		if (i == 1 && merged != NULL) {
 			/* By key; conflicting keys from the chosen side. */
-			replay_change(rp, f->path, merged, strlen(merged));
+			if (*merged == '\0') {
+				replay_change(rp, f->path, NULL, 0);
+				free(merged);
+			} else
+				replay_change(rp, f->path, merged,
+				    strlen(merged));
 			merged = NULL;
 		} else if (conf[i]) {
 			if (choice == 1)

@@ -168,6 +168,50 @@ for side in ours theirs; do
 done
 check "h0 is back everywhere" sh -c "'$CERTDECK' -C '$C' list | grep -q h0-example-com"
 
+# --- An entry without metadata has no entry file: not "removed" ---------
+syncall() { for _x in "$@"; do cd_ "$_x" sync >/dev/null 2>&1; done; }
+files_of() { git -C "$1" ls-tree -r --name-only HEAD certs | grep -c "/$2/"; }
+check "h0 was imported again without metadata: no entry file" test "$(files_of "$A" h0-example-com)" = 1
+for side in ours theirs; do
+	cd_ "$A" rm h0-example-com >/dev/null
+	cd_ "$B" set h0-example-com owner="bare-$side" >/dev/null
+	cd_ "$A" sync >/dev/null 2>&1
+	conflict "no metadata, removed vs changed ($side)" $side
+	check_out "no metadata, removed vs changed ($side): what each side did" "here: set owner=bare-$side; origin: removed the entry" cat "$T/c.out"
+	if [ $side = ours ]; then
+		check "no metadata, removed vs changed (ours): the entry is back, changed" test "$(owner_of "$A" h0-example-com)" = bare-ours
+		cd_ "$A" set h0-example-com owner= >/dev/null
+	else
+		check "no metadata, removed vs changed (theirs): nothing of the entry is left" test "$(files_of "$A" h0-example-com)" = 0
+		cd_ "$A" import --name h0-example-com "$T/certs/r4.pem" >/dev/null
+	fi
+	syncall "$A" "$B" "$C"
+done
+check "h0 has no metadata again, everywhere" test "$(files_of "$C" h0-example-com)" = 1
+cd_ "$A" set h0-example-com owner=first >/dev/null
+cd_ "$B" rm h0-example-com >/dev/null
+cd_ "$A" sync >/dev/null 2>&1
+conflict "no metadata, changed vs removed (theirs)" theirs
+check_out "no metadata, changed vs removed (theirs): what each side did" "here: removed the entry; origin: set owner=first" cat "$T/c.out"
+check "no metadata, changed vs removed (theirs): the entry is kept, changed" test "$(owner_of "$B" h0-example-com)" = first
+# Removing the last key removes the entry file: still merged by key.
+cd_ "$A" set h0-example-com owner= >/dev/null
+cd_ "$B" set h0-example-com tags=prod >/dev/null
+cd_ "$A" sync >/dev/null 2>&1
+check_out "last key removed vs another key set: merged by key" "synced with origin" cd_ "$B" sync
+syncall "$A" "$C"
+check "... the owner is gone" test -z "$(owner_of "$C" h0-example-com)"
+check_out "... the tag is in" "tags = prod" meta_of "$C" h0-example-com
+cd_ "$A" set h0-example-com owner=second >/dev/null
+syncall "$A" "$B"
+cd_ "$A" set h0-example-com owner= >/dev/null
+cd_ "$B" set h0-example-com tags= >/dev/null
+cd_ "$A" sync >/dev/null 2>&1
+check_out "each side removed one of two keys: merged by key" "synced with origin" cd_ "$B" sync
+syncall "$A" "$C"
+check "... to no metadata: no entry file" test "$(files_of "$C" h0-example-com)" = 1
+same_everywhere "entries without metadata: in step afterwards" "$A" "$B" "$C"
+
 # --- A sync killed at each point: both usable, the next sync completes ---
 # gitlock-ref: killed as libgit2 is about to lock the branch to move it;
 # the test makes the lock file libgit2 would have made an instant later.
