@@ -697,9 +697,20 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 	 * it.
 	 */
 	from = wt != NULL && *wt != '\0' ? wt : ihead;
+	if (sync_wt && from == wt && had && !repo_rev_readable(inv->repo, wt)) {
+		/* Pruned since: the index's commit is the next best. */
+		inv_report(cb, arg, 1, inv->dir, "work tree: %.12s, where it "
+		    "was left, is gone; brought forward from %.12s instead",
+		    wt, ihead);
+		from = ihead;
+	}
+	/*
+	 * What a run that stopped part way wrote is at the index's commit
+	 * (the rows went on); not a hand edit.
+	 */
 	if (sync_wt && *from != '\0' && had && strcmp(from, head) != 0 &&
-	    repo_sync_worktree(inv->repo, from, head, dirty_cb, &ctx,
-	    &ctx.err) != 0) {
+	    repo_sync_worktree(inv->repo, from, from == wt ? ihead : NULL,
+	    head, dirty_cb, &ctx, &ctx.err) != 0) {
 		inv_report(cb, arg, 1, inv->dir, "work tree: %s", ctx.err);
 		free(ctx.err);
 		ctx.err = NULL;

@@ -3444,6 +3444,7 @@ struct repo_sync {
 	struct repo	*r;
 	struct repo_ix	 ix;
 	struct buf	 full;
+	git_tree	*also;		/* blobs that count as old too */
 	repo_dirty_cb	 cb;
 	void		*arg;
 	char		**cause;
@@ -3456,6 +3457,24 @@ repo_is_file(const git_tree_entry *e)
 	return e != NULL &&
 	    (git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB ||
 	    git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE);
+}
+
+/* The work tree file (its blob id wt_id) is path's file in tree t. */
+static int
+repo_in_tree(git_tree *t, const char *path, const git_oid *wt_id)
+{
+	git_tree_entry *e = NULL;
+	int same;
+
+	if (t == NULL)
+		return 0;
+	if (git_tree_entry_bypath(&e, t, path) != 0) {
+		git_error_clear();
+		return 0;
+	}
+	same = repo_is_file(e) && git_oid_equal(wt_id, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	return same;
 }
 
 static int
@@ -3487,6 +3506,7 @@ repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
 	/* The old content, or nothing: safe to bring forward. */
 	if ((old != NULL && state == REPO_WT_FILE &&
 	    git_oid_equal(&wt_id, git_tree_entry_id(old))) ||
+	    (state == REPO_WT_FILE && repo_in_tree(s->also, path, &wt_id)) ||
 	    state == REPO_WT_ABSENT ||
 	    (state == REPO_WT_BLOCKED && new_ == NULL)) {
 		if (new_ == NULL) {
@@ -3511,12 +3531,27 @@ repo_sync_path(void *arg, const char *path, const git_tree_entry *old,
 }
 
 int
-repo_sync_worktree(struct repo *r, const char *from, const char *to,
-    repo_dirty_cb cb, void *arg, char **cause)
+repo_rev_readable(struct repo *r, const char *rev)
+{
+	git_tree *t = NULL;
+	char *err = NULL;
+
+	if (repo_get_tree(r, rev, &t, &err) != 0) {
+		free(err);
+		return 0;
+	}
+	git_tree_free(t);
+	return 1;
+}
+
+int
+repo_sync_worktree(struct repo *r, const char *from, const char *also,
+    const char *to, repo_dirty_cb cb, void *arg, char **cause)
 {
 	struct repo_sync s;
 	git_tree *ft = NULL, *tt = NULL;
 	struct buf path;
+	char *err = NULL;
 	int rc = -1;
 
 	buf_init(&path);
@@ -3534,6 +3569,9 @@ repo_sync_worktree(struct repo *r, const char *from, const char *to,
 		rc = 0;
 		goto out;
 	}
+	/* Gone also means only "no help": from and to say what to do. */
+	if (also != NULL && repo_rev_tree(r, also, 1, &s.also, &err) != 0)
+		free(err);
 	if (repo_index_get(r, &s.ix, cause) != 0)
 		goto out;
 	buf_adds(&path, "");
@@ -3545,6 +3583,7 @@ repo_sync_worktree(struct repo *r, const char *from, const char *to,
 
 out:
 	repo_index_done(r, &s.ix);
+	git_tree_free(s.also);
 	git_tree_free(tt);
 	git_tree_free(ft);
 	buf_free(&s.full);

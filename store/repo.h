@@ -203,15 +203,18 @@ typedef int (*repo_dirty_cb)(void *arg, const char *path, const char *what);
 /* Report tracked files modified, deleted or staged differently from HEAD. */
 int	 repo_check_worktree(struct repo *, repo_dirty_cb, void *arg,
 	    char **cause);
+/* 1 if rev names a commit (or tree) whose tree can be read, else 0. */
+int	 repo_rev_readable(struct repo *, const char *rev);
 /*
  * Bring the work tree and .git/index in line with HEAD for the paths that
  * changed between commits from and to (after a crash between the commit
  * point and the work tree update). A work tree file that matches neither
- * the old nor the new blob is a hand edit: it is left alone and reported
- * through cb. Writes .git/index at most once.
+ * the old nor the new blob (nor the blob in commit also, if not NULL: where
+ * an earlier run that stopped part way was going) is a hand edit: it is
+ * left alone and reported through cb. Writes .git/index at most once.
  */
-int	 repo_sync_worktree(struct repo *, const char *from, const char *to,
-	    repo_dirty_cb, void *arg, char **cause);
+int	 repo_sync_worktree(struct repo *, const char *from, const char *also,
+	    const char *to, repo_dirty_cb, void *arg, char **cause);
 
 /* The blob id git gives these bytes (no write). */
 void	 repo_hash_blob(const void *data, size_t len, char out[REPO_OID_HEX]);

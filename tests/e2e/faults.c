@@ -55,6 +55,25 @@ fails(int fd, size_t n)
 	return 0;
 }
 
+/* The open takes a mode (O_TMPFILE holds O_DIRECTORY's bit too). */
+static int
+has_mode(int flags)
+{
+	return (flags & O_CREAT) != 0 || (flags & O_TMPFILE) == O_TMPFILE;
+}
+
+int
+close(int fd)
+{
+	static int (*real)(int);
+
+	if (real == NULL)
+		real = (int (*)(int))dlsym(RTLD_NEXT, "close");
+	if (fd >= 0 && fd < MAXFD)
+		watched[fd] = 0;	/* the number may come back as anything */
+	return real(fd);
+}
+
 int
 open(const char *path, int flags, ...)
 {
@@ -66,7 +85,7 @@ open(const char *path, int flags, ...)
 	if (real == NULL)
 		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT,
 		    "open");
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	if (has_mode(flags)) {
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
@@ -82,7 +101,7 @@ open64(const char *path, int flags, ...)
 	mode_t mode = 0;
 	va_list ap;
 
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	if (has_mode(flags)) {
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);
@@ -101,7 +120,7 @@ openat(int dirfd, const char *path, int flags, ...)
 	if (real == NULL)
 		real = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT,
 		    "openat");
-	if (flags & (O_CREAT | O_TMPFILE)) {
+	if (has_mode(flags)) {
 		va_start(ap, flags);
 		mode = (mode_t)va_arg(ap, int);
 		va_end(ap);

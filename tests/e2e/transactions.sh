@@ -469,6 +469,39 @@ check_out "... host1's file" "owner = from-other" cat "$E1"
 check "... nothing kept" test -z "$(wtat)"
 check "... consistent" consistent
 
+# A work tree update that stops part way (the first of two files written,
+# the second refused), then HEAD moved on, changing the written file
+# again: at the stopped run's content, that file is certdeck's writing,
+# not a hand edit, and comes forward.
+git clone -q "$I" "$T/o2"
+set -- $(cd "$T/o2" && ls -d certs/*/host1-example-com/ certs/*/host2-example-com/ | LC_ALL=C sort)
+W1=${1}entry W2=${2}entry
+echo "owner = stopped" >"$T/o2/$W1"
+echo "owner = stopped" >"$T/o2/$W2"
+git -C "$T/o2" add -A certs && git -C "$T/o2" commit -qm "by hand: two owners"
+echo "owner = later" >"$T/o2/$W1"
+git -C "$T/o2" commit -qam "by hand: one owner again"
+git -C "$I" fetch -q "$T/o2" HEAD
+git -C "$I" update-ref HEAD FETCH_HEAD~1
+FAULT_RENAME="$W2" F list >/dev/null 2>"$T/fault.err"
+check "part way: the first file was written" grep -q stopped "$I/$W1"
+check "... the second was not" sh -c "! grep -qs stopped '$I/$W2'"
+git -C "$I" update-ref HEAD FETCH_HEAD
+Cq list 2>"$T/fault.err"
+check "... the next command says nothing of a hand edit" test ! -s "$T/fault.err"
+check_out "... the first file has HEAD's content" "owner = later" cat "$I/$W1"
+check_out "... the second too" "owner = stopped" cat "$I/$W2"
+check "... nothing kept" test -z "$(wtat)"
+check "... consistent" consistent
+
+# The commit the work tree was left at, gone (pruned): said once, and
+# brought forward from the index's commit instead.
+sqlite3 "$I/.certdeck/index.db" "INSERT OR REPLACE INTO meta(key, value) VALUES('worktree-at', '0123456789abcdef0123456789abcdef01234567')"
+check_out "a pruned work tree commit: said" "work tree: 0123456789ab, where it was left, is gone" C list
+check "... nothing kept" test -z "$(wtat)"
+check "... said once" sh -c "[ -z \"\$('$CERTDECK' -C '$I' list 2>&1 >/dev/null)\" ]"
+check "... consistent" consistent
+
 # A bulk import whose pack cannot be written (ENOSPC after 4 KiB):
 # refused with the reason, nothing committed, no pack left, and the next
 # import of the same files goes in.

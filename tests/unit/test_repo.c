@@ -1037,8 +1037,8 @@ test_sync_worktree(void **state)
 	struct repo *other = NULL;
 	struct strv sv;
 	struct stat st1, st2;
-	char c1[REPO_OID_HEX], c2[REPO_OID_HEX], *cause = NULL, *odir, *s;
-	char *ipath;
+	char c1[REPO_OID_HEX], c2[REPO_OID_HEX], c3[REPO_OID_HEX];
+	char *cause = NULL, *odir, *s, *ipath;
 
 	strv_init(&sv);
 	c[0] = ch("certs/ab/one/cert.pem", "1\n");
@@ -1072,7 +1072,7 @@ test_sync_worktree(void **state)
 	wt_write(fx, "certs/ab/one/entry", "by hand\n");
 	wt_write(fx, "certs/gh/four/cert.pem", "4\n");
 
-	assert_int_equal(repo_sync_worktree(fx->r, c1, c2, dirty_cb, &sv,
+	assert_int_equal(repo_sync_worktree(fx->r, c1, NULL, c2, dirty_cb, &sv,
 	    &cause), 0);
 	s = strv_join(&sv, "|");
 	assert_string_equal(s, "modified certs/ab/one/entry");
@@ -1093,7 +1093,7 @@ test_sync_worktree(void **state)
 	/* Again: nothing to do, nothing reported, .git/index not rewritten. */
 	ipath = xasprintf("%s/.git/index", fx->dir);
 	assert_int_equal(stat(ipath, &st1), 0);
-	assert_int_equal(repo_sync_worktree(fx->r, c1, c2, dirty_cb, &sv,
+	assert_int_equal(repo_sync_worktree(fx->r, c1, NULL, c2, dirty_cb, &sv,
 	    &cause), 0);
 	assert_int_equal(sv.n, 0);
 	assert_int_equal(stat(ipath, &st2), 0);
@@ -1103,7 +1103,7 @@ test_sync_worktree(void **state)
 	/* Backwards too (a HEAD moved back): the work tree follows. */
 	assert_int_equal(GIT_RC(fx->dir, "update-ref", "refs/heads/main", c1),
 	    0);
-	assert_int_equal(repo_sync_worktree(fx->r, c2, c1, dirty_cb, &sv,
+	assert_int_equal(repo_sync_worktree(fx->r, c2, NULL, c1, dirty_cb, &sv,
 	    &cause), 0);
 	assert_int_equal(sv.n, 0);
 	assert_wt(fx, "certs/cd/two/cert.pem", "2\n");
@@ -1111,10 +1111,48 @@ test_sync_worktree(void **state)
 	assert_false(wt_exists(fx, "certs/gh"));
 	assert_clean(fx->dir);
 
+	/*
+	 * A run from c1 to c2 that stopped part way, one file written, then
+	 * HEAD moved on to c3 that changes it again: at c2's blob, the file
+	 * is a hand edit to a run that knows only c1 and c3, and brought
+	 * forward by one told where the stopped run was going.
+	 */
+	assert_int_equal(repo_open(odir, &other, &cause), 0);
+	repo_set_clock(other, fake_clock);
+	c[0] = ch("certs/ab/one/cert.pem", "1c\n");
+	tick();
+	assert_int_equal(repo_commit(other, c, 1, "c3", c3, &cause), 0);
+	repo_close(other);
+	assert_int_equal(GIT_RC(fx->dir, "fetch", "-q", odir, "main"), 0);
+	assert_int_equal(GIT_RC(fx->dir, "update-ref", "refs/heads/main", c3,
+	    c1), 0);
+	wt_write(fx, "certs/ab/one/cert.pem", "1b\n");
+	assert_int_equal(repo_sync_worktree(fx->r, c1, NULL, c3, dirty_cb, &sv,
+	    &cause), 0);
+	s = strv_join(&sv, "|");
+	assert_string_equal(s, "modified certs/ab/one/cert.pem");
+	free(s);
+	strv_free(&sv);
+	assert_wt(fx, "certs/ab/one/cert.pem", "1b\n");
+	assert_wt(fx, "certs/ef/three/cert.pem", "3\n");
+	assert_int_equal(repo_sync_worktree(fx->r, c1, c2, c3, dirty_cb, &sv,
+	    &cause), 0);
+	assert_int_equal(sv.n, 0);
+	assert_wt(fx, "certs/ab/one/cert.pem", "1c\n");
+	assert_clean(fx->dir);
+	/* A stopped run's commit that cannot be read is no help, no error. */
+	assert_true(repo_rev_readable(fx->r, c2));
+	assert_false(repo_rev_readable(fx->r,
+	    "0123456789012345678901234567890123456789"));
+	assert_int_equal(repo_sync_worktree(fx->r, c1,
+	    "0123456789012345678901234567890123456789", c3, dirty_cb, &sv,
+	    &cause), 0);
+	assert_int_equal(sv.n, 0);
+
 	/* From the empty tree: a fresh checkout of everything. */
 	assert_int_equal(GIT_RC(fx->dir, "rm", "-rq", "certs"), 0);
 	assert_false(wt_exists(fx, "certs"));
-	assert_int_equal(repo_sync_worktree(fx->r, "", NULL, dirty_cb, &sv,
+	assert_int_equal(repo_sync_worktree(fx->r, "", NULL, NULL, dirty_cb, &sv,
 	    &cause), 0);
 	assert_int_equal(sv.n, 0);
 	assert_clean(fx->dir);
