@@ -1029,12 +1029,33 @@ test_hand_edit_refused(void **state)
 	assert_clean(fx->dir);
 }
 
+/*
+ * Commit changes c in the clone odir (never this work tree), fetch it and
+ * move this HEAD from cur to it with git update-ref: what a crash right
+ * after the commit point, or a pull, leaves behind.
+ */
+static void
+commit_elsewhere(struct fx *fx, const char *odir, struct repo_change *c,
+    size_t n, const char *msg, const char *cur, char out[REPO_OID_HEX])
+{
+	struct repo *other = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(repo_open(odir, &other, &cause), 0);
+	repo_set_clock(other, fake_clock);
+	tick();
+	assert_int_equal(repo_commit(other, c, n, msg, out, &cause), 0);
+	repo_close(other);
+	assert_int_equal(GIT_RC(fx->dir, "fetch", "-q", odir, "main"), 0);
+	assert_int_equal(GIT_RC(fx->dir, "update-ref", "refs/heads/main", out,
+	    cur), 0);
+}
+
 static void
 test_sync_worktree(void **state)
 {
 	struct fx *fx = *state;
 	struct repo_change c[5];
-	struct repo *other = NULL;
 	struct strv sv;
 	struct stat st1, st2;
 	char c1[REPO_OID_HEX], c2[REPO_OID_HEX], c3[REPO_OID_HEX];
@@ -1046,27 +1067,16 @@ test_sync_worktree(void **state)
 	c[2] = ch("certs/cd/two/cert.pem", "2\n");
 	commit_ok(fx, c, 3, "c1", c1);
 
-	/*
-	 * Make c2 in a clone, so that it never touches this work tree, then
-	 * move HEAD to it with git update-ref: a crash right after the
-	 * commit point looks exactly like this.
-	 */
+	/* c2 made elsewhere, HEAD moved to it (a crash after the commit). */
 	odir = xasprintf("%s/other", fx->tmp);
 	assert_int_equal(tu_run(fx->tmp, NULL, "git", "clone", "-q", fx->dir,
 	    odir, (char *)NULL), 0);
-	assert_int_equal(repo_open(odir, &other, &cause), 0);
-	repo_set_clock(other, fake_clock);
 	c[0] = ch("certs/ab/one/cert.pem", "1b\n");
 	c[1] = ch("certs/ab/one/entry", "e2\n");
 	c[2] = ch("certs/cd/two/cert.pem", NULL);
 	c[3] = ch("certs/ef/three/cert.pem", "3\n");
 	c[4] = ch("certs/gh/four/cert.pem", "4\n");
-	tick();
-	assert_int_equal(repo_commit(other, c, 5, "c2", c2, &cause), 0);
-	repo_close(other);
-	assert_int_equal(GIT_RC(fx->dir, "fetch", "-q", odir, "main"), 0);
-	assert_int_equal(GIT_RC(fx->dir, "update-ref", "refs/heads/main", c2,
-	    c1), 0);
+	commit_elsewhere(fx, odir, c, 5, "c2", c1, c2);
 
 	/* Meanwhile: a hand edit of a changed file, and one file already right. */
 	wt_write(fx, "certs/ab/one/entry", "by hand\n");
@@ -1117,15 +1127,8 @@ test_sync_worktree(void **state)
 	 * is a hand edit to a run that knows only c1 and c3, and brought
 	 * forward by one told where the stopped run was going.
 	 */
-	assert_int_equal(repo_open(odir, &other, &cause), 0);
-	repo_set_clock(other, fake_clock);
 	c[0] = ch("certs/ab/one/cert.pem", "1c\n");
-	tick();
-	assert_int_equal(repo_commit(other, c, 1, "c3", c3, &cause), 0);
-	repo_close(other);
-	assert_int_equal(GIT_RC(fx->dir, "fetch", "-q", odir, "main"), 0);
-	assert_int_equal(GIT_RC(fx->dir, "update-ref", "refs/heads/main", c3,
-	    c1), 0);
+	commit_elsewhere(fx, odir, c, 1, "c3", c1, c3);
 	wt_write(fx, "certs/ab/one/cert.pem", "1b\n");
 	assert_int_equal(repo_sync_worktree(fx->r, c1, NULL, c3, dirty_cb, &sv,
 	    &cause), 0);
