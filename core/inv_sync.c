@@ -596,11 +596,11 @@ replay_group(struct sync_replay *rp, struct sync_group *g)
 		if (i == 1 && merged != NULL) {
 			/* By key; conflicting keys from the chosen side. */
 			if (*merged == '\0') {
-				replay_change(rp, f->path, NULL, 0);
-				free(merged);
-			} else
-				replay_change(rp, f->path, merged,
-				    strlen(merged));
+				free(merged);	/* no key: no file */
+				merged = NULL;
+			}
+			replay_change(rp, f->path, merged,
+			    merged != NULL ? strlen(merged) : 0);
 			merged = NULL;
 		} else if (conf[i]) {
 			if (choice == 1)

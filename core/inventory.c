@@ -706,11 +706,11 @@ refresh(struct inv *inv, int full, int sync_wt, inv_report_cb cb, void *arg,
 	}
 	/*
 	 * What a run that stopped part way wrote is at the index's commit
-	 * (the rows went on); not a hand edit.
+	 * (the rows went on): not a hand edit.
 	 */
 	if (sync_wt && *from != '\0' && had && strcmp(from, head) != 0 &&
-	    repo_sync_worktree(inv->repo, from, from == wt ? ihead : NULL,
-	    head, dirty_cb, &ctx, &ctx.err) != 0) {
+	    repo_sync_worktree(inv->repo, from, ihead, head, dirty_cb, &ctx,
+	    &ctx.err) != 0) {
 		inv_report(cb, arg, 1, inv->dir, "work tree: %s", ctx.err);
 		free(ctx.err);
 		ctx.err = NULL;

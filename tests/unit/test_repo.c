@@ -1029,6 +1029,17 @@ test_hand_edit_refused(void **state)
 	assert_clean(fx->dir);
 }
 
+/* The dirty_cb reports collected in sv were exactly want; sv emptied. */
+static void
+assert_reported(struct strv *sv, const char *want)
+{
+	char *s = strv_join(sv, "|");
+
+	assert_string_equal(s, want);
+	free(s);
+	strv_free(sv);
+}
+
 /*
  * Commit changes c in the clone odir (never this work tree), fetch it and
  * move this HEAD from cur to it with git update-ref: what a crash right
@@ -1059,7 +1070,7 @@ test_sync_worktree(void **state)
 	struct strv sv;
 	struct stat st1, st2;
 	char c1[REPO_OID_HEX], c2[REPO_OID_HEX], c3[REPO_OID_HEX];
-	char *cause = NULL, *odir, *s, *ipath;
+	char *cause = NULL, *odir, *ipath;
 
 	strv_init(&sv);
 	c[0] = ch("certs/ab/one/cert.pem", "1\n");
@@ -1084,10 +1095,7 @@ test_sync_worktree(void **state)
 
 	assert_int_equal(repo_sync_worktree(fx->r, c1, NULL, c2, dirty_cb, &sv,
 	    &cause), 0);
-	s = strv_join(&sv, "|");
-	assert_string_equal(s, "modified certs/ab/one/entry");
-	free(s);
-	strv_free(&sv);
+	assert_reported(&sv, "modified certs/ab/one/entry");
 	assert_wt(fx, "certs/ab/one/cert.pem", "1b\n");
 	assert_wt(fx, "certs/ab/one/entry", "by hand\n");
 	assert_wt(fx, "certs/ef/three/cert.pem", "3\n");
@@ -1132,10 +1140,7 @@ test_sync_worktree(void **state)
 	wt_write(fx, "certs/ab/one/cert.pem", "1b\n");
 	assert_int_equal(repo_sync_worktree(fx->r, c1, NULL, c3, dirty_cb, &sv,
 	    &cause), 0);
-	s = strv_join(&sv, "|");
-	assert_string_equal(s, "modified certs/ab/one/cert.pem");
-	free(s);
-	strv_free(&sv);
+	assert_reported(&sv, "modified certs/ab/one/cert.pem");
 	assert_wt(fx, "certs/ab/one/cert.pem", "1b\n");
 	assert_wt(fx, "certs/ef/three/cert.pem", "3\n");
 	assert_int_equal(repo_sync_worktree(fx->r, c1, c2, c3, dirty_cb, &sv,
